@@ -1,0 +1,3 @@
+export * from './model.ts';
+export { buildModel, DEFAULT_TARGET } from './build.ts';
+export { SchemaError, formatIssue, type SchemaIssue, type SchemaIssueCode } from './errors.ts';

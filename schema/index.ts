@@ -1,0 +1,2 @@
+/** The schemas luo-abi generates from. */
+export { luoSchema } from './luo/index.ts';
