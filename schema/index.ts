@@ -1,2 +1,5 @@
-/** The schemas luo-abi generates from. */
-export { luoSchema } from './luo/index.ts';
+/** The schema luo-abi generates from: `luo-abi --schema` loads a module like this one. */
+import { luoSchema } from './luo/index.ts';
+
+export { luoSchema };
+export default luoSchema;

@@ -268,6 +268,10 @@ class VersionBuilder {
       this.issues.add('empty-aggregate', path, `has no fields; a ${def.kind} needs at least one`, def.at);
       return undefined;
     }
+    const purpose = ` * ${def.kind} ${def.name} - ${def.summary ?? ''}`;
+    if (!def.summary || /\n/.test(def.summary) || purpose.length > 80) {
+      this.issues.add('bad-doc', path, `the summary must be one line that fits " * ${def.kind} ${def.name} - ..." in 80 columns (now ${purpose.length}); move detail into the description`, def.at);
+    }
     const fields: FieldModel[] = [];
     const names = new Set<string>();
     let offset = 0;

@@ -23,7 +23,8 @@ export type SchemaIssueCode =
   | 'duplicate-node'
   | 'duplicate-property'
   | 'bad-property'
-  | 'unguarded-struct';
+  | 'unguarded-struct'
+  | 'bad-doc';
 
 export interface SchemaIssue {
   readonly code: SchemaIssueCode;

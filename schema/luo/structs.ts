@@ -103,9 +103,9 @@ export function sessionSer(fileSet: Aggregate): Aggregate {
 
 export const luo_flb_header_ser = struct('luo_flb_header_ser', {
   packed: true,
-  summary: 'Header of the File-Lifecycle-Bound (FLB) block.',
+  summary: 'Header of the FLB block.',
   description: [
-    'Directly followed in the same block by @count entries of struct luo_flb_ser. An FLB is a global object whose life is tied to the preserved files that use it.',
+    'Directly followed in the same block by @count entries of struct luo_flb_ser. An FLB (File-Lifecycle-Bound object) is a global object whose life is tied to the preserved files that use it.',
   ],
   fields: {
     pgcnt: field(u64, 'Size of the whole block in pages, this header included.'),
@@ -115,7 +115,7 @@ export const luo_flb_header_ser = struct('luo_flb_header_ser', {
 
 export const luo_flb_ser = struct('luo_flb_ser', {
   packed: true,
-  summary: 'Serialised state of one File-Lifecycle-Bound object.',
+  summary: 'Serialised state of one FLB.',
   description: ['The FLB named by @name retrieves its state in the next kernel from @data.'],
   fields: {
     name: field(chars(LIVEUPDATE_FLB_COMPAT_LENGTH), 'Compatible string of the FLB.'),

@@ -1,0 +1,50 @@
+import { relative } from 'node:path';
+import { generateFiles } from '../../generate.ts';
+import { compareWithDisk, isClean, writeAtomically } from '../../write.ts';
+import { EXIT, parseCommandLine, type Command } from '../command.ts';
+import { DEFAULT_OUT, loadModel } from '../schema-loader.ts';
+
+export const generateCommand: Command = {
+  name: 'generate',
+  summary: 'write luo.h for every version, the TypeScript codecs and the docs into out/',
+  help: `Usage: luo-abi generate [--out DIR] [--schema FILE] [--check]
+
+Generate every file from the schema: out/luo.h (the current version), out/<version>/luo.h for each
+version, the TypeScript codecs and the reference docs.
+
+Options:
+  --out DIR      output directory (default: the project's out/)
+  --schema FILE  schema module to read (default: the project's schema/index.ts)
+  --check        write nothing; exit 1 and name each stale, missing or extra file when DIR differs
+                 from what the schema gives
+  -h, --help     show this help
+
+The output directory is replaced as a whole, atomically: on any error nothing is written.
+Exit codes: 0 written or up to date, 1 stale (--check), 2 usage or schema error.`,
+  async run(args) {
+    const { values } = parseCommandLine('generate', args, {
+      out: { type: 'string' },
+      schema: { type: 'string' },
+      check: { type: 'boolean' },
+    });
+    const model = await loadModel(values.schema);
+    const files = await generateFiles(model);
+    const outDir = values.out ?? DEFAULT_OUT;
+    const shown = relative(process.cwd(), outDir) || '.';
+    if (values.check) {
+      const report = compareWithDisk(outDir, files);
+      if (isClean(report)) {
+        process.stdout.write(`${shown}: ${files.length} files up to date\n`);
+        return EXIT.ok;
+      }
+      for (const path of report.changed) process.stderr.write(`stale: ${shown}/${path} differs from what the schema gives\n`);
+      for (const path of report.missing) process.stderr.write(`missing: ${shown}/${path}\n`);
+      for (const path of report.extra) process.stderr.write(`extra: ${shown}/${path} is no longer generated\n`);
+      process.stderr.write('Run `npm run generate` (luo-abi generate) and commit out/.\n');
+      return EXIT.findings;
+    }
+    writeAtomically(outDir, files);
+    process.stdout.write(`wrote ${files.length} files to ${shown}\n`);
+    return EXIT.ok;
+  },
+};

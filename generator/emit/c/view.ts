@@ -1,0 +1,196 @@
+/**
+ * The C header's view model: every line of luo.h that depends on the schema, computed from the model.
+ * The Handlebars template (templates/c/luo.h.hbs) only arranges these pieces.
+ */
+import type { FieldModel, Model, NodeModel, PropertyModel, StructModel, TypeInfo, VersionModel } from '../../model/index.ts';
+import { displayWidth, wrapHanging } from '../text.ts';
+
+const COLUMNS = 80;
+
+/** Headers every generated header includes, for u64 and static_assert. */
+const BASE_INCLUDES = ['<linux/build_bug.h>', '<linux/types.h>'];
+
+export interface CHeaderView {
+  readonly spdx: string;
+  readonly banner: readonly string[];
+  readonly includeGuard: string;
+  readonly includes: readonly string[];
+  /** The DOC block's comment lines, each already prefixed (` * ...` or ` *`). */
+  readonly docBlock: readonly string[];
+  readonly defines: readonly string[];
+  readonly structs: readonly CStructView[];
+}
+
+export interface CStructView {
+  readonly comment: readonly string[];
+  readonly keyword: 'struct' | 'union';
+  readonly name: string;
+  readonly members: readonly string[];
+  readonly attributes: string;
+  readonly size: number;
+}
+
+export function cHeaderView(model: Model, version: VersionModel): CHeaderView {
+  return {
+    spdx: model.header.spdx,
+    banner: model.header.copyright,
+    includeGuard: model.header.includeGuard,
+    includes: [...BASE_INCLUDES, ...version.includes],
+    docBlock: docBlock(version),
+    defines: defines(version),
+    structs: version.structs.map((s) => structView(s)),
+  };
+}
+
+// -----------------------------------------------------------------------------------------------
+// #defines, aligned on one tab stop
+
+function defines(version: VersionModel): string[] {
+  const own = version.constants.filter((c) => !c.include);
+  const heads = own.map((c) => `#define ${c.name}`);
+  const column = (Math.floor(Math.max(...heads.map((h) => displayWidth(h))) / 8) + 1) * 8;
+  return own.map((c, i) => {
+    const head = heads[i]!;
+    const tabs = Math.ceil((column - displayWidth(head)) / 8);
+    return `${head}${'\t'.repeat(Math.max(1, tabs))}${c.c}`;
+  });
+}
+
+// -----------------------------------------------------------------------------------------------
+// The DOC block: prose from the schema, the FDT picture and property list from the model
+
+function commentParagraph(text: string, first = ' * ', rest = ' * '): string[] {
+  return wrapHanging(text, first, rest, COLUMNS);
+}
+
+function docBlock(version: VersionModel): string[] {
+  const lines: string[] = [` * DOC: ${version.doc.title}`];
+  const blank = (): void => void lines.push(' *');
+  for (const paragraph of version.doc.paragraphs) {
+    blank();
+    lines.push(...commentParagraph(paragraph));
+  }
+  blank();
+  lines.push(' * The FDT has this layout::');
+  blank();
+  lines.push(...fdtPicture(version.fdt.root, '   '));
+  for (const node of nodes(version.fdt.root)) {
+    blank();
+    lines.push(...commentParagraph(`${node.path === '/' ? 'Root node (/)' : `Node ${node.path} (${node.nameMacro})`}: ${node.doc}`));
+    blank();
+    lines.push(...commentParagraph(`compatible: "${node.compatible.value}", the value of ${node.compatible.macro}.`, ' * - ', ' *   '));
+    for (const property of node.properties) {
+      lines.push(...commentParagraph(`${property.name} (${property.macro}): ${propertyKind(property)}. ${property.doc}`, ' * - ', ' *   '));
+    }
+  }
+  blank();
+  lines.push(' * Compatibility:');
+  for (const guard of version.guards) {
+    blank();
+    const guarded = [`the properties of ${guard.node === '/' ? 'the root node' : `the node ${guard.node}`}`, ...guard.structs.map((s) => `struct ${s}`)];
+    const outer = guard.outer.length > 0 ? ` A new value of ${listText(guard.outer)} covers them too, as the next kernel checks that string first.` : '';
+    lines.push(
+      ...commentParagraph(
+        `${guard.macro} ("${guard.value}") guards ${listText(guarded)}. Any change to what it guards, to a layout or to what an address points at, must come with a new value of ${guard.macro}.${outer}`,
+      ),
+    );
+  }
+  return lines;
+}
+
+function nodes(root: NodeModel): NodeModel[] {
+  return [root, ...root.children.flatMap(nodes)];
+}
+
+function propertyKind(property: PropertyModel): string {
+  switch (property.kind) {
+    case 'string':
+      return 'string';
+    case 'u64':
+      return 'u64 in CPU byte order';
+    case 'pointer':
+      return 'u64 physical address in CPU byte order';
+  }
+}
+
+function pictureValue(property: PropertyModel): string {
+  if (property.kind === 'string') return '"..."';
+  if (property.kind === 'u64') return '<u64>';
+  const target = property.pointer!.target;
+  const first = target.shape === 'struct' ? target.struct : target.shape === 'array' ? target.entry : target.header;
+  return `<PA of struct ${first}>`;
+}
+
+function fdtPicture(node: NodeModel, indent: string): string[] {
+  const inner = `${indent}    `;
+  const lines = [
+    ` *${indent}${node.path === '/' ? '/' : node.name} {`,
+    ` *${inner}compatible = "${node.compatible.value}";`,
+    ...node.properties.map((p) => ` *${inner}${p.name} = ${pictureValue(p)};`),
+  ];
+  for (const child of node.children) {
+    lines.push(' *');
+    lines.push(...fdtPicture(child, inner));
+  }
+  lines.push(` *${indent}};`);
+  return lines;
+}
+
+function listText(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Structs
+
+function structView(struct: StructModel): CStructView {
+  return {
+    comment: structComment(struct),
+    keyword: struct.kind,
+    name: struct.name,
+    members: struct.fields.map(memberDeclaration),
+    attributes: struct.packed ? ' __packed' : '',
+    size: struct.size,
+  };
+}
+
+function structComment(struct: StructModel): string[] {
+  // kernel-doc wants the purpose on the name line: it is never wrapped (validation keeps it short).
+  const lines = [` * ${struct.kind} ${struct.name} - ${struct.summary}`];
+  for (const field of struct.fields) lines.push(...commentParagraph(`@${field.name}: ${field.doc}`, ' * ', ' *     '));
+  for (const paragraph of struct.description) {
+    lines.push(' *');
+    lines.push(...commentParagraph(paragraph));
+  }
+  lines.push(' *');
+  lines.push(...commentParagraph(`If this structure is modified, ${struct.guard} must be updated.`));
+  return lines;
+}
+
+function memberDeclaration(field: FieldModel): string {
+  const { base, suffix } = declarator(field.type);
+  return `${base} ${field.name}${suffix};`;
+}
+
+/** The C type split around the declared name: `char` + `[LEN]`, `struct x` + ``. */
+function declarator(type: TypeInfo): { base: string; suffix: string } {
+  switch (type.kind) {
+    case 'scalar':
+      return { base: type.name, suffix: '' };
+    case 'pointer':
+      return { base: 'u64', suffix: '' };
+    case 'chars':
+      return { base: 'char', suffix: `[${type.lengthConstant ?? type.length}]` };
+    case 'aggregate':
+      return { base: `${type.aggregate} ${type.name}`, suffix: '' };
+    case 'array': {
+      const element = declarator(type.element);
+      return { base: element.base, suffix: `[${type.lengthConstant ?? type.length}]${element.suffix}` };
+    }
+    case 'flexible': {
+      const element = declarator(type.element);
+      return { base: element.base, suffix: `[]${element.suffix}` };
+    }
+  }
+}

@@ -1,0 +1,5 @@
+/** Every emitter `luo-abi generate` runs. Each owns its own part of out/. */
+import { emitCHeaders } from './c/index.ts';
+import type { Emitter } from './files.ts';
+
+export const emitters: readonly Emitter[] = [emitCHeaders];
