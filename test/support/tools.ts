@@ -1,0 +1,46 @@
+/**
+ * What the tests share: where things are, a scratch directory, and running a real tool. A missing
+ * tool is a failure, never a skip: `scripts/setup-interop.sh` (run by `npm test`) installs them.
+ */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const OUT = join(ROOT, 'out');
+export const BIN = join(ROOT, 'bin/luo-abi.mjs');
+export const KERNEL_SCRIPTS = join(ROOT, '.cache/kernel-scripts');
+/** Kept after the run so a person can look (screenshots, built programs). */
+export const TEST_OUTPUT = join(ROOT, 'test-output');
+
+export function scratchDir(prefix: string): string {
+  mkdirSync(join(ROOT, '.cache/tmp'), { recursive: true });
+  return mkdtempSync(join(ROOT, '.cache/tmp', `${prefix}-`));
+}
+
+export interface RunResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run a program; throws with its output if it cannot be started at all. */
+export function run(command: string, args: readonly string[], options: SpawnSyncOptions = {}): RunResult {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
+  if (result.error) throw new Error(`${command} could not run (${result.error.message}); run scripts/setup-interop.sh`);
+  return { status: result.status ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Run and require exit 0, showing the output on failure. */
+export function runOk(command: string, args: readonly string[], options: SpawnSyncOptions = {}): RunResult {
+  const result = run(command, args, options);
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result;
+}
+
+/** The luo-abi command itself, as a user runs it. */
+export function luoAbi(args: readonly string[], options: SpawnSyncOptions = {}): RunResult {
+  return run(process.execPath, [BIN, ...args], options);
+}
