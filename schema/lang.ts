@@ -180,7 +180,10 @@ export interface AggregateDef<F extends string = string> {
   readonly summary: string;
   /** The kernel-doc description paragraphs. */
   readonly description: readonly string[];
-  /** Fields in declaration order (object keys keep insertion order; duplicate keys are a TS error). */
+  /**
+   * Fields in declaration order (object keys keep insertion order). A duplicate field name is a
+   * TypeScript error (TS1117); plain JavaScript would silently keep the last, so write schemas in TS.
+   */
   readonly fields: { readonly [K in F]: FieldDef };
   readonly at?: SourceLocation;
 }

@@ -105,7 +105,8 @@ class VersionBuilder {
     const root = this.buildNode(v.fdt?.root, [v.name, 'fdt'], '');
     const khoEntryName = this.constantRef(v.fdt?.khoEntryName, [v.name, 'fdt', 'khoEntryName'], 'string');
     const maxSize = this.constantRef(v.fdt?.maxSize, [v.name, 'fdt', 'maxSize'], 'number');
-    if (!root || !khoEntryName || !maxSize) return undefined;
+    // Guards are computed over a whole, valid version; earlier mistakes would only echo as orphans.
+    if (!root || !khoEntryName || !maxSize || !this.ok()) return undefined;
     const guards = this.buildGuards(root, structs);
     if (!this.ok()) return undefined;
     const guardOf = new Map<string, string>();
@@ -273,7 +274,6 @@ class VersionBuilder {
       this.issues.add('bad-doc', path, `the summary must be one line that fits " * ${def.kind} ${def.name} - ..." in 80 columns (now ${purpose.length}); move detail into the description`, def.at);
     }
     const fields: FieldModel[] = [];
-    const names = new Set<string>();
     let offset = 0;
     let align = 1;
     let size = 0;
@@ -283,11 +283,6 @@ class VersionBuilder {
         this.issues.add('bad-identifier', fpath, 'a field name must be a C identifier', fieldDef?.at);
         return;
       }
-      if (names.has(name)) {
-        this.issues.add('duplicate-field', fpath, 'two fields have this name; rename one', fieldDef?.at);
-        return;
-      }
-      names.add(name);
       if (!fieldDef || typeof fieldDef !== 'object') {
         this.issues.add('unknown-type', fpath, 'not a field; write field(type, doc)');
         return;
@@ -373,6 +368,8 @@ class VersionBuilder {
           this.issues.add('declared-after-use', path, `${type.kind} ${type.name} must be declared before the ${type.kind === 'union' ? 'union' : 'struct'} that nests it; move it earlier in the version's types`, at);
           return undefined;
         }
+        // A nested struct that failed validation has been reported already.
+        if (!this.laidOut.has(type.name)) return undefined;
         return { kind: 'aggregate', aggregate: type.kind, name: type.name };
       }
       default:

@@ -13,7 +13,6 @@ export type SchemaIssueCode =
   | 'undeclared-type'
   | 'declared-after-use'
   | 'empty-aggregate'
-  | 'duplicate-field'
   | 'zero-length-array'
   | 'misplaced-flexible-array'
   | 'nested-cycle'
