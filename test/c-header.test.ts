@@ -3,7 +3,7 @@
  * says, pahole reads the same layout from the DWARF gcc wrote, and the kernel's own kernel-doc and
  * checkpatch accept every header without a warning.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderCHeader } from '../generator/emit/c/index.ts';
@@ -97,6 +97,40 @@ describe.each(cases.filter((c) => c.model === luo))('kernel tools on $label', (c
     const result = run('perl', [join(KERNEL_SCRIPTS, 'checkpatch.pl'), '--no-tree', '--strict', '--no-color', '-f', c.header]);
     expect(result.stdout).toMatch(/total: 0 errors, 0 warnings, 0 checks/);
     expect(result.status).toBe(0);
+  });
+});
+
+describe.each(cases.filter((c) => c.model === luo))('the comments of $label cannot drift from its macros', (c) => {
+  // What the preprocessor defines after including the header: the truth the comments must match.
+  const macros = (): Map<string, string> => {
+    const printed = runOk('gcc', ['-std=c11', `-I${SHIM}`, '-E', '-dM', c.header]).stdout;
+    return new Map([...printed.matchAll(/^#define (\w+) (.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  };
+  const comments = (): string => [...readFileSync(c.header, 'utf8').matchAll(/\/\*[\s\S]*?\*\//g)].map((m) => m[0]).join('\n');
+
+  it('every macro a comment names is defined', () => {
+    const defined = macros();
+    const named = new Set([...comments().matchAll(/\b(?:LUO|LIVEUPDATE)_[A-Z0-9_]+\b/g)].map((m) => m[0]));
+    expect(named.size).toBeGreaterThanOrEqual(3);
+    for (const name of named) expect(defined.has(name), `${name} is named in a comment`).toBe(true);
+  });
+
+  it('every compatible string in the DOC block is the value of a compatible macro', () => {
+    const values = new Set([...macros()].filter(([name]) => name.endsWith('_COMPATIBLE')).map(([, value]) => value));
+    const drawn = [...comments().matchAll(/compatible = ("[^"]*")/g)].map((m) => m[1]!);
+    expect(drawn.length).toBe(c.version.guards.length);
+    for (const value of drawn) expect(values.has(value), value).toBe(true);
+  });
+
+  it('every struct says which compatible macro guards it', () => {
+    const text = readFileSync(c.header, 'utf8');
+    const defined = macros();
+    for (const s of c.version.structs) {
+      const comment = new RegExp(`struct ${s.name} - [\\s\\S]*?If this structure is modified, (\\w+) must be\\s+\\*?\\s*updated`).exec(text);
+      expect(comment, s.name).not.toBeNull();
+      expect(comment![1]).toMatch(/_COMPATIBLE$/);
+      expect(defined.has(comment![1]!)).toBe(true);
+    }
   });
 });
 

@@ -52,6 +52,11 @@ function withLuoSer(luoSer: Aggregate, extraTypes: Aggregate[] = []): AbiSchema 
   return { ...luoSchema, versions: [version], current: 'luo-v2' };
 }
 
+function withDocs(doc: string): AbiSchema {
+  const original = luoV2.types.find((t) => t.name === 'luo_ser')!;
+  return withLuoSer(struct('luo_ser', { packed: true, summary: original.summary, fields: { ...original.fields, extra: field(u64, doc) } }));
+}
+
 function luoSerWith(extra: Record<string, FieldType>): Aggregate {
   const original = luoV2.types.find((t) => t.name === 'luo_ser')!;
   const fields: Record<string, ReturnType<typeof field>> = { ...original.fields };
@@ -124,6 +129,28 @@ describe('validation errors name the exact place', () => {
     const orphan = struct('orphan_ser', { packed: true, summary: 'Reached by nothing.', fields: { x: field(u64, 'x') } });
     const issues = issuesOf(withLuoSer(luoSerWith({}), [orphan]));
     expect(issues.map((i) => [i.code, i.path.join(' > ')])).toEqual([['unguarded-struct', 'luo-v2 > struct orphan_ser']]);
+  });
+
+  it('a doc naming a macro that does not exist (the upstream LUO_SESSION_COMPATIBLE slip)', () => {
+    const original = luoV2.types.find((t) => t.name === 'luo_ser')!;
+    const luoSer = struct('luo_ser', {
+      packed: true,
+      summary: original.summary,
+      description: ['If this structure is modified, LUO_SESSION_COMPATIBLE must be updated.'],
+      fields: { ...original.fields },
+    });
+    const issues = issuesOf(withLuoSer(luoSer));
+    expect(issues.map((i) => [i.code, i.path.join(' > '), i.message])).toEqual([
+      ['bad-doc', 'luo-v2 > struct luo_ser', 'names LUO_SESSION_COMPATIBLE, which luo-v2 does not define'],
+    ]);
+  });
+
+  it('a member doc naming a member or struct that does not exist', () => {
+    const issues = issuesOf(withDocs('See @nothing in struct luo_nothing_ser.'));
+    expect(issues.map((i) => i.message)).toEqual([
+      'names struct luo_nothing_ser, which luo-v2 does not declare',
+      'names @nothing, which is not a member here',
+    ]);
   });
 
   it('reports where in the schema source the mistake was written', () => {

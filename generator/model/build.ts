@@ -31,7 +31,7 @@ import type {
   TypeInfo,
   VersionModel,
 } from './model.ts';
-import { targetStructs } from './model.ts';
+import { allNodes, targetStructs } from './model.ts';
 
 /** Target parameters that constant expressions may use. */
 export const DEFAULT_TARGET = { PAGE_SIZE: 4096 } as const;
@@ -108,6 +108,7 @@ class VersionBuilder {
     // Guards are computed over a whole, valid version; earlier mistakes would only echo as orphans.
     if (!root || !khoEntryName || !maxSize || !this.ok()) return undefined;
     const guards = this.buildGuards(root, structs);
+    this.checkDocReferences(structs, root);
     if (!this.ok()) return undefined;
     const guardOf = new Map<string, string>();
     for (const guard of guards) for (const s of guard.structs) guardOf.set(s, guard.macro);
@@ -508,6 +509,43 @@ class VersionBuilder {
     const found = siblings.find((f) => f.name === sibling);
     if (!found || found.type.kind !== 'scalar' || found.type.signed) {
       this.issues.add('bad-pointer-field', path, `the count field "${sibling}" must be an unsigned integer field beside the pointer`, pointer.at);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Documentation that names things: it must name things that exist
+
+  /**
+   * Hand-written headers drifted by naming macros, structs and members that did not exist; here a
+   * doc may only name a macro, a struct or (in a struct's doc) a member of this version.
+   */
+  private checkDocReferences(structs: readonly StructModel[], root: NodeModel): void {
+    const macros = new Set([...this.constants.keys(), ...Object.keys(DEFAULT_TARGET)]);
+    const structNames = new Set(structs.map((s) => s.name));
+    const check = (text: string, path: readonly string[], members?: ReadonlySet<string>, at?: SourceLocation): void => {
+      for (const [macro] of text.matchAll(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g)) {
+        if (!macros.has(macro)) this.issues.add('bad-doc', path, `names ${macro}, which ${this.version.name} does not define`, at);
+      }
+      // Only snake_case names: "a struct that..." and "union of" are prose, not references.
+      for (const [, kind, name] of text.matchAll(/\b(struct|union) (\w*_\w*)/g)) {
+        if (!structNames.has(name!)) this.issues.add('bad-doc', path, `names ${kind} ${name}, which ${this.version.name} does not declare`, at);
+      }
+      for (const [, member] of text.matchAll(/@(\w+)/g)) {
+        if (!members?.has(member!)) this.issues.add('bad-doc', path, `names @${member}, which is not a member here`, at);
+      }
+    };
+    const v = this.version;
+    v.doc.paragraphs.forEach((p, i) => check(p, [v.name, `doc paragraph ${i + 1}`]));
+    for (const c of this.constants.values()) if (c.doc) check(c.doc, [v.name, `constant ${c.name}`], undefined, c.at);
+    for (const s of structs) {
+      const where = [v.name, `${s.kind} ${s.name}`];
+      const members = new Set(s.fields.map((f) => f.name));
+      for (const text of [s.summary, ...s.description]) check(text, where, members, s.at);
+      for (const f of s.fields) check(f.doc, [...where, f.name], members, f.at);
+    }
+    for (const node of allNodes(root)) {
+      check(node.doc, [v.name, `node ${node.path}`], undefined, node.at);
+      for (const p of node.properties) check(p.doc, [v.name, `node ${node.path}`, `property ${p.name}`], undefined, p.at);
     }
   }
 
