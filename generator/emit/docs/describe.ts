@@ -1,0 +1,66 @@
+/** Words and type names the docs use for the model's types and pointers, in every format. */
+import type { TargetModel, TypeInfo } from '../../model/index.ts';
+
+/** How a field is coloured and described: what kind of value it holds. */
+export type FieldRole = 'pointer' | 'number' | 'chars' | 'struct' | 'array' | 'padding';
+
+/** The struct found at the address itself. */
+export function entryPoint(target: TargetModel): string {
+  return target.shape === 'struct' ? target.struct : target.shape === 'array' ? target.entry : target.header;
+}
+
+/** The C type of a member, as the header declares it; a physical address is a u64. */
+export function typeText(type: TypeInfo): string {
+  switch (type.kind) {
+    case 'scalar':
+      return type.name;
+    case 'pointer':
+      return 'u64';
+    case 'chars':
+      return `char[${type.lengthConstant ?? type.length}]`;
+    case 'aggregate':
+      return `${type.aggregate} ${type.name}`;
+    case 'array':
+      return `${typeText(type.element)}[${type.lengthConstant ?? type.length}]`;
+    case 'flexible':
+      return `${typeText(type.element)}[]`;
+  }
+}
+
+export function roleOf(type: TypeInfo): FieldRole {
+  switch (type.kind) {
+    case 'scalar':
+      return 'number';
+    case 'pointer':
+      return 'pointer';
+    case 'chars':
+      return 'chars';
+    case 'aggregate':
+      return 'struct';
+    case 'array':
+    case 'flexible':
+      return 'array';
+  }
+}
+
+/** What a physical address points at, in words. */
+export function targetText(target: TargetModel, nullable: boolean): string {
+  const none = nullable ? ' 0 means none.' : ' Never 0.';
+  switch (target.shape) {
+    case 'struct':
+      return `one struct ${target.struct}.${none}`;
+    case 'header-array':
+      return `struct ${target.header} followed in the same block (${blockText(target)}) by ${target.count} entries of struct ${target.entry}.${none}`;
+    case 'array':
+      return `an array of ${target.count} struct ${target.entry} (${blockText(target)}).${none}`;
+    case 'chain':
+      return `the first block of a chain (${blockText(target)} each): struct ${target.header} followed by its ${target.count} entries of struct ${target.entry}, linked by ${target.next} (0 ends the chain)${target.total ? `; ${target.total} holds the total over the chain` : ''}.${none}`;
+  }
+}
+
+function blockText(target: Extract<TargetModel, { block: unknown }>): string {
+  const block = target.block;
+  if (block.kind === 'header-field') return `its size in pages in ${block.field}`;
+  return `${block.pages} ${block.pages === 1 ? 'page' : 'pages'}`;
+}
+

@@ -1,0 +1,198 @@
+/**
+ * Geometry of a struct's byte-layout diagram: rows of BYTES_PER_ROW bytes, each byte BYTE_WIDTH
+ * pixels wide, every field a box (or, when it wraps, several) whose area is its size. The HTML
+ * template draws these numbers as they are; labels are cut to what fits, as SVG text does not wrap.
+ */
+import type { StructModel, VersionModel } from '../../model/index.ts';
+import { findStruct } from '../../model/index.ts';
+import { roleOf, typeText, type FieldRole } from './describe.ts';
+import type { FieldDoc } from './view.ts';
+
+export const BYTES_PER_ROW = 16;
+export const BYTE_WIDTH = 40;
+export const ROW_HEIGHT = 48;
+/** Room on the left for the row offsets and above for the byte ruler. */
+const MARGIN_LEFT = 44;
+const MARGIN_TOP = 22;
+const MARGIN_BOTTOM = 8;
+/** Monospace glyph width relative to the font size, to cut labels to their box. */
+const GLYPH = 0.6;
+const NAME_FONT = 13;
+const DETAIL_FONT = 11;
+const LABEL_INSET = 6;
+/** Where a nested struct's members start below the top of its box. */
+const PART_TOP = 19;
+
+export interface StructDiagram {
+  readonly width: number;
+  readonly height: number;
+  readonly bytesPerRow: number;
+  readonly byteWidth: number;
+  readonly rowHeight: number;
+  readonly originX: number;
+  readonly originY: number;
+  readonly rulers: readonly { readonly x: number; readonly label: string }[];
+  readonly rows: readonly { readonly y: number; readonly label: string }[];
+  readonly fields: readonly FieldBox[];
+}
+
+export interface FieldBox {
+  readonly name: string;
+  readonly role: FieldRole;
+  readonly offset: number;
+  readonly size: number;
+  readonly title: string;
+  readonly segments: readonly Rect[];
+  readonly label?: BoxLabel;
+  /** The members of a nested struct, drawn inside its box. */
+  readonly parts: readonly PartBox[];
+}
+
+export interface PartBox {
+  readonly name: string;
+  readonly role: FieldRole;
+  readonly segments: readonly Rect[];
+  readonly label?: { readonly x: number; readonly y: number; readonly text: string };
+}
+
+export interface Rect {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface BoxLabel {
+  readonly offset: TextAt;
+  readonly name: TextAt;
+  readonly type: TextAt;
+}
+
+export interface TextAt {
+  readonly x: number;
+  readonly y: number;
+  readonly text: string;
+  readonly anchor: 'start' | 'end';
+}
+
+export function structDiagram(struct: StructModel, fields: readonly FieldDoc[], version: VersionModel): StructDiagram {
+  const rowCount = Math.max(1, Math.ceil(struct.size / BYTES_PER_ROW));
+  const rulers = [];
+  for (let byte = 0; byte <= BYTES_PER_ROW; byte += 4) rulers.push({ x: MARGIN_LEFT + byte * BYTE_WIDTH, label: String(byte) });
+  const rows = [];
+  for (let row = 0; row < rowCount; row++) rows.push({ y: MARGIN_TOP + row * ROW_HEIGHT + ROW_HEIGHT / 2, label: `+${row * BYTES_PER_ROW}` });
+  return {
+    width: MARGIN_LEFT + BYTES_PER_ROW * BYTE_WIDTH + 2,
+    height: MARGIN_TOP + rowCount * ROW_HEIGHT + MARGIN_BOTTOM,
+    bytesPerRow: BYTES_PER_ROW,
+    byteWidth: BYTE_WIDTH,
+    rowHeight: ROW_HEIGHT,
+    originX: MARGIN_LEFT,
+    originY: MARGIN_TOP,
+    rulers,
+    rows,
+    fields: fields.map((f) => fieldBox(f, struct, version)),
+  };
+}
+
+function fieldBox(field: FieldDoc, struct: StructModel, version: VersionModel): FieldBox {
+  const segments = segmentsOf(field.offset, field.size);
+  const widest = segments.reduce((best, s) => (s.width * s.height > best.width * best.height ? s : best), segments[0]!);
+  const name = field.role === 'padding' ? 'padding' : field.name;
+  return {
+    name: field.name,
+    role: field.role,
+    offset: field.offset,
+    size: field.size,
+    title: `${field.role === 'padding' ? 'padding' : `${field.type} ${field.name}`}: offset ${field.offset}, ${field.size} ${field.size === 1 ? 'byte' : 'bytes'}`,
+    segments,
+    ...(widest.width > 0 ? { label: boxLabel(widest, field, name) } : {}),
+    parts: nestedParts(field, struct, version),
+  };
+}
+
+/**
+ * Offset top left, name and type below it; a nested struct keeps all three on its top line, as its
+ * members fill the rest of the box.
+ */
+function boxLabel(box: Rect, field: FieldDoc, name: string): BoxLabel {
+  const room = box.width - 2 * LABEL_INSET;
+  const left = box.x + LABEL_INSET;
+  const top = box.y + 13;
+  const offset = fit(`+${field.offset}`, room, DETAIL_FONT);
+  const type = field.role === 'padding' ? `${field.size} B` : `${field.type} · ${field.size} B`;
+  if (field.role === 'struct') {
+    const nameX = left + (offset.length + 1) * DETAIL_FONT * GLYPH;
+    const nameText = fit(name, box.width / 2 - (nameX - box.x), NAME_FONT);
+    return {
+      offset: { x: left, y: top, text: offset, anchor: 'start' },
+      name: { x: nameX, y: top, text: nameText, anchor: 'start' },
+      type: { x: box.x + box.width - LABEL_INSET, y: top, text: fit(type, box.width / 2 - LABEL_INSET, DETAIL_FONT), anchor: 'end' },
+    };
+  }
+  const nameY = box.height > ROW_HEIGHT ? box.y + box.height / 2 + 4 : box.y + 30;
+  return {
+    offset: { x: left, y: top, text: offset, anchor: 'start' },
+    name: { x: left, y: nameY, text: fit(name, room, NAME_FONT), anchor: 'start' },
+    type: { x: left, y: nameY + 13, text: fit(type, room, DETAIL_FONT), anchor: 'start' },
+  };
+}
+
+/** The members of a nested struct, at their offsets inside the outer one, below its label line. */
+function nestedParts(field: FieldDoc, struct: StructModel, version: VersionModel): PartBox[] {
+  const member = struct.fields.find((f) => f.name === field.name);
+  if (member?.type.kind !== 'aggregate') return [];
+  const nested = findStruct(version, member.type.name);
+  return nested.fields.map((inner) => {
+    const segments = segmentsOf(field.offset + inner.offset, inner.size).map((r) => ({
+      x: r.x + 3,
+      y: r.y + PART_TOP,
+      width: Math.max(0, r.width - 6),
+      height: r.height - PART_TOP - 3,
+    }));
+    const first = segments[0]!;
+    const text = fit(`${inner.name}: ${typeText(inner.type)}`, first.width - 2 * LABEL_INSET, DETAIL_FONT);
+    return {
+      name: inner.name,
+      role: roleOf(inner.type),
+      segments,
+      ...(text ? { label: { x: first.x + LABEL_INSET, y: first.y + first.height / 2 + 4, text } } : {}),
+    };
+  });
+}
+
+/**
+ * The boxes covering bytes [offset, offset + size): the rest of the first row, then the full rows
+ * as one box, then the start of the last row. A zero-size member (a flexible array) is a line.
+ */
+export function segmentsOf(offset: number, size: number): Rect[] {
+  const at = (byte: number): { x: number; y: number } => ({
+    x: MARGIN_LEFT + (byte % BYTES_PER_ROW) * BYTE_WIDTH,
+    y: MARGIN_TOP + Math.floor(byte / BYTES_PER_ROW) * ROW_HEIGHT,
+  });
+  if (size === 0) return [{ ...at(offset), width: 0, height: ROW_HEIGHT }];
+  const rects: Rect[] = [];
+  let start = offset;
+  const end = offset + size;
+  while (start < end) {
+    const rowEnd = (Math.floor(start / BYTES_PER_ROW) + 1) * BYTES_PER_ROW;
+    if (start % BYTES_PER_ROW === 0 && end >= rowEnd) {
+      const fullRows = Math.floor((end - start) / BYTES_PER_ROW);
+      rects.push({ ...at(start), width: BYTES_PER_ROW * BYTE_WIDTH, height: fullRows * ROW_HEIGHT });
+      start += fullRows * BYTES_PER_ROW;
+    } else {
+      const stop = Math.min(end, rowEnd);
+      rects.push({ ...at(start), width: (stop - start) * BYTE_WIDTH, height: ROW_HEIGHT });
+      start = stop;
+    }
+  }
+  return rects;
+}
+
+/** The text cut with an ellipsis to `width` pixels of monospace at `fontSize`; '' if nothing fits. */
+export function fit(text: string, width: number, fontSize: number): string {
+  const chars = Math.floor(width / (fontSize * GLYPH));
+  if (text.length <= chars) return text;
+  if (chars < 2) return '';
+  return `${text.slice(0, chars - 1)}…`;
+}

@@ -1,0 +1,280 @@
+/**
+ * The handover graph of one version: the FDT nodes, and every memory block the next kernel finds by
+ * following physical addresses from them, laid out in columns by how many hops it takes to get
+ * there. Computed from the model's pointer targets alone; the HTML template draws the numbers.
+ */
+import type { FieldModel, NodeModel, TargetModel, VersionModel } from '../../model/index.ts';
+import { findStruct } from '../../model/index.ts';
+import { roleOf, typeText, type FieldRole } from './describe.ts';
+
+const FONT = 12;
+const GLYPH = 0.6;
+const ROW_HEIGHT = 20;
+const TITLE_HEIGHT = 42;
+const SECTION_HEIGHT = 22;
+const BOX_PADDING = 10;
+const MIN_BOX_WIDTH = 200;
+const COLUMN_GAP = 90;
+const BOX_GAP = 28;
+const MARGIN = 16;
+/** Room right of the last column for a chain's loop back to itself. */
+const LOOP_ROOM = 40;
+
+export interface HandoverGraph {
+  readonly width: number;
+  readonly height: number;
+  readonly boxes: readonly GraphBox[];
+  readonly edges: readonly GraphEdge[];
+}
+
+export interface GraphBox {
+  readonly id: string;
+  readonly kind: 'fdt' | 'memory';
+  /** The structs this box holds, space-separated (empty for an FDT node). */
+  readonly structs: string;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly title: string;
+  readonly subtitle: string;
+  readonly rows: readonly GraphRow[];
+}
+
+export interface GraphRow {
+  readonly kind: 'section' | 'field';
+  readonly role: FieldRole | 'property';
+  readonly y: number;
+  readonly height: number;
+  readonly text: string;
+  readonly detail: string;
+}
+
+export interface GraphEdge {
+  readonly kind: 'pointer' | 'subnode' | 'next';
+  readonly from: string;
+  readonly to: string;
+  /** The property or field holding the address: `/luo-session:luo-session-header`, `luo_ser.flbs_pa`. */
+  readonly via: string;
+  readonly path: string;
+  readonly labelX: number;
+  readonly labelY: number;
+  readonly label: string;
+}
+
+interface PendingBox {
+  id: string;
+  kind: GraphBox['kind'];
+  structs: string[];
+  title: string;
+  subtitle: string;
+  rows: Omit<GraphRow, 'y'>[];
+  column: number;
+}
+
+interface PendingEdge {
+  kind: GraphEdge['kind'];
+  from: string;
+  row: number;
+  to: string;
+  via: string;
+  label: string;
+}
+
+export function handoverGraph(version: VersionModel, anchor: string): HandoverGraph {
+  const boxes = new Map<string, PendingBox>();
+  const edges: PendingEdge[] = [];
+  const queue: PendingBox[] = [];
+  const add = (box: PendingBox): PendingBox => {
+    boxes.set(box.id, box);
+    queue.push(box);
+    return box;
+  };
+  /** The box of a pointer target, made on first sight one column right of where it was seen. */
+  const targetBox = (target: TargetModel, column: number): string => {
+    const id = `${anchor}-${targetKey(target)}`;
+    if (!boxes.has(id)) add(memoryBox(id, target, version, column));
+    return id;
+  };
+
+  const visitNode = (node: NodeModel, column: number): PendingBox => {
+    const box = add(fdtBox(`${anchor}-fdt${node.path === '/' ? '' : node.path.replaceAll('/', '-')}`, node, column));
+    node.properties.forEach((property, i) => {
+      if (!property.pointer) return;
+      const to = targetBox(property.pointer.target, column + 1);
+      edges.push({ kind: 'pointer', from: box.id, row: i + 1, to, via: `${node.path}:${property.name}`, label: '' });
+    });
+    for (const child of node.children) {
+      const childBox = visitNode(child, column + 1);
+      edges.push({ kind: 'subnode', from: box.id, row: -1, to: childBox.id, via: child.path, label: 'subnode' });
+    }
+    return box;
+  };
+  visitNode(version.fdt.root, 0);
+
+  // Breadth first, so a block sits in the column of its shortest path from the FDT.
+  for (let i = 0; i < queue.length; i++) {
+    const box = queue[i]!;
+    if (box.kind !== 'memory') continue;
+    box.rows.forEach((row, index) => {
+      const pointer = (row as PendingRow).pointer;
+      if (!pointer) return;
+      if (pointer.loop) {
+        edges.push({ kind: 'next', from: box.id, row: index, to: box.id, via: pointer.via, label: 'next' });
+      } else {
+        edges.push({ kind: 'pointer', from: box.id, row: index, to: targetBox(pointer.target!, box.column + 1), via: pointer.via, label: '' });
+      }
+    });
+  }
+  return place([...boxes.values()], edges);
+}
+
+// -----------------------------------------------------------------------------------------------
+// What each box says
+
+interface PendingRow extends Omit<GraphRow, 'y'> {
+  readonly pointer?: { readonly via: string; readonly target?: TargetModel; readonly loop?: boolean };
+}
+
+function fdtBox(id: string, node: NodeModel, column: number): PendingBox {
+  const rows: PendingRow[] = [
+    { kind: 'field', role: 'property', height: ROW_HEIGHT, text: 'compatible', detail: `"${node.compatible.value}"` },
+    ...node.properties.map((p): PendingRow => ({
+      kind: 'field',
+      role: p.kind === 'pointer' ? 'pointer' : p.kind === 'u64' ? 'number' : 'chars',
+      height: ROW_HEIGHT,
+      text: p.name,
+      detail: p.kind === 'pointer' ? 'PA' : p.kind,
+    })),
+  ];
+  return { id, kind: 'fdt', structs: [], title: node.path === '/' ? 'FDT /' : `FDT ${node.path}`, subtitle: node.compatible.macro, rows, column };
+}
+
+function memoryBox(id: string, target: TargetModel, version: VersionModel, column: number): PendingBox {
+  const rows: PendingRow[] = [];
+  const section = (text: string, detail: string): void => void rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text, detail });
+  const fieldsOf = (structName: string, loopField?: string): void => {
+    const struct = findStruct(version, structName);
+    rows.push(...flatFields(struct.name, struct.fields, '', version, loopField));
+  };
+  const pages = (t: Extract<TargetModel, { block: unknown }>): string =>
+    t.block.kind === 'pages' ? `${t.block.pages} ${t.block.pages === 1 ? 'page' : 'pages'}` : `${t.block.field} pages`;
+  switch (target.shape) {
+    case 'struct':
+      section(`struct ${target.struct}`, `${findStruct(version, target.struct).size} B`);
+      fieldsOf(target.struct);
+      return { id, kind: 'memory', structs: [target.struct], title: target.struct, subtitle: 'one struct', rows, column };
+    case 'array':
+      section(`struct ${target.entry}`, `× ${target.count}`);
+      fieldsOf(target.entry);
+      return { id, kind: 'memory', structs: [target.entry], title: `${target.entry} array`, subtitle: `one block of ${pages(target)}`, rows, column };
+    case 'header-array':
+    case 'chain':
+      section(`struct ${target.header}`, 'header');
+      fieldsOf(target.header, target.shape === 'chain' ? target.next : undefined);
+      section(`struct ${target.entry}`, `× ${target.count}`);
+      fieldsOf(target.entry);
+      return {
+        id,
+        kind: 'memory',
+        structs: [target.header, target.entry],
+        title: `${target.entry} ${target.shape === 'chain' ? 'chain' : 'block'}`,
+        subtitle: target.shape === 'chain' ? `blocks of ${pages(target)}, linked by ${target.next}` : `one block of ${pages(target)}`,
+        rows,
+        column,
+      };
+  }
+}
+
+/** A struct's members, nested structs spelled out as `outer.inner`, so every address has a row. */
+function flatFields(owner: string, fields: readonly FieldModel[], prefix: string, version: VersionModel, loopField?: string): PendingRow[] {
+  return fields.flatMap((f): PendingRow[] => {
+    const name = `${prefix}${f.name}`;
+    if (f.type.kind === 'aggregate') return flatFields(owner, findStruct(version, f.type.name).fields, `${name}.`, version);
+    const via = `${owner}.${name}`;
+    const row = { kind: 'field' as const, role: roleOf(f.type), height: ROW_HEIGHT, text: name, detail: f.type.kind === 'pointer' ? 'PA' : typeText(f.type) };
+    if (name === loopField) return [{ ...row, detail: 'PA', role: 'pointer', pointer: { via, loop: true } }];
+    return [f.type.kind === 'pointer' ? { ...row, pointer: { via, target: f.type.target } } : row];
+  });
+}
+
+/** Two pointers to the same kind of memory share a box. */
+function targetKey(target: TargetModel): string {
+  switch (target.shape) {
+    case 'struct':
+      return target.struct.replaceAll('_', '-');
+    case 'array':
+      return `array-${target.entry.replaceAll('_', '-')}`;
+    case 'header-array':
+    case 'chain':
+      return `${target.shape}-${target.entry.replaceAll('_', '-')}`;
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// Where everything goes
+
+function textWidth(chars: number): number {
+  return chars * FONT * GLYPH;
+}
+
+function place(pending: readonly PendingBox[], pendingEdges: readonly PendingEdge[]): HandoverGraph {
+  const columnCount = Math.max(...pending.map((b) => b.column)) + 1;
+  const widths = Array.from({ length: columnCount }, () => MIN_BOX_WIDTH);
+  for (const box of pending) {
+    const needed = Math.max(
+      textWidth(box.title.length + 2),
+      textWidth(box.subtitle.length + 2),
+      ...box.rows.map((r) => textWidth(r.text.length + r.detail.length + 3) + 14),
+    );
+    widths[box.column] = Math.max(widths[box.column]!, Math.ceil(needed + 2 * BOX_PADDING));
+  }
+  const heights = pending.map((b) => TITLE_HEIGHT + b.rows.reduce((sum, r) => sum + r.height, 0) + 6);
+  const columnHeights = Array.from({ length: columnCount }, (_, c) =>
+    pending.reduce((sum, b, i) => (b.column === c ? sum + heights[i]! + BOX_GAP : sum), -BOX_GAP),
+  );
+  const tallest = Math.max(...columnHeights);
+  const nextY = columnHeights.map((h) => MARGIN + (tallest - h) / 2);
+  const columnX = widths.map((_, c) => MARGIN + widths.slice(0, c).reduce((sum, w) => sum + w + COLUMN_GAP, 0));
+  const boxes: GraphBox[] = pending.map((b, i) => {
+    const x = columnX[b.column]!;
+    const y = nextY[b.column]!;
+    nextY[b.column] = y + heights[i]! + BOX_GAP;
+    let rowTop = y + TITLE_HEIGHT;
+    const rows = b.rows.map((r) => {
+      const row: GraphRow = { kind: r.kind, role: r.role, y: rowTop, height: r.height, text: r.text, detail: r.detail };
+      rowTop += r.height;
+      return row;
+    });
+    return { id: b.id, kind: b.kind, structs: b.structs.join(' '), x, y, width: widths[b.column]!, height: heights[i]!, title: b.title, subtitle: b.subtitle, rows };
+  });
+  const byId = new Map(boxes.map((b) => [b.id, b]));
+  const edges = pendingEdges.map((e) => edgePath(e, byId.get(e.from)!, byId.get(e.to)!));
+  const right = Math.max(...boxes.map((b) => b.x + b.width));
+  return {
+    width: Math.ceil(right + LOOP_ROOM + MARGIN),
+    height: Math.ceil(MARGIN + tallest + MARGIN),
+    boxes,
+    edges,
+  };
+}
+
+function edgePath(edge: PendingEdge, from: GraphBox, to: GraphBox): GraphEdge {
+  const base = { kind: edge.kind, from: from.id, to: to.id, via: edge.via, label: edge.label };
+  const startY = edge.row < 0 ? from.y + TITLE_HEIGHT / 2 : from.rows[edge.row]!.y + from.rows[edge.row]!.height / 2;
+  const startX = from.x + from.width;
+  const endY = to.y + TITLE_HEIGHT / 2;
+  if (edge.kind === 'next') {
+    // Out of the box's right side and back into its title: the chain goes on in another block.
+    const bend = startX + LOOP_ROOM - 8;
+    return { ...base, path: `M ${startX} ${startY} C ${bend} ${startY}, ${bend} ${endY}, ${startX + 2} ${endY}`, labelX: bend - 6, labelY: (startY + endY) / 2 + 4 };
+  }
+  const endX = to.x - 2;
+  const bend = (endX - startX) / 2;
+  return {
+    ...base,
+    path: `M ${startX} ${startY} C ${startX + bend} ${startY}, ${endX - bend} ${endY}, ${endX} ${endY}`,
+    labelX: (startX + endX) / 2,
+    labelY: (startY + endY) / 2 - 6,
+  };
+}

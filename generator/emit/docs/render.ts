@@ -1,0 +1,74 @@
+/**
+ * One Handlebars environment per output format. The templates only arrange the view model; how a
+ * piece of text or a code name is written in Markdown, reStructuredText or HTML is each format's
+ * `text` and `code` helpers, so the templates read the same in every format.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Handlebars from 'handlebars';
+import type { DocsView } from './view.ts';
+
+const TEMPLATES = resolve(import.meta.dirname, '../../../templates/docs');
+
+export type DocsFormat = 'md' | 'rst' | 'html';
+
+const TEMPLATE_FILE: Record<DocsFormat, string> = { md: 'luo.md.hbs', rst: 'luo.rst.hbs', html: 'index.html.hbs' };
+
+/** Markdown: backslash-escape what could start emphasis, code, a link, HTML or a table cell. */
+function markdownText(text: string): string {
+  return text.replace(/[\\`*|<>[\]]|(?<!\w)_|_(?!\w)/g, '\\$&');
+}
+
+function markdownCode(text: string): string {
+  const fence = text.includes('`') ? '``' : '`';
+  const padded = text.includes('`') ? ` ${text} ` : text;
+  // A table cell ends at a bare "|", even inside a code span.
+  return `${fence}${padded.replaceAll('|', '\\|')}${fence}`;
+}
+
+/** reStructuredText: escape inline markup starts, substitutions and trailing-underscore references. */
+function rstText(text: string): string {
+  return text.replace(/[\\`*|]|(?<!\w)_|_(?!\w)/g, '\\$&');
+}
+
+function rstCode(text: string): string {
+  return `\`\`${text}\`\``;
+}
+
+/** An RST section title: the text with its adornment line(s) exactly as long. */
+function rstHeading(text: string, char: string, overline: boolean): string {
+  const line = char.repeat(text.length);
+  return overline ? `${line}\n${text}\n${line}` : `${text}\n${line}`;
+}
+
+function environment(format: DocsFormat): typeof Handlebars {
+  const hb = Handlebars.create();
+  if (format === 'md') {
+    hb.registerHelper('text', (value: unknown) => markdownText(String(value)));
+    hb.registerHelper('code', (value: unknown) => markdownCode(String(value)));
+  } else if (format === 'rst') {
+    hb.registerHelper('text', (value: unknown) => rstText(String(value)));
+    hb.registerHelper('code', (value: unknown) => rstCode(String(value)));
+    hb.registerHelper('heading', (text: unknown, char: unknown, options: { hash: { overline?: boolean } }) =>
+      rstHeading(String(text), String(char), options.hash.overline === true),
+    );
+  }
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''));
+  hb.registerHelper('ifThen', (condition: unknown, value: unknown) => (condition ? value : ''));
+  hb.registerHelper('quote', (value: unknown) => `"${String(value)}"`);
+  return hb;
+}
+
+const compiled = new Map<DocsFormat, HandlebarsTemplateDelegate<DocsView>>();
+
+export function renderDocs(format: DocsFormat, view: DocsView): string {
+  let template = compiled.get(format);
+  if (!template) {
+    const source = readFileSync(resolve(TEMPLATES, TEMPLATE_FILE[format]), 'utf8');
+    // Markdown and RST escape through their helpers; HTML relies on Handlebars' own escaping.
+    template = environment(format).compile<DocsView>(source, { noEscape: format !== 'html', strict: true });
+    compiled.set(format, template);
+  }
+  return template(view);
+}
