@@ -1,0 +1,199 @@
+/**
+ * The runtime of the generated TypeScript codecs, emitted verbatim as out/ts/runtime.ts so that out/ts
+ * is self-contained. The generated decoders and encoders are straight-line code that calls these
+ * small helpers; each helper has one shape of arguments so the JIT inlines it.
+ *
+ * Every refusal is a CodecError whose `path` names the struct and field (`luo_ser.flbs_pa`,
+ * `demo_holder.v.triple[2]`), so a bad value or a bad image can be found at once.
+ */
+
+export interface CodecOptions {
+  /** Byte order of the integers; the kernel writes the CPU's, little-endian on x86-64 and arm64. Default true. */
+  readonly littleEndian?: boolean;
+}
+
+/** The codec of one struct, as every version module's `codecs` registry lists it. */
+export interface StructCodec<T> {
+  /** The C struct name, e.g. `luo_ser`. */
+  readonly name: string;
+  /** sizeof(struct), in bytes. */
+  readonly size: number;
+  readonly decode: (bytes: Uint8Array, offset?: number, options?: CodecOptions) => T;
+  readonly encode: (value: T, bytes: Uint8Array, offset?: number, options?: CodecOptions) => void;
+}
+
+/** Bytes that the kernel could not have written, or a value it could not read back. */
+export class CodecError extends Error {
+  override readonly name = 'CodecError';
+  /** The struct, then the fields down to the one at fault: `luo_session_ser.file_set_ser.count`. */
+  readonly path: string;
+
+  constructor(path: string, problem: string) {
+    super(`${path}: ${problem}`);
+    this.path = path;
+  }
+}
+
+export function isLittleEndian(options: CodecOptions | undefined): boolean {
+  return options?.littleEndian ?? true;
+}
+
+/**
+ * The one bounds check of a decode or encode call: the whole struct must fit. Returns a DataView over
+ * all of `bytes`, so view offsets and `bytes` indices are the same numbers.
+ */
+export function structView(bytes: Uint8Array, offset: number, size: number, struct: string): DataView {
+  if (!(bytes instanceof Uint8Array)) throw new CodecError(struct, 'expected a Uint8Array to read from or write to');
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new CodecError(struct, `offset ${String(offset)} is not a non-negative integer`);
+  }
+  if (offset + size > bytes.length) {
+    throw new CodecError(struct, `needs ${size} bytes at offset ${offset}, but the buffer holds ${bytes.length}`);
+  }
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+// -----------------------------------------------------------------------------------------------
+// Reading: integers of 64 bits are bigint, smaller ones number.
+
+export const readU8 = (view: DataView, at: number): number => view.getUint8(at);
+export const readS8 = (view: DataView, at: number): number => view.getInt8(at);
+export const readU16 = (view: DataView, at: number, le: boolean): number => view.getUint16(at, le);
+export const readS16 = (view: DataView, at: number, le: boolean): number => view.getInt16(at, le);
+export const readU32 = (view: DataView, at: number, le: boolean): number => view.getUint32(at, le);
+export const readS32 = (view: DataView, at: number, le: boolean): number => view.getInt32(at, le);
+export const readU64 = (view: DataView, at: number, le: boolean): bigint => view.getBigUint64(at, le);
+export const readS64 = (view: DataView, at: number, le: boolean): bigint => view.getBigInt64(at, le);
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * `char[length]` at `at`: the bytes before the first NUL, as UTF-8. A missing NUL is an error rather
+ * than a read past the array, as is invalid UTF-8 (nothing would be lost silently).
+ */
+export function readChars(bytes: Uint8Array, at: number, length: number, path: string): string {
+  const limit = at + length;
+  let end = at;
+  let ascii = true;
+  for (; end < limit; end++) {
+    const byte = bytes[end]!;
+    if (byte === 0) break;
+    if (byte >= 0x80) ascii = false;
+  }
+  if (end === limit) throw new CodecError(path, `no NUL terminator within char[${length}]`);
+  if (!ascii) {
+    try {
+      return utf8.decode(bytes.subarray(at, end));
+    } catch {
+      throw new CodecError(path, `the ${end - at} bytes before the NUL are not valid UTF-8`);
+    }
+  }
+  // Short ASCII strings: building the string directly beats TextDecoder's per-call cost.
+  let text = '';
+  for (let i = at; i < end; i++) text += String.fromCharCode(bytes[i]!);
+  return text;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Writing: each value is checked against what the field can hold before a byte is written.
+
+function checkNumber(value: number, min: number, max: number, type: string, path: string): void {
+  if (typeof value !== 'number') throw new CodecError(path, `expected a number for ${type}, got ${typeof value}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new CodecError(path, `${value} is outside ${type} (an integer from ${min} to ${max})`);
+  }
+}
+
+function checkBigint(value: bigint, min: bigint, max: bigint, type: string, path: string): void {
+  if (typeof value !== 'bigint') throw new CodecError(path, `expected a bigint for ${type}, got ${typeof value}`);
+  if (value < min || value > max) throw new CodecError(path, `${value} is outside ${type} (from ${min} to ${max})`);
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+const S64_MIN = -(1n << 63n);
+const S64_MAX = (1n << 63n) - 1n;
+
+export function writeU8(view: DataView, at: number, value: number, path: string): void {
+  checkNumber(value, 0, 0xff, 'u8', path);
+  view.setUint8(at, value);
+}
+export function writeS8(view: DataView, at: number, value: number, path: string): void {
+  checkNumber(value, -0x80, 0x7f, 's8', path);
+  view.setInt8(at, value);
+}
+export function writeU16(view: DataView, at: number, value: number, le: boolean, path: string): void {
+  checkNumber(value, 0, 0xffff, 'u16', path);
+  view.setUint16(at, value, le);
+}
+export function writeS16(view: DataView, at: number, value: number, le: boolean, path: string): void {
+  checkNumber(value, -0x8000, 0x7fff, 's16', path);
+  view.setInt16(at, value, le);
+}
+export function writeU32(view: DataView, at: number, value: number, le: boolean, path: string): void {
+  checkNumber(value, 0, 0xffffffff, 'u32', path);
+  view.setUint32(at, value, le);
+}
+export function writeS32(view: DataView, at: number, value: number, le: boolean, path: string): void {
+  checkNumber(value, -0x80000000, 0x7fffffff, 's32', path);
+  view.setInt32(at, value, le);
+}
+export function writeU64(view: DataView, at: number, value: bigint, le: boolean, path: string): void {
+  checkBigint(value, 0n, U64_MAX, 'u64', path);
+  view.setBigUint64(at, value, le);
+}
+export function writeS64(view: DataView, at: number, value: bigint, le: boolean, path: string): void {
+  checkBigint(value, S64_MIN, S64_MAX, 's64', path);
+  view.setBigInt64(at, value, le);
+}
+
+const utf8Encoder = new TextEncoder();
+
+/**
+ * `char[length]`: at most length - 1 bytes of UTF-8, then NUL bytes to the end of the array (zeroed
+ * so that equal values give equal bytes). A NUL inside the string is refused: the kernel would read
+ * the string as ending there. So is a lone surrogate, which has no UTF-8 form.
+ */
+export function writeChars(bytes: Uint8Array, at: number, length: number, value: string, path: string): void {
+  if (typeof value !== 'string') throw new CodecError(path, `expected a string for char[${length}], got ${typeof value}`);
+  let written = 0;
+  if (/^[\x01-\x7f]*$/.test(value)) {
+    written = value.length;
+    if (written <= length - 1) for (let i = 0; i < written; i++) bytes[at + i] = value.charCodeAt(i);
+  } else {
+    const nul = value.indexOf('\0');
+    if (nul >= 0) throw new CodecError(path, `contains a NUL at index ${nul}; the kernel would read the string as ending there`);
+    if (/\p{Cs}/u.test(value)) throw new CodecError(path, 'contains a lone surrogate, which has no UTF-8 form');
+    const encoded = utf8Encoder.encode(value);
+    written = encoded.length;
+    if (written <= length - 1) bytes.set(encoded, at);
+  }
+  if (written > length - 1) {
+    throw new CodecError(path, `${written} bytes of UTF-8 do not fit: char[${length}] holds at most ${length - 1} bytes before its NUL`);
+  }
+  bytes.fill(0, at + written, at + length);
+}
+
+/** A C array: exactly its length, no more, no fewer. */
+export function checkArray(value: readonly unknown[], length: number, path: string): void {
+  if (!Array.isArray(value)) throw new CodecError(path, `expected an array of ${length} elements, got ${typeof value}`);
+  if (value.length !== length) {
+    throw new CodecError(path, `has ${value.length} elements; the C array has exactly ${length}`);
+  }
+}
+
+/** A nested struct or union value must be an object before its fields are read. */
+export function checkObject(value: object, path: string): void {
+  if (typeof value !== 'object' || value === null) throw new CodecError(path, `expected an object, got ${value === null ? 'null' : typeof value}`);
+}
+
+/** A union is encoded from exactly one member; which one is the only one not undefined. */
+export function checkUnion(value: object, members: readonly string[], path: string): void {
+  checkObject(value, path);
+  const set = members.filter((m) => (value as Record<string, unknown>)[m] !== undefined);
+  if (set.length !== 1) {
+    throw new CodecError(
+      path,
+      `a union is encoded from exactly one member, but ${set.length === 0 ? 'none' : set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set (members: ${members.join(', ')})`,
+    );
+  }
+}
