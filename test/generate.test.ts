@@ -5,7 +5,7 @@ import { generateFiles } from '../generator/generate.ts';
 import { buildModel } from '../generator/model/index.ts';
 import { commands } from '../generator/cli/commands/index.ts';
 import { luoSchema } from '../schema/index.ts';
-import { luoAbi, ROOT, scratchDir } from './support/tools.ts';
+import { luoAbi, ROOT, run, runOk, scratchDir } from './support/tools.ts';
 
 function schemaCopy(edit: (structs: string) => string): string {
   const dir = scratchDir('schema-copy');
@@ -95,6 +95,17 @@ describe('the luo-abi command', () => {
       expect(help.stdout).toMatch(new RegExp(`^Usage: luo-abi ${command.name}`));
     }
   });
+
+  it('works after npm install of the packed package (npx luo-abi)', () => {
+    const dir = scratchDir('install');
+    const packed = runOk('npm', ['pack', ROOT, '--silent', '--pack-destination', dir], { cwd: dir }).stdout.trim();
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+    runOk('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, packed)], { cwd: dir });
+    const npx = run('npx', ['--no-install', 'luo-abi', 'generate', '--out', 'gen'], { cwd: dir });
+    expect(npx.stderr).toBe('');
+    expect(npx.status).toBe(0);
+    expect(readFileSync(join(dir, 'gen/luo.h'), 'utf8')).toBe(readFileSync(join(ROOT, 'out/luo.h'), 'utf8'));
+  }, 120_000);
 
   it('exits 2 on an unknown command or option', () => {
     expect(luoAbi(['frobnicate']).status).toBe(2);
