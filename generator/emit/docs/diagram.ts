@@ -15,6 +15,8 @@ export const ROW_HEIGHT = 48;
 const MARGIN_LEFT = 44;
 const MARGIN_TOP = 22;
 const MARGIN_BOTTOM = 8;
+/** Room for the last ruler label, centred on the right edge. */
+const MARGIN_RIGHT = 12;
 /** Monospace glyph width relative to the font size, to cut labels to their box. */
 const GLYPH = 0.6;
 const NAME_FONT = 13;
@@ -31,8 +33,10 @@ export interface StructDiagram {
   readonly rowHeight: number;
   readonly originX: number;
   readonly originY: number;
-  readonly rulers: readonly { readonly x: number; readonly label: string }[];
-  readonly rows: readonly { readonly y: number; readonly label: string }[];
+  /** Byte columns marked above the rows. */
+  readonly rulers: readonly { readonly x: number; readonly top: number; readonly bottom: number; readonly labelY: number; readonly label: string }[];
+  /** The offset each row starts at, left of it. */
+  readonly rows: readonly { readonly x: number; readonly y: number; readonly label: string }[];
   readonly fields: readonly FieldBox[];
 }
 
@@ -78,11 +82,16 @@ export interface TextAt {
 export function structDiagram(struct: StructModel, fields: readonly FieldDoc[], version: VersionModel): StructDiagram {
   const rowCount = Math.max(1, Math.ceil(struct.size / BYTES_PER_ROW));
   const rulers = [];
-  for (let byte = 0; byte <= BYTES_PER_ROW; byte += 4) rulers.push({ x: MARGIN_LEFT + byte * BYTE_WIDTH, label: String(byte) });
+  const bottom = MARGIN_TOP + rowCount * ROW_HEIGHT;
+  for (let byte = 0; byte <= BYTES_PER_ROW; byte += 4) {
+    rulers.push({ x: MARGIN_LEFT + byte * BYTE_WIDTH, top: MARGIN_TOP - 4, bottom, labelY: MARGIN_TOP - 8, label: String(byte) });
+  }
   const rows = [];
-  for (let row = 0; row < rowCount; row++) rows.push({ y: MARGIN_TOP + row * ROW_HEIGHT + ROW_HEIGHT / 2, label: `+${row * BYTES_PER_ROW}` });
+  for (let row = 0; row < rowCount; row++) {
+    rows.push({ x: MARGIN_LEFT - 8, y: MARGIN_TOP + row * ROW_HEIGHT + ROW_HEIGHT / 2 + 4, label: String(row * BYTES_PER_ROW) });
+  }
   return {
-    width: MARGIN_LEFT + BYTES_PER_ROW * BYTE_WIDTH + 2,
+    width: MARGIN_LEFT + BYTES_PER_ROW * BYTE_WIDTH + MARGIN_RIGHT,
     height: MARGIN_TOP + rowCount * ROW_HEIGHT + MARGIN_BOTTOM,
     bytesPerRow: BYTES_PER_ROW,
     byteWidth: BYTE_WIDTH,

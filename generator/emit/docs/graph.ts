@@ -9,6 +9,7 @@ import { roleOf, typeText, type FieldRole } from './describe.ts';
 
 const FONT = 12;
 const GLYPH = 0.6;
+const LABEL_FONT = 11;
 const ROW_HEIGHT = 20;
 const TITLE_HEIGHT = 42;
 const SECTION_HEIGHT = 22;
@@ -18,7 +19,7 @@ const COLUMN_GAP = 90;
 const BOX_GAP = 28;
 const MARGIN = 16;
 /** Room right of the last column for a chain's loop back to itself. */
-const LOOP_ROOM = 40;
+const LOOP_ROOM = 72;
 
 export interface HandoverGraph {
   readonly width: number;
@@ -36,9 +37,16 @@ export interface GraphBox {
   readonly y: number;
   readonly width: number;
   readonly height: number;
-  readonly title: string;
-  readonly subtitle: string;
+  readonly titleHeight: number;
+  readonly textX: number;
+  readonly title: TextLine;
+  readonly subtitle: TextLine;
   readonly rows: readonly GraphRow[];
+}
+
+export interface TextLine {
+  readonly y: number;
+  readonly text: string;
 }
 
 export interface GraphRow {
@@ -46,6 +54,12 @@ export interface GraphRow {
   readonly role: FieldRole | 'property';
   readonly y: number;
   readonly height: number;
+  /** Where the row's text sits: the name left, the type right-aligned, a colour swatch before both. */
+  readonly baseline: number;
+  readonly swatchX: number;
+  readonly swatchY: number;
+  readonly textX: number;
+  readonly detailX: number;
   readonly text: string;
   readonly detail: string;
 }
@@ -68,7 +82,7 @@ interface PendingBox {
   structs: string[];
   title: string;
   subtitle: string;
-  rows: Omit<GraphRow, 'y'>[];
+  rows: PendingRow[];
   column: number;
 }
 
@@ -117,7 +131,7 @@ export function handoverGraph(version: VersionModel, anchor: string): HandoverGr
     const box = queue[i]!;
     if (box.kind !== 'memory') continue;
     box.rows.forEach((row, index) => {
-      const pointer = (row as PendingRow).pointer;
+      const pointer = row.pointer;
       if (!pointer) return;
       if (pointer.loop) {
         edges.push({ kind: 'next', from: box.id, row: index, to: box.id, via: pointer.via, label: 'next' });
@@ -132,7 +146,7 @@ export function handoverGraph(version: VersionModel, anchor: string): HandoverGr
 // -----------------------------------------------------------------------------------------------
 // What each box says
 
-interface PendingRow extends Omit<GraphRow, 'y'> {
+interface PendingRow extends Pick<GraphRow, 'kind' | 'role' | 'height' | 'text' | 'detail'> {
   readonly pointer?: { readonly via: string; readonly target?: TargetModel; readonly loop?: boolean };
 }
 
@@ -241,12 +255,38 @@ function place(pending: readonly PendingBox[], pendingEdges: readonly PendingEdg
     const y = nextY[b.column]!;
     nextY[b.column] = y + heights[i]! + BOX_GAP;
     let rowTop = y + TITLE_HEIGHT;
-    const rows = b.rows.map((r) => {
-      const row: GraphRow = { kind: r.kind, role: r.role, y: rowTop, height: r.height, text: r.text, detail: r.detail };
+    const width = widths[b.column]!;
+    const rows = b.rows.map((r): GraphRow => {
+      const row = {
+        kind: r.kind,
+        role: r.role,
+        y: rowTop,
+        height: r.height,
+        baseline: rowTop + r.height / 2 + 4,
+        swatchX: x + BOX_PADDING,
+        swatchY: rowTop + r.height / 2 - 5,
+        textX: x + BOX_PADDING + (r.kind === 'field' ? 14 : 0),
+        detailX: x + width - BOX_PADDING,
+        text: r.text,
+        detail: r.detail,
+      };
       rowTop += r.height;
       return row;
     });
-    return { id: b.id, kind: b.kind, structs: b.structs.join(' '), x, y, width: widths[b.column]!, height: heights[i]!, title: b.title, subtitle: b.subtitle, rows };
+    return {
+      id: b.id,
+      kind: b.kind,
+      structs: b.structs.join(' '),
+      x,
+      y,
+      width,
+      height: heights[i]!,
+      titleHeight: TITLE_HEIGHT,
+      textX: x + BOX_PADDING,
+      title: { y: y + 18, text: b.title },
+      subtitle: { y: y + 34, text: b.subtitle },
+      rows,
+    };
   });
   const byId = new Map(boxes.map((b) => [b.id, b]));
   const edges = pendingEdges.map((e) => edgePath(e, byId.get(e.from)!, byId.get(e.to)!));
@@ -266,15 +306,15 @@ function edgePath(edge: PendingEdge, from: GraphBox, to: GraphBox): GraphEdge {
   const endY = to.y + TITLE_HEIGHT / 2;
   if (edge.kind === 'next') {
     // Out of the box's right side and back into its title: the chain goes on in another block.
-    const bend = startX + LOOP_ROOM - 8;
-    return { ...base, path: `M ${startX} ${startY} C ${bend} ${startY}, ${bend} ${endY}, ${startX + 2} ${endY}`, labelX: bend - 6, labelY: (startY + endY) / 2 + 4 };
+    const bend = startX + 34;
+    return { ...base, path: `M ${startX} ${startY} C ${bend} ${startY}, ${bend} ${endY}, ${startX + 2} ${endY}`, labelX: startX + 30, labelY: (startY + endY) / 2 + 4 };
   }
   const endX = to.x - 2;
   const bend = (endX - startX) / 2;
   return {
     ...base,
     path: `M ${startX} ${startY} C ${startX + bend} ${startY}, ${endX - bend} ${endY}, ${endX} ${endY}`,
-    labelX: (startX + endX) / 2,
+    labelX: (startX + endX) / 2 - (edge.label.length * LABEL_FONT * GLYPH) / 2,
     labelY: (startY + endY) / 2 - 6,
   };
 }
