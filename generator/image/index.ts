@@ -1,0 +1,9 @@
+/** Handover images: physical memory, the walker (decode) and the builder (encode). */
+export { ImageError, Place } from './errors.ts';
+export { PhysicalMemory, loadMemory, type MemoryRegion, type MemorySlice } from './memory.ts';
+export { decodeImage, type DecodeOptions } from './decode.ts';
+export { encodeImage, type EncodeOptions, type EncodedImage } from './encode.ts';
+export { pickVersion } from './select.ts';
+export { DEFAULT_PAGE_SIZE } from './layout.ts';
+export type { CodecRegistry, CodecTable, StructCodec, CodecOptions } from './codecs.ts';
+export type * from './state.ts';

@@ -1,0 +1,52 @@
+/**
+ * The decoded handover state: the FDT's nodes and properties, with every physical address replaced by
+ * what it points at. It is generic over schemas: a struct is an object keyed by field name, as the
+ * generated codecs give it (u64 as bigint, smaller integers as number, char arrays as string), and a
+ * pointer field holds, instead of its address:
+ *
+ * - `null` for physical address 0 (where the pointer is nullable);
+ * - the struct, for a pointer to one struct;
+ * - the entries, in order, for a pointer to a header and entries, a bare array or a chain of blocks
+ *   (the block boundaries and headers are layout, reported apart in `DecodedImage.blocks`).
+ *
+ * Counts kept beside a pointer (`luo_file_set_ser.count`) stay in the struct and always equal the
+ * number of entries; the builder fills them in when a state leaves them out.
+ */
+import type { Place } from './errors.ts';
+
+export type StructValue = { readonly [field: string]: FieldValue };
+export type PointerValue = null | StructValue | readonly StructValue[];
+export type FieldValue = bigint | number | string | StructValue | readonly FieldValue[] | PointerValue;
+export type PropertyState = string | bigint | PointerValue;
+
+export interface NodeState {
+  readonly compatible: string;
+  /** By property name, in the order the kernel writes them (compatible aside). */
+  readonly properties: { readonly [name: string]: PropertyState };
+  /** By node name. */
+  readonly children: { readonly [name: string]: NodeState };
+}
+
+export interface ImageState {
+  /** The ABI version the compatible strings name. */
+  readonly version: string;
+  readonly root: NodeState;
+}
+
+/** One piece of memory the walker read: a struct, or one block of a header, array or chain. */
+export interface BlockInfo {
+  readonly place: Place;
+  /** The struct, or the header and entry structs. */
+  readonly what: string;
+  readonly pa: bigint;
+  /** Bytes read: header and entries. */
+  readonly size: number;
+  /** Entries in the block, when it has entries. */
+  readonly entries?: number;
+}
+
+export interface DecodedImage {
+  readonly state: ImageState;
+  /** Every block, in the order the walker met them. */
+  readonly blocks: readonly BlockInfo[];
+}
