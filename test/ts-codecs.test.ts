@@ -1,0 +1,482 @@
+/**
+ * The generated TypeScript codecs (out/ts for LUO; a scratch generation for the aligned fixture
+ * schema with its union, arrays, signed fields, padding and flexible array member).
+ *
+ * Values come from fast-check arbitraries derived from the model; the bytes the codecs write are
+ * compared with an independent writer below that knows nothing of the generated code, and sizes and
+ * offsets with the numbers of /work/shared/luo-abi-facts.md and a hand layout of the fixture.
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderTsCodecs } from '../generator/emit/ts/index.ts';
+import { buildModel, findStruct, type Model, type StructModel, type TypeInfo, type VersionModel } from '../generator/model/index.ts';
+import { CodecError, CURRENT_VERSION, versions, type StructCodec } from '../out/ts/index.ts';
+import type { LuoFileSer } from '../out/ts/luo-v4.ts';
+import { luoSchema } from '../schema/index.ts';
+import { demoSchema } from './fixtures/aligned-schema.ts';
+import { OUT, runOk, scratchDir } from './support/tools.ts';
+
+// -----------------------------------------------------------------------------------------------
+// What the tests know independently of the codecs
+
+type Value = unknown;
+type Codec = StructCodec<Value>;
+interface VersionModule {
+  readonly VERSION: string;
+  readonly CodecError: ErrorClass;
+  readonly codecs: Readonly<Record<string, Codec & { readonly offsets: Readonly<Record<string, number>> }>>;
+}
+
+const RUNS = 60;
+const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+const ENDIANS = [true, false] as const;
+
+/** Two's complement bytes of an integer, least significant first unless big-endian. */
+function intBytes(value: number | bigint, size: number, littleEndian: boolean): number[] {
+  const unsigned = BigInt.asUintN(size * 8, BigInt(value));
+  const out = Array.from({ length: size }, (_, i) => Number((unsigned >> BigInt(8 * i)) & 0xffn));
+  return littleEndian ? out : out.reverse();
+}
+
+function scalarRange(type: TypeInfo & { kind: 'scalar' }): [bigint, bigint] {
+  const bits = BigInt(type.size * 8);
+  return type.signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
+}
+
+const noNul = (s: string): boolean => !s.includes('\0') && !/\p{Cs}/u.test(s);
+
+function charsArbitrary(length: number): fc.Arbitrary<string> {
+  const unit = fc.oneof(fc.constantFrom('a', 'Z', '-', '9'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+  return fc
+    .array(unit, { maxLength: length - 1 })
+    .map((parts) => parts.join(''))
+    .filter((s) => noNul(s) && utf8(s).length <= length - 1);
+}
+
+/** Values of a C type, unions as exactly one member. */
+function arbitraryOf(version: VersionModel, type: TypeInfo): fc.Arbitrary<Value> {
+  switch (type.kind) {
+    case 'scalar': {
+      const [min, max] = scalarRange(type);
+      return type.size === 8 ? fc.bigInt({ min, max }) : fc.integer({ min: Number(min), max: Number(max) });
+    }
+    case 'pointer':
+      return fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+    case 'chars':
+      return charsArbitrary(type.length);
+    case 'array':
+      return fc.array(arbitraryOf(version, type.element), { minLength: type.length, maxLength: type.length });
+    case 'aggregate':
+      return structArbitrary(version, findStruct(version, type.name));
+    case 'flexible':
+      throw new Error('a flexible array member has no value');
+  }
+}
+
+const bytesFields = (struct: StructModel) => struct.fields.filter((f) => f.type.kind !== 'flexible');
+
+function structArbitrary(version: VersionModel, struct: StructModel): fc.Arbitrary<Value> {
+  const fields = bytesFields(struct);
+  if (struct.kind === 'union') return fc.oneof(...fields.map((f) => fc.record({ [f.name]: arbitraryOf(version, f.type) })));
+  return fc.record(Object.fromEntries(fields.map((f) => [f.name, arbitraryOf(version, f.type)])));
+}
+
+/**
+ * The independent writer: every byte a value must give, by absolute offset, from the model's layout
+ * alone. Padding and the union's unused bytes are 0, as are the bytes after a string's NUL.
+ */
+function expectedBytes(version: VersionModel, struct: StructModel, value: Value, littleEndian: boolean): number[] {
+  const out = new Array<number>(struct.size).fill(0);
+  const put = (type: TypeInfo, v: Value, at: number): void => {
+    switch (type.kind) {
+      case 'scalar':
+      case 'pointer':
+        intBytes(v as number | bigint, type.kind === 'pointer' ? 8 : type.size, littleEndian).forEach((b, i) => (out[at + i] = b));
+        return;
+      case 'chars':
+        utf8(v as string).forEach((b, i) => (out[at + i] = b));
+        return;
+      case 'array': {
+        const stride = sizeOf(version, type.element);
+        (v as Value[]).forEach((element, i) => put(type.element, element, at + i * stride));
+        return;
+      }
+      case 'aggregate':
+        for (const f of bytesFields(findStruct(version, type.name))) {
+          const member = (v as Record<string, Value>)[f.name];
+          if (member !== undefined) put(f.type, member, at + f.offset);
+        }
+        return;
+      case 'flexible':
+        return;
+    }
+  };
+  put({ kind: 'aggregate', aggregate: struct.kind, name: struct.name }, value, 0);
+  return out;
+}
+
+function sizeOf(version: VersionModel, type: TypeInfo): number {
+  switch (type.kind) {
+    case 'scalar':
+      return type.size;
+    case 'pointer':
+      return 8;
+    case 'chars':
+      return type.length;
+    case 'array':
+      return type.length * sizeOf(version, type.element);
+    case 'aggregate':
+      return findStruct(version, type.name).size;
+    case 'flexible':
+      return 0;
+  }
+}
+
+/** What decoding an encoded value gives: the value itself, except that a union gives every member. */
+function expectRoundTrip(version: VersionModel, type: TypeInfo, sent: Value, got: Value): void {
+  if (type.kind === 'aggregate') {
+    const struct = findStruct(version, type.name);
+    for (const f of bytesFields(struct)) {
+      const member = (sent as Record<string, Value>)[f.name];
+      if (struct.kind === 'struct' || member !== undefined) expectRoundTrip(version, f.type, member, (got as Record<string, Value>)[f.name]);
+    }
+    if (struct.kind === 'union') expect(Object.keys(got as object).sort()).toEqual(bytesFields(struct).map((f) => f.name).sort());
+  } else if (type.kind === 'array') {
+    expect((got as Value[]).length).toBe(type.length);
+    (sent as Value[]).forEach((element, i) => expectRoundTrip(version, type.element, element, (got as Value[])[i]));
+  } else {
+    expect(got).toStrictEqual(sent);
+  }
+}
+
+/** The CodecError class of the runtime a module was generated with (each out/ts has its own). */
+type ErrorClass = typeof CodecError;
+
+function expectCodecError(errorClass: ErrorClass, action: () => unknown, path: string, message?: RegExp): CodecError {
+  let caught: unknown;
+  try {
+    action();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(errorClass);
+  const error = caught as CodecError;
+  expect(error.name).toBe('CodecError');
+  expect(error.path).toBe(path);
+  expect(error.message.startsWith(`${error.path}: `)).toBe(true);
+  if (message) expect(error.message).toMatch(message);
+  return error;
+}
+
+interface Leaf {
+  readonly path: string;
+  readonly offset: number;
+  readonly type: TypeInfo;
+  readonly get: (root: Value) => Value;
+  /** A copy of `root` with this leaf replaced; inside a union, the union holds only this member. */
+  readonly set: (root: Value, leaf: Value) => Value;
+}
+
+type Fields = Record<string, Value>;
+
+/** Every field that is not a struct or union, with its path and absolute offset, nested ones expanded. */
+function leaves(
+  version: VersionModel,
+  struct: StructModel,
+  path = struct.name,
+  base = 0,
+  get: (root: Value) => Value = (root) => root,
+  set: (root: Value, self: Value) => Value = (_root, self) => self,
+): Leaf[] {
+  return bytesFields(struct).flatMap((f) => {
+    const fieldPath = `${path}.${f.name}`;
+    const getField = (root: Value) => (get(root) as Fields)[f.name];
+    const setField = (root: Value, x: Value) =>
+      set(root, struct.kind === 'union' ? { [f.name]: x } : { ...(get(root) as Fields), [f.name]: x });
+    if (f.type.kind !== 'aggregate') return [{ path: fieldPath, offset: base + f.offset, type: f.type, get: getField, set: setField }];
+    return leaves(version, findStruct(version, f.type.name), fieldPath, base + f.offset, getField, setField);
+  });
+}
+
+// -----------------------------------------------------------------------------------------------
+// The properties every generated version module must have
+
+function codecProperties(
+  model: () => Model,
+  modules: () => Readonly<Record<string, VersionModule>>,
+  errorClassOf: () => ErrorClass,
+): void {
+  const cases = () =>
+    model().versions.flatMap((version) =>
+      version.structs.map((struct) => ({ version, struct, codec: modules()[version.name]!.codecs[struct.name]! })),
+    );
+
+  it('has one codec per struct of every version, named and sized by the model', () => {
+    for (const version of model().versions) {
+      const module = modules()[version.name]!;
+      expect(module.VERSION).toBe(version.name);
+      expect(Object.keys(module.codecs)).toEqual(version.structs.map((s) => s.name));
+      for (const struct of version.structs) {
+        const codec = module.codecs[struct.name]!;
+        expect(codec.name).toBe(struct.name);
+        expect(codec.size).toBe(struct.size);
+        expect(codec.offsets).toEqual(Object.fromEntries(struct.fields.map((f) => [f.name, f.offset])));
+      }
+    }
+  });
+
+  it('round-trips every struct in both byte orders, writing exactly the bytes of the independent writer', () => {
+    for (const { version, struct, codec } of cases()) {
+      for (const littleEndian of ENDIANS) {
+        const options = { littleEndian };
+        fc.assert(
+          fc.property(structArbitrary(version, struct), fc.nat(16), fc.uint8Array({ minLength: 16, maxLength: 16 }), (value, offset, noise) => {
+            // Garbage around and under the struct: the encoder must own every byte of it, and no other.
+            const bytes = new Uint8Array(offset + struct.size + 16);
+            for (let i = 0; i < bytes.length; i++) bytes[i] = noise[i % 16]! | 1;
+            const before = bytes.slice();
+            codec.encode(value, bytes, offset, options);
+            expect([...bytes.subarray(offset, offset + struct.size)]).toEqual(expectedBytes(version, struct, value, littleEndian));
+            expect(bytes.subarray(0, offset)).toEqual(before.subarray(0, offset));
+            expect(bytes.subarray(offset + struct.size)).toEqual(before.subarray(offset + struct.size));
+            expectRoundTrip(version, { kind: 'aggregate', aggregate: struct.kind, name: struct.name }, value, codec.decode(bytes, offset, options));
+          }),
+          { numRuns: RUNS },
+        );
+      }
+    }
+  });
+
+  it('decodes bytes from the independent writer (little-endian unless told otherwise)', () => {
+    for (const { version, struct, codec } of cases()) {
+      fc.assert(
+        fc.property(structArbitrary(version, struct), (value) => {
+          const bytes = Uint8Array.from(expectedBytes(version, struct, value, true));
+          expectRoundTrip(version, { kind: 'aggregate', aggregate: struct.kind, name: struct.name }, value, codec.decode(bytes));
+        }),
+        { numRuns: RUNS / 2 },
+      );
+    }
+  });
+
+  it('refuses a buffer too short at every length, and bad offsets, with a CodecError naming the struct', () => {
+    for (const { version, struct, codec } of cases()) {
+      const value = fc.sample(structArbitrary(version, struct), { numRuns: 1, seed: 7 })[0];
+      for (let length = 0; length < struct.size; length++) {
+        for (const offset of [0, 3]) {
+          const bytes = new Uint8Array(offset + length);
+          expectCodecError(errorClassOf(), () => codec.decode(bytes, offset), struct.name, new RegExp(`needs ${struct.size} bytes at offset ${offset}`));
+          expectCodecError(errorClassOf(), () => codec.encode(value, bytes, offset), struct.name);
+          expect(bytes.every((b) => b === 0)).toBe(true);
+        }
+      }
+      const bytes = new Uint8Array(struct.size * 2);
+      for (const offset of [-1, 0.5, Number.NaN, struct.size + 1]) {
+        expectCodecError(errorClassOf(), () => codec.decode(bytes, offset), struct.name);
+        expectCodecError(errorClassOf(), () => codec.encode(value, bytes, offset), struct.name);
+      }
+    }
+  });
+
+  it('decodes any bytes to a value or a CodecError, never another exception', () => {
+    for (const { struct, codec } of cases()) {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: struct.size * 2 }), fc.nat(struct.size * 2), fc.boolean(), (bytes, offset, littleEndian) => {
+          try {
+            codec.decode(bytes, offset, { littleEndian });
+          } catch (error) {
+            expect(error).toBeInstanceOf(errorClassOf());
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    }
+  });
+
+  it('refuses integers outside every field’s range, naming the field', () => {
+    for (const { version, struct, codec } of cases()) {
+      const value = fc.sample(structArbitrary(version, struct), { numRuns: 1, seed: 11 })[0];
+      const scalars = leaves(version, struct).filter((l) => l.type.kind === 'scalar' || l.type.kind === 'pointer');
+      for (const leaf of scalars) {
+        const type = leaf.type.kind === 'pointer' ? ({ kind: 'scalar', name: 'u64', size: 8, signed: false } as const) : (leaf.type as TypeInfo & { kind: 'scalar' });
+        const [min, max] = scalarRange(type);
+        const wide = type.size === 8;
+        const outside = fc.oneof(fc.bigInt({ max: min - 1n, min: min - (1n << 70n) }), fc.bigInt({ min: max + 1n, max: max + (1n << 70n) }));
+        fc.assert(
+          fc.property(outside, (bad) => {
+            const input = leaf.set(value, wide ? bad : Number(bad));
+            expectCodecError(errorClassOf(), () => codec.encode(input, new Uint8Array(struct.size)), leaf.path, /is outside/);
+          }),
+          { numRuns: 20 },
+        );
+        // The other kind of number, and a fraction for the small ones.
+        expectCodecError(errorClassOf(), () => codec.encode(leaf.set(value, wide ? 1 : 1n), new Uint8Array(struct.size)), leaf.path, /expected a/);
+        if (!wide) expectCodecError(errorClassOf(), () => codec.encode(leaf.set(value, 0.5), new Uint8Array(struct.size)), leaf.path, /is outside/);
+        // The limits themselves are fine.
+        for (const edge of [min, max]) codec.encode(leaf.set(value, wide ? edge : Number(edge)), new Uint8Array(struct.size));
+      }
+    }
+  });
+
+  it('refuses strings the kernel could not read back, and reads no char array without its NUL', () => {
+    for (const { version, struct, codec } of cases()) {
+      const value = fc.sample(structArbitrary(version, struct), { numRuns: 1, seed: 13 })[0];
+      for (const leaf of leaves(version, struct).filter((l) => l.type.kind === 'chars')) {
+        const length = (leaf.type as { length: number }).length;
+        const encode = (text: string) => codec.encode(leaf.set(value, text), new Uint8Array(struct.size));
+        encode('x'.repeat(length - 1));
+        expectCodecError(errorClassOf(), () => encode('x'.repeat(length)), leaf.path, new RegExp(`${length} bytes of UTF-8 do not fit: char\\[${length}\\] holds at most ${length - 1}`));
+        // Counted in UTF-8 bytes, not UTF-16 units: 'é' is two bytes.
+        expectCodecError(errorClassOf(), () => encode('é'.repeat(Math.ceil(length / 2))), leaf.path, /bytes of UTF-8 do not fit/);
+        expectCodecError(errorClassOf(), () => encode('ab\0cd'), leaf.path, /contains a NUL at index 2/);
+        expectCodecError(errorClassOf(), () => encode('a\ud800b'), leaf.path, /lone surrogate/);
+        expectCodecError(errorClassOf(), () => encode(undefined as unknown as string), leaf.path, /expected a string/);
+        fc.assert(
+          fc.property(fc.string({ unit: 'binary', minLength: Math.ceil(length / 4), maxLength: length * 2 }).filter((s) => noNul(s) && utf8(s).length >= length), (text) => {
+            expectCodecError(errorClassOf(), () => encode(text), leaf.path, /do not fit/);
+          }),
+          { numRuns: 20 },
+        );
+
+        const bytes = Uint8Array.from(expectedBytes(version, struct, value, true));
+        bytes.fill(0x41, leaf.offset, leaf.offset + length);
+        expectCodecError(errorClassOf(), () => codec.decode(bytes), leaf.path, new RegExp(`no NUL terminator within char\\[${length}\\]`));
+        bytes.set([0xc3, 0x28, 0], leaf.offset);
+        expectCodecError(errorClassOf(), () => codec.decode(bytes), leaf.path, /not valid UTF-8/);
+        // Bytes after the NUL are not part of the string.
+        bytes.set([0x6f, 0x6b, 0], leaf.offset);
+        expect(leaf.get(codec.decode(bytes))).toBe('ok');
+      }
+    }
+  });
+}
+
+// -----------------------------------------------------------------------------------------------
+// LUO: the committed out/ts
+
+const luoModel = buildModel(luoSchema);
+
+describe('generated TypeScript codecs for LUO (out/ts)', () => {
+  codecProperties(
+    () => luoModel,
+    () => versions as unknown as Record<string, VersionModule>,
+    () => CodecError,
+  );
+
+  it('has the sizes and offsets of the ABI facts', () => {
+    const v4 = versions['luo-v4'];
+    expect([v4.LUO_SER_SIZE, v4.LUO_SER_OFFSETS]).toEqual([24, { liveupdate_num: 0, sessions_pa: 8, flbs_pa: 16 }]);
+    expect([v4.LUO_FILE_SER_SIZE, v4.LUO_FILE_SER_OFFSETS]).toEqual([64, { compatible: 0, data: 48, token: 56 }]);
+    expect([v4.LUO_FLB_SER_SIZE, v4.LUO_FLB_SER_OFFSETS]).toEqual([64, { name: 0, data: 48, count: 56 }]);
+    expect([v4.LUO_SESSION_SER_SIZE, v4.LUO_SESSION_SER_OFFSETS]).toEqual([80, { name: 0, file_set_ser: 64 }]);
+    expect([v4.LUO_FILE_SET_SER_SIZE, v4.LUO_FILE_SET_SER_OFFSETS]).toEqual([16, { files: 0, count: 8 }]);
+    expect([v4.LUO_BLOCK_HEADER_SER_SIZE, v4.LUO_BLOCK_HEADER_SER_OFFSETS]).toEqual([16, { next: 0, count: 8 }]);
+    expect([v4.LUO_FLB_HEADER_SER_SIZE, v4.LUO_FLB_HEADER_SER_OFFSETS]).toEqual([16, { pgcnt: 0, count: 8 }]);
+    expect(versions['luo-v2'].LUO_SESSION_HEADER_SER_SIZE).toBe(8);
+    expect(versions['luo-v1-session-v1'].LUO_SESSION_SER_SIZE).toBe(64);
+    expect(Object.keys(versions)).toEqual(['luo-v1-session-v1', 'luo-v1', 'luo-v2', 'luo-v3', 'luo-v4']);
+    expect(CURRENT_VERSION).toBe('luo-v4');
+  });
+
+  it('decodes a luo_file_ser written by hand, little- and big-endian', () => {
+    const bytes = new Uint8Array(64 + 5);
+    bytes.set(utf8('memfd-v1'), 5);
+    bytes.set([0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11], 5 + 48);
+    bytes.set([1, 0, 0, 0, 0, 0, 0, 0x80], 5 + 56);
+    const codec: StructCodec<LuoFileSer> = versions['luo-v4'].codecs.luo_file_ser;
+    expect(codec.decode(bytes, 5)).toEqual({ compatible: 'memfd-v1', data: 0x1122334455667788n, token: 0x8000000000000001n });
+    expect(codec.decode(bytes, 5, { littleEndian: false })).toEqual({
+      compatible: 'memfd-v1',
+      data: 0x8877665544332211n,
+      token: 0x0100000000000080n,
+    });
+  });
+
+  it('imports nothing but the runtime', () => {
+    const dir = join(OUT, 'ts');
+    for (const name of readdirSync(dir)) {
+      const text = readFileSync(join(dir, name), 'utf8');
+      const specifiers = [...text.matchAll(/\bfrom\s+'([^']+)'/g)].map((m) => m[1]);
+      const allowed = name === 'index.ts' ? /^\.\/(runtime|luo-[\w-]+)\.ts$/ : /^\.\/runtime\.ts$/;
+      for (const specifier of specifiers) expect(specifier, `${name} imports ${specifier}`).toMatch(allowed);
+      expect(text).not.toMatch(/\bimport\(|\brequire\(/);
+    }
+  });
+});
+
+// -----------------------------------------------------------------------------------------------
+// The aligned fixture: union, arrays, signed and small integers, padding, a flexible array member
+
+describe('generated TypeScript codecs for the aligned fixture schema', () => {
+  const model = buildModel(demoSchema);
+  let demo: VersionModule & Record<string, unknown>;
+
+  beforeAll(async () => {
+    const dir = scratchDir('ts-codecs');
+    const files = await renderTsCodecs(model);
+    for (const f of files) {
+      mkdirSync(join(dir, f.path, '..'), { recursive: true });
+      writeFileSync(join(dir, f.path), f.content);
+    }
+    // The same strictness as the repository's tsconfig, on these files alone.
+    runOk(process.execPath, [
+      join(import.meta.dirname, '../node_modules/typescript/bin/tsc'),
+      '--ignoreConfig',
+      '--noEmit',
+      '--strict',
+      '--noUncheckedIndexedAccess',
+      '--target',
+      'ES2022',
+      '--module',
+      'NodeNext',
+      '--moduleResolution',
+      'NodeNext',
+      '--allowImportingTsExtensions',
+      '--verbatimModuleSyntax',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      ...files.map((f) => join(dir, f.path)),
+    ], { cwd: join(import.meta.dirname, '..') });
+    demo = (await import(pathToFileURL(join(dir, 'demo-v1.ts')).href)) as typeof demo;
+  });
+
+  codecProperties(
+    () => model,
+    () => ({ 'demo-v1': demo }),
+    () => demo.CodecError,
+  );
+
+  it('lays out the fixture as gcc does on LP64 (offsets worked out by hand)', () => {
+    expect([demo['DEMO_MIXED_SIZE'], demo['DEMO_MIXED_OFFSETS']]).toEqual([32, { a: 0, b: 4, c: 8, d: 16, e: 24 }]);
+    expect([demo['DEMO_HOLDER_SIZE'], demo['DEMO_HOLDER_OFFSETS']]).toEqual([72, { tag: 0, v: 8, m: 16, p: 48, name: 61, tail: 66 }]);
+    expect([demo['DEMO_ENTRIES_SIZE'], demo['DEMO_ENTRIES_OFFSETS']]).toEqual([8, { count: 0, flags: 4, items: 8 }]);
+  });
+
+  it('decodes a union to every member and encodes exactly one', () => {
+    const union = demo.codecs['demo_value']!;
+    const bytes = Uint8Array.from([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]);
+    expect(union.decode(bytes)).toEqual({ byte: 1, word: 0x04030201, wide: 0x0807060504030201n, triple: [0x0201, 0x0403, 0x0605] });
+    union.encode({ word: 0xdeadbeef }, bytes);
+    expect([...bytes]).toEqual([0xef, 0xbe, 0xad, 0xde, 0, 0, 0, 0]);
+    expectCodecError(demo.CodecError, () => union.encode({}, bytes), 'demo_value', /exactly one member, but none/);
+    expectCodecError(demo.CodecError, () => union.encode({ byte: 1, wide: 2n }, bytes), 'demo_value', /but byte, wide are set/);
+  });
+
+  it('refuses an array whose length differs from the C array, naming it', () => {
+    const holder = demo.codecs['demo_holder']!;
+    const value = fc.sample(structArbitrary(model.versions[0]!, findStruct(model.versions[0]!, 'demo_holder')), { numRuns: 1, seed: 3 })[0];
+    for (const triple of [[1, 2], [1, 2, 3, 4], []]) {
+      expectCodecError(demo.CodecError, () => holder.encode({ ...(value as Fields), v: { triple } }, new Uint8Array(72)), 'demo_holder.v.triple', new RegExp(`has ${triple.length} elements; the C array has exactly 3`));
+    }
+    expectCodecError(demo.CodecError, () => holder.encode({ ...(value as Fields), v: { triple: [1, 70000, 3] } }, new Uint8Array(72)), 'demo_holder.v.triple[1]', /outside u16/);
+  });
+
+  it('leaves the flexible array member out of the value but gives its offset', () => {
+    const entries = demo.codecs['demo_entries']!;
+    expect(entries.decode(Uint8Array.from([5, 0, 0, 0, 1, 9, 9, 9]))).toEqual({ count: 5, flags: 1 });
+  });
+});
