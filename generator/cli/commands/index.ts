@@ -1,5 +1,7 @@
 /** Every subcommand, in the order `luo-abi --help` lists them. */
 import type { Command } from '../command.ts';
+import { checkCommand } from './check.ts';
 import { generateCommand } from './generate.ts';
+import { lockCommand } from './lock.ts';
 
-export const commands: readonly Command[] = [generateCommand];
+export const commands: readonly Command[] = [generateCommand, checkCommand, lockCommand];

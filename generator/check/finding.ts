@@ -1,0 +1,55 @@
+/** What a rule reports, and what a rule is. */
+import type { CheckContext } from './context.ts';
+
+export type Severity = 'error' | 'warning';
+
+export interface Finding {
+  /** Stable ID, e.g. LUO001. */
+  readonly rule: string;
+  /** Stable name, e.g. layout-changed-without-bump. */
+  readonly name: string;
+  readonly severity: Severity;
+  /** The schema version (or header) the finding is about. */
+  readonly version?: string;
+  /** The compatible string concerned: `LUO_FDT_COMPATIBLE "luo-v4"`. */
+  readonly compatible?: string;
+  /** The struct, field, node or property: 'struct luo_ser > flbs_pa'. */
+  readonly subject: string;
+  readonly old?: string;
+  readonly new?: string;
+  readonly message: string;
+  /** Where it is written, relative to the repository. */
+  readonly file?: string;
+  readonly line?: number;
+  readonly fix: string;
+}
+
+export interface Rule {
+  readonly id: string;
+  readonly name: string;
+  readonly severity: Severity;
+  /** One sentence for `luo-abi check --help` and the README. */
+  readonly description: string;
+  check(context: CheckContext): Finding[];
+}
+
+/** The next value of a compatible string: luo-v4 -> luo-v5, luo-session-v2 -> luo-session-v3. */
+export function nextValue(value: string): string {
+  const match = /^(.*?)(\d+)$/.exec(value);
+  return match ? `${match[1]}${Number(match[2]) + 1}` : `${value}-v2`;
+}
+
+/** The trailing number of a compatible string, if it has one. */
+export function valueNumber(value: string): number | undefined {
+  const match = /(\d+)$/.exec(value);
+  return match ? Number(match[1]) : undefined;
+}
+
+export function bumpFix(macro: string, value: string, covering: readonly string[] = []): string {
+  const also = covering.length > 0 ? ` (a bump of ${covering.join(' or ')}, which enclose it, covers it too)` : '';
+  return `bump ${macro} from "${value}" to "${nextValue(value)}"${also}, then run \`luo-abi lock\``;
+}
+
+export function compatibleText(macro: string, value: string): string {
+  return `${macro} "${value}"`;
+}

@@ -1,0 +1,88 @@
+/** Printing findings: for people (text), for tools (json) and for GitHub Actions (github). */
+import type { Finding } from './finding.ts';
+
+export const FORMATS = ['text', 'json', 'github'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface CheckReport {
+  /** What the schema (or header) was compared with. */
+  readonly baseline: string;
+  readonly findings: readonly Finding[];
+}
+
+export function counts(findings: readonly Finding[]): { errors: number; warnings: number } {
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  return { errors, warnings: findings.length - errors };
+}
+
+export function formatReport(report: CheckReport, format: Format): string {
+  switch (format) {
+    case 'text':
+      return formatText(report);
+    case 'json':
+      return formatJson(report);
+    case 'github':
+      return formatGithub(report);
+  }
+}
+
+function formatText(report: CheckReport): string {
+  const { errors, warnings } = counts(report.findings);
+  const lines = report.findings.map((f) => {
+    const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
+    const values = f.old !== undefined || f.new !== undefined ? `\n    ${f.subject}: ${f.old ?? '(none)'} -> ${f.new ?? '(none)'}` : `\n    ${f.subject}`;
+    return `${where}${f.severity} ${f.rule} ${f.name}: ${f.message}${values}\n    fix: ${f.fix}`;
+  });
+  const summary =
+    report.findings.length === 0
+      ? `luo-abi check: no ABI drift against ${report.baseline}`
+      : `luo-abi check: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} against ${report.baseline}`;
+  return [...lines, summary].join('\n') + '\n';
+}
+
+/**
+ * The JSON shape, stable: { format: 1, baseline, ok, errors, warnings, findings: [{ rule, name,
+ * severity, version?, compatible?, subject, old?, new?, message, file?, line?, fix }] }.
+ */
+function formatJson(report: CheckReport): string {
+  const { errors, warnings } = counts(report.findings);
+  const findings = report.findings.map((f) => ({
+    rule: f.rule,
+    name: f.name,
+    severity: f.severity,
+    ...(f.version !== undefined ? { version: f.version } : {}),
+    ...(f.compatible !== undefined ? { compatible: f.compatible } : {}),
+    subject: f.subject,
+    ...(f.old !== undefined ? { old: f.old } : {}),
+    ...(f.new !== undefined ? { new: f.new } : {}),
+    message: f.message,
+    ...(f.file !== undefined ? { file: f.file } : {}),
+    ...(f.line !== undefined ? { line: f.line } : {}),
+    fix: f.fix,
+  }));
+  return JSON.stringify({ format: 1, baseline: report.baseline, ok: errors === 0, errors, warnings, findings }, null, 2) + '\n';
+}
+
+/** Workflow commands: https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions */
+function formatGithub(report: CheckReport): string {
+  return report.findings
+    .map((f) => {
+      const properties = [
+        ...(f.file ? [`file=${escapeProperty(f.file)}`] : []),
+        ...(f.line ? [`line=${f.line}`] : []),
+        `title=${escapeProperty(`${f.rule} ${f.name}`)}`,
+      ].join(',');
+      const values = f.old !== undefined || f.new !== undefined ? ` (${f.subject}: ${f.old ?? '(none)'} -> ${f.new ?? '(none)'})` : '';
+      return `::${f.severity} ${properties}::${escapeData(`${f.message}${values} Fix: ${f.fix}`)}`;
+    })
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}

@@ -1,0 +1,39 @@
+/**
+ * LUO003: a version sets a compatible string back to a value released before the one it replaces.
+ * Kernels that know the newer value would take the state for the older ABI.
+ */
+import type { Finding, Rule } from '../finding.ts';
+import { compatibleText } from '../finding.ts';
+import { unusedValue } from './compatible-reused.ts';
+
+export const compatibleDowngraded: Rule = {
+  id: 'LUO003',
+  name: 'compatible-downgraded',
+  severity: 'error',
+  description: 'A compatible string goes back to a value released before the one it replaces.',
+  check(context) {
+    const findings: Finding[] = [];
+    context.versions.forEach(({ model, canonical }, index) => {
+      const previous = context.previous(index);
+      for (const guard of canonical.guards) {
+        const before = previous.get(guard.macro);
+        if (!before || !context.isDowngrade(guard.macro, before.value, guard.value)) continue;
+        const node = guard.layout.node.path;
+        findings.push({
+          rule: compatibleDowngraded.id,
+          name: compatibleDowngraded.name,
+          severity: compatibleDowngraded.severity,
+          version: model.name,
+          compatible: compatibleText(guard.macro, guard.value),
+          subject: guard.macro,
+          old: `"${before.value}"`,
+          new: `"${guard.value}"`,
+          message: `${model.name} sets ${guard.macro} back from "${before.value}" to "${guard.value}", a value released before it.`,
+          ...context.locate(model, { node }),
+          fix: `compatible strings only move forward: set ${guard.macro} to "${unusedValue(context, guard.macro, before.value)}" (or back to "${before.value}" if nothing changed), then run \`luo-abi lock\``,
+        });
+      }
+    });
+    return findings;
+  },
+};

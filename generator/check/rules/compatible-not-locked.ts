@@ -1,0 +1,37 @@
+/**
+ * LUO006: the schema uses a compatible string the lock file does not record yet, so the layout it was
+ * released with is not protected against later edits.
+ */
+import { compatibleText, type Finding, type Rule } from '../finding.ts';
+
+export const compatibleNotLocked: Rule = {
+  id: 'LUO006',
+  name: 'compatible-not-locked',
+  severity: 'error',
+  description: 'A compatible string the schema uses is missing from the lock file.',
+  check(context) {
+    if (!context.requireLocked) return [];
+    const locked = new Set(context.baseline.compatibles.map((e) => e.key));
+    const findings: Finding[] = [];
+    const reported = new Set<string>();
+    for (const { model, canonical } of context.versions) {
+      for (const guard of canonical.guards) {
+        if (locked.has(guard.key) || reported.has(guard.key)) continue;
+        reported.add(guard.key);
+        findings.push({
+          rule: compatibleNotLocked.id,
+          name: compatibleNotLocked.name,
+          severity: compatibleNotLocked.severity,
+          version: model.name,
+          compatible: compatibleText(guard.macro, guard.value),
+          subject: guard.key,
+          new: `"${guard.value}"`,
+          message: `${model.name} uses ${compatibleText(guard.macro, guard.value)}, which ${context.baselineName} does not record.`,
+          ...context.locate(model, { node: guard.layout.node.path }),
+          fix: `run \`luo-abi lock\` and commit ${context.baselineName}`,
+        });
+      }
+    }
+    return findings;
+  },
+};

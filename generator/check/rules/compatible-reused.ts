@@ -1,0 +1,56 @@
+/**
+ * LUO002: a version uses a compatible string that was released for another layout, so the next kernel
+ * cannot tell the two apart.
+ */
+import { diffGuardLayouts } from '../diff.ts';
+import type { CheckContext } from '../context.ts';
+import { compatibleText, nextValue, type Finding, type Rule } from '../finding.ts';
+
+export const compatibleReused: Rule = {
+  id: 'LUO002',
+  name: 'compatible-reused',
+  severity: 'error',
+  description: 'A compatible string is used for a layout other than the one it was released with.',
+  check(context) {
+    const findings: Finding[] = [];
+    context.versions.forEach(({ model, canonical }, index) => {
+      const previous = context.previous(index);
+      for (const guard of canonical.guards) {
+        // Keeping the previous string is layout-changed-without-bump's case.
+        if (previous.get(guard.macro)?.key === guard.key) continue;
+        const known = context.known(guard.key, index);
+        if (!known) continue;
+        const changes = diffGuardLayouts(known.layout, guard.layout).filter((c) => c.breaking);
+        const first = changes[0];
+        if (!first) continue;
+        findings.push({
+          rule: compatibleReused.id,
+          name: compatibleReused.name,
+          severity: compatibleReused.severity,
+          version: model.name,
+          compatible: compatibleText(guard.macro, guard.value),
+          subject: first.subject,
+          ...(first.old !== undefined ? { old: first.old } : {}),
+          ...(first.new !== undefined ? { new: first.new } : {}),
+          message:
+            `${model.name} uses ${compatibleText(guard.macro, guard.value)}, which ${known.locked ? context.baselineName : 'the schema'} ` +
+            `gives ${known.versions.join(', ')} with another layout (${changes.length} difference${changes.length === 1 ? '' : 's'}; first: ${first.summary})`,
+          ...context.locate(model, first.target),
+          fix: `give ${model.name} a value never released: set ${guard.macro} to "${unusedValue(context, guard.macro, guard.value)}", then run \`luo-abi lock\``,
+        });
+      }
+    });
+    return findings;
+  },
+};
+
+/** The next value after the newest one the baseline or the schema has released for this macro. */
+export function unusedValue(context: CheckContext, macro: string, value: string): string {
+  const used = new Set([
+    ...context.baseline.compatibles.filter((e) => e.macro === macro).map((e) => e.value),
+    ...context.versions.flatMap((v) => v.canonical.guards.filter((g) => g.macro === macro).map((g) => g.value)),
+  ]);
+  let candidate = nextValue(value);
+  while (used.has(candidate)) candidate = nextValue(candidate);
+  return candidate;
+}

@@ -1,0 +1,31 @@
+/** LUO007: the generated files in out/ are not what the schema gives, so the header shipped is not the one checked. */
+import { join, relative } from 'node:path';
+import type { Finding, Rule } from '../finding.ts';
+
+export const generatedOutStale: Rule = {
+  id: 'LUO007',
+  name: 'generated-out-stale',
+  severity: 'error',
+  description: 'A file in out/ differs from what the schema gives, is missing, or is no longer generated.',
+  check(context) {
+    if (!context.stale) return [];
+    const { outDir, report } = context.stale;
+    const finding = (path: string, state: string): Finding => {
+      const file = relative(process.cwd(), join(outDir, path)) || path;
+      return {
+        rule: generatedOutStale.id,
+        name: generatedOutStale.name,
+        severity: generatedOutStale.severity,
+        subject: file,
+        message: `${file} ${state}.`,
+        file,
+        fix: 'run `luo-abi generate` (npm run generate) and commit out/',
+      };
+    };
+    return [
+      ...report.changed.map((p) => finding(p, 'differs from what the schema gives')),
+      ...report.missing.map((p) => finding(p, 'is missing')),
+      ...report.extra.map((p) => finding(p, 'is no longer generated')),
+    ];
+  },
+};

@@ -1,0 +1,19 @@
+/** Every rule `luo-abi check` runs, by ID. */
+import type { Rule } from '../finding.ts';
+import { compatibleBumpedWithoutChange } from './compatible-bumped-without-change.ts';
+import { compatibleDowngraded } from './compatible-downgraded.ts';
+import { compatibleNotLocked } from './compatible-not-locked.ts';
+import { compatibleReused } from './compatible-reused.ts';
+import { generatedOutStale } from './generated-out-stale.ts';
+import { layoutChangedWithoutBump } from './layout-changed-without-bump.ts';
+import { structUnguarded } from './struct-unguarded.ts';
+
+export const rules: readonly Rule[] = [
+  layoutChangedWithoutBump,
+  compatibleReused,
+  compatibleDowngraded,
+  structUnguarded,
+  compatibleBumpedWithoutChange,
+  compatibleNotLocked,
+  generatedOutStale,
+];

@@ -1,0 +1,118 @@
+/**
+ * The checks as functions: the schema against the lock file or another revision, the same for
+ * `luo-abi lock`, and any list of versions against a baseline (what the history tests replay).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AbiSchema } from '../../schema/lang.ts';
+import { DEFAULT_OUT, DEFAULT_SCHEMA, loadSchema, PROJECT_ROOT } from '../cli/schema-loader.ts';
+import { generateFiles } from '../generate.ts';
+import { buildModel, SchemaError, type Model, type SchemaIssue, type VersionModel } from '../model/index.ts';
+import { compareWithDisk } from '../write.ts';
+import { canonicalVersion } from './canonical.ts';
+import { CheckContext, type CheckInputs } from './context.ts';
+import type { Finding } from './finding.ts';
+import type { CheckReport } from './format.ts';
+import { withDirectoryAtRevision } from './git.ts';
+import { lockFromVersions, mergeIntoLock, readLock, writeLock, type LockEntry, type LockFile } from './lock.ts';
+import { rules } from './rules/index.ts';
+
+export const DEFAULT_LOCK = resolve(PROJECT_ROOT, 'schema/abi.lock.json');
+
+export function runRules(inputs: CheckInputs): Finding[] {
+  const context = new CheckContext(inputs);
+  return rules.flatMap((rule) => rule.check(context));
+}
+
+/** Versions (oldest first) against a baseline; paths in findings relative to the project. */
+export function checkVersions(versions: readonly VersionModel[], baseline: LockFile, baselineName = 'the baseline'): Finding[] {
+  return runRules({ versions, baseline, baselineName, requireLocked: false, root: PROJECT_ROOT });
+}
+
+/** The lock the given versions would have if they were all released. */
+export function lockOf(schemaName: string, versions: readonly VersionModel[]): LockFile {
+  return lockFromVersions(schemaName, versions.map(canonicalVersion));
+}
+
+export interface CheckOptions {
+  readonly schemaPath?: string;
+  readonly lockPath?: string;
+  /** A git revision: compare with the schema there instead of with the lock file. */
+  readonly against?: string;
+  /** Compare generated files with this directory; default: out/ for the project's own schema only. */
+  readonly outDir?: string;
+}
+
+type Built = { model: Model; issues?: undefined } | { model?: undefined; issues: readonly SchemaIssue[]; name: string };
+
+/** Build the model; a schema whose only mistake is an unguarded struct is a finding, not an error. */
+function build(schema: AbiSchema): Built {
+  try {
+    return { model: buildModel(schema) };
+  } catch (error) {
+    if (error instanceof SchemaError && error.issues.every((i) => i.code === 'unguarded-struct')) {
+      return { issues: error.issues, name: schema.name };
+    }
+    throw error;
+  }
+}
+
+export async function checkSchema(options: CheckOptions = {}): Promise<CheckReport> {
+  const schemaPath = resolve(options.schemaPath ?? DEFAULT_SCHEMA);
+  const built = build(await loadSchema(schemaPath));
+  const baseline = options.against
+    ? { lock: await lockAtRevision(schemaPath, options.against), name: `revision ${options.against}` }
+    : { lock: readLock(options.lockPath ?? DEFAULT_LOCK), name: displayLock(options.lockPath) };
+  const outDir = options.outDir ?? (schemaPath === DEFAULT_SCHEMA ? DEFAULT_OUT : undefined);
+  const stale = built.model && outDir ? { outDir, report: compareWithDisk(outDir, await generateFiles(built.model)) } : undefined;
+  const findings = runRules({
+    versions: built.model?.versions ?? [],
+    baseline: baseline.lock,
+    baselineName: baseline.name,
+    requireLocked: !options.against,
+    root: PROJECT_ROOT,
+    ...(built.issues ? { schemaIssues: built.issues } : {}),
+    ...(stale ? { stale } : {}),
+  });
+  return { baseline: baseline.name, findings };
+}
+
+async function lockAtRevision(schemaPath: string, ref: string): Promise<LockFile> {
+  return withDirectoryAtRevision(schemaPath, ref, async (there) => {
+    const model = buildModel(await loadSchema(there));
+    return lockOf(model.name, model.versions);
+  });
+}
+
+function displayLock(lockPath: string | undefined): string {
+  return lockPath ?? 'schema/abi.lock.json';
+}
+
+export interface LockResult {
+  /** Errors that stop the lock from being written: a locked layout would change. */
+  readonly findings: readonly Finding[];
+  readonly added: readonly LockEntry[];
+  readonly written: boolean;
+}
+
+/**
+ * Records the strings the schema uses that the lock lacks. Refuses, writing nothing, when any rule
+ * reports an error other than a missing entry: a locked layout is never rewritten.
+ */
+export async function lockSchema(options: { schemaPath?: string; lockPath?: string } = {}): Promise<LockResult> {
+  const schemaPath = resolve(options.schemaPath ?? DEFAULT_SCHEMA);
+  const lockPath = resolve(options.lockPath ?? DEFAULT_LOCK);
+  const model = buildModel(await loadSchema(schemaPath));
+  const current = existsSync(lockPath) ? readLock(lockPath) : lockFromVersions(model.name, []);
+  const findings = runRules({
+    versions: model.versions,
+    baseline: current,
+    baselineName: displayLock(options.lockPath),
+    requireLocked: false,
+    root: PROJECT_ROOT,
+  });
+  if (findings.some((f) => f.severity === 'error')) return { findings, added: [], written: false };
+  const merged = mergeIntoLock(current, model.versions.map(canonicalVersion));
+  writeLock(lockPath, merged.lock);
+  return { findings, added: merged.added, written: true };
+}

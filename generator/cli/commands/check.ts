@@ -1,0 +1,71 @@
+import { checkHeader } from '../../check/header/check-header.ts';
+import { counts, formatReport, FORMATS, type CheckReport, type Format } from '../../check/format.ts';
+import { checkSchema } from '../../check/run.ts';
+import { rules } from '../../check/rules/index.ts';
+import { EXIT, parseCommandLine, UsageError, type Command } from '../command.ts';
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'ABI-drift guard: fail when a layout changes without a compatible-string bump',
+  help: `Usage: luo-abi check [--schema FILE] [--lock FILE | --against GIT_REF] [--out DIR] [--format text|json|github]
+       luo-abi check --header PATH [--against GIT_REF] [--schema FILE] [--format ...]
+
+Compare the canonical layout under every compatible string (structs, fields, offsets, sizes, array
+lengths and their constants, packing, nested structs, what each physical address points at, FDT nodes
+and properties) with the layout recorded for that string. Documentation changes never matter.
+
+Modes:
+  (default)              the schema against the lock file, schema/abi.lock.json; also fails when out/
+                         is stale (for the project's own schema, or --out DIR)
+  --against GIT_REF      the schema against the schema at another revision (read with git archive;
+                         the work tree is not touched)
+  --header PATH          a real C header (a kernel tree's include/linux/kho/abi/luo.h), read with gcc
+                         and pahole, against the schema version with its compatible strings
+  --header PATH --against GIT_REF
+                         the header against the same header at another revision of its repository
+
+Options:
+  --schema FILE          schema module (default: the project's schema/index.ts)
+  --lock FILE            lock file (default: schema/abi.lock.json)
+  --out DIR              generated files to compare with the schema
+  --format FORMAT        text (default), json or github (workflow annotations)
+  -h, --help             show this help
+
+Rules:
+${rules.map((r) => `  ${r.id} ${r.name.padEnd(34)} ${r.severity.padEnd(7)} ${r.description}`).join('\n')}
+
+--header mode sees C layouts and macros only: a change to what a physical address points at (like
+luo-v3 -> luo-v4) leaves every struct as it was, so only the schema modes can demand that bump.
+
+Exit codes: 0 clean or warnings only, 1 breaking change without a bump, 2 usage or schema error.`,
+  async run(args) {
+    const { values } = parseCommandLine('check', args, {
+      schema: { type: 'string' },
+      lock: { type: 'string' },
+      against: { type: 'string' },
+      header: { type: 'string' },
+      out: { type: 'string' },
+      format: { type: 'string', default: 'text' },
+    });
+    const format = values.format as Format;
+    if (!FORMATS.includes(format)) throw new UsageError(`check: --format must be one of ${FORMATS.join(', ')}`);
+    if (values.lock && values.against) throw new UsageError('check: --lock and --against are two baselines; give one');
+    if (values.header && (values.lock || values.out)) throw new UsageError('check: --header compares a header; --lock and --out do not apply');
+    const report: CheckReport = values.header
+      ? await checkHeader({
+          headerPath: values.header,
+          ...(values.against ? { against: values.against } : {}),
+          ...(values.schema ? { schemaPath: values.schema } : {}),
+        })
+      : await checkSchema({
+          ...(values.schema ? { schemaPath: values.schema } : {}),
+          ...(values.lock ? { lockPath: values.lock } : {}),
+          ...(values.against ? { against: values.against } : {}),
+          ...(values.out ? { outDir: values.out } : {}),
+        });
+    const text = formatReport(report, format);
+    const { errors } = counts(report.findings);
+    (format === 'text' && errors > 0 ? process.stderr : process.stdout).write(text);
+    return errors > 0 ? EXIT.findings : EXIT.ok;
+  },
+};
