@@ -6,6 +6,7 @@
  * back instead, each only as long as what it holds: still a valid image, for very large synthetic ones.
  */
 import type { NodeModel, PointerModel, StructModel, TypeInfo, VersionModel } from '../model/index.ts';
+import { evaluateExpression } from '../model/expr.ts';
 import { writeFdt, type FdtNodeData, type FdtPropertyData } from '../fdt/index.ts';
 import { isCodecError, type CodecTable } from './codecs.ts';
 import { ImageError, Place, hex } from './errors.ts';
@@ -50,9 +51,19 @@ export function encodeImage(version: VersionModel, codecs: CodecTable, state: Im
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const builder = new Builder(new VersionLayout(version, codecs, pageSize), options);
   const root = builder.node(version.fdt.root, state.root, '/');
-  const maxSize = options.maxFdtSize ?? Number(version.fdt.maxSize.value);
+  const maxSize = options.maxFdtSize ?? maxFdtSize(version, pageSize);
   const fdt = writeFdt({ reservations: [], bootCpuid: 0, root }, { maxSize, maxSizeName: version.fdt.maxSize.name });
   return { fdt, memory: builder.memory(), base: options.base };
+}
+
+/** LUO_FDT_SIZE on a target with this PAGE_SIZE (the model's value assumes 4096). */
+export function maxFdtSize(version: VersionModel, pageSize: number): number {
+  const limit = version.fdt.maxSize;
+  if (limit.kind !== 'expr') return Number(limit.value);
+  const names = new Map<string, number>([['PAGE_SIZE', pageSize]]);
+  for (const c of version.constants) if (typeof c.value === 'number' && c.kind === 'number') names.set(c.name, c.value);
+  const value = evaluateExpression(limit.c, names);
+  return typeof value === 'number' ? value : Number(limit.value);
 }
 
 class Builder {

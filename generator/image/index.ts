@@ -7,3 +7,5 @@ export { pickVersion } from './select.ts';
 export { DEFAULT_PAGE_SIZE } from './layout.ts';
 export type { CodecRegistry, CodecTable, StructCodec, CodecOptions } from './codecs.ts';
 export type * from './state.ts';
+export { stateFromJson, stateToJson } from './json.ts';
+export { formatTree } from './view.ts';

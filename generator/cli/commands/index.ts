@@ -1,7 +1,9 @@
 /** Every subcommand, in the order `luo-abi --help` lists them. */
 import type { Command } from '../command.ts';
 import { checkCommand } from './check.ts';
+import { decodeCommand } from './decode.ts';
+import { encodeCommand } from './encode.ts';
 import { generateCommand } from './generate.ts';
 import { lockCommand } from './lock.ts';
 
-export const commands: readonly Command[] = [generateCommand, checkCommand, lockCommand];
+export const commands: readonly Command[] = [generateCommand, checkCommand, lockCommand, decodeCommand, encodeCommand];
