@@ -74,22 +74,35 @@ export class CheckContext {
   }
 
   /**
-   * What version `index` guarded before, by macro: what the baseline recorded for this version, or,
-   * for a version the baseline does not know, what the version before it guards.
+   * What version `index` guarded before, by macro: what the baseline last recorded for this version,
+   * or, for a version the baseline does not know, what the version before it guards.
    */
   previous(index: number): Map<string, GuardState> {
-    const recorded = this.recordedFor(this.versions[index]!.model.name);
-    if (recorded.size > 0 || index === 0) return recorded;
-    const before = this.versions[index - 1]!;
-    const recordedBefore = this.recordedFor(before.model.name);
-    if (recordedBefore.size > 0) return recordedBefore;
-    return new Map(before.canonical.guards.map((g) => [g.macro, g]));
+    const recorded = this.recordedFor(this.versions[index]!.model.name, 'last');
+    return recorded.size > 0 ? recorded : this.predecessor(index);
   }
 
-  private recordedFor(versionName: string): Map<string, GuardState> {
+  /**
+   * Every earlier state version `index` grew from: the version before it, and the layout the
+   * baseline first recorded for this version (before any edit in place).
+   */
+  earlier(index: number): Map<string, GuardState>[] {
+    return [this.predecessor(index), this.recordedFor(this.versions[index]!.model.name, 'first')].filter((m) => m.size > 0);
+  }
+
+  private predecessor(index: number): Map<string, GuardState> {
+    if (index === 0) return new Map();
+    const before = this.versions[index - 1]!;
+    const recorded = this.recordedFor(before.model.name, 'last');
+    return recorded.size > 0 ? recorded : new Map(before.canonical.guards.map((g) => [g.macro, g]));
+  }
+
+  private recordedFor(versionName: string, which: 'first' | 'last'): Map<string, GuardState> {
     const found = new Map<string, GuardState>();
-    // Later entries win: an in-place bump records the version under its new string too.
-    for (const entry of this.baseline.compatibles) if (entry.versions.includes(versionName)) found.set(entry.macro, entry);
+    // An edit in place records the version under its new string too, after the old one.
+    for (const entry of this.baseline.compatibles) {
+      if (entry.versions.includes(versionName) && (which === 'last' || !found.has(entry.macro))) found.set(entry.macro, entry);
+    }
     return found;
   }
 

@@ -3,7 +3,7 @@
  * `luo-abi lock`, and any list of versions against a baseline (what the history tests replay).
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { AbiSchema } from '../../schema/lang.ts';
 import { DEFAULT_OUT, DEFAULT_SCHEMA, loadSchema, PROJECT_ROOT } from '../cli/schema-loader.ts';
 import { generateFiles } from '../generate.ts';
@@ -85,7 +85,7 @@ async function lockAtRevision(schemaPath: string, ref: string): Promise<LockFile
 }
 
 function displayLock(lockPath: string | undefined): string {
-  return lockPath ?? 'schema/abi.lock.json';
+  return relative(process.cwd(), resolve(lockPath ?? DEFAULT_LOCK)) || 'schema/abi.lock.json';
 }
 
 export interface LockResult {

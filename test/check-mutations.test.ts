@@ -1,0 +1,246 @@
+/**
+ * The mutation suite: each kind of layout change, made to the next version (luo-v5) of a copy of the
+ * schema without a bump, fails `check` with the right rule and change; with the bump and `lock` it
+ * passes; a change to documentation alone passes.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkSchema, lockSchema } from '../generator/check/run.ts';
+import type { Finding } from '../generator/check/finding.ts';
+import { addNextVersion, copySchema, edit, NEXT_VERSION, replaceOnce, type SchemaCopy } from './check-support.ts';
+
+interface Mutation {
+  readonly name: string;
+  readonly edits: readonly [string, string][];
+  /** The subject and old/new values the first LUO001 finding must name. */
+  readonly subject: string;
+  readonly old?: string;
+  readonly new?: string;
+}
+
+const mutations: Mutation[] = [
+  {
+    name: 'a field added',
+    edits: [["    count: field(u64, 'Number of files that depended on it.'),\n", "    count: field(u64, 'Number of files that depended on it.'),\n    extra: field(u64, 'A new field.'),\n"]],
+    subject: 'struct luo_flb_ser > extra',
+    new: 'u64 at offset 64, 8 bytes',
+  },
+  {
+    name: 'a field removed',
+    edits: [["    token: field(u64, 'Token userspace gave the file.'),\n", '']],
+    subject: 'struct luo_file_ser > token',
+    old: 'u64 at offset 56, 8 bytes',
+  },
+  {
+    name: 'fields reordered',
+    edits: [
+      ["    data: field(u64, 'Opaque value of the file handler.'),\n    token: field(u64, 'Token userspace gave the file.'),\n", "    token: field(u64, 'Token userspace gave the file.'),\n    data: field(u64, 'Opaque value of the file handler.'),\n"],
+    ],
+    subject: 'struct luo_file_ser',
+    old: 'compatible, data, token',
+    new: 'compatible, token, data',
+  },
+  {
+    name: 'an array length changed',
+    edits: [['chars(LIVEUPDATE_FLB_COMPAT_LENGTH)', 'chars(32)']],
+    subject: 'struct luo_flb_ser > name',
+    old: 'char[LIVEUPDATE_FLB_COMPAT_LENGTH = 48]',
+    new: 'char[32]',
+  },
+  {
+    name: 'a field resized',
+    edits: [["    count: field(u64, 'Number of entries in this block.'),", "    count: field(u32, 'Number of entries in this block.'),"]],
+    subject: 'struct luo_block_header_ser > count',
+    old: 'u64',
+    new: 'u32',
+  },
+  {
+    name: 'a field retyped at the same size',
+    edits: [["    data: field(u64, 'Opaque handle of the FLB.'),", "    data: field(s64, 'Opaque handle of the FLB.'),"]],
+    subject: 'struct luo_flb_ser > data',
+    old: 'u64',
+    new: 's64',
+  },
+  {
+    name: 'the constant shaping an array changed, same length',
+    edits: [
+      ["const EXTRA_CONSTANTS = [];", "const FLB_NAME = defineNumber('LUO_FLB_NAME_LENGTH', 48);\nconst EXTRA_CONSTANTS = [FLB_NAME];"],
+      ['chars(LIVEUPDATE_FLB_COMPAT_LENGTH)', 'chars(FLB_NAME)'],
+    ],
+    subject: 'struct luo_flb_ser > name',
+    old: 'char[LIVEUPDATE_FLB_COMPAT_LENGTH = 48]',
+    new: 'char[LUO_FLB_NAME_LENGTH = 48]',
+  },
+  {
+    name: 'a nested struct changed',
+    edits: [["    count: field(u64, 'Total number of files in the set.'),\n", "    count: field(u64, 'Total number of files in the set.'),\n    flags: field(u64, 'Flags of the set.'),\n"]],
+    subject: 'struct luo_session_ser',
+    old: '80 bytes',
+    new: '88 bytes',
+  },
+  {
+    name: 'packing dropped',
+    edits: [["  packed: true,\n  summary: 'Header of one block in a chain of blocks.',", "  summary: 'Header of one block in a chain of blocks.',"]],
+    subject: 'struct luo_block_header_ser',
+    old: '__packed',
+    new: 'natural alignment',
+  },
+  {
+    name: 'what a pointer points at changed (block size)',
+    edits: [['entry: file, block: pages(2)', 'entry: file, block: pages(4)']],
+    subject: 'struct luo_file_set_ser > files',
+  },
+  {
+    name: 'what a pointer points at changed (chain to flat array), as in luo-v3 -> luo-v4',
+    edits: [
+      [
+        "pa(toChain({ header: block_header, next: 'next', count: 'count', entry: file, block: pages(2), total: 'count' }))",
+        "pa(toArray({ entry: file, count: 'count', block: pages(2) }))",
+      ],
+      ['import { chars,', 'import { toArray, chars,'],
+    ],
+    subject: 'struct luo_file_set_ser > files',
+  },
+  {
+    name: 'an FDT property renamed',
+    edits: [["const ABI_HEADER = LUO_FDT_ABI_HEADER;", "const ABI_HEADER = defineString('LUO_FDT_ABI_HEADER', 'luo-abi-root');"]],
+    subject: 'node / > luo-abi-root',
+    old: '"luo-abi-header"',
+    new: '"luo-abi-root"',
+  },
+  {
+    name: 'the FDT property made nullable',
+    edits: [['pa(toStruct(root), { nullable: false })', 'pa(toStruct(root), { nullable: true })']],
+    subject: 'node / > luo-abi-header',
+  },
+  {
+    name: 'the KHO entry name changed',
+    edits: [["const KHO_ENTRY_NAME = LUO_FDT_KHO_ENTRY_NAME;", "const KHO_ENTRY_NAME = defineString('LUO_FDT_KHO_ENTRY_NAME', 'LUO2');"]],
+    subject: 'fdt > KHO entry name',
+    old: 'LUO_FDT_KHO_ENTRY_NAME "LUO"',
+    new: 'LUO_FDT_KHO_ENTRY_NAME "LUO2"',
+  },
+];
+
+const BUMP: [string, string] = ["const COMPATIBLE = 'luo-v4';", "const COMPATIBLE = 'luo-v5';"];
+
+function nextVersion(edits: readonly [string, string][]): string {
+  return edits.reduce((source, [from, to]) => replaceOnce(source, from, to), NEXT_VERSION);
+}
+
+function withNextVersion(prefix: string, edits: readonly [string, string][]): SchemaCopy {
+  const copy = copySchema(prefix);
+  addNextVersion(copy, nextVersion(edits));
+  return copy;
+}
+
+const errors = (findings: readonly Finding[]) => findings.filter((f) => f.severity === 'error');
+
+describe('check: the mutation suite', () => {
+  it('passes a next version identical to luo-v4 under the same string', async () => {
+    const copy = withNextVersion('check-same', []);
+    const report = await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
+    expect(report.findings).toEqual([]);
+  });
+
+  it('passes a change to documentation only', async () => {
+    const copy = withNextVersion('check-docs', [
+      ["summary: 'Serialised state of one FLB.',", "summary: 'One File-Lifecycle-Bound object, serialised.',"],
+      ["'Opaque handle of the FLB.'", "'What the FLB returned from its preserve callback.'"],
+      ["paragraphs: ['The next version of the LUO ABI.']", "paragraphs: ['The next version of the LUO ABI.', 'A second paragraph.']"],
+      ["doc: 'The LUO root node.',", "doc: 'The one and only LUO node.',"],
+    ]);
+    const report = await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
+    expect(report.findings).toEqual([]);
+  });
+
+  for (const mutation of mutations) {
+    it(`${mutation.name}: fails without a bump, passes with the bump and lock`, async () => {
+      const copy = withNextVersion('check-mutation', mutation.edits);
+      const failed = await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
+      const layout = failed.findings.filter((f) => f.rule === 'LUO001');
+      expect(errors(failed.findings)).toEqual(layout);
+      const finding = layout.find((f) => f.subject === mutation.subject);
+      expect(finding, `no LUO001 on ${mutation.subject} in ${JSON.stringify(layout, null, 1)}`).toBeDefined();
+      expect(finding).toMatchObject({
+        name: 'layout-changed-without-bump',
+        version: 'luo-v5',
+        compatible: 'LUO_FDT_COMPATIBLE "luo-v4"',
+        fix: 'bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5", then run `luo-abi lock`',
+      });
+      expect(finding!.file).toMatch(/schema\/luo\/next\.ts$/);
+      expect(finding!.line).toBeGreaterThan(0);
+      if (mutation.old !== undefined) expect(finding!.old).toContain(mutation.old);
+      if (mutation.new !== undefined) expect(finding!.new).toContain(mutation.new);
+      expect(finding!.old ?? finding!.new).toBeDefined();
+
+      // lock refuses to record the changed layout under the old string.
+      const refused = await lockSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
+      expect(refused.written).toBe(false);
+
+      const bumped = withNextVersion('check-bumped', [...mutation.edits, BUMP]);
+      const unlocked = await checkSchema({ schemaPath: bumped.schemaPath, lockPath: bumped.lockPath });
+      expect(unlocked.findings.map((f) => `${f.rule} ${f.subject}`)).toEqual(['LUO006 LUO_FDT_COMPATIBLE=luo-v5']);
+      const locked = await lockSchema({ schemaPath: bumped.schemaPath, lockPath: bumped.lockPath });
+      expect(locked.added.map((e) => e.key)).toEqual(['LUO_FDT_COMPATIBLE=luo-v5']);
+      const passed = await checkSchema({ schemaPath: bumped.schemaPath, lockPath: bumped.lockPath });
+      expect(passed.findings).toEqual([]);
+    });
+  }
+
+  it('a bump with no layout change is a warning only', async () => {
+    const copy = withNextVersion('check-bump-only', [BUMP]);
+    await lockSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
+    const report = await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatchObject({
+      rule: 'LUO005',
+      name: 'compatible-bumped-without-change',
+      severity: 'warning',
+      subject: 'LUO_FDT_COMPATIBLE',
+      old: '"luo-v4"',
+      new: '"luo-v5"',
+    });
+  });
+
+  it('a string released for another layout, and older than the one before, is reused and downgraded', async () => {
+    const copy = withNextVersion('check-reused', [["const COMPATIBLE = 'luo-v4';", "const COMPATIBLE = 'luo-v2';"]]);
+    const report = await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
+    expect(report.findings.map((f) => f.rule).sort()).toEqual(['LUO002', 'LUO003']);
+    const reused = report.findings.find((f) => f.rule === 'LUO002')!;
+    expect(reused.message).toContain('luo-v2');
+    expect(reused.fix).toContain('"luo-v5"');
+    const downgraded = report.findings.find((f) => f.rule === 'LUO003')!;
+    expect(downgraded).toMatchObject({ old: '"luo-v4"', new: '"luo-v2"' });
+    expect((await lockSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath })).written).toBe(false);
+  });
+
+  it('a struct no property reaches is struct-unguarded', async () => {
+    const copy = withNextVersion('check-unguarded', [
+      ["properties: [pointerProperty(ABI_HEADER, pa(toStruct(root), { nullable: false }), 'Physical address of struct luo_ser.')]", "properties: [u64Property(ABI_HEADER, 'Now a plain number.')]"],
+    ]);
+    const report = await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
+    const subjects = report.findings.map((f) => `${f.rule} ${f.version} ${f.subject}`).sort();
+    expect(subjects).toEqual(
+      ['luo_block_header_ser', 'luo_file_ser', 'luo_file_set_ser', 'luo_flb_header_ser', 'luo_flb_ser', 'luo_ser', 'luo_session_ser'].map(
+        (s) => `LUO004 luo-v5 struct ${s}`,
+      ),
+    );
+    expect(report.findings[0]!.file).toMatch(/schema\/luo\/next\.ts$/);
+  });
+
+  it('an edit in place to a struct every version shares fails for each, naming its guard', async () => {
+    const copy = copySchema('check-in-place');
+    edit(copy, 'luo/structs.ts', 'compatible: field(chars(LIVEUPDATE_HNDL_COMPAT_LENGTH)', 'compatible: field(chars(32)');
+    const report = await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
+    // luo_file_ser is in every version from luo-v1 on: each one's guard is named.
+    expect([...new Set(report.findings.map((f) => `${f.rule} ${f.version} ${f.compatible}`))].sort()).toEqual([
+      'LUO001 luo-v1 LUO_FDT_SESSION_COMPATIBLE "luo-session-v2"',
+      'LUO001 luo-v2 LUO_FDT_COMPATIBLE "luo-v2"',
+      'LUO001 luo-v3 LUO_FDT_COMPATIBLE "luo-v3"',
+      'LUO001 luo-v4 LUO_FDT_COMPATIBLE "luo-v4"',
+    ]);
+    const v1 = report.findings.find((f) => f.version === 'luo-v1' && f.subject === 'struct luo_file_ser > compatible')!;
+    expect(v1.fix).toBe('bump LUO_FDT_SESSION_COMPATIBLE from "luo-session-v2" to "luo-session-v3" (a bump of LUO_FDT_COMPATIBLE, which enclose it, covers it too), then run `luo-abi lock`');
+    expect(v1.file).toMatch(/schema\/luo\/structs\.ts$/);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * For the check tests: a copy of the project's schema and lock file in a scratch directory, and a
+ * next version, luo-v5, written out in full (a copy of luo-v4) that each test edits as text, the way a
+ * kernel developer would edit the schema.
+ */
+import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, scratchDir } from './support/tools.ts';
+
+export interface SchemaCopy {
+  readonly dir: string;
+  readonly schemaPath: string;
+  readonly lockPath: string;
+}
+
+export function copySchema(prefix: string): SchemaCopy {
+  const dir = scratchDir(prefix);
+  cpSync(join(ROOT, 'schema'), join(dir, 'schema'), { recursive: true });
+  const lockPath = join(dir, 'abi.lock.json');
+  copyFileSync(join(ROOT, 'schema/abi.lock.json'), lockPath);
+  return { dir, schemaPath: join(dir, 'schema/index.ts'), lockPath };
+}
+
+/** Replaces `from` (which must occur exactly once) in a file of the copy. */
+export function edit(copy: SchemaCopy, file: string, from: string, to: string): void {
+  const path = join(copy.dir, 'schema', file);
+  const text = readFileSync(path, 'utf8');
+  const at = text.indexOf(from);
+  if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`${file}: expected exactly one "${from}"`);
+  writeFileSync(path, text.slice(0, at) + to + text.slice(at + from.length));
+}
+
+/** Adds luo-v5 (NEXT_VERSION, in schema/luo/next.ts) to the copy as its current version. */
+export function addNextVersion(copy: SchemaCopy, source: string = NEXT_VERSION): void {
+  writeFileSync(join(copy.dir, 'schema/luo/next.ts'), source);
+  edit(copy, 'luo/index.ts', "import { luoV1, luoV1SessionV1, luoV2, luoV3, luoV4 } from './versions.ts';", "import { luoV1, luoV1SessionV1, luoV2, luoV3, luoV4 } from './versions.ts';\nimport { luoV5 } from './next.ts';");
+  edit(copy, 'luo/index.ts', 'versions: [luoV1SessionV1, luoV1, luoV2, luoV3, luoV4],', 'versions: [luoV1SessionV1, luoV1, luoV2, luoV3, luoV4, luoV5],');
+  edit(copy, 'luo/index.ts', "current: 'luo-v4',", "current: 'luo-v5',");
+}
+
+/** Replaces `from` (exactly once) in a source text. */
+export function replaceOnce(source: string, from: string, to: string): string {
+  const at = source.indexOf(from);
+  if (at < 0 || source.indexOf(from, at + 1) >= 0) throw new Error(`expected exactly one "${from}"`);
+  return source.slice(0, at) + to + source.slice(at + from.length);
+}
+
+/** luo-v4 written out in full under the name luo-v5, still with the string "luo-v4". */
+export const NEXT_VERSION = `
+import { chars, field, node, pa, pages, pagesIn, pointerProperty, s64, struct, toChain, toHeaderArray, toStruct, u32, u64, u64Property, version, defineNumber, defineString } from '../lang.ts';
+import {
+  LIVEUPDATE_FLB_COMPAT_LENGTH,
+  LIVEUPDATE_HNDL_COMPAT_LENGTH,
+  LIVEUPDATE_SESSION_NAME_LENGTH,
+  LUO_FDT_ABI_HEADER,
+  LUO_FDT_KHO_ENTRY_NAME,
+  LUO_FDT_SIZE,
+  fdtCompatible,
+} from './constants.ts';
+
+void [s64, u32, u64Property, defineNumber, defineString];
+
+const COMPATIBLE = 'luo-v4';
+const ABI_HEADER = LUO_FDT_ABI_HEADER;
+const KHO_ENTRY_NAME = LUO_FDT_KHO_ENTRY_NAME;
+const EXTRA_CONSTANTS = [];
+
+const block_header = struct('luo_block_header_ser', {
+  packed: true,
+  summary: 'Header of one block in a chain of blocks.',
+  fields: {
+    next: field(u64, 'Physical address of the next block, or 0.'),
+    count: field(u64, 'Number of entries in this block.'),
+  },
+});
+
+const file = struct('luo_file_ser', {
+  packed: true,
+  summary: 'Serialised state of one preserved file.',
+  fields: {
+    compatible: field(chars(LIVEUPDATE_HNDL_COMPAT_LENGTH), 'Compatible string of the file handler.'),
+    data: field(u64, 'Opaque value of the file handler.'),
+    token: field(u64, 'Token userspace gave the file.'),
+  },
+});
+
+const file_set = struct('luo_file_set_ser', {
+  packed: true,
+  summary: 'Serialised state of the files of one session.',
+  fields: {
+    files: field(pa(toChain({ header: block_header, next: 'next', count: 'count', entry: file, block: pages(2), total: 'count' })), 'First block of files.'),
+    count: field(u64, 'Total number of files in the set.'),
+  },
+});
+
+const session = struct('luo_session_ser', {
+  packed: true,
+  summary: 'Serialised state of one session.',
+  fields: {
+    name: field(chars(LIVEUPDATE_SESSION_NAME_LENGTH), 'Name of the session.'),
+    file_set_ser: field(file_set, 'The files of the session.'),
+  },
+});
+
+const flb_header = struct('luo_flb_header_ser', {
+  packed: true,
+  summary: 'Header of the FLB block.',
+  fields: {
+    pgcnt: field(u64, 'Size of the whole block in pages.'),
+    count: field(u64, 'Number of entries that follow.'),
+  },
+});
+
+const flb = struct('luo_flb_ser', {
+  packed: true,
+  summary: 'Serialised state of one FLB.',
+  fields: {
+    name: field(chars(LIVEUPDATE_FLB_COMPAT_LENGTH), 'Compatible string of the FLB.'),
+    data: field(u64, 'Opaque handle of the FLB.'),
+    count: field(u64, 'Number of files that depended on it.'),
+  },
+});
+
+const root = struct('luo_ser', {
+  packed: true,
+  summary: 'The root of the LUO state handed to the next kernel.',
+  fields: {
+    liveupdate_num: field(u64, 'Number of live updates so far.'),
+    sessions_pa: field(pa(toChain({ header: block_header, next: 'next', count: 'count', entry: session, block: pages(16) })), 'First block of sessions.'),
+    flbs_pa: field(pa(toHeaderArray({ header: flb_header, count: 'count', entry: flb, block: pagesIn(flb_header, 'pgcnt') })), 'The FLB block.'),
+  },
+});
+
+export const luoV5 = version({
+  name: 'luo-v5',
+  origin: 'The next version, for the check tests.',
+  doc: { title: 'Live Update Orchestrator ABI', paragraphs: ['The next version of the LUO ABI.'] },
+  constants: [LUO_FDT_SIZE, KHO_ENTRY_NAME, fdtCompatible(COMPATIBLE), ABI_HEADER, LIVEUPDATE_SESSION_NAME_LENGTH, LIVEUPDATE_HNDL_COMPAT_LENGTH, LIVEUPDATE_FLB_COMPAT_LENGTH, ...EXTRA_CONSTANTS],
+  types: [root, block_header, file, file_set, session, flb_header, flb],
+  fdt: {
+    khoEntryName: KHO_ENTRY_NAME,
+    maxSize: LUO_FDT_SIZE,
+    root: node({
+      compatible: fdtCompatible(COMPATIBLE),
+      doc: 'The LUO root node.',
+      properties: [pointerProperty(ABI_HEADER, pa(toStruct(root), { nullable: false }), 'Physical address of struct luo_ser.')],
+      children: [],
+    }),
+  },
+});
+`;
