@@ -4,7 +4,8 @@
  */
 import type { VersionModel } from '../../model/index.ts';
 import { diffGuardLayouts, type LayoutChange } from '../diff.ts';
-import type { CheckContext } from '../context.ts';
+import type { CanonicalGuard } from '../canonical.ts';
+import type { CheckContext, GuardState } from '../context.ts';
 import { bumpFix, compatibleText, type Finding, type Rule } from '../finding.ts';
 
 export const layoutChangedWithoutBump: Rule = {
@@ -19,8 +20,11 @@ export const layoutChangedWithoutBump: Rule = {
       for (const guard of canonical.guards) {
         const before = previous.get(guard.macro);
         if (!before || before.key !== guard.key) continue;
-        for (const change of diffGuardLayouts(before.layout, guard.layout)) {
-          if (!change.breaking) continue;
+        const changes = [...diffGuardLayouts(before.layout, guard.layout), ...removedSubnodes(guard, previous, canonical.guards)];
+        const seen = new Set<string>();
+        for (const change of changes) {
+          if (!change.breaking || seen.has(change.subject + change.summary)) continue;
+          seen.add(change.subject + change.summary);
           findings.push(layoutChangedFinding(context, model, change, guard.macro, guard.value, guard.outer.map((o) => o.macro)));
         }
       }
@@ -28,6 +32,25 @@ export const layoutChangedWithoutBump: Rule = {
     return findings;
   },
 };
+
+/**
+ * Subnodes the previous state had directly beneath this guard's node that are gone now. A subnode
+ * added under an unchanged string is allowed (the older kernel ignores it), so the layout locked for
+ * the parent may not list it; the subnode's own entry does.
+ */
+function removedSubnodes(guard: CanonicalGuard, previous: ReadonlyMap<string, GuardState>, now: readonly CanonicalGuard[]): LayoutChange[] {
+  const present = new Set(now.map((g) => g.layout.node.path));
+  return [...previous.values()]
+    .filter((g) => g.outer.at(-1)?.macro === guard.macro && !present.has(g.layout.node.path))
+    .map((g) => ({
+      kind: 'node' as const,
+      subject: `node ${g.layout.node.path}`,
+      old: `${g.layout.node.path} (compatible ${g.macro} "${g.value}")`,
+      summary: `Node ${guard.layout.node.path} no longer has the subnode "${g.layout.node.path.split('/').at(-1)}".`,
+      breaking: true,
+      target: { node: guard.layout.node.path },
+    }));
+}
 
 export function layoutChangedFinding(
   context: CheckContext,
