@@ -14,6 +14,7 @@ import { diffVersions } from '../generator/check/diff.ts';
 import { emitDocs } from '../generator/emit/docs/index.ts';
 import { allNodes, buildModel, findStruct, targetStructs, type FieldModel, type TargetModel, type VersionModel } from '../generator/model/index.ts';
 import { luoSchema } from '../schema/index.ts';
+import { demoSchema } from './fixtures/aligned-schema.ts';
 import { TEST_OUTPUT } from './support/tools.ts';
 
 const model = buildModel(luoSchema);
@@ -56,11 +57,13 @@ interface DrawnField {
 }
 
 /** A diagram's fields as drawn: offset from the first box's position, size from the boxes' areas. */
-async function drawnFields(version: string, struct: string): Promise<DrawnField[]> {
-  return page.locator(`svg.layout[data-version="${version}"][data-struct="${struct}"]`).evaluate((svg) => {
+async function drawnFields(on: Page, version: string, struct: string): Promise<DrawnField[]> {
+  return on.locator(`svg.layout[data-version="${version}"][data-struct="${struct}"]`).evaluate((svg) => {
     const scale = (name: string): number => Number(svg.getAttribute(`data-${name}`));
-    const [perRow, byteWidth, rowHeight, originX, originY] = ['bytes-per-row', 'byte-width', 'row-height', 'origin-x', 'origin-y'].map(scale) as [number, number, number, number, number];
+    const [perRow, byteWidth, rowHeight, originX] = ['bytes-per-row', 'byte-width', 'row-height', 'origin-x'].map(scale) as [number, number, number, number];
     return [...svg.querySelectorAll(':scope > g.field')].map((group) => {
+      // A union draws each member in a lane of its own; a struct has one lane.
+      const originY = Number(group.getAttribute('data-origin-y'));
       const boxes = [...group.querySelectorAll(':scope > rect.box')] as SVGRectElement[];
       const first = boxes[0]!;
       const column = (first.x.baseVal.value - originX) / byteWidth;
@@ -85,6 +88,22 @@ function pointersOf(version: VersionModel, fields: readonly FieldModel[], prefix
   });
 }
 
+/** Every struct has a diagram, and what it draws is the model's layout, byte for byte. */
+async function expectDiagramsMatchModel(on: Page, version: VersionModel): Promise<void> {
+  const drawn = await on.locator(`svg.layout[data-version="${version.name}"]`).evaluateAll((svgs) => svgs.map((s) => s.getAttribute('data-struct')));
+  expect(drawn).toEqual(version.structs.map((s) => s.name));
+  for (const struct of version.structs) {
+    const fields = await drawnFields(on, version.name, struct.name);
+    const expected = struct.fields.map((f) => ({ name: f.name, offset: f.offset, size: f.size, dataOffset: f.offset, dataSize: f.size }));
+    expect(fields.filter((f) => f.name !== ''), `${version.name} ${struct.kind} ${struct.name}`).toEqual(expected);
+    if (struct.kind === 'struct') {
+      // Every byte of a struct is drawn once: fields and padding tile it.
+      const bytes = fields.flatMap((f) => Array.from({ length: f.size }, (_, i) => f.offset + i));
+      expect(bytes).toEqual(Array.from({ length: struct.size }, (_, i) => i));
+    }
+  }
+}
+
 describe('docs: index.html in Chromium', () => {
   it('loads without console errors and without any network request', () => {
     expect(consoleErrors).toEqual([]);
@@ -101,15 +120,7 @@ describe('docs: index.html in Chromium', () => {
   for (const version of model.versions) {
     describe(version.name, () => {
       it('draws every struct, each field at the offset and with the size the layout engine gives', async () => {
-        const drawn = await page.locator(`svg.layout[data-version="${version.name}"]`).evaluateAll((svgs) => svgs.map((s) => s.getAttribute('data-struct')));
-        expect(drawn).toEqual(version.structs.map((s) => s.name));
-        for (const struct of version.structs) {
-          const fields = await drawnFields(version.name, struct.name);
-          const expected = struct.fields.map((f) => ({ name: f.name, offset: f.offset, size: f.size, dataOffset: f.offset, dataSize: f.size }));
-          expect(fields.filter((f) => f.name !== ''), `${version.name} struct ${struct.name}`).toEqual(expected);
-          // Every byte of the struct is drawn once: fields and padding tile it.
-          expect(fields.reduce((sum, f) => sum + f.size, 0)).toBe(struct.size);
-        }
+        await expectDiagramsMatchModel(page, version);
       });
 
       it('draws the handover graph: every FDT node, and an arrow for every physical address to the block it points at', async () => {
@@ -191,5 +202,28 @@ describe('docs: index.html in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'index-changelog.png'), fullPage: true });
     expect(consoleErrors).toEqual([]);
     expect(requests).toEqual([]);
+  });
+});
+
+describe('docs: index.html for a naturally aligned schema with padding, a union and a flexible array', () => {
+  it('draws each member where the layout engine puts it, padding between, a union in lanes', async () => {
+    const fixture = buildModel(demoSchema);
+    const html = (await emitDocs(fixture)).find((f) => f.path === 'docs/index.html')!.content;
+    const fixturePage = await browser.newPage();
+    const errors: string[] = [];
+    fixturePage.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    await fixturePage.setContent(html, { waitUntil: 'load' });
+    for (const version of fixture.versions) await expectDiagramsMatchModel(fixturePage, version);
+    const padding = await fixturePage.locator('svg.layout[data-struct="demo_mixed"] g.field[data-role="padding"]').evaluateAll((gs) =>
+      gs.map((g) => [Number(g.getAttribute('data-offset')), Number(g.getAttribute('data-size'))]),
+    );
+    // u8 a, u32 b at 4, u16 c at 8, u64 d at 16, s8 e at 24, size 32.
+    expect(padding).toEqual([[1, 3], [10, 6], [25, 7]]);
+    const lanes = await fixturePage.locator('svg.layout[data-struct="demo_value"] g.field').evaluateAll((gs) => gs.map((g) => Number(g.getAttribute('data-origin-y'))));
+    expect(new Set(lanes).size).toBe(lanes.length);
+    expect(errors).toEqual([]);
+    await fixturePage.close();
   });
 });

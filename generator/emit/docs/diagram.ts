@@ -1,7 +1,8 @@
 /**
  * Geometry of a struct's byte-layout diagram: rows of BYTES_PER_ROW bytes, each byte BYTE_WIDTH
- * pixels wide, every field a box (or, when it wraps, several) whose area is its size. The HTML
- * template draws these numbers as they are; labels are cut to what fits, as SVG text does not wrap.
+ * pixels wide, every field a box (or, when it wraps, several) whose area is its size. A union's
+ * members all start at 0, so each gets a lane of its own, one under the other. The HTML template
+ * draws these numbers as they are; labels are cut to what fits, as SVG text does not wrap.
  */
 import type { StructModel, VersionModel } from '../../model/index.ts';
 import { findStruct } from '../../model/index.ts';
@@ -14,6 +15,8 @@ export const ROW_HEIGHT = 48;
 /** Room on the left for the row offsets and above for the byte ruler. */
 const MARGIN_LEFT = 44;
 const MARGIN_TOP = 22;
+/** Space between the lanes of a union. */
+const LANE_GAP = 10;
 const MARGIN_BOTTOM = 8;
 /** Room for the last ruler label, centred on the right edge. */
 const MARGIN_RIGHT = 12;
@@ -32,7 +35,6 @@ export interface StructDiagram {
   readonly byteWidth: number;
   readonly rowHeight: number;
   readonly originX: number;
-  readonly originY: number;
   /** Byte columns marked above the rows. */
   readonly rulers: readonly { readonly x: number; readonly top: number; readonly bottom: number; readonly labelY: number; readonly label: string }[];
   /** The offset each row starts at, left of it. */
@@ -46,7 +48,11 @@ export interface FieldBox {
   readonly offset: number;
   readonly size: number;
   readonly title: string;
+  /** Where byte 0 of this field's lane is drawn (every field shares one lane, but in a union). */
+  readonly originY: number;
   readonly segments: readonly Rect[];
+  /** A zero-size member (a flexible array) is a line where it starts, labelled to its right. */
+  readonly marker?: { readonly x: number; readonly y1: number; readonly y2: number };
   readonly label?: BoxLabel;
   /** The members of a nested struct, drawn inside its box. */
   readonly parts: readonly PartBox[];
@@ -81,42 +87,50 @@ export interface TextAt {
 
 export function structDiagram(struct: StructModel, fields: readonly FieldDoc[], version: VersionModel): StructDiagram {
   const rowCount = Math.max(1, Math.ceil(struct.size / BYTES_PER_ROW));
+  const laneCount = struct.kind === 'union' ? fields.length : 1;
+  const laneTop = (lane: number): number => MARGIN_TOP + lane * (rowCount * ROW_HEIGHT + LANE_GAP);
+  const bottom = laneTop(laneCount - 1) + rowCount * ROW_HEIGHT;
   const rulers = [];
-  const bottom = MARGIN_TOP + rowCount * ROW_HEIGHT;
   for (let byte = 0; byte <= BYTES_PER_ROW; byte += 4) {
     rulers.push({ x: MARGIN_LEFT + byte * BYTE_WIDTH, top: MARGIN_TOP - 4, bottom, labelY: MARGIN_TOP - 8, label: String(byte) });
   }
   const rows = [];
-  for (let row = 0; row < rowCount; row++) {
-    rows.push({ x: MARGIN_LEFT - 8, y: MARGIN_TOP + row * ROW_HEIGHT + ROW_HEIGHT / 2 + 4, label: String(row * BYTES_PER_ROW) });
+  for (let lane = 0; lane < laneCount; lane++) {
+    for (let row = 0; row < rowCount; row++) {
+      rows.push({ x: MARGIN_LEFT - 8, y: laneTop(lane) + row * ROW_HEIGHT + ROW_HEIGHT / 2 + 4, label: String(row * BYTES_PER_ROW) });
+    }
   }
   return {
     width: MARGIN_LEFT + BYTES_PER_ROW * BYTE_WIDTH + MARGIN_RIGHT,
-    height: MARGIN_TOP + rowCount * ROW_HEIGHT + MARGIN_BOTTOM,
+    height: bottom + MARGIN_BOTTOM,
     bytesPerRow: BYTES_PER_ROW,
     byteWidth: BYTE_WIDTH,
     rowHeight: ROW_HEIGHT,
     originX: MARGIN_LEFT,
-    originY: MARGIN_TOP,
     rulers,
     rows,
-    fields: fields.map((f) => fieldBox(f, struct, version)),
+    fields: fields.map((f, i) => fieldBox(f, struct, version, laneTop(struct.kind === 'union' ? i : 0))),
   };
 }
 
-function fieldBox(field: FieldDoc, struct: StructModel, version: VersionModel): FieldBox {
-  const segments = segmentsOf(field.offset, field.size);
+function fieldBox(field: FieldDoc, struct: StructModel, version: VersionModel, originY: number): FieldBox {
+  const segments = segmentsOf(field.offset, field.size, originY);
   const widest = segments.reduce((best, s) => (s.width * s.height > best.width * best.height ? s : best), segments[0]!);
   const name = field.role === 'padding' ? 'padding' : field.name;
+  const first = segments[0]!;
+  const rowEnd = MARGIN_LEFT + BYTES_PER_ROW * BYTE_WIDTH;
+  const labelBox = field.size === 0 ? { ...first, width: rowEnd - first.x } : widest;
   return {
     name: field.name,
     role: field.role,
     offset: field.offset,
     size: field.size,
     title: `${field.role === 'padding' ? 'padding' : `${field.type} ${field.name}`}: offset ${field.offset}, ${field.size} ${field.size === 1 ? 'byte' : 'bytes'}`,
+    originY,
     segments,
-    ...(widest.width > 0 ? { label: boxLabel(widest, field, name) } : {}),
-    parts: nestedParts(field, struct, version),
+    ...(field.size === 0 ? { marker: { x: first.x, y1: first.y, y2: first.y + first.height } } : {}),
+    ...(labelBox.width > 0 ? { label: boxLabel(labelBox, field, name) } : {}),
+    parts: nestedParts(field, struct, version, originY),
   };
 }
 
@@ -147,13 +161,16 @@ function boxLabel(box: Rect, field: FieldDoc, name: string): BoxLabel {
   };
 }
 
-/** The members of a nested struct, at their offsets inside the outer one, below its label line. */
-function nestedParts(field: FieldDoc, struct: StructModel, version: VersionModel): PartBox[] {
+/**
+ * The members of a nested struct, at their offsets inside the outer one, below its label line. A
+ * nested union's members overlap; its own diagram shows them.
+ */
+function nestedParts(field: FieldDoc, struct: StructModel, version: VersionModel, originY: number): PartBox[] {
   const member = struct.fields.find((f) => f.name === field.name);
-  if (member?.type.kind !== 'aggregate') return [];
+  if (member?.type.kind !== 'aggregate' || member.type.aggregate === 'union') return [];
   const nested = findStruct(version, member.type.name);
   return nested.fields.map((inner) => {
-    const segments = segmentsOf(field.offset + inner.offset, inner.size).map((r) => ({
+    const segments = segmentsOf(field.offset + inner.offset, inner.size, originY).map((r) => ({
       x: r.x + 3,
       y: r.y + PART_TOP,
       width: Math.max(0, r.width - 6),
@@ -172,12 +189,13 @@ function nestedParts(field: FieldDoc, struct: StructModel, version: VersionModel
 
 /**
  * The boxes covering bytes [offset, offset + size): the rest of the first row, then the full rows
- * as one box, then the start of the last row. A zero-size member (a flexible array) is a line.
+ * as one box, then the start of the last row. A zero-size member (a flexible array) is a marker
+ * line where it starts.
  */
-export function segmentsOf(offset: number, size: number): Rect[] {
+function segmentsOf(offset: number, size: number, originY: number): Rect[] {
   const at = (byte: number): { x: number; y: number } => ({
     x: MARGIN_LEFT + (byte % BYTES_PER_ROW) * BYTE_WIDTH,
-    y: MARGIN_TOP + Math.floor(byte / BYTES_PER_ROW) * ROW_HEIGHT,
+    y: originY + Math.floor(byte / BYTES_PER_ROW) * ROW_HEIGHT,
   });
   if (size === 0) return [{ ...at(offset), width: 0, height: ROW_HEIGHT }];
   const rects: Rect[] = [];
@@ -199,7 +217,7 @@ export function segmentsOf(offset: number, size: number): Rect[] {
 }
 
 /** The text cut with an ellipsis to `width` pixels of monospace at `fontSize`; '' if nothing fits. */
-export function fit(text: string, width: number, fontSize: number): string {
+function fit(text: string, width: number, fontSize: number): string {
   const chars = Math.floor(width / (fontSize * GLYPH));
   if (text.length <= chars) return text;
   if (chars < 2) return '';

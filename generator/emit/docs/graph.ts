@@ -18,6 +18,7 @@ const MIN_BOX_WIDTH = 200;
 const COLUMN_GAP = 90;
 const BOX_GAP = 28;
 const MARGIN = 16;
+const CORNER = 7;
 /** Room right of the last column for a chain's loop back to itself. */
 const LOOP_ROOM = 72;
 
@@ -37,7 +38,8 @@ export interface GraphBox {
   readonly y: number;
   readonly width: number;
   readonly height: number;
-  readonly titleHeight: number;
+  /** The title band: the box's top with its rounded corners. */
+  readonly titlePath: string;
   readonly textX: number;
   readonly title: TextLine;
   readonly subtitle: TextLine;
@@ -281,7 +283,7 @@ function place(pending: readonly PendingBox[], pendingEdges: readonly PendingEdg
       y,
       width,
       height: heights[i]!,
-      titleHeight: TITLE_HEIGHT,
+      titlePath: `M ${x} ${y + CORNER} a ${CORNER} ${CORNER} 0 0 1 ${CORNER} -${CORNER} h ${width - 2 * CORNER} a ${CORNER} ${CORNER} 0 0 1 ${CORNER} ${CORNER} v ${TITLE_HEIGHT - CORNER} h -${width} z`,
       textX: x + BOX_PADDING,
       title: { y: y + 18, text: b.title },
       subtitle: { y: y + 34, text: b.subtitle },
