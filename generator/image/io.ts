@@ -8,8 +8,12 @@ export function parseAddress(text: string): bigint | undefined {
   return value < 1n << 64n ? value : undefined;
 }
 
-export function readInput(path: string): Uint8Array {
-  return new Uint8Array(readFileSync(path === '-' ? 0 : path));
+/** A file, or stdin for `-` (read as a stream: a pipe may be non-blocking, which readFileSync(0) cannot take). */
+export async function readInput(path: string): Promise<Uint8Array> {
+  if (path !== '-') return new Uint8Array(readFileSync(path));
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 export function writeOutput(path: string, bytes: Uint8Array | string): void {

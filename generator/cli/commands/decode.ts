@@ -42,8 +42,9 @@ Exit codes: 0 decoded, 1 bad image (the message says where), 2 usage error.`,
     }
     if ([values.fdt, ...mems].filter((f) => f === '-').length > 1) throw new UsageError('decode: only one input can be stdin ("-")');
     const pageSize = parsePageSize(values['page-size']);
-    const regions = mems.map((path, i) => ({ base: addressOption(bases[i]!), bytes: readFile(path) }));
-    const fdt = readFile(values.fdt);
+    const regions = [];
+    for (const [i, path] of mems.entries()) regions.push({ base: addressOption(bases[i]!), bytes: await readFile(path) });
+    const fdt = await readFile(values.fdt);
     const model = await loadModel();
     try {
       const memory = new PhysicalMemory(regions);
@@ -75,9 +76,9 @@ export function parsePageSize(text: string | undefined): number {
   return value;
 }
 
-export function readFile(path: string): Uint8Array {
+export async function readFile(path: string): Promise<Uint8Array> {
   try {
-    return readInput(path);
+    return await readInput(path);
   } catch (error) {
     throw new UsageError(`cannot read ${path === '-' ? 'stdin' : path}: ${(error as Error).message}`);
   }

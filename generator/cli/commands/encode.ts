@@ -56,7 +56,7 @@ Exit codes: 0 written, 1 the state cannot be encoded (the message says where), 2
     const base = addressOption(values['mem-base']);
     const pageSize = parsePageSize(values['page-size']);
     const maxFdtSize = values['fdt-size'] === undefined ? undefined : sizeOption(values['fdt-size']);
-    const text = new TextDecoder().decode(readFile(positionals[0]!));
+    const text = new TextDecoder().decode(await readFile(positionals[0]!));
     const model = await loadModel();
     try {
       const state = stateFromJson(model.versions, parseJson(text));
