@@ -3,7 +3,7 @@
  * temporary directory, like `buf breaking --against`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../cli/command.ts';
@@ -41,6 +41,8 @@ export async function withDirectoryAtRevision<T>(path: string, ref: string, use:
   try {
     const untar = spawnSync('tar', ['-x', '-C', scratch], { input: tree });
     if (untar.status !== 0) throw new Error(`tar could not extract ${ref}:${folder}: ${String(untar.stderr)}`);
+    // The schema is ESM TypeScript; outside the project nothing says so.
+    writeFileSync(join(scratch, 'package.json'), '{ "type": "module" }\n');
     return await use(join(scratch, inside));
   } finally {
     rmSync(scratch, { recursive: true, force: true });

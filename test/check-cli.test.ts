@@ -1,0 +1,140 @@
+/**
+ * `luo-abi check` and `luo-abi lock` as CI runs them: exit codes, the three formats, --against,
+ * stale out/. Spawning luo-abi is slow on a shared machine, so only exit codes and what reaches the
+ * terminal go through the command; the rest calls the same functions the command does.
+ */
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatReport } from '../generator/check/format.ts';
+import { checkSchema, lockSchema } from '../generator/check/run.ts';
+import { generateFiles } from '../generator/generate.ts';
+import { buildModel } from '../generator/model/index.ts';
+import { writeAtomically } from '../generator/write.ts';
+import { luoSchema } from '../schema/index.ts';
+import { addNextVersion, copySchema, NEXT_VERSION, replaceOnce } from './check-support.ts';
+import { luoAbi, ROOT, runOk, scratchDir } from './support/tools.ts';
+
+const ADDED_FIELD: [string, string] = [
+  "    count: field(u64, 'Number of files that depended on it.'),\n",
+  "    count: field(u64, 'Number of files that depended on it.'),\n    extra: field(u64, 'A new field.'),\n",
+];
+const BUMP: [string, string] = ["const COMPATIBLE = 'luo-v4';", "const COMPATIBLE = 'luo-v5';"];
+
+function mutated(prefix: string, ...edits: [string, string][]) {
+  const copy = copySchema(prefix);
+  addNextVersion(copy, edits.reduce((s, [a, b]) => replaceOnce(s, a, b), NEXT_VERSION));
+  return copy;
+}
+
+describe('luo-abi check (CLI)', () => {
+  it('passes on the project as committed', () => {
+    const result = luoAbi(['check']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('luo-abi check: no ABI drift against schema/abi.lock.json\n');
+    expect(result.status).toBe(0);
+  });
+
+  it('exits 1 on a layout change without a bump: text on stderr, github annotations on stdout', () => {
+    const copy = mutated('cli-added', ADDED_FIELD);
+    const base = ['check', '--schema', copy.schemaPath, '--lock', copy.lockPath];
+    const text = luoAbi(base);
+    expect(text.status).toBe(1);
+    expect(text.stderr).toMatch(/schema\/luo\/next\.ts:\d+: error LUO001 layout-changed-without-bump: struct luo_flb_ser has a new field extra\./);
+    expect(text.stderr).toContain('    struct luo_flb_ser > extra: (none) -> u64 at offset 64, 8 bytes\n');
+    expect(text.stderr).toContain('    fix: bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5", then run `luo-abi lock`\n');
+    expect(text.stderr).toMatch(/luo-abi check: 2 errors, 0 warnings against .*abi\.lock\.json\n$/);
+
+    const github = luoAbi([...base, '--format', 'github']);
+    expect(github.status).toBe(1);
+    const lines = github.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line).toMatch(/^::error file=[^,:]*schema\/luo\/next\.ts,line=\d+,title=LUO001 layout-changed-without-bump::.* Fix: bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5", then run `luo-abi lock`$/);
+    }
+  });
+
+  it('--format json has the documented shape', async () => {
+    const copy = mutated('cli-json', ADDED_FIELD);
+    const report = await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
+    const parsed = JSON.parse(formatReport(report, 'json')) as { findings: Record<string, unknown>[] };
+    expect(parsed).toMatchObject({ format: 1, ok: false, errors: 2, warnings: 0 });
+    const extra = parsed.findings.find((f) => f['subject'] === 'struct luo_flb_ser > extra')!;
+    expect(Object.keys(extra)).toEqual(['rule', 'name', 'severity', 'version', 'compatible', 'subject', 'new', 'message', 'file', 'line', 'fix']);
+    expect(extra).toMatchObject({ rule: 'LUO001', name: 'layout-changed-without-bump', severity: 'error', version: 'luo-v5', compatible: 'LUO_FDT_COMPATIBLE "luo-v4"' });
+    expect(extra['line']).toEqual(expect.any(Number));
+  });
+
+  it('lock refuses the change (exit 1), accepts it with the bump, and only appends', async () => {
+    const copy = mutated('cli-lock', ADDED_FIELD);
+    const before = readFileSync(copy.lockPath, 'utf8');
+    const refused = luoAbi(['lock', '--schema', copy.schemaPath, '--lock', copy.lockPath]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('not changed: a locked layout would change');
+    expect(readFileSync(copy.lockPath, 'utf8')).toBe(before);
+
+    const bumped = mutated('cli-lock-bumped', ADDED_FIELD, BUMP);
+    const locked = await lockSchema({ schemaPath: bumped.schemaPath, lockPath: bumped.lockPath });
+    expect(locked.added.map((e) => e.key)).toEqual(['LUO_FDT_COMPATIBLE=luo-v5']);
+    const after = readFileSync(bumped.lockPath, 'utf8');
+    expect(after.startsWith(before.slice(0, before.lastIndexOf('\n  ]')))).toBe(true);
+    expect(after).toContain('"key": "LUO_FDT_COMPATIBLE=luo-v5"');
+    expect(luoAbi(['check', '--schema', bumped.schemaPath, '--lock', bumped.lockPath]).status).toBe(0);
+  });
+
+  it('exits 0 with warnings only', async () => {
+    const copy = mutated('cli-warning', BUMP);
+    expect((await lockSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath })).written).toBe(true);
+    const result = luoAbi(['check', '--schema', copy.schemaPath, '--lock', copy.lockPath, '--format', 'github']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^::warning file=.*,title=LUO005 compatible-bumped-without-change::luo-v5 bumps LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5"/);
+  });
+
+  it('exits 2 on a usage error and on a broken schema', () => {
+    expect(luoAbi(['check', '--format', 'xml']).status).toBe(2);
+    const copy = mutated('cli-broken', ['chars(LIVEUPDATE_FLB_COMPAT_LENGTH)', 'chars(0 as number)']);
+    const broken = luoAbi(['check', '--schema', copy.schemaPath, '--lock', copy.lockPath]);
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toContain('must be a positive integer');
+  });
+
+  it('reports generated-out-stale when a generated file differs from what the schema gives', async () => {
+    const out = join(scratchDir('cli-stale'), 'out');
+    writeAtomically(out, await generateFiles(buildModel(luoSchema)));
+    expect((await checkSchema({ outDir: out })).findings).toEqual([]);
+    const header = join(out, 'luo-v4/luo.h');
+    writeFileSync(header, readFileSync(header, 'utf8').replace('#define LUO_FDT_COMPATIBLE', '#define  LUO_FDT_COMPATIBLE'));
+    const { findings } = await checkSchema({ outDir: out });
+    expect(findings.map((f) => `${f.rule} ${f.name} ${f.severity}`)).toEqual(['LUO007 generated-out-stale error']);
+    expect(findings[0]!.file).toMatch(/out\/luo-v4\/luo\.h$/);
+  });
+
+  it('--against compares with the schema at another revision, leaving the work tree alone', async () => {
+    const repo = join(scratchDir('cli-against'), 'repo');
+    mkdirSync(repo);
+    const git = (...args: string[]) => runOk('git', ['-c', 'user.name=luo-abi test', '-c', 'user.email=test@luo-abi.invalid', ...args], { cwd: repo });
+    git('init', '-q');
+    cpSync(join(ROOT, 'schema'), join(repo, 'schema'), { recursive: true });
+    git('add', '.');
+    git('commit', '-q', '-m', 'luo-v4');
+    const copy = { dir: repo, schemaPath: join(repo, 'schema/index.ts'), lockPath: '' };
+    addNextVersion(copy, replaceOnce(NEXT_VERSION, ...ADDED_FIELD));
+    git('add', '.');
+    git('commit', '-q', '-m', 'luo-v5 without a bump');
+
+    const failed = luoAbi(['check', '--schema', copy.schemaPath, '--against', 'HEAD~1', '--format', 'json']);
+    expect(failed.status).toBe(1);
+    const report = JSON.parse(failed.stdout) as { baseline: string; findings: { rule: string; subject: string }[] };
+    expect(report.baseline).toBe('revision HEAD~1');
+    expect(report.findings.map((f) => `${f.rule} ${f.subject}`)).toEqual(['LUO001 struct luo_flb_ser', 'LUO001 struct luo_flb_ser > extra']);
+
+    // The bump, not committed: fine against the commit before luo-v5.
+    const next = join(repo, 'schema/luo/next.ts');
+    writeFileSync(next, replaceOnce(readFileSync(next, 'utf8'), ...BUMP));
+    expect((await checkSchema({ schemaPath: copy.schemaPath, against: 'HEAD~1' })).findings).toEqual([]);
+    // HEAD gave luo-v5 "luo-v4", whose layout is luo-v4's (the first to use it): the bump is needed.
+    expect((await checkSchema({ schemaPath: copy.schemaPath, against: 'HEAD' })).findings).toEqual([]);
+    expect(git('status', '--porcelain').stdout).toBe(' M schema/luo/next.ts\n');
+    await expect(checkSchema({ schemaPath: copy.schemaPath, against: 'no-such-ref' })).rejects.toThrow(/no-such-ref/);
+  });
+});
