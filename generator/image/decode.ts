@@ -147,8 +147,9 @@ class Walker {
     if (count > capacity) {
       throw place.error(`count ${count} is more than the ${capacity} entries of struct ${entry.name} a block of ${blockBytes} bytes holds`);
     }
+    // In bigint until memory has vouched for it: a hostile count times the entry size is past 2^53.
+    const slice = this.memory.slice(pa, BigInt(skip) + count * BigInt(entry.size), place);
     const size = skip + Number(count) * entry.size;
-    const slice = this.memory.slice(pa, size, place);
     const what = target.shape === 'array' ? `${entry.name}[${count}]` : `${target.header} + ${entry.name}[${count}]`;
     this.record({ place, what, pa, size, entries: Number(count) });
     const entries: StructValue[] = new Array(Number(count));

@@ -1,0 +1,460 @@
+/**
+ * The walker and the builder on their own: memory, version choice, the layout rules, every refusal
+ * with the place it names, JSON, and the same walker over a schema that is not LUO.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderTsCodecs } from '../generator/emit/ts/index.ts';
+import { FdtError, readFdt, rawU64Value, stringValue, writeFdt, type FdtNodeData } from '../generator/fdt/index.ts';
+import {
+  ImageError,
+  PhysicalMemory,
+  decodeImage,
+  encodeImage,
+  stateFromJson,
+  stateToJson,
+  type CodecRegistry,
+  type ImageState,
+  type StructValue,
+} from '../generator/image/index.ts';
+import { buildModel } from '../generator/model/index.ts';
+import {
+  chars,
+  field,
+  node,
+  pa,
+  pages,
+  pointerProperty,
+  schema,
+  stringProperty,
+  struct,
+  toArray,
+  toChain,
+  toStruct,
+  u32,
+  u64,
+  u64Property,
+  version as abiVersion,
+  defineExpr,
+  defineString,
+} from '../schema/lang.ts';
+import { codecs, expectedState, model, version } from './image-fixtures.ts';
+import { scratchDir } from './support/tools.ts';
+
+const BASE = 0x8000_0000n;
+const PAGE = 4096n;
+
+const file = (token: bigint): StructValue => ({ compatible: 'memfd-v1', data: token * 3n, token });
+const sessionWith = (name: string, files: number): StructValue => ({
+  name,
+  file_set_ser: { files: files ? Array.from({ length: files }, (_, j) => file(BigInt(j))) : null, count: BigInt(files) },
+});
+
+function v3State(sessions: readonly StructValue[], flbs: readonly StructValue[] | null = null): ImageState {
+  return {
+    version: 'luo-v3',
+    root: { compatible: 'luo-v3', properties: { 'luo-abi-header': { liveupdate_num: 1n, sessions_pa: sessions, flbs_pa: flbs } }, children: {} },
+  };
+}
+
+const encode = (state: ImageState, options: Partial<Parameters<typeof encodeImage>[3]> = {}) =>
+  encodeImage(version(state.version), codecs[state.version]!, state, { base: BASE, ...options });
+const decode = (fdt: Uint8Array, memory: Uint8Array, base = BASE) => decodeImage(model.versions, codecs, fdt, new PhysicalMemory([{ base, bytes: memory }]));
+
+const view = (memory: Uint8Array) => new DataView(memory.buffer, memory.byteOffset, memory.byteLength);
+const u64At = (memory: Uint8Array, address: bigint) => view(memory).getBigUint64(Number(address - BASE), true);
+const setU64 = (memory: Uint8Array, address: bigint, value: bigint) => view(memory).setBigUint64(Number(address - BASE), value, true);
+
+/** luo-v3 addresses read from the image itself: luo_ser is at BASE. */
+const sessionsPa = (memory: Uint8Array) => u64At(memory, BASE + 8n);
+const sessionEntry = (block: bigint, i: number) => block + 16n + 80n * BigInt(i);
+const filesPa = (memory: Uint8Array, block: bigint, i: number) => u64At(memory, sessionEntry(block, i) + 64n);
+
+function imageError(run: () => unknown): ImageError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ImageError) return error;
+    throw error;
+  }
+  throw new Error('expected an ImageError');
+}
+
+describe('PhysicalMemory', () => {
+  const memory = new PhysicalMemory([
+    { base: 0x2000n, bytes: new Uint8Array(0x1000) },
+    { base: 0x3000n, bytes: new Uint8Array(0x1000).fill(7) },
+  ]);
+
+  it('reads a range inside one region', () => {
+    const slice = memory.slice(0x3ff8n, 8, 'here');
+    expect(slice.offset).toBe(0xff8);
+    expect(slice.bytes[slice.offset]).toBe(7);
+  });
+
+  it('refuses a range that runs from one region into the next, though both are there', () => {
+    expect(() => memory.slice(0x2ffcn, 8, 'luo_ser')).toThrow(new ImageError('luo_ser', '8 bytes at 0x2ffc run past the end of the region 0x2000..0x3000'));
+  });
+
+  it('refuses an address outside every region, naming the regions', () => {
+    expect(() => memory.slice(0x1000n, 1, 'x')).toThrow('x: physical address 0x1000 is not in memory (memory holds 0x2000..0x3000, 0x3000..0x4000)');
+    expect(() => memory.slice((1n << 64n) - 1n, 1n << 62n, 'x')).toThrow(/is not in memory/);
+  });
+
+  it('refuses overlapping regions', () => {
+    expect(() => new PhysicalMemory([{ base: 0n, bytes: new Uint8Array(16) }, { base: 8n, bytes: new Uint8Array(16) }])).toThrow(
+      'memory: region at 0x0 of 16 bytes overlaps the region at 0x8',
+    );
+  });
+});
+
+describe('choosing the version from the compatible strings', () => {
+  const content = { sessions: 3, filesMod: 2, flbs: 1 };
+
+  it.each(model.versions.map((v) => v.name))('%s round-trips and is recognised as itself', (name) => {
+    const image = encode(expectedState(name, content));
+    expect(decode(image.fdt, image.memory).state.version).toBe(name);
+  });
+
+  it('refuses an unknown root string, listing the known ones', () => {
+    const image = encode(v3State([]));
+    const tree = readFdt(image.fdt);
+    const root: FdtNodeData = { ...tree.root, properties: [{ name: 'compatible', value: stringValue('luo-v9') }, ...tree.root.properties.slice(1)] };
+    expect(imageError(() => decode(writeFdt({ ...tree, root }), image.memory)).message).toBe(
+      '/compatible: "luo-v9" names no known version; known: "luo-v1" (luo-v1-session-v1), "luo-v1" (luo-v1), "luo-v2" (luo-v2), "luo-v3" (luo-v3), "luo-v4" (luo-v4)',
+    );
+  });
+
+  it('refuses a luo-v1 root whose session node no luo-v1 version has', () => {
+    const image = encode(expectedState('luo-v1', content));
+    const tree = readFdt(image.fdt);
+    const session = tree.root.children[0]!;
+    const changed = { ...session, properties: [{ name: 'compatible', value: stringValue('luo-session-v3') }, ...session.properties.slice(1)] };
+    const fdt = writeFdt({ ...tree, root: { ...tree.root, children: [changed, ...tree.root.children.slice(1)] } });
+    expect(imageError(() => decode(fdt, image.memory)).message).toBe(
+      '/: the root says "luo-v1" but no version with that root matches the subnodes: luo-v1-session-v1 wants "luo-session-v1" at /luo-session, found "luo-session-v3"; luo-v1 wants "luo-session-v2" at /luo-session, found "luo-session-v3"',
+    );
+  });
+});
+
+describe('the kernel layout', () => {
+  it('puts every block on a page boundary, 16 pages per session block, 2 per file array', () => {
+    const image = encode(v3State([sessionWith('a', 2), sessionWith('b', 1), sessionWith('c', 0)], [{ name: 'f', data: 1n, count: 1n }]));
+    const blocks = decode(image.fdt, image.memory).blocks.map((b) => [b.pa - BASE, b.what]);
+    expect(blocks).toEqual([
+      [0n, 'luo_ser'],
+      [PAGE, 'luo_block_header_ser + luo_session_ser[3]'],
+      [17n * PAGE, 'luo_file_ser[2]'],
+      [19n * PAGE, 'luo_file_ser[1]'],
+      [21n * PAGE, 'luo_flb_header_ser + luo_flb_ser[1]'],
+    ]);
+    expect(image.memory.length).toBe(22 * 4096);
+  });
+
+  it('starts a new session block when 819 sessions fill one (luo-v3)', () => {
+    const sessions = Array.from({ length: 820 }, (_, i) => ({ name: `s${i}`, file_set_ser: { files: null, count: 0n } }));
+    const image = encode(v3State(sessions));
+    const first = sessionsPa(image.memory);
+    expect([u64At(image.memory, first + 8n), u64At(image.memory, first)]).toEqual([819n, first + 16n * PAGE]);
+    expect([u64At(image.memory, first + 16n * PAGE + 8n), u64At(image.memory, first + 16n * PAGE)]).toEqual([1n, 0n]);
+    expect(decode(image.fdt, image.memory).state).toEqual(v3State(sessions));
+  });
+
+  it('starts a new file block when 127 files fill one (luo-v4)', () => {
+    const state = expectedState('luo-v4', { sessions: 1, filesMod: 0, flbs: 0 });
+    const files = Array.from({ length: 255 }, (_, j) => file(BigInt(j)));
+    const luoSer = state.root.properties['luo-abi-header'] as { sessions_pa: StructValue[] };
+    luoSer.sessions_pa = [{ name: 'big', file_set_ser: { files, count: 255n } }];
+    const image = encode(state);
+    const decoded = decode(image.fdt, image.memory);
+    expect(decoded.blocks.filter((b) => b.what.startsWith('luo_block_header_ser + luo_file_ser')).map((b) => b.entries)).toEqual([127, 127, 1]);
+    expect(decoded.state).toEqual(state);
+  });
+
+  it('sizes the FLB block by what it holds and records it in pgcnt', () => {
+    const flbs = Array.from({ length: 64 }, (_, k) => ({ name: `flb${k}`, data: BigInt(k), count: 0n }));
+    const image = encode(v3State([], flbs));
+    const flbPa = u64At(image.memory, BASE + 16n);
+    expect(u64At(image.memory, flbPa)).toBe(2n);
+    expect(u64At(image.memory, flbPa + 8n)).toBe(64n);
+  });
+
+  it('refuses more sessions than one luo-v2 block holds, and more files than one file array', () => {
+    const state = expectedState('luo-v2', { sessions: 820, filesMod: 0, flbs: 0 });
+    expect(imageError(() => encode(state)).message).toBe(
+      '/luo-abi-header -> luo_ser.sessions_pa: 820 entries of struct luo_session_ser do not fit a block of 65536 bytes (at most 819)',
+    );
+    expect(imageError(() => encode(v3State([sessionWith('x', 129)]))).message).toBe(
+      '/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 0 -> luo_session_ser.file_set_ser.files: 129 entries of struct luo_file_ser do not fit a block of 8192 bytes (at most 128)',
+    );
+  });
+
+  it('never hands out physical address 0, which means none', () => {
+    const image = encode(v3State([sessionWith('a', 1)]), { base: 0n });
+    expect(decode(image.fdt, image.memory, 0n).state).toEqual(v3State([sessionWith('a', 1)]));
+    expect(decode(image.fdt, image.memory, 0n).blocks[0]!.pa).toBe(4096n);
+  });
+
+  it('packs blocks back to back on request, still a valid image', () => {
+    const state = v3State([sessionWith('a', 2), sessionWith('b', 1)]);
+    const image = encode(state, { packing: 'packed' });
+    expect(image.memory.length).toBe(24 + 16 + 2 * 80 + 3 * 64);
+    expect(decode(image.fdt, image.memory).state).toEqual(state);
+  });
+
+  it('fills in counts beside pointers, and refuses ones that disagree', () => {
+    const withoutCount = v3State([{ name: 'a', file_set_ser: { files: [file(1n)] } }]);
+    const image = encode(withoutCount);
+    expect(decode(image.fdt, image.memory).state).toEqual(v3State([sessionWith('a', 0)].map(() => ({ name: 'a', file_set_ser: { files: [file(1n)], count: 1n } }))));
+    expect(imageError(() => encode(v3State([{ name: 'a', file_set_ser: { files: [file(1n)], count: 2n } }]))).message).toBe(
+      '/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 0 -> luo_session_ser.file_set_ser.files: holds 1 entries but the count beside it says 2',
+    );
+  });
+
+  it('refuses a state that does not fit the version', () => {
+    expect(imageError(() => encode({ ...v3State([]), root: { ...v3State([]).root, properties: {} } })).message).toBe(
+      '/luo-abi-header: the property is missing from the state',
+    );
+    expect(imageError(() => encode({ ...v3State([]), root: { ...v3State([]).root, compatible: 'luo-v2' } })).message).toBe(
+      '/compatible: is "luo-v2" but luo-v3 has "luo-v3"',
+    );
+    // The codec's own words follow the place.
+    expect(imageError(() => encode(v3State([{ name: 'x'.repeat(64), file_set_ser: { files: null, count: 0n } }]))).message).toMatch(
+      /^\/luo-abi-header -> luo_ser\.sessions_pa -> block 0 -> entry 0: luo_session_ser\.name: .*char\[64\] holds at most 63 bytes/,
+    );
+    expect(imageError(() => encode(v3State([]), { base: 0x1234n })).message).toBe('memory: base 0x1234 is not on a page boundary (4096); blocks are whole pages');
+  });
+
+  it('refuses an FDT larger than LUO_FDT_SIZE, which follows PAGE_SIZE', () => {
+    const state = expectedState('luo-v1', { sessions: 1, filesMod: 0, flbs: 0 });
+    expect(() => encode(state, { pageSize: 256 })).toThrow(new FdtError('size', 'the blob needs 311 bytes, more than LUO_FDT_SIZE (256)'));
+    expect(() => encode(state, { maxFdtSize: 300 })).toThrow('more than LUO_FDT_SIZE (300)');
+  });
+});
+
+describe('refusing a bad image, saying where', () => {
+  const state = v3State([sessionWith('a', 2), sessionWith('b', 3)], [{ name: 'f', data: 1n, count: 1n }]);
+  let good: { fdt: Uint8Array; memory: Uint8Array };
+  const bad = (patch: (memory: Uint8Array) => void) => {
+    const memory = good.memory.slice();
+    patch(memory);
+    return imageError(() => decode(good.fdt, memory)).message;
+  };
+
+  beforeAll(() => {
+    good = encode(state);
+  });
+
+  it('a pointer outside memory', () => {
+    expect(bad((m) => setU64(m, BASE + 8n, 0xdead000n))).toBe(
+      `/luo-abi-header -> luo_ser.sessions_pa -> block 0: physical address 0xdead000 is not in memory (memory holds 0x80000000..0x${(BASE + BigInt(good.memory.length)).toString(16)})`,
+    );
+  });
+
+  it('a count larger than its block can hold', () => {
+    expect(bad((m) => setU64(m, sessionsPa(m) + 8n, 820n))).toBe(
+      '/luo-abi-header -> luo_ser.sessions_pa -> block 0: count 820 is more than the 819 entries of struct luo_session_ser a block of 65536 bytes holds',
+    );
+    expect(bad((m) => setU64(m, sessionEntry(sessionsPa(m), 1) + 72n, 129n))).toBe(
+      '/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 1 -> luo_session_ser.file_set_ser.files: count 129 is more than the 128 entries of struct luo_file_ser a block of 8192 bytes holds',
+    );
+  });
+
+  it('a count the block holds but memory does not', () => {
+    const huge = 1n << 55n;
+    const pgcntAndCount = (m: Uint8Array) => {
+      setU64(m, u64At(m, BASE + 16n), 1n << 50n);
+      setU64(m, u64At(m, BASE + 16n) + 8n, huge);
+    };
+    expect(bad(pgcntAndCount)).toBe(
+      `/luo-abi-header -> luo_ser.flbs_pa: ${16n + huge * 64n} bytes at 0x${(BASE + 21n * PAGE).toString(16)} run past the end of the region 0x80000000..0x${(BASE + BigInt(good.memory.length)).toString(16)}`,
+    );
+  });
+
+  it('a chain that loops', () => {
+    expect(bad((m) => setU64(m, sessionsPa(m), sessionsPa(m)))).toBe(
+      `/luo-abi-header -> luo_ser.sessions_pa -> block 1: 0x${(BASE + PAGE).toString(16)} is block 0 again: the chain loops`,
+    );
+  });
+
+  it('overlapping blocks', () => {
+    expect(bad((m) => setU64(m, sessionEntry(sessionsPa(m), 1) + 64n, filesPa(m, sessionsPa(m), 0) + 64n))).toBe(
+      `/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 1 -> luo_session_ser.file_set_ser.files: luo_file_ser[3] at 0x80011040..0x80011100 overlaps luo_file_ser[2] at 0x80011000..0x80011080 read by /luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 0 -> luo_session_ser.file_set_ser.files`,
+    );
+  });
+
+  it('a session name without its NUL', () => {
+    expect(bad((m) => m.fill(0x41, Number(sessionEntry(sessionsPa(m), 1) - BASE), Number(sessionEntry(sessionsPa(m), 1) - BASE) + 64))).toBe(
+      '/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 1: luo_session_ser.name: no NUL terminator within char[64]',
+    );
+  });
+
+  it('a luo-v4 chain holding fewer files than its count says', () => {
+    const v4 = expectedState('luo-v4', { sessions: 2, filesMod: 3, flbs: 0 });
+    const image = encode(v4);
+    const memory = image.memory.slice();
+    setU64(memory, sessionEntry(sessionsPa(memory), 1) + 72n, 5n);
+    expect(imageError(() => decode(image.fdt, memory)).message).toBe(
+      '/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 1 -> luo_session_ser.file_set_ser.files: the chain holds 1 entries but the count beside the pointer says 5',
+    );
+  });
+
+  it('many sessions aliasing one file block end at once, not after reading every alias', () => {
+    const sessions = Array.from({ length: 800 }, (_, i) => sessionWith(`s${i}`, i === 0 ? 128 : 1));
+    const image = encode(v3State(sessions));
+    const memory = image.memory.slice();
+    const block = sessionsPa(memory);
+    const shared = filesPa(memory, block, 0);
+    for (let i = 1; i < 800; i++) {
+      setU64(memory, sessionEntry(block, i) + 64n, shared);
+      setU64(memory, sessionEntry(block, i) + 72n, 128n);
+    }
+    expect(imageError(() => decode(image.fdt, memory)).message).toMatch(/^\/luo-abi-header -> luo_ser\.sessions_pa -> block 0 -> entry \d+ -> luo_session_ser\.file_set_ser\.files: luo_file_ser\[128\] at 0x80011000\.\.0x80013000 overlaps luo_file_ser\[128\] at 0x80011000\.\.0x80013000 read by/);
+  });
+
+  const withRootProperty = (name: string, value: Uint8Array) => {
+    const tree = readFdt(good.fdt);
+    return writeFdt({ ...tree, root: { ...tree.root, properties: [tree.root.properties[0]!, { name, value }] } });
+  };
+
+  it('a u64 property that is not 8 bytes', () => {
+    expect(imageError(() => decode(withRootProperty('luo-abi-header', new Uint8Array(4)), good.memory)).message).toBe(
+      '/luo-abi-header: is 4 bytes; a u64 property is exactly 8',
+    );
+  });
+
+  it('a missing property, and a 0 where the pointer may not be 0', () => {
+    expect(imageError(() => decode(withRootProperty('other', new Uint8Array(8)), good.memory)).message).toBe('/luo-abi-header: is missing');
+    expect(imageError(() => decode(withRootProperty('luo-abi-header', rawU64Value(0n, true)), good.memory)).message).toBe(
+      '/luo-abi-header: is 0, but must point at struct luo_ser',
+    );
+  });
+});
+
+describe('the state as JSON', () => {
+  const state = v3State([sessionWith('a', 1)], [{ name: 'f', data: (1n << 64n) - 1n, count: 0n }]);
+
+  it('writes 64-bit integers as decimal strings and reads them back', () => {
+    const text = stateToJson(state);
+    expect(JSON.parse(text).root.properties['luo-abi-header'].flbs_pa[0].data).toBe('18446744073709551615');
+    expect(stateFromJson(model.versions, JSON.parse(text))).toEqual(state);
+  });
+
+  it('takes a count beside a pointer as optional, and 0x addresses and small JSON numbers', () => {
+    const json = { version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: 1, sessions_pa: [{ name: 'a', file_set_ser: { files: null } }], flbs_pa: null } } } };
+    const read = stateFromJson(model.versions, json);
+    expect(read.root.properties['luo-abi-header']).toEqual({ liveupdate_num: 1n, sessions_pa: [{ name: 'a', file_set_ser: { files: null } }], flbs_pa: null });
+    const image = encode(read);
+    expect(decode(image.fdt, image.memory).state).toEqual(v3State([sessionWith('a', 0)]));
+  });
+
+  it.each([
+    [{ version: 'luo-v7', root: {} }, 'state.version: "luo-v7" is not a version; known: luo-v1-session-v1, luo-v1, luo-v2, luo-v3, luo-v4'],
+    [{ version: 'luo-v3', root: { properties: {} } }, 'state.root.properties["luo-abi-header"]: is missing'],
+    [{ version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: '1.5', sessions_pa: null, flbs_pa: null } } } }, 'state.root.properties["luo-abi-header"].liveupdate_num: must be an integer, as a decimal string such as "42" (got "1.5")'],
+    [{ version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: '18446744073709551616', sessions_pa: null, flbs_pa: null } } } }, 'state.root.properties["luo-abi-header"].liveupdate_num: 18446744073709551616 is outside u64 (0 to 18446744073709551615)'],
+    [{ version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: '1', sessions_pa: [{ nam: 'x' }], flbs_pa: null } } } }, 'state.root.properties["luo-abi-header"].sessions_pa[0]: has "nam", which is not one of name, file_set_ser'],
+    [{ version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: '1', sessions_pa: {}, flbs_pa: null } } } }, 'state.root.properties["luo-abi-header"].sessions_pa: must be null or an array of struct luo_session_ser'],
+  ])('refuses %j', (json, message) => {
+    expect(imageError(() => stateFromJson(model.versions, json)).message).toBe(message);
+  });
+});
+
+describe('a schema that is not LUO', () => {
+  const leaf = struct('demo_leaf', { packed: true, summary: 'A leaf.', fields: { tag: field(chars(8), 'Tag.'), value: field(u64, 'Value.') } });
+  const item = struct('demo_item', { packed: true, summary: 'An item.', fields: { id: field(u32, 'Id.'), flags: field(u32, 'Flags.'), leaf: field(pa(toStruct(leaf)), 'A leaf.') } });
+  const record = struct('demo_record', { packed: true, summary: 'A record.', fields: { seq: field(u64, 'Sequence.') } });
+  const hdr = struct('demo_hdr', { packed: true, summary: 'A block header.', fields: { count: field(u64, 'Count.'), next: field(u64, 'Next.') } });
+  const top = struct('demo_top', {
+    packed: true,
+    summary: 'The root.',
+    fields: {
+      n: field(u64, 'Items.'),
+      items: field(pa(toArray({ entry: item, count: 'n', block: pages(1) })), 'Items.'),
+      log: field(pa(toChain({ header: hdr, next: 'next', count: 'count', entry: record, block: pages(1) })), 'A log without a total.'),
+    },
+  });
+  const c = {
+    kho: defineString('DEMO_KHO', 'DEMO'),
+    size: defineExpr('DEMO_FDT_SIZE', 'PAGE_SIZE'),
+    compatible: defineString('DEMO_COMPATIBLE', 'demo-v1'),
+    top: defineString('DEMO_TOP', 'demo-top'),
+    extra: defineString('DEMO_EXTRA', 'extra'),
+    extraCompatible: defineString('DEMO_EXTRA_COMPATIBLE', 'demo-extra-v1'),
+    epoch: defineString('DEMO_EPOCH', 'epoch'),
+    label: defineString('DEMO_LABEL', 'label'),
+  };
+  const demo = schema({
+    name: 'demo',
+    header: { path: 'include/demo.h', includeGuard: 'DEMO_H', spdx: 'GPL-2.0', copyright: [] },
+    current: 'demo-v1',
+    versions: [
+      abiVersion({
+        name: 'demo-v1',
+        origin: 'A test.',
+        doc: { title: 'Demo', paragraphs: [] },
+        constants: Object.values(c),
+        types: [leaf, item, record, hdr, top],
+        fdt: {
+          khoEntryName: c.kho,
+          maxSize: c.size,
+          root: node({
+            compatible: c.compatible,
+            doc: 'Root.',
+            properties: [pointerProperty(c.top, pa(toStruct(top), { nullable: false }), 'The root struct.')],
+            children: [
+              node({
+                name: c.extra,
+                compatible: c.extraCompatible,
+                doc: 'Extra.',
+                properties: [u64Property(c.epoch, 'Epoch.'), stringProperty(c.label, 'Label.')],
+                children: [],
+              }),
+            ],
+          }),
+        },
+      }),
+    ],
+  });
+  const demoModel = buildModel(demo);
+  let demoCodecs: CodecRegistry;
+
+  beforeAll(async () => {
+    const dir = scratchDir('image-demo-codecs');
+    for (const f of await renderTsCodecs(demoModel)) {
+      mkdirSync(join(dir, f.path, '..'), { recursive: true });
+      writeFileSync(join(dir, f.path), f.content);
+    }
+    const module = (await import(pathToFileURL(join(dir, 'index.ts')).href)) as { versions: Record<string, { codecs: unknown }> };
+    demoCodecs = Object.fromEntries(Object.entries(module.versions).map(([name, m]) => [name, m.codecs])) as CodecRegistry;
+  });
+
+  const records = Array.from({ length: 600 }, (_, i) => ({ seq: BigInt(i) * 11n }));
+  const state: ImageState = {
+    version: 'demo-v1',
+    root: {
+      compatible: 'demo-v1',
+      properties: {
+        'demo-top': {
+          n: 2n,
+          items: [
+            { id: 1, flags: 0xffffffff, leaf: { tag: 'left', value: 5n } },
+            { id: 2, flags: 0, leaf: null },
+          ],
+          log: records,
+        },
+      },
+      children: { extra: { compatible: 'demo-extra-v1', properties: { epoch: 9n, label: 'hello' }, children: {} } },
+    },
+  };
+
+  it('follows struct, array and chain pointers and FDT string properties the same way', () => {
+    const image = encodeImage(demoModel.versions[0]!, demoCodecs['demo-v1']!, state, { base: BASE });
+    const decoded = decodeImage(demoModel.versions, demoCodecs, image.fdt, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
+    expect(decoded.state).toEqual(state);
+    // 255 records of 8 bytes fit a page after the 16-byte header: 600 take three blocks.
+    expect(decoded.blocks.filter((b) => b.what.startsWith('demo_hdr')).map((b) => b.entries)).toEqual([510, 90]);
+  });
+});
