@@ -56,10 +56,9 @@ export interface GraphRow {
   readonly role: FieldRole | 'property';
   readonly y: number;
   readonly height: number;
-  /** Where the row's text sits: the name left, the type right-aligned, a colour swatch before both. */
+  /** Where the row's text sits: the name left, the type right-aligned, a field's colour swatch before both. */
   readonly baseline: number;
-  readonly swatchX: number;
-  readonly swatchY: number;
+  readonly swatch?: { readonly x: number; readonly y: number };
   readonly textX: number;
   readonly detailX: number;
   readonly text: string;
@@ -265,8 +264,7 @@ function place(pending: readonly PendingBox[], pendingEdges: readonly PendingEdg
         y: rowTop,
         height: r.height,
         baseline: rowTop + r.height / 2 + 4,
-        swatchX: x + BOX_PADDING,
-        swatchY: rowTop + r.height / 2 - 5,
+        ...(r.kind === 'field' ? { swatch: { x: x + BOX_PADDING, y: rowTop + r.height / 2 - 5 } } : {}),
         textX: x + BOX_PADDING + (r.kind === 'field' ? 14 : 0),
         detailX: x + width - BOX_PADDING,
         text: r.text,

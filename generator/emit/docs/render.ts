@@ -35,10 +35,11 @@ function rstCode(text: string): string {
   return `\`\`${text}\`\``;
 }
 
-/** An RST section title: the text with its adornment line(s) exactly as long. */
+/** An RST section title: the escaped text with its adornment line(s) exactly as long. */
 function rstHeading(text: string, char: string, overline: boolean): string {
-  const line = char.repeat(text.length);
-  return overline ? `${line}\n${text}\n${line}` : `${text}\n${line}`;
+  const title = rstText(text);
+  const line = char.repeat(title.length);
+  return overline ? `${line}\n${title}\n${line}` : `${title}\n${line}`;
 }
 
 function environment(format: DocsFormat): typeof Handlebars {
@@ -53,7 +54,7 @@ function environment(format: DocsFormat): typeof Handlebars {
       rstHeading(String(text), String(char), options.hash.overline === true),
     );
   }
-  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  // Arranging only: joining pieces of a title, and choosing a piece by a flag.
   hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''));
   hb.registerHelper('ifThen', (condition: unknown, value: unknown) => (condition ? value : ''));
   hb.registerHelper('quote', (value: unknown) => `"${String(value)}"`);

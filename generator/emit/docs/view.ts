@@ -1,8 +1,7 @@
 /**
  * The reference docs' view model: everything luo.md, luo.rst and index.html say about the ABI,
  * computed from the model and from the checker's comparison of versions (diffVersions), in no output
- * format. Each format's template
- * only arranges it; escaping is done by that format's helpers (see render.ts).
+ * format. Each format's template only arranges it; escaping is that format's helpers' (render.ts).
  */
 import type { ConstantModel, FieldModel, GuardModel, Model, NodeModel, PropertyModel, StructModel, VersionModel } from '../../model/index.ts';
 import { allNodes } from '../../model/index.ts';
@@ -12,6 +11,7 @@ import { structDiagram, type StructDiagram } from './diagram.ts';
 import { handoverGraph, type HandoverGraph } from './graph.ts';
 
 export interface DocsView {
+  readonly spdx: string;
   readonly title: string;
   readonly headerPath: string;
   readonly current: string;
@@ -78,10 +78,10 @@ export interface StructDoc {
 export interface ConstantDoc {
   readonly name: string;
   readonly c: string;
-  readonly definedIn: string;
+  /** The header that defines it, or '' when the documented header does. */
+  readonly include: string;
   readonly doc: string;
 }
-
 
 export interface ChangeSetDoc {
   readonly older: string;
@@ -93,6 +93,7 @@ export interface ChangeSetDoc {
 export function docsView(model: Model): DocsView {
   const versions = model.versions;
   return {
+    spdx: model.header.spdx,
     title: `${model.name.toUpperCase()} handover ABI`,
     headerPath: model.header.path,
     current: model.current.name,
@@ -235,7 +236,7 @@ function constantDoc(constant: ConstantModel): ConstantDoc {
   return {
     name: constant.name,
     c: constant.c,
-    definedIn: constant.include ?? 'this header',
+    include: constant.include ?? '',
     doc: constant.doc ?? '',
   };
 }
