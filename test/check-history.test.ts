@@ -16,7 +16,7 @@ import { luo_file_set_ser_array, sessionBlock } from '../schema/luo/structs.ts';
 import { luoV1, luoV1SessionV1, luoV2, luoV3, luoV4 } from '../schema/luo/versions.ts';
 import { ROOT } from './support/tools.ts';
 
-function models(...versions: AbiVersion[]): VersionModel[] {
+function models(...versions: AbiVersion[]): readonly VersionModel[] {
   return buildModel({ ...luoSchema, versions, current: versions.at(-1)!.name }).versions;
 }
 

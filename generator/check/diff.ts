@@ -309,7 +309,7 @@ export function diffStructLists(older: readonly CanonicalStruct[], newer: readon
       old: `${s.size} bytes`,
       summary: `${s.kind} ${s.name} is gone.`,
       breaking: true,
-      target: {},
+      target: { struct: s.name },
     });
   }
   for (const s of newer) {

@@ -1,4 +1,230 @@
+/**
+ * `luo-abi check --header`: a real C header against the schema version with the same compatible
+ * strings, or against the same header at another git revision. The rules are the schema's (LUO001,
+ * LUO003, LUO005), applied to what a compiler sees: macros and struct layouts.
+ *
+ * Which string guards which struct comes from the schema version the older side matches (by its
+ * compatible strings); a header no version matches has every struct guarded by the root string alone,
+ * which is always safe: the root string covers everything beneath it.
+ *
+ * What this mode cannot see: where a u64 physical address points. luo-v3 -> luo-v4 turned
+ * luo_file_set_ser.files from the address of an array into the address of a chain of blocks without
+ * changing a byte of any struct, so two headers that differ only in that look identical here.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, resolve } from 'node:path';
+import { loadModel } from '../../cli/schema-loader.ts';
+import { allNodes, type Model, type VersionModel } from '../../model/index.ts';
+import { diffStructLists, type LayoutChange } from '../diff.ts';
+import { compatibleText, nextValue, type Finding } from '../finding.ts';
 import type { CheckReport } from '../format.ts';
-export async function checkHeader(_options: { headerPath: string; against?: string; schemaPath?: string }): Promise<CheckReport> {
-  throw new Error('not yet');
+import { fileAtRevision } from '../git.ts';
+import { compatibleDowngraded } from '../rules/compatible-downgraded.ts';
+import { compatibleBumpedWithoutChange } from '../rules/compatible-bumped-without-change.ts';
+import { layoutChangedWithoutBump } from '../rules/layout-changed-without-bump.ts';
+import { headerCView, versionCView, type CView } from './c-view.ts';
+import { extractHeader, type IncludedMacros } from './extract.ts';
+
+export interface HeaderCheckOptions {
+  readonly headerPath: string;
+  /** Compare with the header at this revision of its repository instead of with the schema. */
+  readonly against?: string;
+  readonly schemaPath?: string;
+}
+
+export async function checkHeader(options: HeaderCheckOptions): Promise<CheckReport> {
+  const model = await loadModel(options.schemaPath);
+  const included = includedMacros(model);
+  const shown = relative(process.cwd(), resolve(options.headerPath)) || options.headerPath;
+  const newer = headerCView(extractHeader(options.headerPath, included), shown);
+  if (options.against) {
+    const older = headerAtRevision(options.headerPath, options.against, included, `${shown} at ${options.against}`);
+    const reference = matchVersion(model, older);
+    const baseline = `${shown} at revision ${options.against}`;
+    return { baseline, findings: compareViews(older, newer, ownership(model, reference), model) };
+  }
+  const reference = matchVersion(model, newer) ?? model.current;
+  return {
+    baseline: `schema version ${reference.name}`,
+    findings: compareViews(versionCView(reference), newer, ownership(model, reference), model),
+  };
+}
+
+function headerAtRevision(path: string, ref: string, included: IncludedMacros, name: string): CView {
+  const scratch = mkdtempSync(join(tmpdir(), 'luo-abi-header-at-'));
+  try {
+    const copy = join(scratch, basename(path));
+    writeFileSync(copy, fileAtRevision(path, ref));
+    return { ...headerCView(extractHeader(copy, included), name), lines: new Map() };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The constants the schema takes from other headers, for the shim. */
+function includedMacros(model: Model): IncludedMacros {
+  const found = new Map<string, Map<string, string>>();
+  for (const c of model.versions.flatMap((v) => v.constants)) {
+    if (!c.include) continue;
+    if (!found.has(c.include)) found.set(c.include, new Map());
+    found.get(c.include)!.set(c.name, c.c);
+  }
+  return found;
+}
+
+/** The newest version whose compatible strings are all the view's; else the newest with its root string. */
+function matchVersion(model: Model, view: CView): VersionModel | undefined {
+  const newestFirst = [...model.versions].reverse();
+  const says = (macro: string, value: string) => view.macros.get(macro) === `"${value}"`;
+  return (
+    newestFirst.find((v) => v.guards.every((g) => says(g.macro, g.value))) ??
+    newestFirst.find((v) => says(v.guards[0]!.macro, v.guards[0]!.value))
+  );
+}
+
+interface Ownership {
+  readonly root: string;
+  /** Every macro that holds a compatible string. */
+  readonly guards: ReadonlySet<string>;
+  guardOfStruct(name: string): string;
+  guardOfMacro(name: string): string;
+  outer(macro: string): readonly string[];
+}
+
+function ownership(model: Model, reference: VersionModel | undefined): Ownership {
+  const root = (reference ?? model.current).guards[0]!.macro;
+  const guards = new Set(model.versions.flatMap((v) => v.guards.map((g) => g.macro)));
+  const macroOwner = new Map<string, string>();
+  if (reference) {
+    for (const n of allNodes(reference.fdt.root)) {
+      for (const p of n.properties) macroOwner.set(p.macro, n.compatible.macro);
+      for (const child of n.children) if (child.nameMacro) macroOwner.set(child.nameMacro, n.compatible.macro);
+      for (const child of n.children) macroOwner.set(child.compatible.macro, n.compatible.macro);
+    }
+    for (const s of reference.structs) {
+      for (const f of s.fields) {
+        const constant = f.type.kind === 'chars' || f.type.kind === 'array' ? f.type.lengthConstant : undefined;
+        if (constant && !macroOwner.has(constant)) macroOwner.set(constant, s.guard);
+      }
+    }
+  }
+  return {
+    root,
+    guards,
+    guardOfStruct: (name) => reference?.structs.find((s) => s.name === name)?.guard ?? root,
+    guardOfMacro: (name) => macroOwner.get(name) ?? root,
+    outer: (macro) => reference?.guards.find((g) => g.macro === macro)?.outer ?? (macro === root ? [] : [root]),
+  };
+}
+
+function diffMacros(older: CView, newer: CView, guards: ReadonlySet<string>): LayoutChange[] {
+  const changes: LayoutChange[] = [];
+  for (const [name, text] of older.macros) {
+    const now = newer.macros.get(name);
+    if (now === undefined) {
+      changes.push({ kind: 'constant', subject: `#define ${name}`, old: text, summary: `${name} is no longer defined.`, breaking: true, target: {} });
+    } else if (now !== text && !guards.has(name)) {
+      changes.push({ kind: 'constant', subject: `#define ${name}`, old: text, new: now, summary: `${name} changed from ${text} to ${now}.`, breaking: true, target: {} });
+    }
+  }
+  for (const [name, text] of newer.macros) {
+    if (older.macros.has(name)) continue;
+    // A new macro changes nothing the older kernel reads; a struct that uses it shows up on its own.
+    changes.push({ kind: 'constant', subject: `#define ${name}`, new: text, summary: `${name} is new.`, breaking: false, target: {} });
+  }
+  return changes;
+}
+
+function compareViews(older: CView, newer: CView, owners: Ownership, model: Model): Finding[] {
+  const guards = new Set([...owners.guards, ...[...newer.macros.keys(), ...older.macros.keys()].filter((m) => m.endsWith('_COMPATIBLE'))]);
+  const changes = [...diffStructLists(older.structs, newer.structs), ...diffMacros(older, newer, guards)];
+  const ownerOf = (change: LayoutChange) =>
+    change.target.struct ? owners.guardOfStruct(change.target.struct) : owners.guardOfMacro(change.subject.replace(/^#define /, ''));
+  const value = (view: CView, macro: string) => view.macros.get(macro)?.replace(/^"|"$/g, '');
+  const bumped = (macro: string) => value(older, macro) !== undefined && value(newer, macro) !== value(older, macro);
+  const covered = (macro: string) => bumped(macro) || owners.outer(macro).some(bumped);
+  const where = (subject: string) => {
+    const line = newer.lines.get(subject) ?? newer.lines.get(subject.split(' > ')[0]!);
+    return newer.file ? { file: relative(process.cwd(), newer.file) || newer.file, ...(line ? { line } : {}) } : {};
+  };
+  const findings: Finding[] = [];
+  for (const change of changes) {
+    const owner = ownerOf(change);
+    if (!change.breaking || covered(owner)) continue;
+    const oldValue = value(older, owner) ?? '?';
+    findings.push({
+      rule: layoutChangedWithoutBump.id,
+      name: layoutChangedWithoutBump.name,
+      severity: layoutChangedWithoutBump.severity,
+      version: newer.name,
+      compatible: compatibleText(owner, oldValue),
+      subject: change.subject,
+      ...(change.old !== undefined ? { old: change.old } : {}),
+      ...(change.new !== undefined ? { new: change.new } : {}),
+      message: `${change.summary} ${newer.name} still says ${compatibleText(owner, oldValue)}, as ${older.name} does.`,
+      ...where(change.subject),
+      fix: `bump ${owner} from "${oldValue}" to "${freshValue(model, owner, oldValue)}"${owners.outer(owner).length > 0 ? ` (a bump of ${owners.outer(owner).join(' or ')} covers it too)` : ''}, then describe the new version in the luo-abi schema`,
+    });
+  }
+  for (const macro of guards) {
+    const before = value(older, macro);
+    const now = value(newer, macro);
+    if (before === undefined || now === undefined || before === now) continue;
+    if (isDowngrade(model, macro, before, now)) {
+      findings.push({
+        rule: compatibleDowngraded.id,
+        name: compatibleDowngraded.name,
+        severity: compatibleDowngraded.severity,
+        version: newer.name,
+        compatible: compatibleText(macro, now),
+        subject: macro,
+        old: `"${before}"`,
+        new: `"${now}"`,
+        message: `${newer.name} sets ${macro} back from "${before}" to "${now}", a value released before it.`,
+        ...where(`#define ${macro}`),
+        fix: `compatible strings only move forward: give ${macro} a value never released, after "${before}"`,
+      });
+      continue;
+    }
+    const owned = changes.filter((c) => {
+      const owner = ownerOf(c);
+      return owner === macro || owners.outer(owner).includes(macro);
+    });
+    if (owned.length > 0) continue;
+    findings.push({
+      rule: compatibleBumpedWithoutChange.id,
+      name: compatibleBumpedWithoutChange.name,
+      severity: compatibleBumpedWithoutChange.severity,
+      version: newer.name,
+      compatible: compatibleText(macro, now),
+      subject: macro,
+      old: `"${before}"`,
+      new: `"${now}"`,
+      message:
+        `${newer.name} bumps ${macro} from "${before}" to "${now}" but no struct or macro it guards changed. --header cannot see ` +
+        'what a physical address points at (luo-v3 -> luo-v4 changed only that), so check that the schema describes the change.',
+      ...where(`#define ${macro}`),
+      fix: `describe the change in the schema and run \`luo-abi check\` there, or keep ${macro} at "${before}"`,
+    });
+  }
+  return findings;
+}
+
+/** By the schema's release order when it knows both values, else by their trailing numbers. */
+function isDowngrade(model: Model, macro: string, from: string, to: string): boolean {
+  const order = model.versions.flatMap((v) => v.guards.filter((g) => g.macro === macro).map((g) => g.value));
+  const a = order.indexOf(from);
+  const b = order.indexOf(to);
+  if (a >= 0 && b >= 0) return b < a;
+  const number = (s: string) => Number(/(\d+)$/.exec(s)?.[1] ?? NaN);
+  return number(to) < number(from);
+}
+
+/** The next value after `value` that no version of the schema has used for this macro. */
+function freshValue(model: Model, macro: string, value: string): string {
+  const used = new Set(model.versions.flatMap((v) => v.guards.filter((g) => g.macro === macro).map((g) => g.value)));
+  let candidate = nextValue(value);
+  while (used.has(candidate)) candidate = nextValue(candidate);
+  return candidate;
 }
