@@ -117,6 +117,14 @@ describe('docs: index.html in Chromium', () => {
     expect(html).not.toMatch(/https?:\/\//);
   });
 
+  it('gives every element a distinct id, so tabs, anchors and arrow markers resolve to one thing', async () => {
+    const ids = await page.locator('[id]').evaluateAll((elements) => elements.map((e) => e.id));
+    expect(ids.length).toBeGreaterThan(model.versions.length);
+    expect(new Set(ids).size).toBe(ids.length);
+    const markers = await page.locator('path.edge').evaluateAll((paths) => paths.map((p) => p.getAttribute('marker-end')!.slice(5, -1)));
+    for (const marker of new Set(markers)) expect(ids).toContain(marker);
+  });
+
   for (const version of model.versions) {
     describe(version.name, () => {
       it('draws every struct, each field at the offset and with the size the layout engine gives', async () => {

@@ -1,5 +1,6 @@
 /** Words and type names the docs use for the model's types and pointers, in every format. */
-import type { TargetModel, TypeInfo } from '../../model/index.ts';
+import type { TargetModel, TypeInfo, VersionModel } from '../../model/index.ts';
+import { allNodes } from '../../model/index.ts';
 
 /** How a field is coloured and described: what kind of value it holds. */
 export type FieldRole = 'pointer' | 'number' | 'chars' | 'struct' | 'array' | 'padding';
@@ -64,3 +65,23 @@ function blockText(target: Extract<TargetModel, { block: unknown }>): string {
   return `${block.pages} ${block.pages === 1 ? 'page' : 'pages'}`;
 }
 
+
+/**
+ * The u64 fields that link the blocks of a chain (`header.next`), keyed `struct.field`, with the
+ * structs of the entries of every chain they link (one header may serve several chains). Plain
+ * numbers in the struct, but physical addresses all the same, so the docs colour and explain them as
+ * such.
+ */
+export function chainLinks(version: VersionModel): Map<string, string[]> {
+  const links = new Map<string, string[]>();
+  const visit = (target: TargetModel): void => {
+    if (target.shape !== 'chain') return;
+    const key = `${target.header}.${target.next}`;
+    const entries = links.get(key) ?? [];
+    if (!entries.includes(target.entry)) entries.push(target.entry);
+    links.set(key, entries);
+  };
+  for (const node of allNodes(version.fdt.root)) for (const p of node.properties) if (p.pointer) visit(p.pointer.target);
+  for (const struct of version.structs) for (const f of struct.fields) if (f.type.kind === 'pointer') visit(f.type.target);
+  return links;
+}

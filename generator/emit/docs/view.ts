@@ -6,7 +6,7 @@
 import type { ConstantModel, FieldModel, GuardModel, Model, NodeModel, PropertyModel, StructModel, VersionModel } from '../../model/index.ts';
 import { allNodes } from '../../model/index.ts';
 import { diffVersions, type LayoutChange } from '../../check/diff.ts';
-import { entryPoint, roleOf, targetText, typeText, type FieldRole } from './describe.ts';
+import { chainLinks, entryPoint, roleOf, targetText, typeText, type FieldRole } from './describe.ts';
 import { structDiagram, type StructDiagram } from './diagram.ts';
 import { handoverGraph, type HandoverGraph } from './graph.ts';
 
@@ -107,6 +107,7 @@ export function docsView(model: Model): DocsView {
 
 function versionDoc(version: VersionModel, isCurrent: boolean): VersionDoc {
   const anchor = anchorOf(version.name);
+  const links = chainLinks(version);
   return {
     name: version.name,
     anchor,
@@ -117,7 +118,7 @@ function versionDoc(version: VersionModel, isCurrent: boolean): VersionDoc {
     maxSize: constantRef(version.fdt.maxSize),
     fdtPicture: fdtPicture(version.fdt.root, ''),
     properties: allNodes(version.fdt.root).flatMap((node) => [compatibleDoc(node), ...node.properties.map((p) => propertyDoc(node, p))]),
-    structs: version.structs.map((s) => structDoc(s, version, anchor)),
+    structs: version.structs.map((s) => structDoc(s, version, anchor, links)),
     constants: version.constants.map(constantDoc),
     guards: version.guards,
     graph: handoverGraph(version, anchor),
@@ -182,9 +183,9 @@ function propertyDoc(node: NodeModel, property: PropertyModel): PropertyDoc {
 // -----------------------------------------------------------------------------------------------
 // Structs
 
-function structDoc(struct: StructModel, version: VersionModel, versionAnchor: string): StructDoc {
+function structDoc(struct: StructModel, version: VersionModel, versionAnchor: string, links: ReadonlyMap<string, readonly string[]>): StructDoc {
   const guard = version.guards.find((g) => g.macro === struct.guard)!;
-  const fields = withPadding(struct, struct.fields.map(fieldDoc));
+  const fields = withPadding(struct, struct.fields.map((f) => fieldDoc(f, links.get(`${struct.name}.${f.name}`))));
   return {
     keyword: struct.kind,
     name: struct.name,
@@ -199,14 +200,20 @@ function structDoc(struct: StructModel, version: VersionModel, versionAnchor: st
   };
 }
 
-function fieldDoc(field: FieldModel): FieldDoc {
-  const pointsAt = field.type.kind === 'pointer' ? targetText(field.type.target, field.type.nullable) : undefined;
+/** A field; `chainEntries` is set when the field links the blocks of chains of those entries. */
+function fieldDoc(field: FieldModel, chainEntries?: readonly string[]): FieldDoc {
+  const chain = chainEntries !== undefined;
+  const pointsAt = chain
+    ? `the next block of the same chain (of ${chainEntries.map((e) => `struct ${e}`).join(' or ')} entries). 0 ends the chain.`
+    : field.type.kind === 'pointer'
+      ? targetText(field.type.target, field.type.nullable)
+      : undefined;
   return {
     name: field.name,
     offset: field.offset,
     size: field.size,
     type: typeText(field.type),
-    role: roleOf(field.type),
+    role: chain ? 'pointer' : roleOf(field.type),
     doc: field.doc,
     ...(pointsAt ? { pointsAt } : {}),
   };
