@@ -117,6 +117,7 @@ export function handoverGraph(version: VersionModel, anchor: string): HandoverGr
     node.properties.forEach((property, i) => {
       if (!property.pointer) return;
       const to = targetBox(property.pointer.target, column + 1);
+      // Row 0 is the node's compatible string; the properties follow.
       edges.push({ kind: 'pointer', from: box.id, row: i + 1, to, via: `${node.path}:${property.name}`, label: '' });
     });
     for (const child of node.children) {
@@ -215,14 +216,15 @@ function flatFields(owner: string, fields: readonly FieldModel[], prefix: string
 
 /** Two pointers to the same kind of memory share a box. */
 function targetKey(target: TargetModel): string {
+  const slug = (name: string): string => name.replaceAll('_', '-');
   switch (target.shape) {
     case 'struct':
-      return target.struct.replaceAll('_', '-');
+      return slug(target.struct);
     case 'array':
-      return `array-${target.entry.replaceAll('_', '-')}`;
+      return `array-${slug(target.entry)}`;
     case 'header-array':
     case 'chain':
-      return `${target.shape}-${target.entry.replaceAll('_', '-')}`;
+      return `${target.shape}-${slug(target.header)}-${slug(target.entry)}`;
   }
 }
 
