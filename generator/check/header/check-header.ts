@@ -73,14 +73,18 @@ function includedMacros(model: Model): IncludedMacros {
   return found;
 }
 
-/** The newest version whose compatible strings are all the view's; else the newest with its root string. */
+/**
+ * The version the view is, or grew from: the newest whose compatible strings are all the view's, else
+ * the one sharing most of them (newest first), else none.
+ */
 function matchVersion(model: Model, view: CView): VersionModel | undefined {
-  const newestFirst = [...model.versions].reverse();
   const says = (macro: string, value: string) => view.macros.get(macro) === `"${value}"`;
-  return (
-    newestFirst.find((v) => v.guards.every((g) => says(g.macro, g.value))) ??
-    newestFirst.find((v) => says(v.guards[0]!.macro, v.guards[0]!.value))
-  );
+  const shared = (v: VersionModel) => v.guards.filter((g) => says(g.macro, g.value)).length;
+  const newestFirst = [...model.versions].reverse();
+  const exact = newestFirst.find((v) => shared(v) === v.guards.length);
+  if (exact) return exact;
+  const best = Math.max(...newestFirst.map(shared));
+  return best > 0 ? newestFirst.find((v) => shared(v) === best) : undefined;
 }
 
 interface Ownership {

@@ -1,0 +1,158 @@
+/**
+ * `luo-abi check --header`: generated headers (out/<version>/luo.h) mutated as a kernel developer would,
+ * read back with gcc, pahole and readelf. Each layout change without a bump fails; with the bump it
+ * passes; a comment change passes. Then the header at two revisions of a git tree.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkHeader } from '../generator/check/header/check-header.ts';
+import type { Finding } from '../generator/check/finding.ts';
+import { luoAbi, OUT, runOk, scratchDir } from './support/tools.ts';
+
+const header = (version: string) => readFileSync(join(OUT, version, 'luo.h'), 'utf8');
+
+function replaceOnce(text: string, from: string, to: string): string {
+  const at = text.indexOf(from);
+  if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`expected exactly one "${from}"`);
+  return text.slice(0, at) + to + text.slice(at + from.length);
+}
+
+/** The header with `#define MACRO "value"` given another value (the line the kernel developer edits). */
+function setString(text: string, macro: string, value: string): string {
+  const line = new RegExp(`^#define ${macro}(\\s+)"[^"]*"$`, 'm');
+  if (!line.test(text)) throw new Error(`no #define ${macro} "..."`);
+  return text.replace(line, `#define ${macro}$1"${value}"`);
+}
+
+function writeHeader(prefix: string, text: string): string {
+  const path = join(scratchDir(prefix), 'luo.h');
+  writeFileSync(path, text);
+  return path;
+}
+
+const FILE_SER = 'struct luo_file_ser {\n\tchar compatible[LIVEUPDATE_HNDL_COMPAT_LENGTH];\n\tu64 data;\n\tu64 token;\n}';
+const errors = (findings: readonly Finding[]) => findings.filter((f) => f.severity === 'error');
+
+const mutations: { name: string; edits: [string, string][]; subject: string }[] = [
+  { name: 'a field added', edits: [[FILE_SER, FILE_SER.replace('\tu64 token;\n', '\tu64 token;\n\tu64 extra;\n')]], subject: 'struct luo_file_ser > extra' },
+  { name: 'a field removed', edits: [[FILE_SER, FILE_SER.replace('\tu64 token;\n', '')]], subject: 'struct luo_file_ser > token' },
+  { name: 'fields reordered', edits: [[FILE_SER, FILE_SER.replace('\tu64 data;\n\tu64 token;', '\tu64 token;\n\tu64 data;')]], subject: 'struct luo_file_ser' },
+  { name: 'an array length changed', edits: [['char name[LIVEUPDATE_FLB_COMPAT_LENGTH];', 'char name[32];']], subject: 'struct luo_flb_ser > name' },
+  { name: 'the macro shaping an array changed', edits: [['#define LIVEUPDATE_FLB_COMPAT_LENGTH\t48', '#define LIVEUPDATE_FLB_COMPAT_LENGTH\t64']], subject: '#define LIVEUPDATE_FLB_COMPAT_LENGTH' },
+  { name: 'a field resized', edits: [['struct luo_block_header_ser {\n\tu64 next;\n\tu64 count;', 'struct luo_block_header_ser {\n\tu64 next;\n\tu32 count;']], subject: 'struct luo_block_header_ser > count' },
+  { name: 'a nested struct changed', edits: [['struct luo_file_set_ser {\n\tu64 files;\n\tu64 count;\n', 'struct luo_file_set_ser {\n\tu64 files;\n\tu64 count;\n\tu64 flags;\n']], subject: 'struct luo_session_ser' },
+  { name: 'an FDT property renamed', edits: [['#define LUO_FDT_ABI_HEADER\t\t"luo-abi-header"', '#define LUO_FDT_ABI_HEADER\t\t"luo-abi-root"']], subject: '#define LUO_FDT_ABI_HEADER' },
+];
+
+const BUMP: [string, string] = ['#define LUO_FDT_COMPATIBLE\t\t"luo-v4"', '#define LUO_FDT_COMPATIBLE\t\t"luo-v5"'];
+const mutate = (text: string, edits: [string, string][]) => edits.reduce((t, [a, b]) => replaceOnce(t, a, b), text);
+
+describe('check --header against the schema', () => {
+  it('passes every generated header as it is', async () => {
+    for (const version of ['luo-v1-session-v1', 'luo-v1', 'luo-v2', 'luo-v3', 'luo-v4']) {
+      const report = await checkHeader({ headerPath: join(OUT, version, 'luo.h') });
+      expect(report.findings, version).toEqual([]);
+      expect(report.baseline).toBe(`schema version ${version}`);
+    }
+  });
+
+  it('passes a change to comments only', async () => {
+    const text = replaceOnce(header('luo-v4'), ' * struct luo_flb_ser - Serialised state of one FLB.', ' * struct luo_flb_ser - One File-Lifecycle-Bound object.');
+    expect((await checkHeader({ headerPath: writeHeader('header-docs', text) })).findings).toEqual([]);
+  });
+
+  for (const mutation of mutations) {
+    it(`${mutation.name}: fails without a bump, passes with it`, async () => {
+      const path = writeHeader('header-mutation', mutate(header('luo-v4'), mutation.edits));
+      const { findings } = await checkHeader({ headerPath: path });
+      expect(errors(findings)).toEqual(findings.filter((f) => f.rule === 'LUO001'));
+      const finding = findings.find((f) => f.subject === mutation.subject);
+      expect(finding, JSON.stringify(findings, null, 1)).toBeDefined();
+      expect(finding).toMatchObject({ rule: 'LUO001', name: 'layout-changed-without-bump', compatible: 'LUO_FDT_COMPATIBLE "luo-v4"' });
+      expect(finding!.fix).toMatch(/^bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5"/);
+      expect(finding!.file).toMatch(/header-mutation-[^/]+\/luo\.h$/);
+      expect(finding!.line).toBeGreaterThan(40);
+
+      const bumped = writeHeader('header-bumped', mutate(header('luo-v4'), [...mutation.edits, BUMP]));
+      expect(errors((await checkHeader({ headerPath: bumped })).findings)).toEqual([]);
+    });
+  }
+
+  describe('luo-v1: a change to luo_session_ser', () => {
+    const changed = replaceOnce(
+      header('luo-v1'),
+      '\tstruct luo_file_set_ser file_set_ser;\n',
+      '\tstruct luo_file_set_ser file_set_ser;\n\tu64 flags;\n',
+    );
+    const bump = (macro: string, to: string) => writeHeader('header-v1', setString(changed, macro, to));
+
+    it('is covered by bumping the session string or the root string', async () => {
+      expect(errors((await checkHeader({ headerPath: bump('LUO_FDT_SESSION_COMPATIBLE', 'luo-session-v3') })).findings)).toEqual([]);
+      expect(errors((await checkHeader({ headerPath: bump('LUO_FDT_COMPATIBLE', 'luo-v1.1') })).findings)).toEqual([]);
+    });
+
+    it('is not covered by bumping only the FLB string', async () => {
+      const { findings } = await checkHeader({ headerPath: bump('LUO_FDT_FLB_COMPATIBLE', 'luo-flb-v2') });
+      expect(errors(findings).map((f) => `${f.compatible} ${f.subject}`)).toEqual([
+        'LUO_FDT_SESSION_COMPATIBLE "luo-session-v2" struct luo_session_ser',
+        'LUO_FDT_SESSION_COMPATIBLE "luo-session-v2" struct luo_session_ser > flags',
+      ]);
+    });
+  });
+
+  it('cannot see luo-v3 -> luo-v4: the luo-v4 header under "luo-v3" reads as luo-v3 (only the schema check catches it)', async () => {
+    const path = writeHeader('header-blind', setString(header('luo-v4'), 'LUO_FDT_COMPATIBLE', 'luo-v3'));
+    const report = await checkHeader({ headerPath: path });
+    expect(report.baseline).toBe('schema version luo-v3');
+    expect(report.findings).toEqual([]);
+  });
+
+  it('exits 1 from the command line, with GitHub annotations on the header lines', () => {
+    const path = writeHeader('header-cli', mutate(header('luo-v4'), mutations[0]!.edits));
+    const result = luoAbi(['check', '--header', path, '--format', 'github']);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^::error file=[^,]*header-cli-[^,]*\/luo\.h,line=\d+,title=LUO001 layout-changed-without-bump::struct luo_file_ser went from 64 to 72 bytes\./);
+  });
+});
+
+describe('check --header --against GIT_REF: a kernel tree at two revisions', () => {
+  function kernelTree(first: string) {
+    const tree = scratchDir('header-tree');
+    const path = join(tree, 'include/linux/kho/abi/luo.h');
+    mkdirSync(join(tree, 'include/linux/kho/abi'), { recursive: true });
+    const git = (...args: string[]) => runOk('git', ['-c', 'user.name=luo-abi test', '-c', 'user.email=test@luo-abi.invalid', ...args], { cwd: tree });
+    git('init', '-q');
+    writeFileSync(path, first);
+    git('add', '.');
+    git('commit', '-q', '-m', 'first');
+    return { path, git };
+  }
+
+  it('luo-v3 -> luo-v4 shows no layout change: a bump without a visible change is a warning', async () => {
+    const { path, git } = kernelTree(header('luo-v3'));
+    writeFileSync(path, header('luo-v4'));
+    const report = await checkHeader({ headerPath: path, against: 'HEAD' });
+    expect(report.findings.map((f) => `${f.rule} ${f.severity} ${f.old} -> ${f.new}`)).toEqual(['LUO005 warning "luo-v3" -> "luo-v4"']);
+    expect(report.findings[0]!.message).toContain('cannot see what a physical address points at');
+    expect(git('status', '--porcelain').stdout).toBe(' M include/linux/kho/abi/luo.h\n');
+  });
+
+  it('a field added without a bump fails; with the bump it passes', async () => {
+    const { path, git } = kernelTree(header('luo-v3'));
+    writeFileSync(path, mutate(header('luo-v3'), mutations[0]!.edits));
+    const failed = await checkHeader({ headerPath: path, against: 'HEAD' });
+    expect(failed.findings.map((f) => `${f.rule} ${f.subject}`)).toEqual(['LUO001 struct luo_file_ser', 'LUO001 struct luo_file_ser > extra']);
+    expect(failed.findings[0]!.fix).toMatch(/^bump LUO_FDT_COMPATIBLE from "luo-v3" to "luo-v5"/);
+    git('commit', '-qam', 'second');
+    writeFileSync(path, setString(readFileSync(path, 'utf8'), 'LUO_FDT_COMPATIBLE', 'luo-v5'));
+    expect(errors((await checkHeader({ headerPath: path, against: 'HEAD~1' })).findings)).toEqual([]);
+  });
+
+  it('going back to an older string is compatible-downgraded', async () => {
+    const { path } = kernelTree(header('luo-v4'));
+    writeFileSync(path, setString(header('luo-v4'), 'LUO_FDT_COMPATIBLE', 'luo-v2'));
+    const { findings } = await checkHeader({ headerPath: path, against: 'HEAD' });
+    expect(findings.map((f) => `${f.rule} ${f.subject} ${f.old} -> ${f.new}`)).toEqual(['LUO003 LUO_FDT_COMPATIBLE "luo-v4" -> "luo-v2"']);
+  });
+});
