@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { AbiSchema } from '../../schema/lang.ts';
 import { DEFAULT_OUT, DEFAULT_SCHEMA, loadSchema, PROJECT_ROOT } from '../cli/schema-loader.ts';
-import { generateFiles } from '../generate.ts';
 import { buildModel, SchemaError, type Model, type SchemaIssue, type VersionModel } from '../model/index.ts';
 import { compareWithDisk } from '../write.ts';
 import { canonicalVersion } from './canonical.ts';
@@ -39,8 +38,8 @@ export interface CheckOptions {
   readonly lockPath?: string;
   /** A git revision: compare with the schema there instead of with the lock file. */
   readonly against?: string;
-  /** Compare generated files with this directory; default: out/ for the project's own schema only. */
-  readonly outDir?: string;
+  /** Compare generated files with this directory; default: out/ for the project's own schema only; false: never. */
+  readonly outDir?: string | false;
 }
 
 type Built = { model: Model; issues?: undefined } | { model?: undefined; issues: readonly SchemaIssue[]; name: string };
@@ -63,8 +62,8 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckRepo
   const baseline = options.against
     ? { lock: await lockAtRevision(schemaPath, options.against), name: `revision ${options.against}` }
     : { lock: readLock(options.lockPath ?? DEFAULT_LOCK), name: displayLock(options.lockPath) };
-  const outDir = options.outDir ?? (schemaPath === DEFAULT_SCHEMA ? DEFAULT_OUT : undefined);
-  const stale = built.model && outDir ? { outDir, report: compareWithDisk(outDir, await generateFiles(built.model)) } : undefined;
+  const outDir = options.outDir ?? (schemaPath === DEFAULT_SCHEMA ? DEFAULT_OUT : false);
+  const stale = built.model && outDir ? { outDir, report: compareWithDisk(outDir, await generated(built.model)) } : undefined;
   const findings = runRules({
     versions: built.model?.versions ?? [],
     baseline: baseline.lock,
@@ -75,6 +74,12 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckRepo
     ...(stale ? { stale } : {}),
   });
   return { baseline: baseline.name, findings };
+}
+
+/** The emitters are loaded only when out/ is compared: they take most of the start-up time. */
+async function generated(model: Model) {
+  const { generateFiles } = await import('../generate.ts');
+  return generateFiles(model);
 }
 
 async function lockAtRevision(schemaPath: string, ref: string): Promise<LockFile> {
