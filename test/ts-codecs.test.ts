@@ -395,6 +395,26 @@ describe('generated TypeScript codecs for LUO (out/ts)', () => {
     });
   });
 
+  it('reads back each string exactly when strings repeat, differ in one byte, or change length', () => {
+    // The runtime keeps recently read strings. 600 distinct names of one length cannot all have
+    // slots of their own, so stale and colliding entries are met: none may be returned.
+    const codec = versions['luo-v4'].codecs.luo_session_ser;
+    const names = [
+      ...Array.from({ length: 600 }, (_, i) => `session-${String(i).padStart(4, '0')}`),
+      ...['memfd-v1', 'memfd-v', 'memfd-v12', 'x'.repeat(63), `${'x'.repeat(62)}y`, ''],
+    ];
+    fc.assert(
+      fc.property(fc.shuffledSubarray(names, { minLength: names.length }), fc.array(fc.constantFrom(...names), { maxLength: 200 }), (order, more) => {
+        for (const name of [...order, ...more, ...order]) {
+          const bytes = new Uint8Array(80);
+          bytes.set(utf8(name));
+          expect(codec.decode(bytes).name).toBe(name);
+        }
+      }),
+      { numRuns: 5 },
+    );
+  });
+
   it('imports nothing but the runtime', () => {
     const dir = join(OUT, 'ts');
     for (const name of readdirSync(dir)) {

@@ -79,25 +79,55 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function readChars(bytes: Uint8Array, at: number, length: number, path: string): string {
   const limit = at + length;
-  let end = at;
-  let ascii = true;
-  for (; end < limit; end++) {
+  let hash = 0;
+  for (let end = at; end < limit; end++) {
     const byte = bytes[end]!;
-    if (byte === 0) break;
-    if (byte >= 0x80) ascii = false;
+    if (byte === 0) return cachedAscii(bytes, at, end, hash);
+    if (byte >= 0x80) return readUtf8(bytes, at, length, path);
+    hash = (Math.imul(hash, 31) + byte) | 0;
   }
-  if (end === limit) throw new CodecError(path, `no NUL terminator within char[${length}]`);
-  if (!ascii) {
-    try {
-      return utf8.decode(bytes.subarray(at, end));
-    } catch {
-      throw new CodecError(path, `the ${end - at} bytes before the NUL are not valid UTF-8`);
-    }
+  throw new CodecError(path, `no NUL terminator within char[${length}]`);
+}
+
+/**
+ * The strings of the ABI repeat (a few handler and FLB compatible strings across thousands of
+ * records), so recently read ones are kept, by a hash of their bytes, in slots of one preallocated
+ * pool: a hit costs one comparison and allocates nothing, which is what decoding many records is
+ * bound by. A miss costs one TextDecoder call, whose flat string is cheaper to keep than pieces.
+ */
+const CACHE_SLOTS = 256;
+const CACHE_SLOT_BYTES = 64;
+const cachePool = new Uint8Array(CACHE_SLOTS * CACHE_SLOT_BYTES);
+/** Byte length of the string in each slot; -1 for an empty slot. */
+const cacheLength = new Int32Array(CACHE_SLOTS).fill(-1);
+const cacheText: string[] = new Array<string>(CACHE_SLOTS).fill('');
+
+function cachedAscii(bytes: Uint8Array, start: number, end: number, hash: number): string {
+  const length = end - start;
+  if (length > CACHE_SLOT_BYTES) return utf8.decode(bytes.subarray(start, end));
+  const slot = (hash ^ (hash >>> 8)) & (CACHE_SLOTS - 1);
+  const base = slot * CACHE_SLOT_BYTES;
+  if (cacheLength[slot] === length) {
+    let i = 0;
+    while (i < length && cachePool[base + i] === bytes[start + i]) i++;
+    if (i === length) return cacheText[slot]!;
   }
-  // Short ASCII strings: building the string directly beats TextDecoder's per-call cost.
-  let text = '';
-  for (let i = at; i < end; i++) text += String.fromCharCode(bytes[i]!);
+  const text = utf8.decode(bytes.subarray(start, end));
+  for (let i = 0; i < length; i++) cachePool[base + i] = bytes[start + i]!;
+  cacheLength[slot] = length;
+  cacheText[slot] = text;
   return text;
+}
+
+/** The slow path of readChars, kept apart so that the fast one stays small enough to inline. */
+function readUtf8(bytes: Uint8Array, at: number, length: number, path: string): string {
+  const end = bytes.subarray(at, at + length).indexOf(0);
+  if (end < 0) throw new CodecError(path, `no NUL terminator within char[${length}]`);
+  try {
+    return utf8.decode(bytes.subarray(at, at + end));
+  } catch {
+    throw new CodecError(path, `the ${end} bytes before the NUL are not valid UTF-8`);
+  }
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -165,30 +195,40 @@ const utf8Encoder = new TextEncoder();
 export function writeChars(bytes: Uint8Array, at: number, length: number, value: string, path: string): void {
   if (typeof value !== 'string')
     throw new CodecError(path, `expected a string for char[${length}], got ${typeof value}`);
-  let written = 0;
-  if (/^[\x01-\x7f]*$/.test(value)) {
-    written = value.length;
-    if (written <= length - 1) for (let i = 0; i < written; i++) bytes[at + i] = value.charCodeAt(i);
-  } else {
-    const nul = value.indexOf('\0');
-    if (nul >= 0)
-      throw new CodecError(
-        path,
-        `contains a NUL at index ${nul}; the kernel would read the string as ending there`,
-      );
-    if (/\p{Cs}/u.test(value))
-      throw new CodecError(path, 'contains a lone surrogate, which has no UTF-8 form');
-    const encoded = utf8Encoder.encode(value);
-    written = encoded.length;
-    if (written <= length - 1) bytes.set(encoded, at);
+  // UTF-8 never takes fewer bytes than UTF-16 code units, so a string this short may fit: copy it
+  // while it is plain ASCII, the common case, and hand anything else to the full check.
+  if (value.length <= length - 1) {
+    let i = 0;
+    for (; i < value.length; i++) {
+      const unit = value.charCodeAt(i);
+      if (unit === 0 || unit >= 0x80) break;
+      bytes[at + i] = unit;
+    }
+    if (i === value.length) {
+      bytes.fill(0, at + i, at + length);
+      return;
+    }
   }
-  if (written > length - 1) {
+  writeUtf8(bytes, at, length, value, path);
+}
+
+function writeUtf8(bytes: Uint8Array, at: number, length: number, value: string, path: string): void {
+  const nul = value.indexOf('\0');
+  if (nul >= 0)
     throw new CodecError(
       path,
-      `${written} bytes of UTF-8 do not fit: char[${length}] holds at most ${length - 1} bytes before its NUL`,
+      `contains a NUL at index ${nul}; the kernel would read the string as ending there`,
+    );
+  if (/\p{Cs}/u.test(value)) throw new CodecError(path, 'contains a lone surrogate, which has no UTF-8 form');
+  const encoded = utf8Encoder.encode(value);
+  if (encoded.length > length - 1) {
+    throw new CodecError(
+      path,
+      `${encoded.length} bytes of UTF-8 do not fit: char[${length}] holds at most ${length - 1} bytes before its NUL`,
     );
   }
-  bytes.fill(0, at + written, at + length);
+  bytes.set(encoded, at);
+  bytes.fill(0, at + encoded.length, at + length);
 }
 
 /** A C array: exactly its length, no more, no fewer. */

@@ -1,0 +1,334 @@
+/**
+ * `npm run bench codecs`: decode and encode throughput of the generated struct codecs (out/ts) on
+ * 200k luo_file_ser records (64 bytes each), against, on the same bytes in this one run: a
+ * hand-written DataView decoder/encoder, binary-parser, restructure and Kaitai Struct (the .ksy in
+ * bench/ compiled here, at bench time, with kaitai-struct-compiler's JS API; nothing generated is kept).
+ *
+ * Each peer runs in its own idiomatic bulk form where it has one (binary-parser and restructure parse
+ * one array of 200k records; Kaitai reads them one after another from one stream). Every decoder's
+ * output is first checked against the records the workload was built from, so no peer is timed
+ * doing less than the others. Rates are the median of several timed runs after warm-up.
+ */
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { versions } from '../out/ts/index.ts';
+import type { LuoFileSer } from '../out/ts/luo-v4.ts';
+
+const RECORDS = 200_000;
+const SIZE = 64;
+const COMPAT = 48;
+const WARMUP = 4;
+const RUNS = 7;
+
+const { decodeLuoFileSer, encodeLuoFileSer, LUO_FILE_SER_SIZE } = versions['luo-v4'];
+
+// -----------------------------------------------------------------------------------------------
+// The workload: compatible strings of the kind file handlers use (a real image has a handful of
+// handlers, so they repeat), and u64 values below 2^53 so that Kaitai's JavaScript u8 (a Number) can
+// be checked exactly too.
+
+/** With `distinct`, every record's string differs (`memfd-v1-17`), which no string cache can help. */
+function workload(distinct: boolean): { records: LuoFileSer[]; bytes: Uint8Array } {
+  const names = ['memfd-v1', 'vfio-pci-v1', 'iommufd-v1', 'kvm-guest-memfd-v1', 'luo-test-handler-with-a-long-name-v2'];
+  const records: LuoFileSer[] = [];
+  let seed = 0x2545f491;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  for (let i = 0; i < RECORDS; i++) {
+    records.push({
+      compatible: distinct ? `${names[i % names.length]!}-${i}` : names[i % names.length]!,
+      data: (BigInt(next() & 0x1fffff) << 32n) | BigInt(next()),
+      token: BigInt(i),
+    });
+  }
+  const bytes = new Uint8Array(RECORDS * SIZE);
+  const view = new DataView(bytes.buffer);
+  const ascii = new TextEncoder();
+  records.forEach((rec, i) => {
+    ascii.encodeInto(rec.compatible, bytes.subarray(i * SIZE, i * SIZE + COMPAT - 1));
+    view.setBigUint64(i * SIZE + 48, rec.data, true);
+    view.setBigUint64(i * SIZE + 56, rec.token, true);
+  });
+  return { records, bytes };
+}
+
+// -----------------------------------------------------------------------------------------------
+// Hand-written: what a person writes for this one struct, with the generated code's signature.
+
+const textDecoder = new TextDecoder();
+const textEncoder = new TextEncoder();
+
+function handDecode(bytes: Uint8Array, offset: number): LuoFileSer {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let end = offset;
+  while (end < offset + COMPAT && bytes[end] !== 0) end++;
+  return {
+    compatible: textDecoder.decode(bytes.subarray(offset, end)),
+    data: view.getBigUint64(offset + 48, true),
+    token: view.getBigUint64(offset + 56, true),
+  };
+}
+
+/** The same, tuned as a careful person would once TextDecoder shows in a profile: ASCII by hand. */
+function handDecodeAscii(bytes: Uint8Array, offset: number): LuoFileSer {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let compatible = '';
+  for (let i = offset; i < offset + COMPAT && bytes[i] !== 0; i++) compatible += String.fromCharCode(bytes[i]!);
+  return {
+    compatible,
+    data: view.getBigUint64(offset + 48, true),
+    token: view.getBigUint64(offset + 56, true),
+  };
+}
+
+function handEncode(value: LuoFileSer, bytes: Uint8Array, offset: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { written } = textEncoder.encodeInto(value.compatible, bytes.subarray(offset, offset + COMPAT - 1));
+  bytes.fill(0, offset + written, offset + COMPAT);
+  view.setBigUint64(offset + 48, value.data, true);
+  view.setBigUint64(offset + 56, value.token, true);
+}
+
+// -----------------------------------------------------------------------------------------------
+// The peers. binary-parser and restructure ship no types that NodeNext resolution finds, so they are
+// loaded with require and given the little of their API used here.
+
+const require = createRequire(import.meta.url);
+
+interface BinaryParser {
+  endianness(order: 'little'): BinaryParser;
+  string(name: string, options: { length: number; stripNull: boolean }): BinaryParser;
+  uint64(name: string): BinaryParser;
+  array(name: string, options: { type: BinaryParser; length: number }): BinaryParser;
+  parse(bytes: Uint8Array): unknown;
+}
+const { Parser } = require('binary-parser') as { Parser: new () => BinaryParser };
+
+interface RestructureType {
+  fromBuffer(bytes: Uint8Array): unknown;
+  toBuffer(value: unknown): Uint8Array;
+}
+const r = require('restructure') as {
+  Struct: new (fields: Record<string, unknown>) => RestructureType;
+  String: new (length: number, encoding: string) => unknown;
+  Array: new (type: RestructureType, length: number) => RestructureType;
+};
+
+const fileParser = new Parser()
+  .endianness('little')
+  .string('compatible', { length: COMPAT, stripNull: true })
+  .uint64('data')
+  .uint64('token');
+const allFilesParser = new Parser().array('records', { type: fileParser, length: RECORDS });
+
+interface RestructureStream {
+  readUInt32LE(): number;
+  writeUInt32LE(value: number): void;
+}
+/** restructure has no 64-bit integer: this is the custom type its users write, from two u32 halves. */
+const restructureU64 = {
+  decode: (stream: RestructureStream): bigint => {
+    const low = stream.readUInt32LE();
+    return (BigInt(stream.readUInt32LE()) << 32n) | BigInt(low);
+  },
+  encode: (stream: RestructureStream, value: bigint): void => {
+    stream.writeUInt32LE(Number(value & 0xffffffffn));
+    stream.writeUInt32LE(Number(value >> 32n));
+  },
+  size: (): number => 8,
+};
+// Nor has it a C string: a fixed-length string is read with its NUL padding (stripped when checked)
+// and must be given padded to its length to be written.
+const fileStruct = new r.Struct({ compatible: new r.String(COMPAT, 'utf8'), data: restructureU64, token: restructureU64 });
+const allFilesStruct = new r.Array(fileStruct, RECORDS);
+
+interface KaitaiRecord {
+  compatible: string;
+  data: number;
+  token: number;
+}
+type KaitaiStreamClass = new (buffer: ArrayBuffer, byteOffset?: number) => unknown;
+
+/** Compile bench/luo_file_ser.ksy to JavaScript now and load the result as a CommonJS module. */
+async function kaitaiDecoder(): Promise<(bytes: Uint8Array) => KaitaiRecord[]> {
+  const compiler = require('kaitai-struct-compiler') as {
+    compile(lang: string, ksy: unknown, importer: null, debug: boolean): Promise<Record<string, string>>;
+  };
+  // The .ksy is written in YAML's JSON form, so JSON.parse reads it without a YAML library.
+  const ksy: unknown = JSON.parse(readFileSync(join(import.meta.dirname, 'luo_file_ser.ksy'), 'utf8'));
+  const files = await compiler.compile('javascript', ksy, null, false);
+  const exports: { LuoFileSer?: new (io: unknown) => KaitaiRecord } = {};
+  new Function('exports', 'require', files['LuoFileSer.js']!)(exports, require);
+  const LuoFileSer = exports.LuoFileSer!;
+  const KaitaiStream = require('kaitai-struct/KaitaiStream') as KaitaiStreamClass;
+  return (bytes) => {
+    const io = new KaitaiStream(bytes.buffer as ArrayBuffer, bytes.byteOffset);
+    const out = new Array<KaitaiRecord>(RECORDS);
+    for (let i = 0; i < RECORDS; i++) out[i] = new LuoFileSer(io);
+    return out;
+  };
+}
+
+// -----------------------------------------------------------------------------------------------
+// Measuring
+
+interface Peer {
+  readonly name: string;
+  readonly note: string;
+  /** Handles all RECORDS records; undefined where the library cannot do it. */
+  readonly run?: () => unknown;
+  /** Checks what the first run gave, before anything is timed. */
+  readonly check?: (result: unknown) => void;
+}
+
+/**
+ * Median records per second of every peer. Runs alternate between peers so that load from other
+ * processes falls on all of them alike; each peer's loop is its own function literal so that no call
+ * site is shared (and made polymorphic) between peers.
+ */
+function rates(peers: readonly Peer[]): (number | undefined)[] {
+  const timed = peers.filter((p) => p.run);
+  for (const p of timed) p.check?.(p.run!());
+  for (let i = 1; i < WARMUP; i++) for (const p of timed) p.run!();
+  const times = new Map<Peer, number[]>(timed.map((p) => [p, []]));
+  for (let i = 0; i < RUNS; i++) {
+    for (const p of timed) {
+      const start = process.hrtime.bigint();
+      p.run!();
+      times.get(p)!.push(Number(process.hrtime.bigint() - start) / 1e9);
+    }
+  }
+  return peers.map((p) => {
+    const sorted = times.get(p)?.sort((a, b) => a - b);
+    return sorted && RECORDS / sorted[Math.floor(sorted.length / 2)]!;
+  });
+}
+
+type Decoded = { compatible: string; data: bigint | number; token: bigint | number };
+
+function check(name: string, records: readonly LuoFileSer[], decoded: readonly Decoded[]): void {
+  if (decoded.length !== records.length) throw new Error(`${name}: ${decoded.length} records, expected ${records.length}`);
+  decoded.forEach((got, i) => {
+    const want = records[i]!;
+    if (got.compatible.replace(/\0+$/, '') !== want.compatible || BigInt(got.data) !== want.data || BigInt(got.token) !== want.token) {
+      throw new Error(`${name}: record ${i} decoded as ${JSON.stringify(got, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+    }
+  });
+}
+
+function table(title: string, peers: readonly Peer[]): void {
+  const measured = rates(peers);
+  const ours = measured[0]!;
+  console.log(`### ${title} (${RECORDS.toLocaleString('en')} x luo_file_ser, ${SIZE} bytes each)\n`);
+  console.log('| codec | records/s | generated codecs vs this | note |');
+  console.log('|---|---:|---:|---|');
+  peers.forEach((peer, i) => {
+    const rate = measured[i];
+    const shown = rate === undefined ? 'n/a' : Math.round(rate).toLocaleString('en');
+    const ratio = rate === undefined ? 'n/a' : `${(ours / rate).toFixed(2)}x`;
+    console.log(`| ${peer.name} | ${shown} | ${ratio} | ${peer.note} |`);
+  });
+  console.log('');
+}
+
+function decoders(records: readonly LuoFileSer[], bytes: Uint8Array, kaitai: (bytes: Uint8Array) => KaitaiRecord[]): Peer[] {
+  // Every decoder gives the same thing, an array of all the records (what the bulk peers return),
+  // and is checked against the records the workload was built from before it is timed.
+  const checked = (name: string) => (result: unknown) => check(name, records, result as Decoded[]);
+  return [
+    {
+      name: 'generated (out/ts)',
+      note: 'one call per record; bounds, NUL and UTF-8 checked',
+      run: () => {
+        const out = new Array<LuoFileSer>(RECORDS);
+        for (let i = 0; i < RECORDS; i++) out[i] = decodeLuoFileSer(bytes, i * SIZE);
+        return out;
+      },
+      check: checked('generated'),
+    },
+    {
+      name: 'hand-written DataView',
+      note: 'one call per record, TextDecoder, no checks',
+      run: () => {
+        const out = new Array<LuoFileSer>(RECORDS);
+        for (let i = 0; i < RECORDS; i++) out[i] = handDecode(bytes, i * SIZE);
+        return out;
+      },
+      check: checked('hand-written'),
+    },
+    {
+      name: 'hand-written DataView, ASCII loop',
+      note: 'as above, the string built by hand (ASCII only)',
+      run: () => {
+        const out = new Array<LuoFileSer>(RECORDS);
+        for (let i = 0; i < RECORDS; i++) out[i] = handDecodeAscii(bytes, i * SIZE);
+        return out;
+      },
+      check: checked('hand-written ASCII'),
+    },
+    {
+      name: 'binary-parser',
+      note: 'one array parse of all records',
+      run: () => (allFilesParser.parse(bytes) as { records: Decoded[] }).records,
+      check: checked('binary-parser'),
+    },
+    {
+      name: 'restructure',
+      note: 'one array decode; u64 as a custom type; keeps the NUL padding',
+      run: () => allFilesStruct.fromBuffer(bytes) as Decoded[],
+      check: checked('restructure'),
+    },
+    {
+      name: 'Kaitai Struct',
+      note: 'records read in turn from one stream; u8 as a Number',
+      run: () => kaitai(bytes),
+      check: checked('Kaitai Struct'),
+    },
+  ];
+}
+
+export default async function run(): Promise<void> {
+  if (LUO_FILE_SER_SIZE !== SIZE) throw new Error(`luo_file_ser is ${LUO_FILE_SER_SIZE} bytes, the bench assumes ${SIZE}`);
+  const kaitai = await kaitaiDecoder();
+  const distinct = workload(true);
+  table('Decode, every compatible string distinct', decoders(distinct.records, distinct.bytes, kaitai));
+  const { records, bytes } = workload(false);
+  table('Decode, five handlers\' compatible strings repeating', decoders(records, bytes, kaitai));
+
+  const out = new Uint8Array(bytes.length);
+  for (const [name, encode] of [['generated', encodeLuoFileSer], ['hand-written', handEncode]] as const) {
+    out.fill(0xff);
+    for (let i = 0; i < RECORDS; i++) encode(records[i]!, out, i * SIZE);
+    if (!out.every((b, i) => b === bytes[i])) throw new Error(`${name} encoder wrote other bytes than the workload`);
+  }
+  const padded = records.map((rec) => ({ ...rec, compatible: rec.compatible.padEnd(COMPAT, '\0') }));
+  const restructureOut = allFilesStruct.toBuffer(padded);
+  if (!(restructureOut.length === bytes.length && restructureOut.every((b, i) => b === bytes[i]))) {
+    throw new Error('restructure encoder wrote other bytes than the workload');
+  }
+  table('Encode, five handlers\' compatible strings repeating', [
+    {
+      name: 'generated (out/ts)',
+      note: 'one call per record; every value checked',
+      run: () => {
+        for (let i = 0; i < RECORDS; i++) encodeLuoFileSer(records[i]!, out, i * SIZE);
+        return out;
+      },
+    },
+    {
+      name: 'hand-written DataView',
+      note: 'one call per record, TextEncoder.encodeInto, no checks',
+      run: () => {
+        for (let i = 0; i < RECORDS; i++) handEncode(records[i]!, out, i * SIZE);
+        return out;
+      },
+    },
+    { name: 'binary-parser', note: 'parses only' },
+    {
+      name: 'restructure',
+      note: 'one array encode into a new buffer; strings given NUL-padded',
+      run: () => allFilesStruct.toBuffer(padded),
+    },
+    { name: 'Kaitai Struct', note: 'the JavaScript target reads only' },
+  ]);
+}
