@@ -27,14 +27,14 @@ function someOf<T>(item: fc.Arbitrary<T>, most: number, many: number): fc.Arbitr
   );
 }
 
-function filesOf(maxFiles: number) {
+function filesOf(maxFiles: number): fc.Arbitrary<StructValue> {
   return someOf(file, maxFiles, Math.min(120, maxFiles)).map((files) => ({ files: files.length ? files : null, count: BigInt(files.length) }));
 }
 
 /** A state of this version: sizes up to what a block holds where the version has no chains. */
 function stateOf(name: string): fc.Arbitrary<ImageState> {
   const maxFiles = name === 'luo-v4' ? 300 : 128;
-  const session = (files: fc.Arbitrary<unknown>): fc.Arbitrary<StructValue> =>
+  const session = (files: fc.Arbitrary<StructValue>): fc.Arbitrary<StructValue> =>
     name === 'luo-v1-session-v1' ? fc.record({ name: chars(64) }) : fc.record({ name: chars(64), file_set_ser: files });
   const chained = name === 'luo-v3' || name === 'luo-v4';
   // Many files in a few sessions, or many sessions (past one block where they chain) with few files.
@@ -43,7 +43,7 @@ function stateOf(name: string): fc.Arbitrary<ImageState> {
     fc.integer({ min: chained ? 800 : 40, max: chained ? 900 : 60 }).chain((n) => fc.array(session(filesOf(1)), { minLength: n, maxLength: n })),
   );
   const flbs = someOf(flb, 70, 60);
-  return fc.record({ sessions, flbs, num: u64, sessionsNull: fc.boolean(), flbsNull: fc.boolean() }).map(({ sessions, flbs, num, sessionsNull, flbsNull }) => {
+  return fc.record({ sessions, flbs, num: u64, sessionsNull: fc.boolean(), flbsNull: fc.boolean() }).map(({ sessions, flbs, num, sessionsNull, flbsNull }): ImageState => {
     const template = expectedState(name, { sessions: 0, filesMod: 0, flbs: 0 });
     if (name.startsWith('luo-v1')) {
       const children = Object.fromEntries(
@@ -98,7 +98,7 @@ describe.each(model.versions.map((v) => v.name))('%s images round-trip', (name) 
 const samples = ['luo-v1', 'luo-v3', 'luo-v4'].map((name) => {
   const base = 0x10_0000n;
   const image = encodeImage(version(name), codecs[name]!, expectedState(name, { sessions: 5, filesMod: 4, flbs: 2 }), { base, packing: 'packed' });
-  return { name, base, ...image };
+  return { name, fdt: image.fdt, memory: image.memory, base };
 });
 
 describe('hostile bytes end in typed errors', () => {

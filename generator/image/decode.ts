@@ -258,7 +258,9 @@ class Walker {
   }
 
   checkOverlaps(): void {
-    const sorted = this.blocks.filter((b) => b.size > 0).sort((a, b) => (a.pa < b.pa ? -1 : a.pa > b.pa ? 1 : 0));
+    const sorted = this.blocks.filter((b) => b.size > 0);
+    // Images are usually laid out in the order they are walked: then there is nothing to sort.
+    if (!sorted.every((b, i) => i === 0 || sorted[i - 1]!.pa <= b.pa)) sorted.sort((a, b) => (a.pa < b.pa ? -1 : a.pa > b.pa ? 1 : 0));
     let widest: BlockInfo | undefined;
     for (const block of sorted) {
       if (widest && widest.pa + BigInt(widest.size) > block.pa) {

@@ -89,8 +89,9 @@ class Builder {
     }
   }
 
+  /** A view, not a copy: an image can be hundreds of megabytes. */
   memory(): Uint8Array {
-    return this.buffer.slice(0, this.end);
+    return this.buffer.subarray(0, this.end);
   }
 
   // ---------------------------------------------------------------------------------------------
