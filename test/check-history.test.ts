@@ -126,6 +126,23 @@ describe('check: the real history', () => {
     });
   });
 
+  it('luo-v1 with the session node renamed needs the root string bumped, not the session string', () => {
+    const name = defineString('LUO_FDT_SESSION_NODE_NAME', 'luo-sessions', { doc: 'Renamed by the test.' });
+    const renamed = version({
+      ...luoV1,
+      name: 'luo-v1-renamed',
+      constants: luoV1.constants.map((c) => (c.name === name.name ? name : c)),
+      fdt: {
+        ...luoV1.fdt,
+        root: { ...luoV1.fdt.root, children: luoV1.fdt.root.children.map((c) => (c.name?.name === name.name ? { ...c, name } : c)) },
+      },
+    });
+    const history = [luoV1SessionV1, luoV1];
+    const sessionBumped = step(history, withCompatible(renamed, 'LUO_FDT_SESSION_COMPATIBLE', 'luo-session-v3', 'luo-v1-renamed'));
+    expect(errors(sessionBumped).map((f) => `${f.rule} ${f.compatible} ${f.subject}`)).toEqual(['LUO001 LUO_FDT_COMPATIBLE "luo-v1" node /luo-session']);
+    expect(errors(step(history, withCompatible(renamed, 'LUO_FDT_COMPATIBLE', 'luo-v1.1', 'luo-v1-renamed')))).toEqual([]);
+  });
+
   it('the whole schema passes against its own lock, and the committed lock is what lock gives from scratch', () => {
     const model = buildModel(luoSchema);
     const lock = lockOf(model.name, model.versions);

@@ -3,8 +3,7 @@
  * on and nothing it does not (no docs, no source locations). Two layouts are the same ABI exactly when
  * their canonical forms are equal, so this is what the lock file records and what the rules compare.
  *
- * A compatible string guards its node (the node's properties and the names and compatible macros of its
- * subnodes) and the structs the model gives it (GuardModel.structs: those its properties reach, not
+ * A compatible string guards its node (the node's name and properties) and the structs the model gives it (GuardModel.structs: those its properties reach, not
  * through a subnode with a string of its own). An outer string covers everything beneath it; that is
  * expressed by the key, which names the whole chain of strings from the root down.
  */
@@ -54,17 +53,16 @@ export interface CanonicalProperty {
   readonly pointer?: { readonly nullable: boolean; readonly target: TargetModel };
 }
 
-export interface CanonicalChild {
-  readonly name: string;
-  readonly nameMacro?: string;
-  readonly compatibleMacro: string;
-}
-
+/**
+ * A node's own part. Its subnodes are not listed: each has a string of its own whose entry names the
+ * node's path and the strings enclosing it, so a subnode added under an unchanged string is a new
+ * entry (the older kernel ignores the node), and one removed or renamed is missing from under its
+ * parent, which the parent's string must answer for.
+ */
 export interface CanonicalNode {
   readonly path: string;
   readonly nameMacro?: string;
   readonly properties: readonly CanonicalProperty[];
-  readonly children: readonly CanonicalChild[];
 }
 
 /** Where the FDT travels; only the root's string guards it. */
@@ -148,11 +146,6 @@ export function canonicalNode(node: NodeModel): CanonicalNode {
     path: node.path,
     ...(node.nameMacro ? { nameMacro: node.nameMacro } : {}),
     properties: node.properties.map(canonicalProperty),
-    children: node.children.map((child) => ({
-      name: child.name,
-      ...(child.nameMacro ? { nameMacro: child.nameMacro } : {}),
-      compatibleMacro: child.compatible.macro,
-    })),
   };
 }
 

@@ -34,9 +34,8 @@ export const layoutChangedWithoutBump: Rule = {
 };
 
 /**
- * Subnodes the previous state had directly beneath this guard's node that are gone now. A subnode
- * added under an unchanged string is allowed (the older kernel ignores it), so the layout locked for
- * the parent may not list it; the subnode's own entry does.
+ * Subnodes the previous state had directly beneath this guard's node that are gone now (removed or
+ * renamed): the older kernel would look for them under an unchanged string and not find them.
  */
 function removedSubnodes(guard: CanonicalGuard, previous: ReadonlyMap<string, GuardState>, now: readonly CanonicalGuard[]): LayoutChange[] {
   const present = new Set(now.map((g) => g.layout.node.path));
