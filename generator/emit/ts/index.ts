@@ -113,6 +113,16 @@ function structDocs(struct: StructModel): string[] {
   ];
 }
 
+/** `export const name = value;` with a one-line doc comment. */
+function addConstant(source: SourceFile, name: string, doc: string, value: ast.Expression, type?: string): void {
+  source.addVariableStatement({
+    isExported: true,
+    declarationKind: VariableDeclarationKind.Const,
+    docs: [jsdoc([doc])],
+    declarations: [{ name, type, initializer: ast.print(value) }],
+  });
+}
+
 function addStruct(source: SourceFile, context: CodecContext, struct: StructModel): void {
   const type = typeName(struct.name);
   const constant = constantName(struct.name);
@@ -128,23 +138,13 @@ function addStruct(source: SourceFile, context: CodecContext, struct: StructMode
       docs: [fieldDoc(f)],
     })),
   });
-  source.addVariableStatement({
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: [`sizeof(${struct.kind} ${struct.name}).`],
-    declarations: [{ name: `${constant}_SIZE`, initializer: String(struct.size) }],
-  });
-  source.addVariableStatement({
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: [`offsetof(${struct.kind} ${struct.name}, field) for every field.`],
-    declarations: [
-      {
-        name: `${constant}_OFFSETS`,
-        initializer: ast.print(ast.asConst(ast.object(struct.fields.map((f) => [f.name, ast.num(f.offset)] as const)))),
-      },
-    ],
-  });
+  addConstant(source, `${constant}_SIZE`, `sizeof(${struct.kind} ${struct.name}).`, ast.num(struct.size));
+  addConstant(
+    source,
+    `${constant}_OFFSETS`,
+    `offsetof(${struct.kind} ${struct.name}, field) for every field.`,
+    ast.asConst(ast.object(struct.fields.map((f) => [f.name, ast.num(f.offset)] as const))),
+  );
 
   const prologue = (coder: Decoder | Encoder): string[] => {
     const view = ast.call(context.helper('structView'), [ast.id('bytes'), ast.id('offset'), ast.id(`${constant}_SIZE`), ast.str(struct.name)]);
@@ -189,42 +189,22 @@ function addStruct(source: SourceFile, context: CodecContext, struct: StructMode
 function versionModule(project: Project, version: VersionModel): string {
   const source = project.createSourceFile(`${version.name}.ts`, '', { overwrite: true });
   const context = new CodecContext(version);
-  source.addVariableStatement({
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: ['The ABI version these codecs are for.'],
-    declarations: [{ name: 'VERSION', initializer: ast.print(ast.asConst(ast.str(version.name))) }],
-  });
+  addConstant(source, 'VERSION', 'The ABI version these codecs are for.', ast.asConst(ast.str(version.name)));
   for (const struct of version.structs) addStruct(source, context, struct);
-  source.addVariableStatement({
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: ['Every struct of this version by its C name: what a walker of the handover image looks codecs up in.'],
-    declarations: [
-      {
-        name: 'codecs',
-        initializer: ast.print(
-          ast.asConst(
-            ast.object(
-              version.structs.map((s) => {
-                const constant = constantName(s.name);
-                return [
-                  s.name,
-                  ast.object([
-                    ['name', ast.str(s.name)],
-                    ['size', ast.id(`${constant}_SIZE`)],
-                    ['offsets', ast.id(`${constant}_OFFSETS`)],
-                    ['decode', ast.id(`decode${typeName(s.name)}`)],
-                    ['encode', ast.id(`encode${typeName(s.name)}`)],
-                  ]),
-                ] as const;
-              }),
-            ),
-          ),
-        ),
-      },
-    ],
-  });
+  const codec = (s: StructModel) =>
+    ast.object([
+      ['name', ast.str(s.name)],
+      ['size', ast.id(`${constantName(s.name)}_SIZE`)],
+      ['offsets', ast.id(`${constantName(s.name)}_OFFSETS`)],
+      ['decode', ast.id(`decode${typeName(s.name)}`)],
+      ['encode', ast.id(`encode${typeName(s.name)}`)],
+    ]);
+  addConstant(
+    source,
+    'codecs',
+    'Every struct of this version by its C name: what a walker of the handover image looks codecs up in.',
+    ast.asConst(ast.object(version.structs.map((s) => [s.name, codec(s)] as const))),
+  );
   source.insertImportDeclaration(0, {
     moduleSpecifier: RUNTIME,
     namedImports: [{ name: 'CodecOptions', isTypeOnly: true }, ...[...context.helpers].sort()],
@@ -245,24 +225,14 @@ function indexModule(project: Project, model: Model): string {
     moduleSpecifier: RUNTIME,
     namedExports: ['CodecError', { name: 'CodecOptions', isTypeOnly: true }, { name: 'StructCodec', isTypeOnly: true }],
   });
-  source.addVariableStatement({
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: ['The codec module of every ABI version, oldest first, by version name.'],
-    declarations: [
-      {
-        name: 'versions',
-        initializer: ast.print(ast.asConst(ast.object(model.versions.map((v) => [v.name, ast.id(moduleName(v.name))] as const)))),
-      },
-    ],
-  });
+  addConstant(
+    source,
+    'versions',
+    'The codec module of every ABI version, oldest first, by version name.',
+    ast.asConst(ast.object(model.versions.map((v) => [v.name, ast.id(moduleName(v.name))] as const))),
+  );
   source.addTypeAlias({ isExported: true, name: 'VersionName', type: 'keyof typeof versions' });
-  source.addVariableStatement({
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: ['The current ABI version.'],
-    declarations: [{ name: 'CURRENT_VERSION', type: 'VersionName', initializer: ast.print(ast.str(model.current.name)) }],
-  });
+  addConstant(source, 'CURRENT_VERSION', 'The current ABI version.', ast.str(model.current.name), 'VersionName');
   return BANNER(`index of ABI versions of ${model.name}`) + source.getFullText();
 }
 
