@@ -34,7 +34,7 @@ function writeHeader(prefix: string, text: string): string {
 const FILE_SER = 'struct luo_file_ser {\n\tchar compatible[LIVEUPDATE_HNDL_COMPAT_LENGTH];\n\tu64 data;\n\tu64 token;\n}';
 const errors = (findings: readonly Finding[]) => findings.filter((f) => f.severity === 'error');
 
-const mutations: { name: string; edits: [string, string][]; subject: string }[] = [
+const mutations: { name: string; edits: [string, string][]; subject: string; old?: string; new?: string }[] = [
   { name: 'a field added', edits: [[FILE_SER, FILE_SER.replace('\tu64 token;\n', '\tu64 token;\n\tu64 extra;\n')]], subject: 'struct luo_file_ser > extra' },
   { name: 'a field removed', edits: [[FILE_SER, FILE_SER.replace('\tu64 token;\n', '')]], subject: 'struct luo_file_ser > token' },
   { name: 'fields reordered', edits: [[FILE_SER, FILE_SER.replace('\tu64 data;\n\tu64 token;', '\tu64 token;\n\tu64 data;')]], subject: 'struct luo_file_ser' },
@@ -42,6 +42,7 @@ const mutations: { name: string; edits: [string, string][]; subject: string }[] 
   { name: 'the macro shaping an array changed', edits: [['#define LIVEUPDATE_FLB_COMPAT_LENGTH\t48', '#define LIVEUPDATE_FLB_COMPAT_LENGTH\t64']], subject: '#define LIVEUPDATE_FLB_COMPAT_LENGTH' },
   { name: 'a field resized', edits: [['struct luo_block_header_ser {\n\tu64 next;\n\tu64 count;', 'struct luo_block_header_ser {\n\tu64 next;\n\tu32 count;']], subject: 'struct luo_block_header_ser > count' },
   { name: 'a nested struct changed', edits: [['struct luo_file_set_ser {\n\tu64 files;\n\tu64 count;\n', 'struct luo_file_set_ser {\n\tu64 files;\n\tu64 count;\n\tu64 flags;\n']], subject: 'struct luo_session_ser' },
+  { name: 'packing dropped', edits: [[FILE_SER + ' __packed;', FILE_SER + ';']], subject: 'struct luo_file_ser', old: 'aligned to 1', new: 'aligned to 8' },
   { name: 'an FDT property renamed', edits: [['#define LUO_FDT_ABI_HEADER\t\t"luo-abi-header"', '#define LUO_FDT_ABI_HEADER\t\t"luo-abi-root"']], subject: '#define LUO_FDT_ABI_HEADER' },
 ];
 
@@ -73,6 +74,8 @@ describe('check --header against the schema', () => {
       expect(finding!.fix).toMatch(/^bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5"/);
       expect(finding!.file).toMatch(/header-mutation-[^/]+\/luo\.h$/);
       expect(finding!.line).toBeGreaterThan(40);
+      if (mutation.old !== undefined) expect(finding!.old).toBe(mutation.old);
+      if (mutation.new !== undefined) expect(finding!.new).toBe(mutation.new);
 
       const bumped = writeHeader('header-bumped', mutate(header('luo-v4'), [...mutation.edits, BUMP]));
       expect(errors((await checkHeader({ headerPath: bumped })).findings)).toEqual([]);

@@ -2,8 +2,8 @@
  * What a C compiler can see of an ABI: macros and struct layouts. A schema version seen this way, and a
  * header read with gcc and pahole, can be compared field by field. Pointers are plain u64 here, the
  * names of the constants that shape arrays are gone (DWARF keeps only the numbers; the macros are
- * compared on their own), and packing is left out: DWARF does not record it, only its effect on
- * offsets and sizes, which are compared.
+ * compared on their own), and packing is seen through its effects: offsets, sizes and the struct's
+ * alignment (1 when __packed).
  */
 import type { VersionModel } from '../../model/index.ts';
 import { canonicalStruct, type CanonicalStruct, type CanonicalType } from '../canonical.ts';
@@ -46,7 +46,7 @@ export function headerCView(header: HeaderLayout, name: string): CView {
 }
 
 function cStruct(s: CanonicalStruct): CanonicalStruct {
-  return { name: s.name, kind: s.kind, packed: false, size: s.size, align: 1, fields: s.fields.map((f) => ({ ...f, type: cType(f.type) })) };
+  return { name: s.name, kind: s.kind, packed: false, size: s.size, align: s.align, fields: s.fields.map((f) => ({ ...f, type: cType(f.type) })) };
 }
 
 function cType(type: CanonicalType): CanonicalType {

@@ -103,14 +103,36 @@ export function extractHeader(headerPath: string, included: IncludedMacros): Hea
     const object = join(scratch, 'header.o');
     tool('gcc', ['-g', '-c', '-fno-eliminate-unused-debug-types', ...flags, header, '-o', object]);
     const declared = declarationLines(tool('readelf', ['--debug-dump=info', object]));
-    const structs = parsePahole(tool('pahole', [object])).map((s) => {
+    const layouts = parsePahole(tool('pahole', [object]));
+    const aligns = alignments(scratch, flags, header, layouts);
+    const structs = layouts.map((s) => {
       const where = declared.get(s.name);
-      return { ...s, ...(where?.line ? { line: where.line } : {}), fieldLines: where?.fields ?? new Map() };
+      return { ...s, align: aligns.get(s.name) ?? 1, ...(where?.line ? { line: where.line } : {}), fieldLines: where?.fields ?? new Map() };
     });
     return { path: header, macros, structs };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+const PROBE = 'luo_abi_alignment_probe';
+
+/**
+ * DWARF records no alignment, so `__packed` shows only through offsets and sizes. A probe struct with
+ * one `char[_Alignof(struct X)]` member per struct makes gcc compute each alignment and pahole print
+ * it as a member size.
+ */
+function alignments(scratch: string, flags: string[], header: string, structs: readonly CanonicalStruct[]): Map<string, number> {
+  if (structs.length === 0) return new Map();
+  const probe = join(scratch, 'probe.c');
+  writeFileSync(
+    probe,
+    `#include "${header}"\nstruct ${PROBE} {\n${structs.map((s) => `\tchar ${s.name}[_Alignof(${s.kind} ${s.name})];\n`).join('')}};\nstruct ${PROBE} ${PROBE};\n`,
+  );
+  const object = join(scratch, 'probe.o');
+  tool('gcc', ['-g', '-c', ...flags, probe, '-o', object]);
+  const found = parsePahole(tool('pahole', ['-C', PROBE, object]))[0];
+  return new Map((found?.fields ?? []).map((f) => [f.name, f.size]));
 }
 
 /** `#define NAME BODY` lines of gcc -dM; function-like macros are left out. */
