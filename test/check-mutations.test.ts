@@ -3,6 +3,8 @@
  * schema without a bump, fails `check` with the right rule and change; with the bump and `lock` it
  * passes; a change to documentation alone passes.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSchema, lockSchema } from '../generator/check/run.ts';
 import type { Finding } from '../generator/check/finding.ts';
@@ -242,5 +244,38 @@ describe('check: the mutation suite', () => {
     const v1 = report.findings.find((f) => f.version === 'luo-v1' && f.subject === 'struct luo_file_ser > compatible')!;
     expect(v1.fix).toBe('bump LUO_FDT_SESSION_COMPATIBLE from "luo-session-v2" to "luo-session-v3" (a bump of LUO_FDT_COMPATIBLE, which enclose it, covers it too), then run `luo-abi lock`');
     expect(v1.file).toMatch(/schema\/luo\/structs\.ts$/);
+  });
+});
+
+describe('check: a released version edited in place', () => {
+  it('an FDT property retyped in luo-v1 fails for both versions that have it; bumping their root string in place and locking passes', async () => {
+    const retyped = (prefix: string) => {
+      const copy = copySchema(prefix);
+      edit(copy, 'luo/versions.ts', 'import { node, pa, pointerProperty, u64Property,', 'import { node, pa, pointerProperty, stringProperty, u64Property,');
+      edit(copy, 'luo/versions.ts', "u64Property(LUO_FDT_LIVEUPDATE_NUM, 'Number of live updates performed so far.')", "stringProperty(LUO_FDT_LIVEUPDATE_NUM, 'Number of live updates performed so far, in decimal.')");
+      return copy;
+    };
+    const unbumped = retyped('check-property-retyped');
+    const failed = await checkSchema({ schemaPath: unbumped.schemaPath, lockPath: unbumped.lockPath });
+    expect(failed.findings.map((f) => `${f.rule} ${f.version} ${f.subject} ${f.old} -> ${f.new}`)).toEqual(
+      ['luo-v1-session-v1', 'luo-v1'].map(
+        (v) => `LUO001 ${v} node / > liveupdate-number LUO_FDT_LIVEUPDATE_NUM "liveupdate-number": u64 -> LUO_FDT_LIVEUPDATE_NUM "liveupdate-number": string`,
+      ),
+    );
+    expect(failed.findings[0]!.file).toMatch(/schema\/luo\/versions\.ts$/);
+
+    // Modules are cached by path: the bumped schema is a fresh copy.
+    const copy = retyped('check-property-bumped');
+    const versions = join(copy.dir, 'schema/luo/versions.ts');
+    writeFileSync(versions, readFileSync(versions, 'utf8').replaceAll("fdtCompatible('luo-v1')", "fdtCompatible('luo-v1.1')"));
+    const locked = await lockSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
+    expect(locked.findings).toEqual([]);
+    expect(locked.added.map((e) => e.key)).toEqual([
+      'LUO_FDT_COMPATIBLE=luo-v1.1',
+      'LUO_FDT_COMPATIBLE=luo-v1.1 > LUO_FDT_SESSION_COMPATIBLE=luo-session-v1',
+      'LUO_FDT_COMPATIBLE=luo-v1.1 > LUO_FDT_SESSION_COMPATIBLE=luo-session-v2',
+      'LUO_FDT_COMPATIBLE=luo-v1.1 > LUO_FDT_FLB_COMPATIBLE=luo-flb-v1',
+    ]);
+    expect((await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath })).findings).toEqual([]);
   });
 });
