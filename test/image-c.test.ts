@@ -96,7 +96,7 @@ function findFirstFiles(value: unknown): Record<string, unknown>[] {
   throw new Error('no files in the state');
 }
 
-describe('the decode and encode commands on a C-built luo-v3 image', () => {
+describe('the decode and encode commands, with stdin, on a C-built luo-v3 image', () => {
   const content: Content = { sessions: 830, filesMod: 3, flbs: 2 };
   let dir: string;
 
@@ -105,15 +105,9 @@ describe('the decode and encode commands on a C-built luo-v3 image', () => {
     runOk(toolFor('luo-v3'), ['build', ...toolArgs(join(dir, 'c.dtb'), join(dir, 'c.mem'), BASE, content)]);
   });
 
-  it('decode prints JSON with u64 as decimal strings, and encode turns it back into the same bytes', () => {
-    const decoded = luoAbi(['decode', '--fdt', join(dir, 'c.dtb'), '--mem', join(dir, 'c.mem'), '--mem-base', `0x${BASE.toString(16)}`]);
-    expect(decoded.status).toBe(0);
-    expect(decoded.stdout).toBe(stateToJson(expectedState('luo-v3', content)) + '\n');
-    expect(JSON.parse(decoded.stdout).root.properties['luo-abi-header'].sessions_pa[1].file_set_ser.files[0].data).toBe(
-      String((1n << 63n) | (1n << 20n)),
-    );
+  it('encode reads the state from stdin and writes the bytes the C program wrote', () => {
     const encoded = luoAbi(['encode', '-', '--fdt-out', join(dir, 'cli.dtb'), '--mem-out', join(dir, 'cli.mem'), '--mem-base', String(BASE)], {
-      input: decoded.stdout,
+      input: stateToJson(expectedState('luo-v3', content)),
     });
     expect(encoded.stderr).toBe('');
     expect(encoded.status).toBe(0);

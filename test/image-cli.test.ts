@@ -15,13 +15,13 @@ const state = expectedState('luo-v4', { sessions: 4, filesMod: 3, flbs: 2 });
 
 /** Run luo-abi in process; what it printed and its exit code. */
 async function luoAbi(...args: string[]) {
-  let stdout = '';
+  const out: Buffer[] = [];
   let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(Buffer.from(chunk)), true));
   vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
   try {
     const status = await main(args);
-    return { status, stdout, stderr };
+    return { status, stdout: Buffer.concat(out).toString('utf8'), stderr, bytes: Buffer.concat(out) };
   } finally {
     vi.restoreAllMocks();
   }
@@ -46,7 +46,7 @@ describe('luo-abi decode and encode', () => {
 
   it('decode prints the state as JSON', async () => {
     const result = await luoAbi('decode', '--fdt', fdt, '--mem', mem, '--mem-base', '0x200000');
-    expect(result).toEqual({ status: 0, stdout: stateToJson(state) + '\n', stderr: '' });
+    expect(result).toMatchObject({ status: 0, stdout: stateToJson(state) + '\n', stderr: '' });
   });
 
   it('encode writes the FDT and memory that decode reads back', async () => {
@@ -56,6 +56,13 @@ describe('luo-abi decode and encode', () => {
     expect(result.stdout).toBe(`luo-v4: FDT 146 bytes, memory ${readFileSync(mem).length} bytes at 0x200000\n`);
     expect(readFileSync(out('again.dtb')).equals(readFileSync(fdt))).toBe(true);
     expect(readFileSync(out('again.mem')).equals(readFileSync(mem))).toBe(true);
+  });
+
+  it('encode writes the FDT to stdout and reports on stderr', async () => {
+    const result = await luoAbi('encode', join(dir, 'state.json'), '--fdt-out', '-', '--mem-out', join(dir, 'stdout.mem'), '--mem-base', '0x200000');
+    expect(result.status).toBe(0);
+    expect(result.bytes.equals(readFileSync(fdt))).toBe(true);
+    expect(result.stderr).toMatch(/^luo-v4: FDT 146 bytes, memory \d+ bytes at 0x200000\n$/);
   });
 
   it('decode takes several memory regions', async () => {
