@@ -296,6 +296,29 @@ function codecProperties(
     }
   });
 
+  it('encodes any junk value to bytes or a CodecError, never another exception', () => {
+    for (const { version, struct, codec } of cases()) {
+      // Right field names with values of any type, nested a level down too, or no object at all.
+      const junkFields = fc.dictionary(fc.constantFrom(...leaves(version, struct).map((l) => l.path)), fc.anything());
+      const junk = fc.oneof(
+        fc.anything(),
+        fc.tuple(structArbitrary(version, struct), junkFields).map(([value, fields]) =>
+          Object.entries(fields).reduce((v, [path, leaf]) => leaves(version, struct).find((l) => l.path === path)!.set(v, leaf), value),
+        ),
+      );
+      fc.assert(
+        fc.property(junk, (value) => {
+          try {
+            codec.encode(value, new Uint8Array(struct.size));
+          } catch (error) {
+            expect(error).toBeInstanceOf(errorClassOf());
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    }
+  });
+
   it('refuses integers outside every field’s range, naming the field', () => {
     for (const { version, struct, codec } of cases()) {
       const value = fc.sample(structArbitrary(version, struct), { numRuns: 1, seed: 11 })[0];
