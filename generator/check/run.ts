@@ -4,7 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AbiSchema } from '../../schema/lang.ts';
+import { UsageError } from '../cli/command.ts';
 import { DEFAULT_OUT, DEFAULT_SCHEMA, loadSchema, PROJECT_ROOT } from '../cli/schema-loader.ts';
 import { buildModel, SchemaError, type Model, type SchemaIssue, type VersionModel } from '../model/index.ts';
 import { compareWithDisk } from '../write.ts';
@@ -84,9 +86,18 @@ async function generated(model: Model) {
 
 async function lockAtRevision(schemaPath: string, ref: string): Promise<LockFile> {
   return withDirectoryAtRevision(schemaPath, ref, async (there) => {
-    const model = buildModel(await loadSchema(there));
+    const model = buildModel(await schemaExportedBy(there, ref));
     return lockOf(model.name, model.versions);
   });
+}
+
+/** An older revision may export its schema under another name: take the one AbiSchema it exports. */
+async function schemaExportedBy(path: string, ref: string): Promise<AbiSchema> {
+  const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  const candidates = [module['default'], module['schema'], ...Object.values(module)];
+  const found = candidates.find((value): value is AbiSchema => typeof value === 'object' && value !== null && Array.isArray((value as AbiSchema).versions));
+  if (!found) throw new UsageError(`the schema module at ${ref} exports no AbiSchema`);
+  return found;
 }
 
 function displayLock(lockPath: string | undefined): string {
