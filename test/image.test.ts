@@ -11,6 +11,7 @@ import { FdtError, readFdt, rawU64Value, stringValue, writeFdt, type FdtNodeData
 import {
   ImageError,
   PhysicalMemory,
+  loadMemory,
   decodeImage,
   encodeImage,
   stateFromJson,
@@ -103,6 +104,17 @@ describe('PhysicalMemory', () => {
     expect(() => memory.slice((1n << 64n) - 1n, 1n << 62n, 'x')).toThrow(/is not in memory/);
   });
 
+  it('loads raw files, each at its base address', () => {
+    const dir = scratchDir('image-memory');
+    writeFileSync(join(dir, 'a.mem'), new Uint8Array([1, 2, 3, 4]));
+    writeFileSync(join(dir, 'b.mem'), new Uint8Array([9]));
+    const loaded = loadMemory([{ path: join(dir, 'b.mem'), base: 0x9000n }, { path: join(dir, 'a.mem'), base: 0x1000n }]);
+    expect(loaded.totalBytes).toBe(5);
+    const slice = loaded.slice(0x1002n, 2, 'x');
+    expect([...slice.bytes.subarray(slice.offset, slice.offset + 2)]).toEqual([3, 4]);
+    expect(loaded.regionList.map((r) => r.base)).toEqual([0x1000n, 0x9000n]);
+  });
+
   it('refuses overlapping regions', () => {
     expect(() => new PhysicalMemory([{ base: 0n, bytes: new Uint8Array(16) }, { base: 8n, bytes: new Uint8Array(16) }])).toThrow(
       'memory: region at 0x0 of 16 bytes overlaps the region at 0x8',
@@ -188,6 +200,18 @@ describe('the kernel layout', () => {
     );
     expect(imageError(() => encode(v3State([sessionWith('x', 129)]))).message).toBe(
       '/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 0 -> luo_session_ser.file_set_ser.files: 129 entries of struct luo_file_ser do not fit a block of 8192 bytes (at most 128)',
+    );
+  });
+
+  it('sizes blocks by the PAGE_SIZE given, on both sides', () => {
+    const sessions = Array.from({ length: 1000 }, (_, i) => ({ name: `s${i}`, file_set_ser: { files: null, count: 0n } }));
+    const state = { ...expectedState('luo-v2', { sessions: 0, filesMod: 0, flbs: 0 }) };
+    (state.root.properties['luo-abi-header'] as { sessions_pa: unknown }).sessions_pa = sessions;
+    const image = encode(state, { pageSize: 16384 });
+    const memory = new PhysicalMemory([{ base: BASE, bytes: image.memory }]);
+    expect(decodeImage(model.versions, codecs, image.fdt, memory, { pageSize: 16384 }).state).toEqual(state);
+    expect(() => decodeImage(model.versions, codecs, image.fdt, memory)).toThrow(
+      '/luo-abi-header -> luo_ser.sessions_pa: count 1000 is more than the 819 entries of struct luo_session_ser a block of 65536 bytes holds',
     );
   });
 

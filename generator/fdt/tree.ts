@@ -7,6 +7,7 @@ export interface FdtReservation {
 
 export interface FdtPropertyData {
   readonly name: string;
+  /** As read, a view into the blob (no copy): keep the blob unchanged while the tree is in use. */
   readonly value: Uint8Array;
 }
 
