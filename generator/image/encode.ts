@@ -39,9 +39,15 @@ type EntryTarget = Exclude<PointerModel['target'], { shape: 'struct' }>;
 type HeaderTarget = Extract<EntryTarget, { shape: 'header-array' | 'chain' }>;
 type ChainTarget = Extract<EntryTarget, { shape: 'chain' }>;
 
+/** The bytes of one allocation, held apart until the image is put together. */
+interface Piece {
+  readonly pa: bigint;
+  readonly bytes: Uint8Array;
+}
+
 /** A block placed in memory, its entries written. */
 interface LaidOut {
-  readonly pa: bigint;
+  readonly piece: Piece;
   readonly count: number;
   readonly blockBytes: number;
 }
@@ -67,7 +73,11 @@ export function maxFdtSize(version: VersionModel, pageSize: number): number {
 }
 
 class Builder {
-  private buffer = new Uint8Array(1 << 16);
+  /**
+   * Each allocation keeps only the bytes it uses; the image is assembled once at the end, so the
+   * untouched rest of each block (most of a kernel-layout image) costs nothing until then.
+   */
+  private readonly pieces: Piece[] = [];
   /** Bytes of the image in use, from `base`. */
   private end = 0;
   private readonly littleEndian: boolean;
@@ -89,9 +99,10 @@ class Builder {
     }
   }
 
-  /** A view, not a copy: an image can be hundreds of megabytes. */
   memory(): Uint8Array {
-    return this.buffer.subarray(0, this.end);
+    const image = new Uint8Array(this.end);
+    for (const piece of this.pieces) image.set(piece.bytes, Number(piece.pa - this.base));
+    return image;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -139,9 +150,9 @@ class Builder {
     }
     if (target.shape === 'struct') {
       const struct = this.layout.struct(target.struct);
-      const pa = this.allocate(struct.size, struct.size);
-      this.write(struct, this.prepare(struct, value, place, struct.name), pa, place);
-      return pa;
+      const piece = this.allocate(struct.size, struct.size);
+      this.write(struct, this.prepare(struct, value, place, struct.name), piece, 0, place);
+      return piece.pa;
     }
     if (!Array.isArray(value)) throw place.error(`must be null or an array of struct ${target.entry}`);
     this.setCount(target, owner, value.length, place);
@@ -163,7 +174,7 @@ class Builder {
   private block(target: EntryTarget, entries: readonly unknown[], place: Place): bigint {
     const block = this.entries(target, entries, place);
     if (target.shape === 'header-array') this.writeHeader(target, block, 0n, place);
-    return block.pa;
+    return block.piece.pa;
   }
 
   /** Blocks of at most as many entries as fit, each header pointing at the next. */
@@ -175,8 +186,8 @@ class Builder {
     for (let start = 0, index = 0; start === 0 || start < entries.length; start += perBlock, index++) {
       const here = place.block(index);
       const block = this.entries(target, entries.slice(start, start + perBlock), here);
-      if (previous) this.writeHeader(target, previous.block, block.pa, previous.place);
-      first ??= block.pa;
+      if (previous) this.writeHeader(target, previous.block, block.piece.pa, previous.place);
+      first ??= block.piece.pa;
       previous = { block, place: here };
     }
     this.writeHeader(target, previous!.block, 0n, previous!.place);
@@ -193,10 +204,10 @@ class Builder {
     if (entries.length > capacity) {
       throw place.error(`${entries.length} entries of struct ${entry.name} do not fit a block of ${blockBytes} bytes (at most ${capacity})`);
     }
-    const pa = this.allocate(used, blockBytes);
+    const piece = this.allocate(used, blockBytes);
     const raws = entries.map((value, i) => this.prepare(entry, value, place.entry(i), entry.name));
-    raws.forEach((raw, i) => this.write(entry, raw, pa + BigInt(headerSize + i * entry.size), place.entry(i)));
-    return { pa, count: entries.length, blockBytes };
+    raws.forEach((raw, i) => this.write(entry, raw, piece, headerSize + i * entry.size, place.entry(i)));
+    return { piece, count: entries.length, blockBytes };
   }
 
   private writeHeader(target: HeaderTarget, block: LaidOut, next: bigint, place: Place): void {
@@ -205,7 +216,7 @@ class Builder {
     values[target.count] = BigInt(block.count);
     if (target.block.kind === 'header-field') values[target.block.field] = BigInt(block.blockBytes / this.layout.pageSize);
     if (target.shape === 'chain') values[target.next] = next;
-    this.write(header, values, block.pa, place);
+    this.write(header, values, block.piece, 0, place);
   }
 
   private capacity(target: EntryTarget, blockBytes: number, place: Place): number {
@@ -248,9 +259,9 @@ class Builder {
     }
   }
 
-  private write(struct: StructModel, raw: RawStruct, pa: bigint, place: Place): void {
+  private write(struct: StructModel, raw: RawStruct, piece: Piece, offset: number, place: Place): void {
     try {
-      this.layout.codec(struct.name).encode(raw as never, this.buffer, Number(pa - this.base), this.codecOptions);
+      this.layout.codec(struct.name).encode(raw as never, piece.bytes, offset, this.codecOptions);
     } catch (error) {
       throw isCodecError(error) ? place.error(error.message) : error;
     }
@@ -260,21 +271,14 @@ class Builder {
   // Memory
 
   /** Room for `used` bytes in a block of `blockBytes`; never physical address 0, which means none. */
-  private allocate(used: number, blockBytes: number): bigint {
+  private allocate(used: number, blockBytes: number): Piece {
     const alignment = this.packed ? 8 : this.layout.pageSize;
     let start = alignUp(this.end, alignment);
     if (this.base + BigInt(start) === 0n) start = alignment;
-    const extent = this.packed ? used : alignUp(Math.max(used, blockBytes), this.layout.pageSize);
-    this.reserve(start + extent);
-    this.end = start + extent;
-    return this.base + BigInt(start);
-  }
-
-  private reserve(size: number): void {
-    if (size <= this.buffer.length) return;
-    const grown = new Uint8Array(Math.max(size, this.buffer.length * 2));
-    grown.set(this.buffer.subarray(0, this.end));
-    this.buffer = grown;
+    this.end = start + (this.packed ? used : alignUp(Math.max(used, blockBytes), this.layout.pageSize));
+    const piece = { pa: this.base + BigInt(start), bytes: new Uint8Array(used) };
+    this.pieces.push(piece);
+    return piece;
   }
 }
 
