@@ -47,7 +47,7 @@ export const compatibleBumpedWithoutChange: Rule = {
             old: `"${before.value}"`,
             new: `"${guard.value}"`,
             message: `${model.name} bumps ${guard.macro} from "${before.value}" to "${guard.value}" but no layout it guards changed.`,
-            ...context.locate(model, { node: guard.layout.node.path }),
+            ...context.where(model.at), // the version, where its strings are chosen
             fix: `keep ${guard.macro} at "${before.value}" unless the meaning of a field changed in a way the schema does not describe`,
           });
         }

@@ -18,7 +18,6 @@ export const compatibleDowngraded: Rule = {
       for (const guard of canonical.guards) {
         const before = previous.get(guard.macro);
         if (!before || !context.isDowngrade(guard.macro, before.value, guard.value)) continue;
-        const node = guard.layout.node.path;
         findings.push({
           rule: compatibleDowngraded.id,
           name: compatibleDowngraded.name,
@@ -29,7 +28,7 @@ export const compatibleDowngraded: Rule = {
           old: `"${before.value}"`,
           new: `"${guard.value}"`,
           message: `${model.name} sets ${guard.macro} back from "${before.value}" to "${guard.value}", a value released before it.`,
-          ...context.locate(model, { node }),
+          ...context.where(model.at), // the version, where its strings are chosen
           fix: `compatible strings only move forward: set ${guard.macro} to "${unusedValue(context, guard.macro, before.value)}" (or back to "${before.value}" if nothing changed), then run \`luo-abi lock\``,
         });
       }

@@ -27,7 +27,7 @@ export const compatibleNotLocked: Rule = {
           subject: guard.key,
           new: `"${guard.value}"`,
           message: `${model.name} uses ${compatibleText(guard.macro, guard.value)}, which ${context.baselineName} does not record.`,
-          ...context.locate(model, { node: guard.layout.node.path }),
+          ...context.where(model.at), // the version, where its strings are chosen
           fix: `run \`luo-abi lock\` and commit ${context.baselineName}`,
         });
       }
