@@ -72,6 +72,8 @@ export const readU64 = (view: DataView, at: number, le: boolean): bigint => view
 export const readS64 = (view: DataView, at: number, le: boolean): bigint => view.getBigInt64(at, le);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** For bytes already known to be ASCII: validation there is only cost. */
+const ascii = new TextDecoder('utf-8');
 
 /**
  * `char[length]` at `at`: the bytes before the first NUL, as UTF-8. A missing NUL is an error rather
@@ -94,17 +96,20 @@ export function readChars(bytes: Uint8Array, at: number, length: number, path: s
  * records), so recently read ones are kept, by a hash of their bytes, in slots of one preallocated
  * pool: a hit costs one comparison and allocates nothing, which is what decoding many records is
  * bound by. A miss costs one TextDecoder call, whose flat string is cheaper to keep than pieces.
+ * A string is kept only when its hash comes round a second time, so that strings which
+ * never repeat (session names) cost one integer store rather than a copy and a retained string.
  */
 const CACHE_SLOTS = 256;
 const CACHE_SLOT_BYTES = 64;
 const cachePool = new Uint8Array(CACHE_SLOTS * CACHE_SLOT_BYTES);
-/** Byte length of the string in each slot; -1 for an empty slot. */
+/** Byte length of the string kept in each slot; -1 for none. */
 const cacheLength = new Int32Array(CACHE_SLOTS).fill(-1);
 const cacheText: string[] = new Array<string>(CACHE_SLOTS).fill('');
+/** The hash last seen in each slot, kept or not. */
+const cacheSeen = new Int32Array(CACHE_SLOTS);
 
 function cachedAscii(bytes: Uint8Array, start: number, end: number, hash: number): string {
   const length = end - start;
-  if (length > CACHE_SLOT_BYTES) return utf8.decode(bytes.subarray(start, end));
   const slot = (hash ^ (hash >>> 8)) & (CACHE_SLOTS - 1);
   const base = slot * CACHE_SLOT_BYTES;
   if (cacheLength[slot] === length) {
@@ -112,10 +117,14 @@ function cachedAscii(bytes: Uint8Array, start: number, end: number, hash: number
     while (i < length && cachePool[base + i] === bytes[start + i]) i++;
     if (i === length) return cacheText[slot]!;
   }
-  const text = utf8.decode(bytes.subarray(start, end));
-  for (let i = 0; i < length; i++) cachePool[base + i] = bytes[start + i]!;
-  cacheLength[slot] = length;
-  cacheText[slot] = text;
+  const text = ascii.decode(bytes.subarray(start, end));
+  if (cacheSeen[slot] !== hash) {
+    cacheSeen[slot] = hash;
+  } else if (length <= CACHE_SLOT_BYTES) {
+    for (let i = 0; i < length; i++) cachePool[base + i] = bytes[start + i]!;
+    cacheLength[slot] = length;
+    cacheText[slot] = text;
+  }
   return text;
 }
 
