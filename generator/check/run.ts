@@ -40,7 +40,7 @@ export interface CheckOptions {
   readonly lockPath?: string;
   /** A git revision: compare with the schema there instead of with the lock file. */
   readonly against?: string;
-  /** Compare generated files with this directory; default: out/ for the project's own schema only; false: never. */
+  /** Compare generated files with this directory; default: out/ when no schemaPath is given; false: never. */
   readonly outDir?: string | false;
 }
 
@@ -64,7 +64,7 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckRepo
   const baseline = options.against
     ? { lock: await lockAtRevision(schemaPath, options.against), name: `revision ${options.against}` }
     : { lock: readLock(options.lockPath ?? DEFAULT_LOCK), name: displayLock(options.lockPath) };
-  const outDir = options.outDir ?? (schemaPath === DEFAULT_SCHEMA ? DEFAULT_OUT : false);
+  const outDir = options.outDir ?? (options.schemaPath === undefined ? DEFAULT_OUT : false);
   const stale = built.model && outDir ? { outDir, report: compareWithDisk(outDir, await generated(built.model)) } : undefined;
   const findings = runRules({
     versions: built.model?.versions ?? [],

@@ -16,7 +16,7 @@ and properties) with the layout recorded for that string. Documentation changes 
 
 Modes:
   (default)              the schema against the lock file, schema/abi.lock.json; also fails when out/
-                         is stale (for the project's own schema, or --out DIR)
+                         is stale (unless --schema is given; --out DIR compares another directory)
   --against GIT_REF      the schema against the schema at another revision (read with git archive;
                          the work tree is not touched)
   --header PATH          a real C header (a kernel tree's include/linux/kho/abi/luo.h), read with gcc
