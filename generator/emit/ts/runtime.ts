@@ -75,14 +75,18 @@ const ascii = new TextDecoder('utf-8');
  */
 export function readChars(bytes: Uint8Array, at: number, length: number, path: string): string {
   const limit = at + length;
+  let end = at;
+  let bits = 0;
   let hash = 0;
-  for (let end = at; end < limit; end++) {
+  while (end < limit) {
     const byte = bytes[end]!;
-    if (byte === 0) return cachedAscii(bytes, at, end, hash);
-    if (byte >= 0x80) return readUtf8(bytes, at, length, path);
+    if (byte === 0) break;
+    bits |= byte;
     hash = (Math.imul(hash, 31) + byte) | 0;
+    end++;
   }
-  throw new CodecError(path, `no NUL terminator within char[${length}]`);
+  if (end === limit) throw new CodecError(path, `no NUL terminator within char[${length}]`);
+  return bits < 0x80 ? cachedAscii(bytes, at, end, hash) : readUtf8(bytes, at, length, path);
 }
 
 /**
