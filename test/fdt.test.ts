@@ -132,6 +132,13 @@ describe('readFdt refuses bad blobs with the place', () => {
     expect(errorOf(() => readFdt(blob)).message).toMatch(/longer than 1024 bytes/);
   });
 
+  it('reads a version 16 blob, whose header has no size_dt_struct', () => {
+    const b = copy();
+    setBe32(b, 20, 16);
+    setBe32(b, 36, 0xffffffff);
+    expect(readFdt(b).root).toEqual(luoV1Root);
+  });
+
   it('NOPs anywhere between tokens are skipped', () => {
     const blob = writeFdt(tree(luoV1Root));
     const structStart = be32(blob, 8);
