@@ -151,7 +151,7 @@ class Walker {
     const slice = this.memory.slice(pa, BigInt(skip) + count * BigInt(entry.size), place);
     const size = skip + Number(count) * entry.size;
     const what = target.shape === 'array' ? `${entry.name}[${count}]` : `${target.header} + ${entry.name}[${count}]`;
-    this.record({ place, what, pa, size, entries: Number(count) });
+    this.record({ place, what, pa, size, entries: Number(count), entry: { struct: entry.name, offset: skip } });
     const entries: StructValue[] = new Array(Number(count));
     const withPointers = this.layout.hasPointers(entry.name);
     const codec = this.layout.codec(entry.name);

@@ -43,6 +43,8 @@ export interface BlockInfo {
   readonly size: number;
   /** Entries in the block, when it has entries. */
   readonly entries?: number;
+  /** Their struct, and the offset of the first from `pa` (after the header, if any). */
+  readonly entry?: { readonly struct: string; readonly offset: number };
 }
 
 export interface DecodedImage {
