@@ -12,14 +12,19 @@ const MARKER_TEXT = 'Every file in this directory is written by `luo-abi generat
 
 export class OutputError extends Error {}
 
-export function writeAtomically(outDir: string, files: readonly GeneratedFile[]): void {
+/** Throws unless `outDir` is absent, empty, or was written by luo-abi; cheap, so call it before generating. */
+export function assertReplaceable(outDir: string): void {
   const target = resolve(outDir);
-  if (existsSync(target)) {
-    if (!statSync(target).isDirectory()) throw new OutputError(`${outDir} exists and is not a directory; choose another --out`);
-    if (readdirSync(target).length > 0 && !existsSync(join(target, MARKER))) {
-      throw new OutputError(`${outDir} holds files luo-abi did not write (no ${MARKER}); choose an empty or new --out directory`);
-    }
+  if (!existsSync(target)) return;
+  if (!statSync(target).isDirectory()) throw new OutputError(`${outDir} exists and is not a directory; choose another --out`);
+  if (readdirSync(target).length > 0 && !existsSync(join(target, MARKER))) {
+    throw new OutputError(`${outDir} holds files luo-abi did not write (no ${MARKER}); choose an empty or new --out directory`);
   }
+}
+
+export function writeAtomically(outDir: string, files: readonly GeneratedFile[]): void {
+  assertReplaceable(outDir);
+  const target = resolve(outDir);
   const staging = `${target}.tmp-${process.pid}`;
   const old = `${target}.old-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { compareWithDisk, isClean, writeAtomically } from '../../write.ts';
+import { assertReplaceable, compareWithDisk, isClean, writeAtomically } from '../../write.ts';
 import { EXIT, parseCommandLine, type Command } from '../command.ts';
 import { DEFAULT_OUT, loadModel } from '../schema-loader.ts';
 
@@ -26,11 +26,12 @@ Exit codes: 0 written or up to date, 1 stale (--check), 2 usage or schema error.
       schema: { type: 'string' },
       check: { type: 'boolean' },
     });
+    const outDir = values.out ?? DEFAULT_OUT;
+    if (!values.check) assertReplaceable(outDir);
     const model = await loadModel(values.schema);
     // The emitters pull in ts-morph and prettier: load them only when generating, not for every command.
     const { generateFiles } = await import('../../generate.ts');
     const files = await generateFiles(model);
-    const outDir = values.out ?? DEFAULT_OUT;
     const shown = relative(process.cwd(), outDir) || '.';
     if (values.check) {
       const report = compareWithDisk(outDir, files);
