@@ -2,7 +2,7 @@
  * Every LUO ABI version, oldest first. Each is complete; what did not change between two versions is
  * the same object in both.
  */
-import { node, pa, pointerProperty, u64Property, version, type AbiVersion } from '../lang.ts';
+import { node, pa, pointerProperty, u64Property, version, type StringConstant } from '../lang.ts';
 import {
   LIVEUPDATE_FLB_COMPAT_LENGTH,
   LIVEUPDATE_HNDL_COMPAT_LENGTH,
@@ -47,10 +47,14 @@ const RAW_U64 =
 // --------------------------------------------------------------------------------------------
 // luo-v1: per-node compatible strings
 
-function v1Fdt(sessionCompat: string, withFlb: boolean) {
+const LUO_V1 = fdtCompatible('luo-v1');
+const LUO_SESSION_V1 = sessionCompatible('luo-session-v1');
+const LUO_SESSION_V2 = sessionCompatible('luo-session-v2');
+
+function v1Fdt(sessionCompat: StringConstant, withFlb: boolean) {
   const sessionNode = node({
     name: LUO_FDT_SESSION_NODE_NAME,
-    compatible: sessionCompatible(sessionCompat),
+    compatible: sessionCompat,
     doc: 'Session state: the preserved sessions and their files.',
     properties: [
       pointerProperty(
@@ -72,7 +76,7 @@ function v1Fdt(sessionCompat: string, withFlb: boolean) {
     khoEntryName: LUO_FDT_KHO_ENTRY_NAME,
     maxSize: LUO_FDT_SIZE,
     root: node({
-      compatible: fdtCompatible('luo-v1'),
+      compatible: LUO_V1,
       doc: 'The LUO root node.',
       properties: [u64Property(LUO_FDT_LIVEUPDATE_NUM, 'Number of live updates performed so far.')],
       children: withFlb ? [sessionNode, flbNode] : [sessionNode],
@@ -80,27 +84,19 @@ function v1Fdt(sessionCompat: string, withFlb: boolean) {
   };
 }
 
-const v1Paragraphs = [
-  INTRO,
-  RAW_U64,
-];
+const v1Paragraphs = [INTRO, RAW_U64];
+
+/** The root's and the session node's constants, in both luo-v1 forms. */
+const v1RootConstants = [LUO_FDT_SIZE, LUO_FDT_KHO_ENTRY_NAME, LUO_V1, LUO_FDT_LIVEUPDATE_NUM, LIVEUPDATE_SESSION_NAME_LENGTH];
+const v1SessionConstants = (compatible: StringConstant) => [LUO_FDT_SESSION_NODE_NAME, compatible, LUO_FDT_SESSION_HEADER];
 
 export const luoV1SessionV1 = version({
   name: 'luo-v1-session-v1',
   origin: 'The earliest form found upstream: sessions identified by a name only.',
   doc: { title: DOC_TITLE, paragraphs: v1Paragraphs },
-  constants: [
-    LUO_FDT_SIZE,
-    LUO_FDT_KHO_ENTRY_NAME,
-    fdtCompatible('luo-v1'),
-    LUO_FDT_LIVEUPDATE_NUM,
-    LIVEUPDATE_SESSION_NAME_LENGTH,
-    LUO_FDT_SESSION_NODE_NAME,
-    sessionCompatible('luo-session-v1'),
-    LUO_FDT_SESSION_HEADER,
-  ],
+  constants: [...v1RootConstants, ...v1SessionConstants(LUO_SESSION_V1)],
   types: [luo_session_header_ser, luo_session_ser_name_only],
-  fdt: v1Fdt('luo-session-v1', false),
+  fdt: v1Fdt(LUO_SESSION_V1, false),
 });
 
 export const luoV1 = version({
@@ -108,22 +104,16 @@ export const luoV1 = version({
   origin: 'The form the seed patch starts from: per-node compatible strings, files and FLBs.',
   doc: { title: DOC_TITLE, paragraphs: v1Paragraphs },
   constants: [
-    LUO_FDT_SIZE,
-    LUO_FDT_KHO_ENTRY_NAME,
-    fdtCompatible('luo-v1'),
-    LUO_FDT_LIVEUPDATE_NUM,
-    LIVEUPDATE_SESSION_NAME_LENGTH,
+    ...v1RootConstants,
     LIVEUPDATE_HNDL_COMPAT_LENGTH,
-    LUO_FDT_SESSION_NODE_NAME,
-    sessionCompatible('luo-session-v2'),
-    LUO_FDT_SESSION_HEADER,
+    ...v1SessionConstants(LUO_SESSION_V2),
     LIVEUPDATE_FLB_COMPAT_LENGTH,
     LUO_FDT_FLB_NODE_NAME,
     LUO_FDT_FLB_COMPATIBLE,
     LUO_FDT_FLB_HEADER,
   ],
   types: [luo_file_ser, luo_file_set_ser_array, luo_session_header_ser, luo_session_ser, luo_flb_header_ser, luo_flb_ser],
-  fdt: v1Fdt('luo-session-v2', true),
+  fdt: v1Fdt(LUO_SESSION_V2, true),
 });
 
 // --------------------------------------------------------------------------------------------
