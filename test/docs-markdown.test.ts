@@ -4,36 +4,20 @@
  * its value, each struct names the compatible string that guards it, and the changelog lists exactly
  * what diffVersions finds between consecutive versions.
  *
- * The expected C type of a field is written out here from the model's TypeInfo, independently of the
- * emitter.
+ * The expected C type of a field is the one the generated header declares (the C emitter's
+ * spelling, which test/c-header.test.ts compiles with gcc): the docs must show what the header says.
  */
 import { describe, expect, it } from 'vitest';
 import { diffVersions } from '../generator/check/diff.ts';
 import { emitDocs } from '../generator/emit/docs/index.ts';
-import { allNodes, buildModel, type TypeInfo, type VersionModel } from '../generator/model/index.ts';
+import { allNodes, buildModel, type VersionModel } from '../generator/model/index.ts';
 import { luoSchema } from '../schema/index.ts';
+import { cTypeText } from '../generator/emit/c/declarator.ts';
 
 const model = buildModel(luoSchema);
 const files = await emitDocs(model);
 const markdown = files.find((f) => f.path === 'docs/luo.md')!.content;
 
-/** The C type a header declares for a member; a physical address is a u64. */
-function cType(type: TypeInfo): string {
-  switch (type.kind) {
-    case 'scalar':
-      return type.name;
-    case 'pointer':
-      return 'u64';
-    case 'chars':
-      return `char[${type.lengthConstant ?? type.length}]`;
-    case 'aggregate':
-      return `${type.aggregate} ${type.name}`;
-    case 'array':
-      return `${cType(type.element)}[${type.lengthConstant ?? type.length}]`;
-    case 'flexible':
-      return `${cType(type.element)}[]`;
-  }
-}
 
 /** Undo Markdown backslash escapes and code spans, leaving the text a reader sees. */
 function plain(text: string): string {
@@ -98,7 +82,7 @@ describe('docs: luo.md', () => {
         for (const struct of version.structs) {
           const lines = section(structsPart.join('\n'), `#### \`${struct.kind} ${struct.name}\` (${struct.size} bytes)`);
           const rows = firstTable(lines).map(([offset, size, type, name]) => [Number(offset), Number(size), type, name]);
-          expect(rows, `${version.name} struct ${struct.name}`).toEqual(struct.fields.map((f) => [f.offset, f.size, cType(f.type), f.name]));
+          expect(rows, `${version.name} struct ${struct.name}`).toEqual(struct.fields.map((f) => [f.offset, f.size, cTypeText(f.type), f.name]));
         }
       });
 

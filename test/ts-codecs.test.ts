@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderTsCodecs } from '../generator/emit/ts/index.ts';
-import { buildModel, findStruct, type Model, type StructModel, type TypeInfo, type VersionModel } from '../generator/model/index.ts';
+import { buildModel, findStruct, typeSize, type Model, type StructModel, type TypeInfo, type VersionModel } from '../generator/model/index.ts';
 import { CodecError, CURRENT_VERSION, versions, type StructCodec } from '../out/ts/index.ts';
 import type { LuoFileSer } from '../out/ts/luo-v4.ts';
 import { luoSchema } from '../schema/index.ts';
@@ -100,7 +100,7 @@ function expectedBytes(version: VersionModel, struct: StructModel, value: Value,
         utf8(v as string).forEach((b, i) => (out[at + i] = b));
         return;
       case 'array': {
-        const stride = sizeOf(version, type.element);
+        const stride = typeSize(version, type.element);
         (v as Value[]).forEach((element, i) => put(type.element, element, at + i * stride));
         return;
       }
@@ -116,23 +116,6 @@ function expectedBytes(version: VersionModel, struct: StructModel, value: Value,
   };
   put({ kind: 'aggregate', aggregate: struct.kind, name: struct.name }, value, 0);
   return out;
-}
-
-function sizeOf(version: VersionModel, type: TypeInfo): number {
-  switch (type.kind) {
-    case 'scalar':
-      return type.size;
-    case 'pointer':
-      return 8;
-    case 'chars':
-      return type.length;
-    case 'array':
-      return type.length * sizeOf(version, type.element);
-    case 'aggregate':
-      return findStruct(version, type.name).size;
-    case 'flexible':
-      return 0;
-  }
 }
 
 /** What decoding an encoded value gives: the value itself, except that a union gives every member. */

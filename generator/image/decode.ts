@@ -12,7 +12,7 @@ import type { NodeModel, PointerModel, PropertyModel, StructModel, TargetModel, 
 import { readFdt, type FdtNodeData } from '../fdt/index.ts';
 import { isCodecError, type CodecRegistry } from './codecs.ts';
 import { ImageError, Place, hex } from './errors.ts';
-import { compatibles, nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
+import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
 import type { PhysicalMemory } from './memory.ts';
 import { nodeAt, pickVersion } from './select.ts';

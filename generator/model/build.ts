@@ -31,7 +31,7 @@ import type {
   TypeInfo,
   VersionModel,
 } from './model.ts';
-import { allNodes, targetStructs } from './model.ts';
+import { allNodes, targetStructs, typeLayout } from './model.ts';
 
 /** Target parameters that constant expressions may use. */
 export const DEFAULT_TARGET = { PAGE_SIZE: 4096 } as const;
@@ -294,7 +294,7 @@ class VersionBuilder {
         this.issues.add('misplaced-flexible-array', fpath, 'a flexible array must be the last field of a struct', fieldDef.at);
         return;
       }
-      const natural = this.sizeAndAlign(type);
+      const natural = typeLayout(type, (name) => this.laidOut.get(name)!);
       const fieldAlign = def.packed ? 1 : natural.align;
       const fieldOffset = def.kind === 'union' ? 0 : alignUp(offset, fieldAlign);
       fields.push({
@@ -394,27 +394,6 @@ class VersionBuilder {
       return undefined;
     }
     return { value: constant.value, name: constant.name };
-  }
-
-  private sizeAndAlign(type: TypeInfo): { size: number; align: number } {
-    switch (type.kind) {
-      case 'scalar':
-        return { size: type.size, align: type.size };
-      case 'pointer':
-        return { size: 8, align: 8 };
-      case 'chars':
-        return { size: type.length, align: 1 };
-      case 'array': {
-        const element = this.sizeAndAlign(type.element);
-        return { size: element.size * type.length, align: element.align };
-      }
-      case 'flexible':
-        return { size: 0, align: this.sizeAndAlign(type.element).align };
-      case 'aggregate': {
-        const nested = this.laidOut.get(type.name)!;
-        return { size: nested.size, align: nested.align };
-      }
-    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -188,3 +188,31 @@ export function targetStructs(target: TargetModel): string[] {
       return [target.header, target.entry];
   }
 }
+
+/**
+ * Size and natural alignment of a type on LP64, given how to find a named struct's. One rule for
+ * the layout engine (while it lays structs out) and for every emitter or test that needs a size.
+ */
+export function typeLayout(type: TypeInfo, aggregate: (name: string) => { size: number; align: number }): { size: number; align: number } {
+  switch (type.kind) {
+    case 'scalar':
+      return { size: type.size, align: type.size };
+    case 'pointer':
+      return { size: 8, align: 8 };
+    case 'chars':
+      return { size: type.length, align: 1 };
+    case 'array': {
+      const element = typeLayout(type.element, aggregate);
+      return { size: element.size * type.length, align: element.align };
+    }
+    case 'flexible':
+      return { size: 0, align: typeLayout(type.element, aggregate).align };
+    case 'aggregate':
+      return aggregate(type.name);
+  }
+}
+
+/** The size of a type in a laid-out version. */
+export function typeSize(version: VersionModel, type: TypeInfo): number {
+  return typeLayout(type, (name) => findStruct(version, name)).size;
+}

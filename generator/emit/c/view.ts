@@ -2,8 +2,9 @@
  * The C header's view model: every line of luo.h that depends on the schema, computed from the model.
  * The Handlebars template (templates/c/luo.h.hbs) only arranges these pieces.
  */
-import type { FieldModel, Model, NodeModel, PropertyModel, StructModel, TypeInfo, VersionModel } from '../../model/index.ts';
+import type { FieldModel, Model, NodeModel, PropertyModel, StructModel, VersionModel } from '../../model/index.ts';
 import { displayWidth, wrapHanging } from '../text.ts';
+import { declarator } from './declarator.ts';
 
 const COLUMNS = 80;
 
@@ -171,26 +172,4 @@ function structComment(struct: StructModel): string[] {
 function memberDeclaration(field: FieldModel): string {
   const { base, suffix } = declarator(field.type);
   return `${base} ${field.name}${suffix};`;
-}
-
-/** The C type split around the declared name: `char` + `[LEN]`, `struct x` + ``. */
-function declarator(type: TypeInfo): { base: string; suffix: string } {
-  switch (type.kind) {
-    case 'scalar':
-      return { base: type.name, suffix: '' };
-    case 'pointer':
-      return { base: 'u64', suffix: '' };
-    case 'chars':
-      return { base: 'char', suffix: `[${type.lengthConstant ?? type.length}]` };
-    case 'aggregate':
-      return { base: `${type.aggregate} ${type.name}`, suffix: '' };
-    case 'array': {
-      const element = declarator(type.element);
-      return { base: element.base, suffix: `[${type.lengthConstant ?? type.length}]${element.suffix}` };
-    }
-    case 'flexible': {
-      const element = declarator(type.element);
-      return { base: element.base, suffix: `[]${element.suffix}` };
-    }
-  }
 }

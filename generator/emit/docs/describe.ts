@@ -10,23 +10,6 @@ export function entryPoint(target: TargetModel): string {
   return target.shape === 'struct' ? target.struct : target.shape === 'array' ? target.entry : target.header;
 }
 
-/** The C type of a member, as the header declares it; a physical address is a u64. */
-export function typeText(type: TypeInfo): string {
-  switch (type.kind) {
-    case 'scalar':
-      return type.name;
-    case 'pointer':
-      return 'u64';
-    case 'chars':
-      return `char[${type.lengthConstant ?? type.length}]`;
-    case 'aggregate':
-      return `${type.aggregate} ${type.name}`;
-    case 'array':
-      return `${typeText(type.element)}[${type.lengthConstant ?? type.length}]`;
-    case 'flexible':
-      return `${typeText(type.element)}[]`;
-  }
-}
 
 export function roleOf(type: TypeInfo): FieldRole {
   switch (type.kind) {

@@ -6,7 +6,8 @@
  */
 import type { StructModel, VersionModel } from '../../model/index.ts';
 import { findStruct } from '../../model/index.ts';
-import { roleOf, typeText, type FieldRole } from './describe.ts';
+import { roleOf, type FieldRole } from './describe.ts';
+import { cTypeText } from '../c/declarator.ts';
 import type { FieldDoc } from './view.ts';
 
 export const BYTES_PER_ROW = 16;
@@ -177,7 +178,7 @@ function nestedParts(field: FieldDoc, struct: StructModel, version: VersionModel
       height: r.height - PART_TOP - 3,
     }));
     const first = segments[0]!;
-    const text = fit(`${inner.name}: ${typeText(inner.type)}`, first.width - 2 * LABEL_INSET, DETAIL_FONT);
+    const text = fit(`${inner.name}: ${cTypeText(inner.type)}`, first.width - 2 * LABEL_INSET, DETAIL_FONT);
     return {
       name: inner.name,
       role: roleOf(inner.type),

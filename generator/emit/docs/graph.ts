@@ -5,7 +5,8 @@
  */
 import type { FieldModel, NodeModel, TargetModel, VersionModel } from '../../model/index.ts';
 import { findStruct } from '../../model/index.ts';
-import { roleOf, typeText, type FieldRole } from './describe.ts';
+import { roleOf, type FieldRole } from './describe.ts';
+import { cTypeText } from '../c/declarator.ts';
 
 const FONT = 12;
 const GLYPH = 0.6;
@@ -208,7 +209,7 @@ function flatFields(owner: string, fields: readonly FieldModel[], prefix: string
     const name = `${prefix}${f.name}`;
     if (f.type.kind === 'aggregate') return flatFields(owner, findStruct(version, f.type.name).fields, `${name}.`, version);
     const via = `${owner}.${name}`;
-    const row = { kind: 'field' as const, role: roleOf(f.type), height: ROW_HEIGHT, text: name, detail: f.type.kind === 'pointer' ? 'PA' : typeText(f.type) };
+    const row = { kind: 'field' as const, role: roleOf(f.type), height: ROW_HEIGHT, text: name, detail: f.type.kind === 'pointer' ? 'PA' : cTypeText(f.type) };
     if (name === loopField) return [{ ...row, detail: 'PA', role: 'pointer', pointer: { via, loop: true } }];
     return [f.type.kind === 'pointer' ? { ...row, pointer: { via, target: f.type.target } } : row];
   });

@@ -6,7 +6,8 @@
 import type { ConstantModel, FieldModel, GuardModel, Model, NodeModel, PropertyModel, StructModel, VersionModel } from '../../model/index.ts';
 import { allNodes } from '../../model/index.ts';
 import { diffVersions, type LayoutChange } from '../../check/diff.ts';
-import { chainLinks, entryPoint, roleOf, targetText, typeText, type FieldRole } from './describe.ts';
+import { chainLinks, entryPoint, roleOf, targetText, type FieldRole } from './describe.ts';
+import { cTypeText } from '../c/declarator.ts';
 import { structDiagram, type StructDiagram } from './diagram.ts';
 import { handoverGraph, type HandoverGraph } from './graph.ts';
 
@@ -212,7 +213,7 @@ function fieldDoc(field: FieldModel, chainEntries?: readonly string[]): FieldDoc
     name: field.name,
     offset: field.offset,
     size: field.size,
-    type: typeText(field.type),
+    type: cTypeText(field.type),
     role: chain ? 'pointer' : roleOf(field.type),
     doc: field.doc,
     ...(pointsAt ? { pointsAt } : {}),

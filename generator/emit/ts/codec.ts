@@ -4,7 +4,7 @@
  * are expanded in place, so a field's path (`luo_session_ser.file_set_ser.count`) is a literal; only
  * C arrays become a loop, with the index spliced into the path.
  */
-import { findStruct, type FieldModel, type StructModel, type TypeInfo, type VersionModel } from '../../model/index.ts';
+import { findStruct, typeSize, type FieldModel, type StructModel, type TypeInfo, type VersionModel } from '../../model/index.ts';
 import * as ast from './ast.ts';
 
 /** What one version module's code needs: the layouts, and which runtime helpers it used. */
@@ -61,23 +61,6 @@ export function codecFields(struct: StructModel): FieldModel[] {
   return struct.fields.filter((f) => f.type.kind !== 'flexible');
 }
 
-function sizeOf(context: CodecContext, type: TypeInfo): number {
-  switch (type.kind) {
-    case 'scalar':
-      return type.size;
-    case 'pointer':
-      return 8;
-    case 'chars':
-      return type.length;
-    case 'array':
-      return type.length * sizeOf(context, type.element);
-    case 'aggregate':
-      return context.struct(type.name).size;
-    case 'flexible':
-      return 0;
-  }
-}
-
 /** A physical address is a u64 on the wire; the walker follows it using the model. */
 function scalarOf(type: TypeInfo & { kind: 'scalar' | 'pointer' }): { name: string; size: number } {
   return type.kind === 'pointer' ? { name: 'u64', size: 8 } : type;
@@ -119,7 +102,7 @@ export class Decoder {
         return ast.call(this.context.helper('readChars'), [ast.id('bytes'), at(place), ast.num(type.length), path(place)]);
       case 'array': {
         const index = ast.id(`i${place.depth}`);
-        const element = this.value(type.element, elementPlace(place, index, sizeOf(this.context, type.element)));
+        const element = this.value(type.element, elementPlace(place, index, typeSize(this.context.version, type.element)));
         return ast.call(ast.member(ast.id('Array'), 'from'), [
           ast.object([['length', ast.num(type.length)]], false),
           ast.arrow(['_', index.text], element),
@@ -193,7 +176,7 @@ export class Encoder {
       case 'array': {
         const index = ast.id(`i${place.depth}`);
         const element = ast.id(`element${place.depth}`);
-        const body = this.value(type.element, element, elementPlace(place, index, sizeOf(this.context, type.element)));
+        const body = this.value(type.element, element, elementPlace(place, index, typeSize(this.context.version, type.element)));
         return [
           ast.statement(ast.call(this.context.helper('checkArray'), [value, ast.num(type.length), path(place)])),
           ast.statement(ast.call(ast.member(value, 'forEach'), [ast.arrow([element.text, index.text], body)])),
