@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { renderTsCodecs } from '../generator/emit/ts/index.ts';
 import { buildModel, findStruct, typeSize, type Model, type StructModel, type TypeInfo, type VersionModel } from '../generator/model/index.ts';
 import { CodecError, CURRENT_VERSION, versions, type StructCodec } from '../out/ts/index.ts';
+import * as runtime from '../out/ts/runtime.ts';
 import type { LuoFileSer } from '../out/ts/luo-v4.ts';
 import { luoSchema } from '../schema/index.ts';
 import { demoSchema } from './fixtures/aligned-schema.ts';
@@ -364,6 +365,41 @@ function codecProperties(
 // LUO: the committed out/ts
 
 const luoModel = buildModel(luoSchema);
+
+describe('the codec runtime (out/ts/runtime.ts)', () => {
+  it('reads every integer type from bytes exactly as a DataView does, in both byte orders', () => {
+    const readers = [
+      ['readU8', (v: DataView) => v.getUint8(1)],
+      ['readS8', (v: DataView) => v.getInt8(1)],
+      ['readU16', (v: DataView, le: boolean) => v.getUint16(1, le)],
+      ['readS16', (v: DataView, le: boolean) => v.getInt16(1, le)],
+      ['readU32', (v: DataView, le: boolean) => v.getUint32(1, le)],
+      ['readS32', (v: DataView, le: boolean) => v.getInt32(1, le)],
+      ['readU64', (v: DataView, le: boolean) => v.getBigUint64(1, le)],
+      ['readS64', (v: DataView, le: boolean) => v.getBigInt64(1, le)],
+    ] as const;
+    // Bytes near the edges matter most: the 2^53 limit of a double, the sign bits, all ones.
+    const byte = fc.oneof(fc.constantFrom(0, 1, 0x1f, 0x20, 0x7f, 0x80, 0xdf, 0xe0, 0xff), fc.nat(0xff));
+    fc.assert(
+      fc.property(fc.array(byte, { minLength: 10, maxLength: 10 }), fc.boolean(), (list, le) => {
+        const bytes = Uint8Array.from(list);
+        const view = new DataView(bytes.buffer);
+        for (const [name, expected] of readers) {
+          const read = runtime[name] as (bytes: Uint8Array, at: number, le: boolean) => number | bigint;
+          expect(read(bytes, 1, le), name).toBe(expected(view, le));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads a char array of ASCII and of UTF-8 the same way', () => {
+    const bytes = new TextEncoder().encode('x memfd-v1\0 é-v1\0');
+    expect(runtime.readChars(bytes, 2, 9, 'p')).toBe('memfd-v1');
+    expect(runtime.readChars(bytes, 11, 7, 'p')).toBe(' é-v1');
+    expect(() => runtime.readChars(bytes, 2, 8, 'p')).toThrow(/no NUL terminator/);
+  });
+});
 
 describe('generated TypeScript codecs for LUO (out/ts)', () => {
   codecProperties(

@@ -13,6 +13,7 @@
 
 import {
   type CodecOptions,
+  checkBounds,
   checkObject,
   isLittleEndian,
   readChars,
@@ -54,10 +55,10 @@ export function decodeLuoSessionHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoSessionHeaderSer {
-  const view = structView(bytes, offset, LUO_SESSION_HEADER_SER_SIZE, 'luo_session_header_ser');
+  checkBounds(bytes, offset, LUO_SESSION_HEADER_SER_SIZE, 'luo_session_header_ser');
   const le = isLittleEndian(options);
   return {
-    count: readU64(view, offset, le),
+    count: readU64(bytes, offset, le),
   };
 }
 
@@ -102,7 +103,7 @@ export const LUO_SESSION_SER_OFFSETS = {
  * could not have written, or the struct for a buffer too short.
  */
 export function decodeLuoSessionSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSessionSer {
-  structView(bytes, offset, LUO_SESSION_SER_SIZE, 'luo_session_ser');
+  checkBounds(bytes, offset, LUO_SESSION_SER_SIZE, 'luo_session_ser');
   return {
     name: readChars(bytes, offset, 64, 'luo_session_ser.name'),
   };
@@ -118,7 +119,7 @@ export function encodeLuoSessionSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
-  structView(bytes, offset, LUO_SESSION_SER_SIZE, 'luo_session_ser');
+  checkBounds(bytes, offset, LUO_SESSION_SER_SIZE, 'luo_session_ser');
   checkObject(value, 'luo_session_ser');
   writeChars(bytes, offset, 64, value.name, 'luo_session_ser.name');
 }

@@ -13,6 +13,7 @@
 
 import {
   type CodecOptions,
+  checkBounds,
   checkObject,
   isLittleEndian,
   readChars,
@@ -62,12 +63,12 @@ export const LUO_SER_OFFSETS = {
  * have written, or the struct for a buffer too short.
  */
 export function decodeLuoSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSer {
-  const view = structView(bytes, offset, LUO_SER_SIZE, 'luo_ser');
+  checkBounds(bytes, offset, LUO_SER_SIZE, 'luo_ser');
   const le = isLittleEndian(options);
   return {
-    liveupdate_num: readU64(view, offset, le),
-    sessions_pa: readU64(view, offset + 8, le),
-    flbs_pa: readU64(view, offset + 16, le),
+    liveupdate_num: readU64(bytes, offset, le),
+    sessions_pa: readU64(bytes, offset + 8, le),
+    flbs_pa: readU64(bytes, offset + 16, le),
   };
 }
 
@@ -119,11 +120,11 @@ export function decodeLuoBlockHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoBlockHeaderSer {
-  const view = structView(bytes, offset, LUO_BLOCK_HEADER_SER_SIZE, 'luo_block_header_ser');
+  checkBounds(bytes, offset, LUO_BLOCK_HEADER_SER_SIZE, 'luo_block_header_ser');
   const le = isLittleEndian(options);
   return {
-    next: readU64(view, offset, le),
-    count: readU64(view, offset + 8, le),
+    next: readU64(bytes, offset, le),
+    count: readU64(bytes, offset + 8, le),
   };
 }
 
@@ -179,12 +180,12 @@ export const LUO_FILE_SER_OFFSETS = {
  * not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFileSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSer {
-  const view = structView(bytes, offset, LUO_FILE_SER_SIZE, 'luo_file_ser');
+  checkBounds(bytes, offset, LUO_FILE_SER_SIZE, 'luo_file_ser');
   const le = isLittleEndian(options);
   return {
     compatible: readChars(bytes, offset, 48, 'luo_file_ser.compatible'),
-    data: readU64(view, offset + 48, le),
-    token: readU64(view, offset + 56, le),
+    data: readU64(bytes, offset + 48, le),
+    token: readU64(bytes, offset + 56, le),
   };
 }
 
@@ -236,11 +237,11 @@ export const LUO_FILE_SET_SER_OFFSETS = {
  * could not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFileSetSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSetSer {
-  const view = structView(bytes, offset, LUO_FILE_SET_SER_SIZE, 'luo_file_set_ser');
+  checkBounds(bytes, offset, LUO_FILE_SET_SER_SIZE, 'luo_file_set_ser');
   const le = isLittleEndian(options);
   return {
-    files: readU64(view, offset, le),
-    count: readU64(view, offset + 8, le),
+    files: readU64(bytes, offset, le),
+    count: readU64(bytes, offset + 8, le),
   };
 }
 
@@ -289,13 +290,13 @@ export const LUO_SESSION_SER_OFFSETS = {
  * could not have written, or the struct for a buffer too short.
  */
 export function decodeLuoSessionSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSessionSer {
-  const view = structView(bytes, offset, LUO_SESSION_SER_SIZE, 'luo_session_ser');
+  checkBounds(bytes, offset, LUO_SESSION_SER_SIZE, 'luo_session_ser');
   const le = isLittleEndian(options);
   return {
     name: readChars(bytes, offset, 64, 'luo_session_ser.name'),
     file_set_ser: {
-      files: readU64(view, offset + 64, le),
-      count: readU64(view, offset + 72, le),
+      files: readU64(bytes, offset + 64, le),
+      count: readU64(bytes, offset + 72, le),
     },
   };
 }
@@ -352,11 +353,11 @@ export function decodeLuoFlbHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoFlbHeaderSer {
-  const view = structView(bytes, offset, LUO_FLB_HEADER_SER_SIZE, 'luo_flb_header_ser');
+  checkBounds(bytes, offset, LUO_FLB_HEADER_SER_SIZE, 'luo_flb_header_ser');
   const le = isLittleEndian(options);
   return {
-    pgcnt: readU64(view, offset, le),
-    count: readU64(view, offset + 8, le),
+    pgcnt: readU64(bytes, offset, le),
+    count: readU64(bytes, offset + 8, le),
   };
 }
 
@@ -408,12 +409,12 @@ export const LUO_FLB_SER_OFFSETS = {
  * not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFlbSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFlbSer {
-  const view = structView(bytes, offset, LUO_FLB_SER_SIZE, 'luo_flb_ser');
+  checkBounds(bytes, offset, LUO_FLB_SER_SIZE, 'luo_flb_ser');
   const le = isLittleEndian(options);
   return {
     name: readChars(bytes, offset, 48, 'luo_flb_ser.name'),
-    data: readU64(view, offset + 48, le),
-    count: readU64(view, offset + 56, le),
+    data: readU64(bytes, offset + 48, le),
+    count: readU64(bytes, offset + 56, le),
   };
 }
 

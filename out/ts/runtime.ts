@@ -41,10 +41,10 @@ export function isLittleEndian(options: CodecOptions | undefined): boolean {
 }
 
 /**
- * The one bounds check of a decode or encode call: the whole struct must fit. Returns a DataView over
- * all of `bytes`, so view offsets and `bytes` indices are the same numbers.
+ * The one bounds check of a decode or encode call: the whole struct must fit in `bytes` at `offset`.
+ * Decoders need nothing more: they read `bytes` directly.
  */
-export function structView(bytes: Uint8Array, offset: number, size: number, struct: string): DataView {
+export function checkBounds(bytes: Uint8Array, offset: number, size: number, struct: string): void {
   if (!(bytes instanceof Uint8Array))
     throw new CodecError(struct, 'expected a Uint8Array to read from or write to');
   if (!Number.isSafeInteger(offset) || offset < 0) {
@@ -56,24 +56,73 @@ export function structView(bytes: Uint8Array, offset: number, size: number, stru
       `needs ${size} bytes at offset ${offset}, but the buffer holds ${bytes.length}`,
     );
   }
+}
+
+/**
+ * checkBounds for an encoder, which writes through a DataView over all of `bytes`, so view offsets and
+ * `bytes` indices are the same numbers.
+ */
+export function structView(bytes: Uint8Array, offset: number, size: number, struct: string): DataView {
+  checkBounds(bytes, offset, size, struct);
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 // -----------------------------------------------------------------------------------------------
-// Reading: integers of 64 bits are bigint, smaller ones number.
+// Reading: integers of 64 bits are bigint, smaller ones number. They are assembled from `bytes`
+// rather than read through a DataView: a decoder then allocates no view per call (the view was the
+// largest single cost of decoding a small struct), and checkBounds has vouched for every index.
 
-export const readU8 = (view: DataView, at: number): number => view.getUint8(at);
-export const readS8 = (view: DataView, at: number): number => view.getInt8(at);
-export const readU16 = (view: DataView, at: number, le: boolean): number => view.getUint16(at, le);
-export const readS16 = (view: DataView, at: number, le: boolean): number => view.getInt16(at, le);
-export const readU32 = (view: DataView, at: number, le: boolean): number => view.getUint32(at, le);
-export const readS32 = (view: DataView, at: number, le: boolean): number => view.getInt32(at, le);
-export const readU64 = (view: DataView, at: number, le: boolean): bigint => view.getBigUint64(at, le);
-export const readS64 = (view: DataView, at: number, le: boolean): bigint => view.getBigInt64(at, le);
+export const readU8 = (bytes: Uint8Array, at: number): number => bytes[at]!;
+export const readS8 = (bytes: Uint8Array, at: number): number => (bytes[at]! << 24) >> 24;
+export const readU16 = (bytes: Uint8Array, at: number, le: boolean): number =>
+  le ? bytes[at]! | (bytes[at + 1]! << 8) : (bytes[at]! << 8) | bytes[at + 1]!;
+export const readS16 = (bytes: Uint8Array, at: number, le: boolean): number =>
+  (readU16(bytes, at, le) << 16) >> 16;
+/** As a signed 32-bit integer; `>>> 0` makes it unsigned. */
+const read32 = (bytes: Uint8Array, at: number, le: boolean): number =>
+  le
+    ? bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)
+    : (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+export const readU32 = (bytes: Uint8Array, at: number, le: boolean): number => read32(bytes, at, le) >>> 0;
+export const readS32 = (bytes: Uint8Array, at: number, le: boolean): number => read32(bytes, at, le);
+
+const TWO_32 = 0x1_0000_0000;
+/** Below this, high word * 2^32 + low word is exact as a double (|value| < 2^53). */
+const HIGH_EXACT = 0x20_0000;
+
+/** One bigint allocation when the value fits in a double exactly, which counts, sizes and most tokens do. */
+export function readU64(bytes: Uint8Array, at: number, le: boolean): bigint {
+  const low = read32(bytes, le ? at : at + 4, le) >>> 0;
+  const high = read32(bytes, le ? at + 4 : at, le) >>> 0;
+  return high < HIGH_EXACT ? BigInt(high * TWO_32 + low) : (BigInt(high) << 32n) | BigInt(low);
+}
+export function readS64(bytes: Uint8Array, at: number, le: boolean): bigint {
+  const low = read32(bytes, le ? at : at + 4, le) >>> 0;
+  const high = read32(bytes, le ? at + 4 : at, le);
+  return high < HIGH_EXACT && high >= -HIGH_EXACT
+    ? BigInt(high * TWO_32 + low)
+    : (BigInt(high) << 32n) | BigInt(low);
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** For bytes already known to be ASCII: validation there is only cost. */
 const ascii = new TextDecoder('utf-8');
+
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+/**
+ * Node's Buffer has a method that makes a string straight from a range of any Uint8Array's bytes,
+ * one character per byte, without the view that TextDecoder needs: for bytes known to be ASCII it
+ * is the same string, made at half the cost. Elsewhere (a browser, Deno without node:buffer) the
+ * portable TextDecoder path is taken.
+ */
+const latin1Slice = (globalThis as { Buffer?: { prototype?: { latin1Slice?: Latin1Slice } } }).Buffer
+  ?.prototype?.latin1Slice;
+
+/** `bytes[start, end)`, every one of them below 0x80, as a string. */
+const asciiText: (bytes: Uint8Array, start: number, end: number) => string =
+  typeof latin1Slice === 'function'
+    ? (bytes, start, end) => latin1Slice.call(bytes, start, end)
+    : (bytes, start, end) => ascii.decode(bytes.subarray(start, end));
 
 /**
  * `char[length]` at `at`: the bytes before the first NUL, as UTF-8. A missing NUL is an error rather
@@ -121,7 +170,7 @@ function cachedAscii(bytes: Uint8Array, start: number, end: number, hash: number
     while (i < length && cachePool[base + i] === bytes[start + i]) i++;
     if (i === length) return cacheText[slot]!;
   }
-  const text = ascii.decode(bytes.subarray(start, end));
+  const text = asciiText(bytes, start, end);
   if (cacheSeen[slot] !== hash) {
     cacheSeen[slot] = hash;
   } else if (length <= CACHE_SLOT_BYTES) {

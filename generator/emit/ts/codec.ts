@@ -72,7 +72,6 @@ const helperName = (verb: 'read' | 'write', scalar: string): string => `${verb}$
 // Decoding
 
 export class Decoder {
-  usedView = false;
   usedLittleEndian = false;
   constructor(readonly context: CodecContext) {}
 
@@ -90,8 +89,7 @@ export class Decoder {
       case 'scalar':
       case 'pointer': {
         const scalar = scalarOf(type);
-        this.usedView = true;
-        const args = [ast.id('view'), at(place)];
+        const args = [ast.id('bytes'), at(place)];
         if (scalar.size > 1) {
           this.usedLittleEndian = true;
           args.push(ast.id('le'));

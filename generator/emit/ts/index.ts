@@ -147,9 +147,13 @@ function addStruct(source: SourceFile, context: CodecContext, struct: StructMode
   );
 
   const prologue = (coder: Decoder | Encoder): string[] => {
-    const view = ast.call(context.helper('structView'), [ast.id('bytes'), ast.id('offset'), ast.id(`${constant}_SIZE`), ast.str(struct.name)]);
+    const bounds = [ast.id('bytes'), ast.id('offset'), ast.id(`${constant}_SIZE`), ast.str(struct.name)];
+    // Decoders read `bytes` directly; only encoders write through a DataView.
+    const check = coder instanceof Encoder && coder.usedView
+      ? ast.constant('view', ast.call(context.helper('structView'), bounds))
+      : ast.statement(ast.call(context.helper('checkBounds'), bounds));
     return [
-      ast.print(coder.usedView ? ast.constant('view', view) : ast.statement(view)),
+      ast.print(check),
       ...(coder.usedLittleEndian ? [ast.print(ast.constant('le', ast.call(context.helper('isLittleEndian'), [ast.id('options')])))] : []),
     ];
   };
