@@ -14,6 +14,7 @@ import {
   loadMemory,
   decodeImage,
   encodeImage,
+  walkImage,
   stateFromJson,
   stateToJson,
   type CodecRegistry,
@@ -353,6 +354,61 @@ describe('refusing a bad image, saying where', () => {
     expect(imageError(() => decode(withRootProperty('other', new Uint8Array(8)), good.memory)).message).toBe('/luo-abi-header: is missing');
     expect(imageError(() => decode(withRootProperty('luo-abi-header', rawU64Value(0n, true)), good.memory)).message).toBe(
       '/luo-abi-header: is 0, but must point at struct luo_ser',
+    );
+  });
+});
+
+describe('the streaming walk (walkImage): the same walker, nothing kept', () => {
+  const walk = (fdt: Uint8Array, memory: Uint8Array) => {
+    const seen: [string, StructValue, string, number][] = [];
+    const summary = walkImage(model.versions, codecs, fdt, new PhysicalMemory([{ base: BASE, bytes: memory }]), {
+      struct: (name, value, block, index) => seen.push([name, value, block.toString(), index]),
+    });
+    return { seen, summary };
+  };
+
+  it('visits every struct decodeImage keeps, in walk order, with pointers as addresses', () => {
+    for (const name of ['luo-v3', 'luo-v4']) {
+      const image = encode(expectedState(name, { sessions: 300, filesMod: name === 'luo-v3' ? 120 : 300, flbs: 2 }));
+      const decoded = decode(image.fdt, image.memory);
+      const { seen, summary } = walk(image.fdt, image.memory);
+      const root = decoded.state.root.properties['luo-abi-header'] as { sessions_pa: StructValue[]; flbs_pa: StructValue[] };
+      const files = root.sessions_pa.flatMap((s) => ((s['file_set_ser'] as { files: StructValue[] | null }).files ?? []));
+      expect(seen.filter(([n]) => n === 'luo_file_ser').map(([, v]) => v)).toEqual(files);
+      expect(seen.filter(([n]) => n === 'luo_flb_ser').map(([, v]) => v)).toEqual(root.flbs_pa);
+      const sessions = seen.filter(([n]) => n === 'luo_session_ser');
+      expect(sessions.map(([, v]) => v['name'])).toEqual(root.sessions_pa.map((s) => s['name']));
+      // Each session is seen before its files, its files pointer still an address.
+      expect(typeof (sessions[1]![1]['file_set_ser'] as StructValue)['files']).toBe('bigint');
+      expect(sessions[1]!.slice(2)).toEqual(['/luo-abi-header -> luo_ser.sessions_pa -> block 0', 1]);
+      expect(seen[0]![0]).toBe('luo_ser');
+      expect(summary).toEqual({
+        version: name,
+        structs: seen.length,
+        blocks: decoded.blocks.length,
+        bytes: decoded.blocks.reduce((sum, b) => sum + b.size, 0),
+      });
+    }
+  });
+
+  it('refuses a bad image as decodeImage does, overlaps named by walk order', () => {
+    const image = encode(v3State([sessionWith('a', 2), sessionWith('b', 3)]));
+    const patched = (patch: (memory: Uint8Array) => void) => {
+      const memory = image.memory.slice();
+      patch(memory);
+      return memory;
+    };
+    for (const patch of [
+      (m: Uint8Array) => setU64(m, sessionsPa(m), sessionsPa(m)),
+      (m: Uint8Array) => m.fill(0x41, Number(sessionEntry(sessionsPa(m), 1) - BASE), Number(sessionEntry(sessionsPa(m), 1) - BASE) + 64),
+      (m: Uint8Array) => setU64(m, BASE + 8n, 0xdead000n),
+    ]) {
+      const memory = patched(patch);
+      expect(imageError(() => walk(image.fdt, memory)).message).toBe(imageError(() => decode(image.fdt, memory)).message);
+    }
+    const overlapping = patched((m) => setU64(m, sessionEntry(sessionsPa(m), 1) + 64n, filesPa(m, sessionsPa(m), 0) + 64n));
+    expect(imageError(() => walk(image.fdt, overlapping)).message).toBe(
+      'memory: block 3 of the walk at 0x80011040..0x80011100 overlaps block 2 at 0x80011000..0x80011080',
     );
   });
 });

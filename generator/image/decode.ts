@@ -17,6 +17,7 @@ import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
 import type { PhysicalMemory } from './memory.ts';
 import { nodeAt, pickVersion } from './select.ts';
 import type { BlockInfo, DecodedImage, NodeState, PropertyState, StructValue } from './state.ts';
+import type { ImageVisitor, WalkSummary } from './walk.ts';
 
 export interface DecodeOptions {
   /** Byte order of the structs and of u64 properties; default true (x86-64, arm64). */
@@ -48,17 +49,101 @@ export function decodeImage(
   return { state: { version: version.name, root }, blocks: walker.blocks };
 }
 
+/**
+ * The same walk as decodeImage, with the same checks, but nothing is kept: every struct is handed to
+ * `visitor` as it is read and then dropped, so memory stays flat however large the image. What is
+ * kept is the extent of each block read (two numbers), for the overlap check at the end.
+ */
+export function walkImage(
+  versions: readonly VersionModel[],
+  codecs: CodecRegistry,
+  fdt: Uint8Array,
+  memory: PhysicalMemory,
+  visitor: ImageVisitor,
+  options: DecodeOptions = {},
+): WalkSummary {
+  const tree = readFdt(fdt);
+  const version = pickVersion(versions, tree.root);
+  const table = codecs[version.name];
+  if (!table) throw new ImageError('/', `no struct codecs for version ${version.name}`);
+  const walker = new Walker(new VersionLayout(version, table, options.pageSize ?? DEFAULT_PAGE_SIZE), memory, options.littleEndian ?? true, visitor);
+  walker.node(version.fdt.root, tree.root);
+  walker.checkOverlaps();
+  return { version: version.name, structs: walker.structs, blocks: walker.blockCount, bytes: walker.bytes };
+}
+
+/** In a streaming walk, the entries of a block are visited, not kept: every block gives this one array. */
+const NOT_KEPT: StructValue[] = [];
+
+/** One block with entries: its description (`luo_file_ser[8]`) is only made into text when read. */
+class EntryBlock implements BlockInfo {
+  constructor(
+    readonly place: Place,
+    readonly pa: bigint,
+    readonly size: number,
+    readonly entries: number,
+    readonly entry: { readonly struct: string; readonly offset: number },
+    private readonly header: string | undefined,
+  ) {}
+
+  get what(): string {
+    const array = `${this.entry.struct}[${this.entries}]`;
+    return this.header === undefined ? array : `${this.header} + ${array}`;
+  }
+}
+
+/**
+ * The extents of the blocks of a streaming walk: pa and size in growing typed arrays, no object per
+ * block. Where it found a block is not kept; an overlap is reported by walk order and address.
+ */
+class Extents {
+  pa = new BigUint64Array(1024);
+  size = new Float64Array(1024);
+  length = 0;
+
+  push(pa: bigint, size: number): void {
+    if (this.length === this.pa.length) {
+      const pas = new BigUint64Array(this.length * 2);
+      pas.set(this.pa);
+      this.pa = pas;
+      const sizes = new Float64Array(this.length * 2);
+      sizes.set(this.size);
+      this.size = sizes;
+    }
+    this.pa[this.length] = pa;
+    this.size[this.length++] = size;
+  }
+}
+
+/**
+ * One walker for both: without a visitor it keeps the state it reads (decodeImage); with one, it hands
+ * each struct to the visitor and keeps nothing (walkImage).
+ */
 class Walker {
   readonly blocks: BlockInfo[] = [];
+  /** Structs read, and blocks (in a streaming walk, where `blocks` stays empty). */
+  structs = 0;
+  private readonly extents = new Extents();
   private bytesRead = 0;
   private readonly codecOptions: { littleEndian: boolean };
+  /** The text of each pointer field's path, by the path of its struct: made once, not per struct read. */
+  private readonly fieldPaths = new Map<string, readonly string[]>();
 
   constructor(
     private readonly layout: VersionLayout,
     private readonly memory: PhysicalMemory,
     private readonly littleEndian: boolean,
+    private readonly visitor?: ImageVisitor,
   ) {
     this.codecOptions = { littleEndian };
+  }
+
+  get blockCount(): number {
+    return this.visitor ? this.extents.length : this.blocks.length;
+  }
+
+  get bytes(): number {
+    return this.bytesRead;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -107,7 +192,7 @@ class Walker {
         const struct = this.layout.struct(target.struct);
         const slice = this.memory.slice(pa, struct.size, place);
         this.record({ place, what: struct.name, pa, size: struct.size });
-        return this.struct(struct, slice.bytes, slice.offset, place);
+        return this.struct(struct, slice.bytes, slice.offset, place, place, -1);
       }
       case 'header-array':
         return this.block(target, pa, place).entries;
@@ -133,8 +218,10 @@ class Walker {
     const header = this.layout.struct(target.header);
     const slice = this.memory.slice(pa, header.size, place);
     const values = this.decodeRaw(header, slice.bytes, slice.offset, place);
+    this.structs++;
+    this.visitor?.struct(header.name, values as StructValue, place, -1);
     const count = this.fieldCount(values, target.count, header, place);
-    return { header: values, entries: this.entries(target, pa, count, header.size, place, values) };
+    return { header: values, count, entries: this.entries(target, pa, count, header.size, place, values) };
   }
 
   /** `count` entries at `pa + skip`, checked against the block they must fit in. */
@@ -150,27 +237,33 @@ class Walker {
     // In bigint until memory has vouched for it: a hostile count times the entry size is past 2^53.
     const slice = this.memory.slice(pa, BigInt(skip) + count * BigInt(entry.size), place);
     const size = skip + Number(count) * entry.size;
-    const what = target.shape === 'array' ? `${entry.name}[${count}]` : `${target.header} + ${entry.name}[${count}]`;
-    this.record({ place, what, pa, size, entries: Number(count), entry: { struct: entry.name, offset: skip } });
-    const entries: StructValue[] = new Array(Number(count));
+    const n = Number(count);
+    if (this.visitor) this.recordExtent(pa, size);
+    else this.record(new EntryBlock(place, pa, size, n, this.layout.entryAt(entry.name, skip), target.shape === 'array' ? undefined : target.header));
+    const entries: StructValue[] = this.visitor ? NOT_KEPT : new Array(n);
     const withPointers = this.layout.hasPointers(entry.name);
     const codec = this.layout.codec(entry.name);
-    for (let i = 0, at = slice.offset + skip; i < entries.length; i++, at += entry.size) {
+    for (let i = 0, at = slice.offset + skip; i < n; i++, at += entry.size) {
+      let value: StructValue;
       if (withPointers) {
-        entries[i] = this.struct(entry, slice.bytes, at, place.entry(i));
+        value = this.struct(entry, slice.bytes, at, place.entry(i), place, i);
       } else {
         try {
-          entries[i] = codec.decode(slice.bytes, at, this.codecOptions) as StructValue;
+          value = codec.decode(slice.bytes, at, this.codecOptions) as StructValue;
         } catch (error) {
           throw this.codecFailure(error, place.entry(i));
         }
+        this.structs++;
+        this.visitor?.struct(entry.name, value, place, i);
       }
+      if (entries !== NOT_KEPT) entries[i] = value;
     }
     return entries;
   }
 
   private chain(target: ChainTarget, first: bigint, place: Place, owner: RawStruct | undefined) {
     const entries: StructValue[] = [];
+    let count = 0n;
     const seen = new Map<bigint, number>();
     let pa = first;
     for (let index = 0; pa !== 0n; index++) {
@@ -179,13 +272,14 @@ class Walker {
       if (earlier !== undefined) throw here.error(`${hex(pa)} is block ${earlier} again: the chain loops`);
       seen.set(pa, index);
       const block = this.block(target, pa, here);
-      for (const entry of block.entries) entries.push(entry);
+      count += block.count;
+      if (!this.visitor) for (const entry of block.entries) entries.push(entry);
       pa = this.nextAddress(block.header[target.next], here);
     }
     if (target.total !== undefined) {
       const total = this.ownerCount(owner, target.total, place);
-      if (total !== BigInt(entries.length)) {
-        throw place.error(`the chain holds ${entries.length} entries but the count beside the pointer says ${total}`);
+      if (total !== count) {
+        throw place.error(`the chain holds ${count} entries but the count beside the pointer says ${total}`);
       }
     }
     return entries;
@@ -205,9 +299,14 @@ class Walker {
   // ---------------------------------------------------------------------------------------------
   // Structs
 
-  /** A struct with its pointers followed. */
-  private struct(struct: StructModel, bytes: Uint8Array, offset: number, place: Place): StructValue {
+  /**
+   * A struct with its pointers followed. The visitor sees it first, as read (pointers as addresses);
+   * `block` and `index` say where, without making a Place per entry for it.
+   */
+  private struct(struct: StructModel, bytes: Uint8Array, offset: number, place: Place, block: Place, index: number): StructValue {
     const values = this.decodeRaw(struct, bytes, offset, place);
+    this.structs++;
+    this.visitor?.struct(struct.name, values as StructValue, block, index);
     this.resolve(struct, values, place, struct.name);
     return values as StructValue;
   }
@@ -222,9 +321,18 @@ class Walker {
 
   /** Replace every pointer inside `values` (a struct of type `struct`) by what it points at. */
   private resolve(struct: StructModel, values: RawStruct, place: Place, path: string): void {
-    for (const field of this.layout.pointerFields(struct.name)) {
-      const fieldPath = `${path}.${field.name}`;
-      values[field.name] = this.resolveValue(field.type, values[field.name], values, place, fieldPath);
+    const fields = this.layout.pointerFields(struct.name);
+    if (fields.length === 0) return;
+    let paths = this.fieldPaths.get(path);
+    if (!paths) {
+      paths = fields.map((field) => `${path}.${field.name}`);
+      this.fieldPaths.set(path, paths);
+    }
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i]!;
+      const resolved = this.resolveValue(field.type, values[field.name], values, place, paths[i]!);
+      // A streaming walk leaves the struct as the visitor saw it.
+      if (!this.visitor) values[field.name] = resolved;
     }
   }
 
@@ -250,6 +358,7 @@ class Walker {
   // Blocks
 
   private record(block: BlockInfo): void {
+    if (this.visitor) return this.recordExtent(block.pa, block.size);
     this.blocks.push(block);
     this.bytesRead += block.size;
     // Blocks that do not overlap fit in memory; more bytes than that means an overlap, found now
@@ -257,7 +366,14 @@ class Walker {
     if (this.bytesRead > this.memory.totalBytes) this.checkOverlaps();
   }
 
+  private recordExtent(pa: bigint, size: number): void {
+    this.extents.push(pa, size);
+    this.bytesRead += size;
+    if (this.bytesRead > this.memory.totalBytes) this.checkOverlaps();
+  }
+
   checkOverlaps(): void {
+    if (this.visitor) return this.checkExtents();
     const sorted = this.blocks.filter((b) => b.size > 0);
     // Images are usually laid out in the order they are walked: then there is nothing to sort.
     if (!sorted.every((b, i) => i === 0 || sorted[i - 1]!.pa <= b.pa)) sorted.sort((a, b) => (a.pa < b.pa ? -1 : a.pa > b.pa ? 1 : 0));
@@ -275,6 +391,41 @@ class Walker {
       throw new ImageError('memory', `the blocks read add up to ${this.bytesRead} bytes, more than the ${this.memory.totalBytes} in memory`);
     }
   }
+
+  private checkExtents(): void {
+    const overlap = overlapsIn(this.extents);
+    if (overlap !== undefined) throw new ImageError('memory', overlap);
+    if (this.bytesRead > this.memory.totalBytes) {
+      throw new ImageError('memory', `the blocks read add up to ${this.bytesRead} bytes, more than the ${this.memory.totalBytes} in memory`);
+    }
+  }
+}
+
+/** checkOverlaps for a streaming walk: blocks are named by the order the walk read them in. */
+function overlapsIn(extents: Extents): string | undefined {
+  const { pa, size, length } = extents;
+  let order: number[] | undefined;
+  for (let i = 1; i < length; i++) {
+    if (pa[i - 1]! > pa[i]!) {
+      order = Array.from({ length }, (_, k) => k).sort((a, b) => (pa[a]! < pa[b]! ? -1 : pa[a]! > pa[b]! ? 1 : 0));
+      break;
+    }
+  }
+  let widest = -1;
+  let widestEnd = 0n;
+  for (let k = 0; k < length; k++) {
+    const i = order ? order[k]! : k;
+    if (size[i] === 0) continue;
+    const end = pa[i]! + BigInt(size[i]!);
+    if (widest >= 0 && widestEnd > pa[i]!) {
+      return `block ${i} of the walk at ${hex(pa[i]!)}..${hex(end)} overlaps block ${widest} at ${hex(pa[widest]!)}..${hex(widestEnd)}`;
+    }
+    if (widest < 0 || end > widestEnd) {
+      widest = i;
+      widestEnd = end;
+    }
+  }
+  return undefined;
 }
 
 function describeTarget(target: TargetModel): string {

@@ -1,7 +1,8 @@
 /** Handover images: physical memory, the walker (decode) and the builder (encode). */
 export { ImageError, Place } from './errors.ts';
 export { PhysicalMemory, loadMemory, type MemoryRegion, type MemorySlice } from './memory.ts';
-export { decodeImage, type DecodeOptions } from './decode.ts';
+export { decodeImage, walkImage, type DecodeOptions } from './decode.ts';
+export type { ImageVisitor, WalkSummary } from './walk.ts';
 export { encodeImage, type EncodeOptions, type EncodedImage } from './encode.ts';
 export { pickVersion } from './select.ts';
 export { DEFAULT_PAGE_SIZE } from './layout.ts';
