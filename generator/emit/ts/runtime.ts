@@ -83,10 +83,18 @@ const TWO_32 = 0x1_0000_0000;
 /** Below this, high word * 2^32 + low word is exact as a double (|value| < 2^53). */
 const HIGH_EXACT = 0x20_0000;
 
-/** One bigint allocation when the value fits in a double exactly, which counts, sizes and most tokens do. */
+/**
+ * 0n to 255n, made once: a bigint is a heap object, and counts and small tokens, which repeat across a
+ * whole image, then share one instead of each keeping its own (what a large decoded state is, for
+ * the garbage collector, is mostly the number of its objects).
+ */
+const SMALL_U64: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
+
+/** One bigint allocation when the value fits in a double exactly, none when it is below 256. */
 export function readU64(bytes: Uint8Array, at: number, le: boolean): bigint {
   const low = read32(bytes, le ? at : at + 4, le) >>> 0;
   const high = read32(bytes, le ? at + 4 : at, le) >>> 0;
+  if (high === 0 && low < 256) return SMALL_U64[low]!;
   return high < HIGH_EXACT ? BigInt(high * TWO_32 + low) : (BigInt(high) << 32n) | BigInt(low);
 }
 export function readS64(bytes: Uint8Array, at: number, le: boolean): bigint {
