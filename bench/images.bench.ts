@@ -154,6 +154,9 @@ async function timedWalk(built: ReturnType<typeof image>, sessions: number): Pro
  * image is not timed in code the JIT has not optimised yet (a 1k-session decode runs a few milliseconds).
  */
 async function measure(built: ReturnType<typeof image>, sessions: number, runs: number, timed = timedDecode): Promise<Timing> {
+  // The garbage of what ran before (a 1M-session state is ~20M objects) is collected first, not
+  // during the first timed walks; the warm-up then also absorbs V8's slower start after a full GC.
+  collectGarbage();
   const warmUpUntil = performance.now() + 500;
   do await timed(built, sessions);
   while (performance.now() < warmUpUntil);
