@@ -39,11 +39,7 @@ export function decodeImage(
   memory: PhysicalMemory,
   options: DecodeOptions = {},
 ): DecodedImage {
-  const tree = readFdt(fdt);
-  const version = pickVersion(versions, tree.root);
-  const table = codecs[version.name];
-  if (!table) throw new ImageError('/', `no struct codecs for version ${version.name}`);
-  const walker = new Walker(new VersionLayout(version, table, options.pageSize ?? DEFAULT_PAGE_SIZE), memory, options.littleEndian ?? true);
+  const { tree, version, walker } = startWalk(versions, codecs, fdt, memory, options);
   const root = walker.node(version.fdt.root, tree.root);
   walker.checkOverlaps();
   return { state: { version: version.name, root }, blocks: walker.blocks };
@@ -62,14 +58,27 @@ export function walkImage(
   visitor: ImageVisitor,
   options: DecodeOptions = {},
 ): WalkSummary {
+  const { tree, version, walker } = startWalk(versions, codecs, fdt, memory, options, visitor);
+  walker.node(version.fdt.root, tree.root);
+  walker.checkOverlaps();
+  return { version: version.name, structs: walker.structs, blocks: walker.blockCount, bytes: walker.bytes };
+}
+
+/** Read the FDT, pick the version from its compatible strings, and set up a walker over the memory. */
+function startWalk(
+  versions: readonly VersionModel[],
+  codecs: CodecRegistry,
+  fdt: Uint8Array,
+  memory: PhysicalMemory,
+  options: DecodeOptions,
+  visitor?: ImageVisitor,
+) {
   const tree = readFdt(fdt);
   const version = pickVersion(versions, tree.root);
   const table = codecs[version.name];
   if (!table) throw new ImageError('/', `no struct codecs for version ${version.name}`);
-  const walker = new Walker(new VersionLayout(version, table, options.pageSize ?? DEFAULT_PAGE_SIZE), memory, options.littleEndian ?? true, visitor);
-  walker.node(version.fdt.root, tree.root);
-  walker.checkOverlaps();
-  return { version: version.name, structs: walker.structs, blocks: walker.blockCount, bytes: walker.bytes };
+  const layout = new VersionLayout(version, table, options.pageSize ?? DEFAULT_PAGE_SIZE);
+  return { tree, version, walker: new Walker(layout, memory, options.littleEndian ?? true, visitor) };
 }
 
 /** In a streaming walk, the entries of a block are visited, not kept: every block gives this one array. */
