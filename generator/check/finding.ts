@@ -53,3 +53,8 @@ export function bumpFix(macro: string, value: string, covering: readonly string[
 export function compatibleText(macro: string, value: string): string {
   return `${macro} "${value}"`;
 }
+
+/** A finding of `rule`: its ID, name and severity come from the rule itself, never typed again. */
+export function reportOf(rule: Pick<Rule, 'id' | 'name' | 'severity'>, details: Omit<Finding, 'rule' | 'name' | 'severity'>): Finding {
+  return { rule: rule.id, name: rule.name, severity: rule.severity, ...details };
+}

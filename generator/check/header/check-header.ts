@@ -17,7 +17,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { loadModel } from '../../cli/schema-loader.ts';
 import { allNodes, type Model, type VersionModel } from '../../model/index.ts';
 import { diffStructLists, type LayoutChange } from '../diff.ts';
-import { compatibleText, nextValue, type Finding } from '../finding.ts';
+import { compatibleText, nextValue, type Finding, reportOf } from '../finding.ts';
 import type { CheckReport } from '../format.ts';
 import { fileAtRevision } from '../git.ts';
 import { compatibleDowngraded } from '../rules/compatible-downgraded.ts';
@@ -157,10 +157,7 @@ function compareViews(older: CView, newer: CView, owners: Ownership, model: Mode
     const owner = ownerOf(change);
     if (!change.breaking || covered(owner)) continue;
     const oldValue = value(older, owner) ?? '?';
-    findings.push({
-      rule: layoutChangedWithoutBump.id,
-      name: layoutChangedWithoutBump.name,
-      severity: layoutChangedWithoutBump.severity,
+    findings.push(reportOf(layoutChangedWithoutBump, {
       version: newer.name,
       compatible: compatibleText(owner, oldValue),
       subject: change.subject,
@@ -169,17 +166,14 @@ function compareViews(older: CView, newer: CView, owners: Ownership, model: Mode
       message: `${change.summary} ${newer.name} still says ${compatibleText(owner, oldValue)}, as ${older.name} does.`,
       ...where(change.subject),
       fix: `bump ${owner} from "${oldValue}" to "${freshValue(model, owner, oldValue)}"${owners.outer(owner).length > 0 ? ` (a bump of ${owners.outer(owner).join(' or ')} covers it too)` : ''}, then describe the new version in the luo-abi schema`,
-    });
+    }));
   }
   for (const macro of guards) {
     const before = value(older, macro);
     const now = value(newer, macro);
     if (before === undefined || now === undefined || before === now) continue;
     if (isDowngrade(model, macro, before, now)) {
-      findings.push({
-        rule: compatibleDowngraded.id,
-        name: compatibleDowngraded.name,
-        severity: compatibleDowngraded.severity,
+      findings.push(reportOf(compatibleDowngraded, {
         version: newer.name,
         compatible: compatibleText(macro, now),
         subject: macro,
@@ -188,7 +182,7 @@ function compareViews(older: CView, newer: CView, owners: Ownership, model: Mode
         message: `${newer.name} sets ${macro} back from "${before}" to "${now}", a value released before it.`,
         ...where(`#define ${macro}`),
         fix: `compatible strings only move forward: give ${macro} a value never released, after "${before}"`,
-      });
+      }));
       continue;
     }
     const owned = changes.filter((c) => {
@@ -196,10 +190,7 @@ function compareViews(older: CView, newer: CView, owners: Ownership, model: Mode
       return owner === macro || owners.outer(owner).includes(macro);
     });
     if (owned.length > 0) continue;
-    findings.push({
-      rule: compatibleBumpedWithoutChange.id,
-      name: compatibleBumpedWithoutChange.name,
-      severity: compatibleBumpedWithoutChange.severity,
+    findings.push(reportOf(compatibleBumpedWithoutChange, {
       version: newer.name,
       compatible: compatibleText(macro, now),
       subject: macro,
@@ -210,7 +201,7 @@ function compareViews(older: CView, newer: CView, owners: Ownership, model: Mode
         'what a physical address points at (luo-v3 -> luo-v4 changed only that), so check that the schema describes the change.',
       ...where(`#define ${macro}`),
       fix: `describe the change in the schema and run \`luo-abi check\` there, or keep ${macro} at "${before}"`,
-    });
+    }));
   }
   return findings;
 }

@@ -5,7 +5,7 @@
 import type { CanonicalGuard } from '../canonical.ts';
 import { CheckContext, type GuardState } from '../context.ts';
 import { diffGuardLayouts } from '../diff.ts';
-import { compatibleText, type Finding, type Rule } from '../finding.ts';
+import { compatibleText, type Finding, type Rule, reportOf } from '../finding.ts';
 
 /** Whether anything the macro guards, or any string beneath it guards, differs from before. */
 function subtreeChanged(macro: string, before: ReadonlyMap<string, GuardState>, now: readonly CanonicalGuard[]): boolean {
@@ -37,10 +37,7 @@ export const compatibleBumpedWithoutChange: Rule = {
           if (context.isDowngrade(guard.macro, before.value, guard.value)) continue;
           if (subtreeChanged(guard.macro, previous, canonical.guards)) continue;
           reported.add(guard.macro);
-          findings.push({
-            rule: compatibleBumpedWithoutChange.id,
-            name: compatibleBumpedWithoutChange.name,
-            severity: compatibleBumpedWithoutChange.severity,
+          findings.push(reportOf(compatibleBumpedWithoutChange, {
             version: model.name,
             compatible: compatibleText(guard.macro, guard.value),
             subject: guard.macro,
@@ -49,7 +46,7 @@ export const compatibleBumpedWithoutChange: Rule = {
             message: `${model.name} bumps ${guard.macro} from "${before.value}" to "${guard.value}" but no layout it guards changed.`,
             ...context.where(model.at), // the version, where its strings are chosen
             fix: `keep ${guard.macro} at "${before.value}" unless the meaning of a field changed in a way the schema does not describe`,
-          });
+          }));
         }
       }
     });

@@ -3,7 +3,7 @@
  * Kernels that know the newer value would take the state for the older ABI.
  */
 import type { Finding, Rule } from '../finding.ts';
-import { compatibleText } from '../finding.ts';
+import { compatibleText, reportOf } from '../finding.ts';
 import { unusedValue } from './compatible-reused.ts';
 
 export const compatibleDowngraded: Rule = {
@@ -18,10 +18,7 @@ export const compatibleDowngraded: Rule = {
       for (const guard of canonical.guards) {
         const before = previous.get(guard.macro);
         if (!before || !context.isDowngrade(guard.macro, before.value, guard.value)) continue;
-        findings.push({
-          rule: compatibleDowngraded.id,
-          name: compatibleDowngraded.name,
-          severity: compatibleDowngraded.severity,
+        findings.push(reportOf(compatibleDowngraded, {
           version: model.name,
           compatible: compatibleText(guard.macro, guard.value),
           subject: guard.macro,
@@ -30,7 +27,7 @@ export const compatibleDowngraded: Rule = {
           message: `${model.name} sets ${guard.macro} back from "${before.value}" to "${guard.value}", a value released before it.`,
           ...context.where(model.at), // the version, where its strings are chosen
           fix: `compatible strings only move forward: set ${guard.macro} to "${unusedValue(context, guard.macro, before.value)}" (or back to "${before.value}" if nothing changed), then run \`luo-abi lock\``,
-        });
+        }));
       }
     });
     return findings;

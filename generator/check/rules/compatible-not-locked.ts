@@ -2,7 +2,7 @@
  * LUO006: the schema uses a compatible string the lock file does not record yet, so the layout it was
  * released with is not protected against later edits.
  */
-import { compatibleText, type Finding, type Rule } from '../finding.ts';
+import { compatibleText, type Finding, type Rule, reportOf } from '../finding.ts';
 
 export const compatibleNotLocked: Rule = {
   id: 'LUO006',
@@ -18,10 +18,7 @@ export const compatibleNotLocked: Rule = {
       for (const guard of canonical.guards) {
         if (locked.has(guard.key) || reported.has(guard.key)) continue;
         reported.add(guard.key);
-        findings.push({
-          rule: compatibleNotLocked.id,
-          name: compatibleNotLocked.name,
-          severity: compatibleNotLocked.severity,
+        findings.push(reportOf(compatibleNotLocked, {
           version: model.name,
           compatible: compatibleText(guard.macro, guard.value),
           subject: guard.key,
@@ -29,7 +26,7 @@ export const compatibleNotLocked: Rule = {
           message: `${model.name} uses ${compatibleText(guard.macro, guard.value)}, which ${context.baselineName} does not record.`,
           ...context.where(model.at), // the version, where its strings are chosen
           fix: `run \`luo-abi lock\` and commit ${context.baselineName}`,
-        });
+        }));
       }
     }
     return findings;

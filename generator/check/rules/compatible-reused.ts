@@ -4,7 +4,7 @@
  */
 import { diffGuardLayouts } from '../diff.ts';
 import type { CheckContext } from '../context.ts';
-import { compatibleText, nextValue, type Finding, type Rule } from '../finding.ts';
+import { compatibleText, nextValue, type Finding, type Rule, reportOf } from '../finding.ts';
 
 export const compatibleReused: Rule = {
   id: 'LUO002',
@@ -23,10 +23,7 @@ export const compatibleReused: Rule = {
         const changes = diffGuardLayouts(known.layout, guard.layout).filter((c) => c.breaking);
         const first = changes[0];
         if (!first) continue;
-        findings.push({
-          rule: compatibleReused.id,
-          name: compatibleReused.name,
-          severity: compatibleReused.severity,
+        findings.push(reportOf(compatibleReused, {
           version: model.name,
           compatible: compatibleText(guard.macro, guard.value),
           subject: first.subject,
@@ -37,7 +34,7 @@ export const compatibleReused: Rule = {
             `gives ${known.versions.join(', ')} with another layout (${changes.length} difference${changes.length === 1 ? '' : 's'}; first: ${first.summary})`,
           ...context.locate(model, first.target),
           fix: `give ${model.name} a value never released: set ${guard.macro} to "${unusedValue(context, guard.macro, guard.value)}", then run \`luo-abi lock\``,
-        });
+        }));
       }
     });
     return findings;

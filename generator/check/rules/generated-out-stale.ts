@@ -1,6 +1,6 @@
 /** LUO007: the generated files in out/ are not what the schema gives, so the header shipped is not the one checked. */
 import { join, relative } from 'node:path';
-import type { Finding, Rule } from '../finding.ts';
+import { reportOf, type Finding, type Rule } from '../finding.ts';
 
 export const generatedOutStale: Rule = {
   id: 'LUO007',
@@ -12,15 +12,12 @@ export const generatedOutStale: Rule = {
     const { outDir, report } = context.stale;
     const finding = (path: string, state: string): Finding => {
       const file = relative(process.cwd(), join(outDir, path)) || path;
-      return {
-        rule: generatedOutStale.id,
-        name: generatedOutStale.name,
-        severity: generatedOutStale.severity,
+      return reportOf(generatedOutStale, {
         subject: file,
         message: `${file} ${state}.`,
         file,
         fix: 'run `luo-abi generate` (npm run generate) and commit out/',
-      };
+      });
     };
     return [
       ...report.changed.map((p) => finding(p, 'differs from what the schema gives')),

@@ -6,7 +6,7 @@ import type { VersionModel } from '../../model/index.ts';
 import { diffGuardLayouts, type LayoutChange } from '../diff.ts';
 import type { CanonicalGuard } from '../canonical.ts';
 import type { CheckContext, GuardState } from '../context.ts';
-import { bumpFix, compatibleText, type Finding, type Rule } from '../finding.ts';
+import { bumpFix, compatibleText, type Finding, type Rule, reportOf } from '../finding.ts';
 
 export const layoutChangedWithoutBump: Rule = {
   id: 'LUO001',
@@ -59,10 +59,7 @@ export function layoutChangedFinding(
   value: string,
   outer: readonly string[],
 ): Finding {
-  return {
-    rule: layoutChangedWithoutBump.id,
-    name: layoutChangedWithoutBump.name,
-    severity: layoutChangedWithoutBump.severity,
+  return reportOf(layoutChangedWithoutBump, {
     version: version.name,
     compatible: compatibleText(macro, value),
     subject: change.subject,
@@ -71,5 +68,5 @@ export function layoutChangedFinding(
     message: `${change.summary} ${version.name} still says ${compatibleText(macro, value)}, which ${context.baselineName} records with the old layout.`,
     ...context.locate(version, change.target),
     fix: bumpFix(macro, value, outer),
-  };
+  });
 }
