@@ -2,7 +2,8 @@
  * The C header's view model: every line of luo.h that depends on the schema, computed from the model.
  * The Handlebars template (templates/c/luo.h.hbs) only arranges these pieces.
  */
-import type { FieldModel, Model, NodeModel, PropertyModel, StructModel, VersionModel } from '../../model/index.ts';
+import { allNodes, type FieldModel, type Model, type PropertyModel, type StructModel, type VersionModel } from '../../model/index.ts';
+import { fdtPicture } from '../fdt-picture.ts';
 import { displayWidth, wrapHanging } from '../text.ts';
 import { declarator } from './declarator.ts';
 
@@ -74,8 +75,8 @@ function docBlock(version: VersionModel): string[] {
   blank();
   lines.push(' * The FDT has this layout::');
   blank();
-  lines.push(...fdtPicture(version.fdt.root, '   '));
-  for (const node of nodes(version.fdt.root)) {
+  lines.push(...fdtPicture(version.fdt.root, '   ').map((line) => (line ? ` *${line}` : ' *')));
+  for (const node of allNodes(version.fdt.root)) {
     blank();
     lines.push(...commentParagraph(`${node.path === '/' ? 'Root node (/)' : `Node ${node.path} (${node.nameMacro})`}: ${node.doc}`));
     blank();
@@ -99,10 +100,6 @@ function docBlock(version: VersionModel): string[] {
   return lines;
 }
 
-function nodes(root: NodeModel): NodeModel[] {
-  return [root, ...root.children.flatMap(nodes)];
-}
-
 function propertyKind(property: PropertyModel): string {
   switch (property.kind) {
     case 'string':
@@ -112,29 +109,6 @@ function propertyKind(property: PropertyModel): string {
     case 'pointer':
       return 'u64 physical address in CPU byte order';
   }
-}
-
-function pictureValue(property: PropertyModel): string {
-  if (property.kind === 'string') return '"..."';
-  if (property.kind === 'u64') return '<u64>';
-  const target = property.pointer!.target;
-  const first = target.shape === 'struct' ? target.struct : target.shape === 'array' ? target.entry : target.header;
-  return `<PA of struct ${first}>`;
-}
-
-function fdtPicture(node: NodeModel, indent: string): string[] {
-  const inner = `${indent}    `;
-  const lines = [
-    ` *${indent}${node.path === '/' ? '/' : node.name} {`,
-    ` *${inner}compatible = "${node.compatible.value}";`,
-    ...node.properties.map((p) => ` *${inner}${p.name} = ${pictureValue(p)};`),
-  ];
-  for (const child of node.children) {
-    lines.push(' *');
-    lines.push(...fdtPicture(child, inner));
-  }
-  lines.push(` *${indent}};`);
-  return lines;
 }
 
 function listText(items: readonly string[]): string {

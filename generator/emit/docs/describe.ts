@@ -1,13 +1,13 @@
 /** Words and type names the docs use for the model's types and pointers, in every format. */
 import type { TargetModel, TypeInfo, VersionModel } from '../../model/index.ts';
-import { allNodes } from '../../model/index.ts';
+import { allNodes, targetStructs } from '../../model/index.ts';
 
 /** How a field is coloured and described: what kind of value it holds. */
 export type FieldRole = 'pointer' | 'number' | 'chars' | 'struct' | 'array' | 'padding';
 
 /** The struct found at the address itself. */
 export function entryPoint(target: TargetModel): string {
-  return target.shape === 'struct' ? target.struct : target.shape === 'array' ? target.entry : target.header;
+  return targetStructs(target)[0]!;
 }
 
 

@@ -6,9 +6,10 @@
 import type { ConstantModel, FieldModel, GuardModel, Model, NodeModel, PropertyModel, StructModel, VersionModel } from '../../model/index.ts';
 import { allNodes } from '../../model/index.ts';
 import { diffVersions, type LayoutChange } from '../../check/diff.ts';
-import { chainLinks, entryPoint, roleOf, targetText, type FieldRole } from './describe.ts';
+import { chainLinks, roleOf, targetText, type FieldRole } from './describe.ts';
 import { cTypeText } from '../c/declarator.ts';
 import { structDiagram, type StructDiagram } from './diagram.ts';
+import { fdtPicture } from '../fdt-picture.ts';
 import { handoverGraph, type HandoverGraph } from './graph.ts';
 
 export interface DocsView {
@@ -117,7 +118,7 @@ function versionDoc(version: VersionModel, isCurrent: boolean): VersionDoc {
     paragraphs: version.doc.paragraphs,
     khoEntryName: constantRef(version.fdt.khoEntryName),
     maxSize: constantRef(version.fdt.maxSize),
-    fdtPicture: fdtPicture(version.fdt.root, ''),
+    fdtPicture: fdtPicture(version.fdt.root),
     properties: allNodes(version.fdt.root).flatMap((node) => [compatibleDoc(node), ...node.properties.map((p) => propertyDoc(node, p))]),
     structs: version.structs.map((s) => structDoc(s, version, anchor, links)),
     constants: version.constants.map(constantDoc),
@@ -137,29 +138,6 @@ function constantRef(constant: ConstantModel): ConstantRefDoc {
 
 // -----------------------------------------------------------------------------------------------
 // The FDT
-
-function fdtPicture(node: NodeModel, indent: string): string[] {
-  const inner = `${indent}    `;
-  const lines = [
-    `${indent}${node.path === '/' ? '/' : node.name} {`,
-    `${inner}compatible = "${node.compatible.value}";`,
-    ...node.properties.map((p) => `${inner}${p.name} = ${pictureValue(p)};`),
-  ];
-  for (const child of node.children) lines.push('', ...fdtPicture(child, inner));
-  lines.push(`${indent}};`);
-  return lines;
-}
-
-function pictureValue(property: PropertyModel): string {
-  switch (property.kind) {
-    case 'string':
-      return '"..."';
-    case 'u64':
-      return '<u64>';
-    case 'pointer':
-      return `<PA of struct ${entryPoint(property.pointer!.target)}>`;
-  }
-}
 
 function compatibleDoc(node: NodeModel): PropertyDoc {
   return {
