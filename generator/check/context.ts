@@ -7,7 +7,7 @@
 import { isAbsolute, relative } from 'node:path';
 import type { SchemaIssue, SourceLocation, VersionModel } from '../model/index.ts';
 import { allNodes } from '../model/index.ts';
-import { canonicalVersion, type CanonicalVersion, type CompatibleRef, type GuardLayout } from './canonical.ts';
+import { canonicalVersion, type CanonicalGuard, type CanonicalVersion, type CompatibleRef, type GuardLayout } from './canonical.ts';
 import type { ChangeTarget } from './diff.ts';
 import type { LockFile } from './lock.ts';
 import type { StaleReport } from '../write.ts';
@@ -17,14 +17,8 @@ export interface SchemaVersion {
   readonly canonical: CanonicalVersion;
 }
 
-/** A compatible string with its layout, from the lock or from the schema. */
-export interface GuardState {
-  readonly key: string;
-  readonly macro: string;
-  readonly value: string;
-  readonly outer: readonly CompatibleRef[];
-  readonly layout: GuardLayout;
-}
+/** A compatible string with its layout, from the lock or from the schema: the same shape either way. */
+export type GuardState = CanonicalGuard;
 
 export interface KnownLayout {
   readonly layout: GuardLayout;
