@@ -391,7 +391,7 @@ describe('the streaming walk (walkImage): the same walker, nothing kept', () => 
     }
   });
 
-  it('refuses a bad image as decodeImage does, overlaps named by walk order', () => {
+  it('refuses a bad image with the same error as decodeImage, overlaps included', () => {
     const image = encode(v3State([sessionWith('a', 2), sessionWith('b', 3)]));
     const patched = (patch: (memory: Uint8Array) => void) => {
       const memory = image.memory.slice();
@@ -399,6 +399,7 @@ describe('the streaming walk (walkImage): the same walker, nothing kept', () => 
       return memory;
     };
     for (const patch of [
+      (m: Uint8Array) => setU64(m, sessionEntry(sessionsPa(m), 1) + 64n, filesPa(m, sessionsPa(m), 0) + 64n),
       (m: Uint8Array) => setU64(m, sessionsPa(m), sessionsPa(m)),
       (m: Uint8Array) => m.fill(0x41, Number(sessionEntry(sessionsPa(m), 1) - BASE), Number(sessionEntry(sessionsPa(m), 1) - BASE) + 64),
       (m: Uint8Array) => setU64(m, BASE + 8n, 0xdead000n),
@@ -406,10 +407,6 @@ describe('the streaming walk (walkImage): the same walker, nothing kept', () => 
       const memory = patched(patch);
       expect(imageError(() => walk(image.fdt, memory)).message).toBe(imageError(() => decode(image.fdt, memory)).message);
     }
-    const overlapping = patched((m) => setU64(m, sessionEntry(sessionsPa(m), 1) + 64n, filesPa(m, sessionsPa(m), 0) + 64n));
-    expect(imageError(() => walk(image.fdt, overlapping)).message).toBe(
-      'memory: block 3 of the walk at 0x80011040..0x80011100 overlaps block 2 at 0x80011000..0x80011080',
-    );
   });
 });
 

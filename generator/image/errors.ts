@@ -50,6 +50,50 @@ export class Place {
   }
 }
 
+/**
+ * Where the walker found a pointer, in parts: `anchor -> entry N -> field -> block K`, every part after
+ * the anchor optional (-1 or undefined). The walker makes one per pointer it follows and the block
+ * table keeps its parts, not a Place: a million file arrays then keep no object each, only numbers
+ * and references to the few places they share. The Place is made when an error or a reader asks.
+ */
+export class Site {
+  constructor(
+    readonly anchor: Place,
+    readonly entry: number,
+    readonly field: string | undefined,
+    readonly block: number,
+  ) {}
+
+  static at(place: Place): Site {
+    return new Site(place, -1, undefined, -1);
+  }
+
+  /** Block `index` of the chain this site's pointer starts. */
+  inBlock(index: number): Site {
+    return new Site(this.anchor, this.entry, this.field, index);
+  }
+
+  place(): Place {
+    return placeOf(this.anchor, this.entry, this.field, this.block);
+  }
+
+  error(problem: string): ImageError {
+    return this.place().error(problem);
+  }
+
+  toString(): string {
+    return this.place().toString();
+  }
+}
+
+export function placeOf(anchor: Place, entry: number, field: string | undefined, block: number): Place {
+  let place = anchor;
+  if (entry >= 0) place = place.entry(entry);
+  if (field !== undefined) place = place.then(field);
+  if (block >= 0) place = place.block(block);
+  return place;
+}
+
 export function hex(value: bigint | number): string {
   return `0x${value.toString(16)}`;
 }

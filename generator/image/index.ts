@@ -1,5 +1,5 @@
 /** Handover images: physical memory, the walker (decode) and the builder (encode). */
-export { ImageError, Place } from './errors.ts';
+export { ImageError, Place, Site } from './errors.ts';
 export { PhysicalMemory, loadMemory, type MemoryRegion, type MemorySlice } from './memory.ts';
 export { decodeImage, walkImage, type DecodeOptions } from './decode.ts';
 export type { ImageVisitor, WalkSummary } from './walk.ts';

@@ -1,16 +1,16 @@
 /** The streaming walk's callback and result (walkImage in decode.ts, the one walker). */
-import type { Place } from './errors.ts';
+import type { Site } from './errors.ts';
 import type { StructValue } from './state.ts';
 
 export interface ImageVisitor {
   /**
    * Every struct the walk reads from memory, in walk order, as the codecs decode it: a pointer field
    * holds its physical address, and the struct is visited before what it points at is walked.
-   * `block` is where the walk is (Place.toString() gives the text); `index` is the entry's index in
-   * its block, or -1 for a struct that is not an entry (a header, a struct pointed at). The value is
+   * `block` is where the walk found the block (its toString() gives the text); `index` is the entry's
+   * index in that block, or -1 for a struct that is not an entry (a header, a struct pointed at). The value is
    * the visitor's to keep or drop; the walker keeps nothing of it.
    */
-  struct(struct: string, value: StructValue, block: Place, index: number): void;
+  struct(struct: string, value: StructValue, block: Site, index: number): void;
 }
 
 export interface WalkSummary {
