@@ -8,9 +8,11 @@
  * library's per-record API) and collected (all records kept in an array, each library's bulk form
  * where it has one), each on strings that repeat, as a real image's handler names do, and on strings
  * that are all distinct. Every peer's output is checked before it is timed. Rates are the median of
- * several runs after warm-up, the peers taking turns so that load from other processes falls on all.
+ * several runs after warm-up, each from a collected heap, the peers taking turns so that load from other processes falls on all.
  */
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { versions } from '../out/ts/index.ts';
@@ -182,10 +184,17 @@ interface Peer {
   readonly check?: (result: unknown) => void;
 }
 
+/** A full collection before each timed run, so that no peer pays for the garbage of the one before it. */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
 /**
  * Median records per second of every peer. Runs alternate between peers so that load from other
  * processes falls on all of them alike; each peer's loop is its own function literal so that no call
- * site is shared (and made polymorphic) between peers.
+ * site is shared (and made polymorphic) between peers. Each timed run starts from a collected heap:
+ * a collected run keeps 200k records, garbage as soon as the run ends, and without this the peer
+ * that happens to run next pays for collecting it (the collected tables' ratios swung by a third
+ * from one run to the next).
  */
 function rates(peers: readonly Peer[]): (number | undefined)[] {
   const timed = peers.filter((p) => p.run);
@@ -194,6 +203,7 @@ function rates(peers: readonly Peer[]): (number | undefined)[] {
   const times = new Map<Peer, number[]>(timed.map((p) => [p, []]));
   for (let i = 0; i < RUNS; i++) {
     for (const p of timed) {
+      collectGarbage();
       const start = process.hrtime.bigint();
       p.run!();
       times.get(p)!.push(Number(process.hrtime.bigint() - start) / 1e9);
