@@ -22,7 +22,7 @@ const RECORDS = 200_000;
 const SIZE = 64;
 const COMPAT = 48;
 const WARMUP = 3;
-const RUNS = 5;
+const RUNS = 9;
 
 const { decodeLuoFileSer, encodeLuoFileSer, LUO_FILE_SER_SIZE } = versions['luo-v4'];
 
