@@ -8,7 +8,7 @@ import { Place, placeOf, hex, ImageError, type Site } from './errors.ts';
 import type { BlockInfo } from './state.ts';
 
 /** What a block holds, shared by every block of that shape: a struct, or entries after an optional header. */
-interface BlockShape {
+export interface BlockShape {
   readonly struct?: string;
   readonly header?: string;
   readonly entry?: { readonly struct: string; readonly offset: number };
@@ -35,7 +35,6 @@ export class BlockTable {
   private block = new Float64Array(FIRST_CAPACITY);
 
   private readonly shapes: BlockShape[] = [];
-  private readonly shapeIds = new Map<string, number>();
   private readonly fields: (string | undefined)[] = [undefined];
   private readonly fieldIds = new Map<string | undefined, number>([[undefined, 0]]);
 
@@ -43,15 +42,9 @@ export class BlockTable {
   /** Bytes of all blocks, added up: more than memory holds means two of them overlap. */
   bytes = 0;
 
-  /** The id of a block of one `struct`, or of entries (`entry` at `offset`) after an optional `header`. */
+  /** A new shape of block; its id is for add(). Callers keep the ids of the shapes they have made. */
   shapeId(shape: BlockShape): number {
-    const key = `${shape.struct ?? ''}|${shape.header ?? ''}|${shape.entry?.struct ?? ''}@${shape.entry?.offset ?? ''}`;
-    let id = this.shapeIds.get(key);
-    if (id === undefined) {
-      id = this.shapes.push(shape) - 1;
-      this.shapeIds.set(key, id);
-    }
-    return id;
+    return this.shapes.push(shape) - 1;
   }
 
   add(site: Site, pa: bigint, size: number, shape: number, entries: number): void {

@@ -11,7 +11,7 @@
 import type { NodeModel, PointerModel, PropertyModel, StructModel, TargetModel, VersionModel } from '../model/index.ts';
 import { readFdt, type FdtNodeData } from '../fdt/index.ts';
 import { isCodecError, type CodecRegistry } from './codecs.ts';
-import { BlockTable } from './blocks.ts';
+import { BlockTable, type BlockShape } from './blocks.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
@@ -105,6 +105,7 @@ class Walker {
   /** Structs read. */
   structs = 0;
   private readonly codecOptions: { littleEndian: boolean };
+  private readonly shapes = new Map<TargetModel, number>();
   /** The text of each pointer field's path, by the path of its struct: made once, not per struct read. */
   private readonly fieldPaths = new Map<string, readonly string[]>();
 
@@ -162,7 +163,7 @@ class Walker {
       case 'struct': {
         const struct = this.layout.struct(target.struct);
         const slice = this.memory.slice(pa, struct.size, site);
-        this.record(site, pa, struct.size, this.table.shapeId({ struct: struct.name }), -1);
+        this.record(site, pa, struct.size, this.shapeOf(target, () => ({ struct: struct.name })), -1);
         return this.struct(struct, slice.bytes, slice.offset, site, site.place(), -1);
       }
       case 'header-array':
@@ -208,7 +209,7 @@ class Walker {
     // In bigint until memory has vouched for it: a hostile count times the entry size is past 2^53.
     const slice = this.memory.slice(pa, BigInt(skip) + count * BigInt(entry.size), site);
     const n = Number(count);
-    const shape = this.table.shapeId({ header: target.shape === 'array' ? undefined : target.header, entry: this.layout.entryAt(entry.name, skip) });
+    const shape = this.shapeOf(target, () => ({ ...(target.shape === 'array' ? {} : { header: target.header }), entry: { struct: entry.name, offset: skip } }));
     this.record(site, pa, skip + n * entry.size, shape, n);
     const entries: StructValue[] = this.visitor ? NOT_KEPT : new Array(n);
     const withPointers = this.layout.hasPointers(entry.name);
@@ -334,6 +335,16 @@ class Walker {
 
   // ---------------------------------------------------------------------------------------------
   // Blocks
+
+  /** The block table's id for blocks `target` points at: made once per target, not per block. */
+  private shapeOf(target: TargetModel, describe: () => BlockShape): number {
+    let id = this.shapes.get(target);
+    if (id === undefined) {
+      id = this.table.shapeId(describe());
+      this.shapes.set(target, id);
+    }
+    return id;
+  }
 
   private record(site: Site, pa: bigint, size: number, shape: number, entries: number): void {
     this.table.add(site, pa, size, shape, entries);

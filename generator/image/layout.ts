@@ -41,19 +41,6 @@ export class VersionLayout {
     return found;
   }
 
-  private readonly entryPlaces = new Map<string, { readonly struct: string; readonly offset: number }>();
-
-  /** `{ struct, offset }` of a block's entries, one object shared by every block of that shape. */
-  entryAt(struct: string, offset: number): { readonly struct: string; readonly offset: number } {
-    const key = `${struct}@${offset}`;
-    let found = this.entryPlaces.get(key);
-    if (!found) {
-      found = { struct, offset };
-      this.entryPlaces.set(key, found);
-    }
-    return found;
-  }
-
   hasPointers(struct: string): boolean {
     return this.pointerFields(struct).length > 0;
   }
