@@ -20,6 +20,17 @@ export interface SchemaVersion {
 /** A compatible string with its layout, from the lock or from the schema: the same shape either way. */
 export type GuardState = CanonicalGuard;
 
+/** One guard of one version, and what its macro guarded in a past state (undefined: nothing). */
+export interface GuardBeside {
+  readonly version: SchemaVersion;
+  /** The version's index in the schema's order. */
+  readonly index: number;
+  readonly guard: CanonicalGuard;
+  readonly before: GuardState | undefined;
+  /** That whole past state, by macro. */
+  readonly previous: ReadonlyMap<string, GuardState>;
+}
+
 export interface KnownLayout {
   readonly layout: GuardLayout;
   readonly versions: readonly string[];
@@ -74,6 +85,22 @@ export class CheckContext {
   previous(index: number): Map<string, GuardState> {
     const recorded = this.recordedFor(this.versions[index]!.model.name, 'last');
     return recorded.size > 0 ? recorded : this.predecessor(index);
+  }
+
+  /**
+   * Every guard of every version, beside what the same macro guarded before: the loop of each rule
+   * that compares a version with its past. Against 'previous' (the last recorded state, see
+   * previous()) each guard comes once; against 'earlier' once per earlier state (see earlier()).
+   */
+  *guardsAgainst(past: 'previous' | 'earlier'): Generator<GuardBeside> {
+    for (const [index, version] of this.versions.entries()) {
+      const states = past === 'previous' ? [this.previous(index)] : this.earlier(index);
+      for (const previous of states) {
+        for (const guard of version.canonical.guards) {
+          yield { version, index, guard, before: previous.get(guard.macro), previous };
+        }
+      }
+    }
   }
 
   /**

@@ -28,28 +28,25 @@ export const compatibleBumpedWithoutChange: Rule = {
   description: 'A compatible string has a new value but nothing it guards changed.',
   check(context) {
     const findings: Finding[] = [];
-    context.versions.forEach(({ model, canonical }, index) => {
-      const reported = new Set<string>();
-      for (const previous of context.earlier(index)) {
-        for (const guard of canonical.guards) {
-          const before = previous.get(guard.macro);
-          if (!before || before.value === guard.value || reported.has(guard.macro)) continue;
-          if (context.isDowngrade(guard.macro, before.value, guard.value)) continue;
-          if (subtreeChanged(guard.macro, previous, canonical.guards)) continue;
-          reported.add(guard.macro);
-          findings.push(reportOf(compatibleBumpedWithoutChange, {
-            version: model.name,
-            compatible: compatibleText(guard.macro, guard.value),
-            subject: guard.macro,
-            old: `"${before.value}"`,
-            new: `"${guard.value}"`,
-            message: `${model.name} bumps ${guard.macro} from "${before.value}" to "${guard.value}" but no layout it guards changed.`,
-            ...context.where(model.at), // the version, where its strings are chosen
-            fix: `keep ${guard.macro} at "${before.value}" unless the meaning of a field changed in a way the schema does not describe`,
-          }));
-        }
-      }
-    });
+    // A macro is reported once per version, whichever earlier state shows it first.
+    const reported = new Set<string>();
+    for (const { version: { model, canonical }, guard, before, previous } of context.guardsAgainst('earlier')) {
+      const key = `${model.name}\0${guard.macro}`;
+      if (!before || before.value === guard.value || reported.has(key)) continue;
+      if (context.isDowngrade(guard.macro, before.value, guard.value)) continue;
+      if (subtreeChanged(guard.macro, previous, canonical.guards)) continue;
+      reported.add(key);
+      findings.push(reportOf(compatibleBumpedWithoutChange, {
+        version: model.name,
+        compatible: compatibleText(guard.macro, guard.value),
+        subject: guard.macro,
+        old: `"${before.value}"`,
+        new: `"${guard.value}"`,
+        message: `${model.name} bumps ${guard.macro} from "${before.value}" to "${guard.value}" but no layout it guards changed.`,
+        ...context.where(model.at), // the version, where its strings are chosen
+        fix: `keep ${guard.macro} at "${before.value}" unless the meaning of a field changed in a way the schema does not describe`,
+      }));
+    }
     return findings;
   },
 };

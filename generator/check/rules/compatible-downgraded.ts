@@ -13,23 +13,19 @@ export const compatibleDowngraded: Rule = {
   description: 'A compatible string goes back to a value released before the one it replaces.',
   check(context) {
     const findings: Finding[] = [];
-    context.versions.forEach(({ model, canonical }, index) => {
-      const previous = context.previous(index);
-      for (const guard of canonical.guards) {
-        const before = previous.get(guard.macro);
-        if (!before || !context.isDowngrade(guard.macro, before.value, guard.value)) continue;
-        findings.push(reportOf(compatibleDowngraded, {
-          version: model.name,
-          compatible: compatibleText(guard.macro, guard.value),
-          subject: guard.macro,
-          old: `"${before.value}"`,
-          new: `"${guard.value}"`,
-          message: `${model.name} sets ${guard.macro} back from "${before.value}" to "${guard.value}", a value released before it.`,
-          ...context.where(model.at), // the version, where its strings are chosen
-          fix: `compatible strings only move forward: set ${guard.macro} to "${unusedValue(context, guard.macro, before.value)}" (or back to "${before.value}" if nothing changed), then run \`luo-abi lock\``,
-        }));
-      }
-    });
+    for (const { version: { model }, guard, before } of context.guardsAgainst('previous')) {
+      if (!before || !context.isDowngrade(guard.macro, before.value, guard.value)) continue;
+      findings.push(reportOf(compatibleDowngraded, {
+        version: model.name,
+        compatible: compatibleText(guard.macro, guard.value),
+        subject: guard.macro,
+        old: `"${before.value}"`,
+        new: `"${guard.value}"`,
+        message: `${model.name} sets ${guard.macro} back from "${before.value}" to "${guard.value}", a value released before it.`,
+        ...context.where(model.at), // the version, where its strings are chosen
+        fix: `compatible strings only move forward: set ${guard.macro} to "${unusedValue(context, guard.macro, before.value)}" (or back to "${before.value}" if nothing changed), then run \`luo-abi lock\``,
+      }));
+    }
     return findings;
   },
 };

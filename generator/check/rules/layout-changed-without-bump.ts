@@ -15,20 +15,16 @@ export const layoutChangedWithoutBump: Rule = {
   description: 'A layout under a compatible string differs from the layout recorded for that string.',
   check(context) {
     const findings: Finding[] = [];
-    context.versions.forEach(({ model, canonical }, index) => {
-      const previous = context.previous(index);
-      for (const guard of canonical.guards) {
-        const before = previous.get(guard.macro);
-        if (!before || before.key !== guard.key) continue;
-        const changes = [...diffGuardLayouts(before.layout, guard.layout), ...removedSubnodes(guard, previous, canonical.guards)];
-        const seen = new Set<string>();
-        for (const change of changes) {
-          if (!change.breaking || seen.has(change.subject + change.summary)) continue;
-          seen.add(change.subject + change.summary);
-          findings.push(layoutChangedFinding(context, model, change, guard.macro, guard.value, guard.outer.map((o) => o.macro)));
-        }
+    for (const { version, guard, before, previous } of context.guardsAgainst('previous')) {
+      if (!before || before.key !== guard.key) continue;
+      const changes = [...diffGuardLayouts(before.layout, guard.layout), ...removedSubnodes(guard, previous, version.canonical.guards)];
+      const seen = new Set<string>();
+      for (const change of changes) {
+        if (!change.breaking || seen.has(change.subject + change.summary)) continue;
+        seen.add(change.subject + change.summary);
+        findings.push(layoutChangedFinding(context, version.model, change, guard.macro, guard.value, guard.outer.map((o) => o.macro)));
       }
-    });
+    }
     return findings;
   },
 };
