@@ -178,6 +178,43 @@ describe('docs: index.html in Chromium', () => {
           expect(shown.has(struct.name) || nestedIn.some((outer) => shown.has(outer.name)), struct.name).toBe(true);
         }
       });
+
+      it('links every box of the graph to its cards: each struct in a block to that struct\'s card, an FDT node to the FDT layout', async () => {
+        const section = page.locator(`section.version[data-version="${version.name}"]`);
+        const boxes = await section.locator('svg.graph g.gbox').evaluateAll((gs) =>
+          gs.map((g) => ({
+            kind: g.classList.contains('gbox-fdt') ? 'fdt' : 'memory',
+            structs: g.getAttribute('data-structs')!,
+            links: [...g.querySelectorAll('a.glink')].map((a) => a.getAttribute('href')!),
+          })),
+        );
+        // What each in-page link leads to, looked up in this version's section only.
+        const targets = await section.evaluate((root) =>
+          Object.fromEntries([...root.querySelectorAll('svg.graph a.glink')].map((a) => {
+            const target = root.querySelector(a.getAttribute('href')!);
+            return [a.getAttribute('href')!, target?.querySelector('h3, h4')?.textContent ?? null];
+          })),
+        );
+        for (const box of boxes) {
+          expect(box.links.length, box.structs).toBeGreaterThan(0);
+          const headings = new Set(box.links.map((href) => targets[href]));
+          if (box.kind === 'fdt') {
+            expect(headings).toEqual(new Set(['FDT layout']));
+          } else {
+            const structs = box.structs.split(' ');
+            expect(headings).toEqual(new Set(structs.map((name) => `${findStruct(version, name).kind} ${name}`)));
+          }
+        }
+        // In the tab shown at first (the current version), a click on a box's title brings its card into view.
+        if (version.name !== model.versions.at(-1)!.name) return;
+        const link = section.locator('svg.graph g.gbox-memory a.glink').first();
+        const href = (await link.getAttribute('href'))!;
+        await link.click();
+        expect(await page.evaluate(() => location.hash)).toBe(href);
+        const card = await section.locator(href).boundingBox();
+        // Scrolled to its top edge, give or take a fraction of a pixel.
+        expect(Math.abs(card!.y)).toBeLessThan(1);
+      });
     });
   }
 

@@ -7,6 +7,7 @@ import type { FieldModel, NodeModel, TargetModel, VersionModel } from '../../mod
 import { findStruct } from '../../model/index.ts';
 import { roleOf, type FieldRole } from './describe.ts';
 import { cTypeText } from '../c/declarator.ts';
+import { fdtLayoutAnchor, structAnchor } from './anchors.ts';
 
 const FONT = 12;
 const GLYPH = 0.6;
@@ -33,6 +34,8 @@ export interface HandoverGraph {
 export interface GraphBox {
   readonly id: string;
   readonly kind: 'fdt' | 'memory';
+  /** The in-page link of the title: the FDT layout card, or the card of the box's first struct. */
+  readonly link: string;
   /** The structs this box holds, space-separated (empty for an FDT node). */
   readonly structs: string;
   readonly x: number;
@@ -64,6 +67,8 @@ export interface GraphRow {
   readonly detailX: number;
   readonly text: string;
   readonly detail: string;
+  /** For a struct's section: the in-page link to that struct's card. */
+  readonly link?: string;
 }
 
 export interface GraphEdge {
@@ -81,6 +86,8 @@ export interface GraphEdge {
 interface PendingBox {
   id: string;
   kind: GraphBox['kind'];
+  /** Where the title leads: the FDT layout card, or the card of the box's first struct. */
+  link: string;
   structs: string[];
   title: string;
   subtitle: string;
@@ -109,12 +116,12 @@ export function handoverGraph(version: VersionModel, anchor: string): HandoverGr
   /** The box of a pointer target, made on first sight one column right of where it was seen. */
   const targetBox = (target: TargetModel, column: number): string => {
     const id = `${anchor}-${targetKey(target)}`;
-    if (!boxes.has(id)) add(memoryBox(id, target, version, column));
+    if (!boxes.has(id)) add(memoryBox(id, target, version, anchor, column));
     return id;
   };
 
   const visitNode = (node: NodeModel, column: number): PendingBox => {
-    const box = add(fdtBox(`${anchor}-fdt${node.path === '/' ? '' : node.path.replaceAll('/', '-')}`, node, column));
+    const box = add(fdtBox(`${anchor}-fdt${node.path === '/' ? '' : node.path.replaceAll('/', '-')}`, node, anchor, column));
     node.properties.forEach((property, i) => {
       if (!property.pointer) return;
       const to = targetBox(property.pointer.target, column + 1);
@@ -149,11 +156,11 @@ export function handoverGraph(version: VersionModel, anchor: string): HandoverGr
 // -----------------------------------------------------------------------------------------------
 // What each box says
 
-interface PendingRow extends Pick<GraphRow, 'kind' | 'role' | 'height' | 'text' | 'detail'> {
+interface PendingRow extends Pick<GraphRow, 'kind' | 'role' | 'height' | 'text' | 'detail' | 'link'> {
   readonly pointer?: { readonly via: string; readonly target?: TargetModel; readonly loop?: boolean };
 }
 
-function fdtBox(id: string, node: NodeModel, column: number): PendingBox {
+function fdtBox(id: string, node: NodeModel, versionAnchor: string, column: number): PendingBox {
   const rows: PendingRow[] = [
     { kind: 'field', role: 'property', height: ROW_HEIGHT, text: 'compatible', detail: `"${node.compatible.value}"` },
     ...node.properties.map((p): PendingRow => ({
@@ -164,12 +171,14 @@ function fdtBox(id: string, node: NodeModel, column: number): PendingBox {
       detail: p.kind === 'pointer' ? 'PA' : p.kind,
     })),
   ];
-  return { id, kind: 'fdt', structs: [], title: node.path === '/' ? 'FDT /' : `FDT ${node.path}`, subtitle: node.compatible.macro, rows, column };
+  return { id, kind: 'fdt', link: `#${fdtLayoutAnchor(versionAnchor)}`, structs: [], title: node.path === '/' ? 'FDT /' : `FDT ${node.path}`, subtitle: node.compatible.macro, rows, column };
 }
 
-function memoryBox(id: string, target: TargetModel, version: VersionModel, column: number): PendingBox {
+function memoryBox(id: string, target: TargetModel, version: VersionModel, versionAnchor: string, column: number): PendingBox {
   const rows: PendingRow[] = [];
-  const section = (text: string, detail: string): void => void rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text, detail });
+  const link = (struct: string): string => `#${structAnchor(versionAnchor, struct)}`;
+  const section = (struct: string, detail: string): void =>
+    void rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text: `struct ${struct}`, detail, link: link(struct) });
   const fieldsOf = (structName: string, loopField?: string): void => {
     const struct = findStruct(version, structName);
     rows.push(...flatFields(struct.name, struct.fields, '', version, loopField));
@@ -178,22 +187,23 @@ function memoryBox(id: string, target: TargetModel, version: VersionModel, colum
     t.block.kind === 'pages' ? `${t.block.pages} ${t.block.pages === 1 ? 'page' : 'pages'}` : `${t.block.field} pages`;
   switch (target.shape) {
     case 'struct':
-      section(`struct ${target.struct}`, `${findStruct(version, target.struct).size} B`);
+      section(target.struct, `${findStruct(version, target.struct).size} B`);
       fieldsOf(target.struct);
-      return { id, kind: 'memory', structs: [target.struct], title: target.struct, subtitle: 'one struct', rows, column };
+      return { id, kind: 'memory', link: link(target.struct), structs: [target.struct], title: target.struct, subtitle: 'one struct', rows, column };
     case 'array':
-      section(`struct ${target.entry}`, `× ${target.count}`);
+      section(target.entry, `× ${target.count}`);
       fieldsOf(target.entry);
-      return { id, kind: 'memory', structs: [target.entry], title: `${target.entry} array`, subtitle: `one block of ${pages(target)}`, rows, column };
+      return { id, kind: 'memory', link: link(target.entry), structs: [target.entry], title: `${target.entry} array`, subtitle: `one block of ${pages(target)}`, rows, column };
     case 'header-array':
     case 'chain':
-      section(`struct ${target.header}`, 'header');
+      section(target.header, 'header');
       fieldsOf(target.header, target.shape === 'chain' ? target.next : undefined);
-      section(`struct ${target.entry}`, `× ${target.count}`);
+      section(target.entry, `× ${target.count}`);
       fieldsOf(target.entry);
       return {
         id,
         kind: 'memory',
+        link: link(target.header),
         structs: [target.header, target.entry],
         title: `${target.entry} ${target.shape === 'chain' ? 'chain' : 'block'}`,
         subtitle: target.shape === 'chain' ? `blocks of ${pages(target)}, linked by ${target.next}` : `one block of ${pages(target)}`,
@@ -272,6 +282,7 @@ function place(pending: readonly PendingBox[], pendingEdges: readonly PendingEdg
         detailX: x + width - BOX_PADDING,
         text: r.text,
         detail: r.detail,
+        ...(r.link !== undefined ? { link: r.link } : {}),
       };
       rowTop += r.height;
       return row;
@@ -279,6 +290,7 @@ function place(pending: readonly PendingBox[], pendingEdges: readonly PendingEdg
     return {
       id: b.id,
       kind: b.kind,
+      link: b.link,
       structs: b.structs.join(' '),
       x,
       y,

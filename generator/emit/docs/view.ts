@@ -11,6 +11,7 @@ import { cTypeText } from '../c/declarator.ts';
 import { structDiagram, type StructDiagram } from './diagram.ts';
 import { fdtPicture } from '../fdt-picture.ts';
 import { handoverGraph, type HandoverGraph } from './graph.ts';
+import { anchorOf, fdtLayoutAnchor, structAnchor } from './anchors.ts';
 
 export interface DocsView {
   readonly spdx: string;
@@ -25,6 +26,8 @@ export interface VersionDoc {
   readonly name: string;
   /** Safe as an HTML id and an RST label. */
   readonly anchor: string;
+  /** The id of the FDT layout card, which the graph's FDT boxes link to. */
+  readonly fdtAnchor: string;
   readonly isCurrent: boolean;
   readonly origin: string;
   readonly paragraphs: readonly string[];
@@ -113,6 +116,7 @@ function versionDoc(version: VersionModel, isCurrent: boolean): VersionDoc {
   return {
     name: version.name,
     anchor,
+    fdtAnchor: fdtLayoutAnchor(anchor),
     isCurrent,
     origin: version.origin,
     paragraphs: version.doc.paragraphs,
@@ -125,11 +129,6 @@ function versionDoc(version: VersionModel, isCurrent: boolean): VersionDoc {
     guards: version.guards,
     graph: handoverGraph(version, anchor),
   };
-}
-
-/** Lower-case letters, digits and dashes: valid as an HTML id, a CSS selector and an RST label. */
-export function anchorOf(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 }
 
 function constantRef(constant: ConstantModel): ConstantRefDoc {
@@ -168,7 +167,7 @@ function structDoc(struct: StructModel, version: VersionModel, versionAnchor: st
   return {
     keyword: struct.kind,
     name: struct.name,
-    anchor: `${versionAnchor}-${anchorOf(struct.name)}`,
+    anchor: structAnchor(versionAnchor, struct.name),
     size: struct.size,
     packed: struct.packed,
     summary: struct.summary,
