@@ -4,7 +4,7 @@
  * passes; a comment change passes. Then the header at two revisions of a git tree.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkHeader } from '../generator/check/header/check-header.ts';
 import type { Finding } from '../generator/check/finding.ts';
@@ -120,17 +120,55 @@ describe('check --header against the schema', () => {
 });
 
 describe('check --header --against GIT_REF: a kernel tree at two revisions', () => {
-  function kernelTree(first: string) {
+  function kernelTree(first: string, uapi?: string) {
     const tree = scratchDir('header-tree');
     const path = join(tree, 'include/linux/kho/abi/luo.h');
+    const uapiPath = join(tree, 'include/uapi/linux/liveupdate.h');
     mkdirSync(join(tree, 'include/linux/kho/abi'), { recursive: true });
     const git = (...args: string[]) => runOk('git', ['-c', 'user.name=luo-abi test', '-c', 'user.email=test@luo-abi.invalid', ...args], { cwd: tree });
     git('init', '-q');
     writeFileSync(path, first);
+    if (uapi !== undefined) {
+      mkdirSync(dirname(uapiPath), { recursive: true });
+      writeFileSync(uapiPath, uapi);
+    }
     git('add', '.');
     git('commit', '-q', '-m', 'first');
-    return { path, git };
+    return { path, uapiPath, git };
   }
+
+  /** The kernel's <uapi/linux/liveupdate.h> as far as luo.h cares: the session name length. */
+  const uapiHeader = (length: string) =>
+    `/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */\n#ifndef _UAPI_LIVEUPDATE_H\n#define _UAPI_LIVEUPDATE_H\n#include <linux/types.h>\n#define LIVEUPDATE_SESSION_NAME_LENGTH ${length} /* bytes, with the NUL */\n#endif\n`;
+
+  it('takes LIVEUPDATE_SESSION_NAME_LENGTH from the tree\'s own uapi header, at each revision', async () => {
+    const { path, uapiPath, git } = kernelTree(header('luo-v4'), uapiHeader('64'));
+    const same = await checkHeader({ headerPath: path });
+    expect(same.findings).toEqual([]);
+    expect(same.notes).toEqual([expect.stringMatching(/^LIVEUPDATE_SESSION_NAME_LENGTH: 64 in .*include\/uapi\/linux\/liveupdate\.h$/)]);
+    // The uapi header changes the length; luo.h is untouched, and no string is bumped.
+    writeFileSync(uapiPath, uapiHeader('(32)'));
+    const againstSchema = await checkHeader({ headerPath: path });
+    expect(errors(againstSchema.findings).map((f) => `${f.rule} ${f.subject}`)).toContain('LUO001 struct luo_session_ser > name');
+    const againstHead = await checkHeader({ headerPath: path, against: 'HEAD' });
+    expect(errors(againstHead.findings).map((f) => `${f.rule} ${f.subject} ${f.old} -> ${f.new}`)).toContain(
+      'LUO001 struct luo_session_ser > name char[64] -> char[32]',
+    );
+    expect(againstHead.notes).toEqual([
+      expect.stringMatching(/^LIVEUPDATE_SESSION_NAME_LENGTH: 64 in .*liveupdate\.h at HEAD$/),
+      expect.stringMatching(/^LIVEUPDATE_SESSION_NAME_LENGTH: \(32\) in .*liveupdate\.h$/),
+    ]);
+    // With the root string bumped, the change is covered.
+    writeFileSync(path, setString(header('luo-v4'), 'LUO_FDT_COMPATIBLE', 'luo-v5'));
+    expect(errors((await checkHeader({ headerPath: path, against: 'HEAD' })).findings)).toEqual([]);
+    expect(git('status', '--porcelain').stdout).toBe(' M include/linux/kho/abi/luo.h\n M include/uapi/linux/liveupdate.h\n');
+  });
+
+  it('without the uapi header in the tree, uses the schema\'s value and says so', async () => {
+    const { path } = kernelTree(header('luo-v4'));
+    const report = await checkHeader({ headerPath: path });
+    expect(report.notes).toEqual(["LIVEUPDATE_SESSION_NAME_LENGTH: the schema's value (no <uapi/linux/liveupdate.h> in the tree of the header)"]);
+  });
 
   it('luo-v3 -> luo-v4 shows no layout change: a bump without a visible change is a warning', async () => {
     const { path, git } = kernelTree(header('luo-v3'));

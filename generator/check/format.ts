@@ -8,6 +8,8 @@ export interface CheckReport {
   /** What the schema (or header) was compared with. */
   readonly baseline: string;
   readonly findings: readonly Finding[];
+  /** What a reader should know about how the check was made (where a macro's value came from). */
+  readonly notes?: readonly string[];
 }
 
 export function counts(findings: readonly Finding[]): { errors: number; warnings: number } {
@@ -37,11 +39,12 @@ function formatText(report: CheckReport): string {
     report.findings.length === 0
       ? `luo-abi check: no ABI drift against ${report.baseline}`
       : `luo-abi check: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} against ${report.baseline}`;
-  return [...lines, summary].join('\n') + '\n';
+  const notes = (report.notes ?? []).map((n) => `note: ${n}`);
+  return [...lines, ...notes, summary].join('\n') + '\n';
 }
 
 /**
- * The JSON shape, stable: { format: 1, baseline, ok, errors, warnings, findings: [{ rule, name,
+ * The JSON shape, stable: { format: 1, baseline, ok, errors, warnings, notes?, findings: [{ rule, name,
  * severity, version?, compatible?, subject, old?, new?, message, file?, line?, fix }] }.
  */
 function formatJson(report: CheckReport): string {
@@ -60,11 +63,13 @@ function formatJson(report: CheckReport): string {
     ...(f.line !== undefined ? { line: f.line } : {}),
     fix: f.fix,
   }));
-  return JSON.stringify({ format: 1, baseline: report.baseline, ok: errors === 0, errors, warnings, findings }, null, 2) + '\n';
+  const notes = report.notes?.length ? { notes: report.notes } : {};
+  return JSON.stringify({ format: 1, baseline: report.baseline, ok: errors === 0, errors, warnings, ...notes, findings }, null, 2) + '\n';
 }
 
 /** Workflow commands: https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions */
 function formatGithub(report: CheckReport): string {
+  // Notes stay out of the annotations: they would mark every run, drift or not.
   return report.findings
     .map((f) => {
       const properties = [

@@ -29,6 +29,23 @@ export function fileAtRevision(path: string, ref: string): string {
 }
 
 /**
+ * The content of a file at a revision, or undefined when the revision has no such file (or the path
+ * is in no repository). A bad revision is still an error.
+ */
+export function fileAtRevisionIfPresent(path: string, ref: string): string | undefined {
+  let repository: { top: string; inside: string };
+  try {
+    repository = repositoryOf(path);
+  } catch {
+    return undefined;
+  }
+  if (repository.inside.startsWith('..')) return undefined;
+  git(repository.top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  const shown = spawnSync('git', ['cat-file', '-e', `${ref}:${repository.inside}`], { cwd: repository.top });
+  return shown.status === 0 ? fileAtRevision(path, ref) : undefined;
+}
+
+/**
  * Extracts the directory holding `path` as it is at `ref` into a temporary directory, runs `use` on the
  * path of the file there, and removes the directory.
  */

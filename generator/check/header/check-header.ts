@@ -11,15 +11,15 @@
  * luo_file_set_ser.files from the address of an array into the address of a chain of blocks without
  * changing a byte of any struct, so two headers that differ only in that look identical here.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { loadModel } from '../../cli/schema-loader.ts';
 import { allNodes, type Model, type VersionModel } from '../../model/index.ts';
 import { diffStructLists, type LayoutChange } from '../diff.ts';
 import { compatibleText, nextValue, type Finding, reportOf } from '../finding.ts';
 import type { CheckReport } from '../format.ts';
-import { fileAtRevision } from '../git.ts';
+import { fileAtRevision, fileAtRevisionIfPresent } from '../git.ts';
 import { compatibleDowngraded } from '../rules/compatible-downgraded.ts';
 import { compatibleBumpedWithoutChange } from '../rules/compatible-bumped-without-change.ts';
 import { layoutChangedWithoutBump } from '../rules/layout-changed-without-bump.ts';
@@ -35,18 +35,21 @@ export interface HeaderCheckOptions {
 
 export async function checkHeader(options: HeaderCheckOptions): Promise<CheckReport> {
   const model = await loadModel(options.schemaPath);
-  const included = includedMacros(model);
   const shown = relative(process.cwd(), resolve(options.headerPath)) || options.headerPath;
-  const newer = headerCView(extractHeader(options.headerPath, included), shown);
+  const current = includedMacros(model, options.headerPath, readIfPresent);
+  const newer = headerCView(extractHeader(options.headerPath, current.macros), shown);
   if (options.against) {
-    const older = headerAtRevision(options.headerPath, options.against, included, `${shown} at ${options.against}`);
+    const ref = options.against;
+    const then = includedMacros(model, options.headerPath, (path) => fileAtRevisionIfPresent(path, ref), ` at ${ref}`);
+    const older = headerAtRevision(options.headerPath, ref, then.macros, `${shown} at ${ref}`);
     const reference = matchVersion(model, older);
-    const baseline = `${shown} at revision ${options.against}`;
-    return { baseline, findings: compareViews(older, newer, ownership(model, reference), model) };
+    const baseline = `${shown} at revision ${ref}`;
+    return { baseline, notes: [...then.notes, ...current.notes], findings: compareViews(older, newer, ownership(model, reference), model) };
   }
   const reference = matchVersion(model, newer) ?? model.current;
   return {
     baseline: `schema version ${reference.name}`,
+    notes: current.notes,
     findings: compareViews(versionCView(reference), newer, ownership(model, reference), model),
   };
 }
@@ -62,15 +65,64 @@ function headerAtRevision(path: string, ref: string, included: IncludedMacros, n
   }
 }
 
-/** The constants the schema takes from other headers, for the shim. */
-function includedMacros(model: Model): IncludedMacros {
-  const found = new Map<string, Map<string, string>>();
+/**
+ * The constants the schema takes from other headers, for the shim. When the header sits in a kernel
+ * tree that has the other header (include/uapi/linux/liveupdate.h beside include/linux/kho/abi/luo.h),
+ * the values are that file's, so that a kernel change there shows as the layout change it is; else
+ * they are the schema's. Each value's source is a note in the report.
+ */
+function includedMacros(
+  model: Model,
+  headerPath: string,
+  read: (path: string) => string | undefined,
+  when = '',
+): { macros: IncludedMacros; notes: string[] } {
+  const wanted = new Map<string, Map<string, string>>();
   for (const c of model.versions.flatMap((v) => v.constants)) {
     if (!c.include) continue;
-    if (!found.has(c.include)) found.set(c.include, new Map());
-    found.get(c.include)!.set(c.name, c.c);
+    if (!wanted.has(c.include)) wanted.set(c.include, new Map());
+    wanted.get(c.include)!.set(c.name, c.c);
   }
-  return found;
+  const macros = new Map<string, Map<string, string>>();
+  const notes: string[] = [];
+  for (const [include, fromSchema] of wanted) {
+    const found = findInTree(headerPath, include.replace(/^[<"]|[>"]$/g, ''), read);
+    if (!found) {
+      macros.set(include, fromSchema);
+      notes.push(`${[...fromSchema.keys()].join(', ')}: the schema's value${fromSchema.size === 1 ? '' : 's'} (no ${include} in the tree of the header${when})`);
+      continue;
+    }
+    const values = new Map<string, string>();
+    for (const name of fromSchema.keys()) {
+      const value = definedValue(found.text, name);
+      // Left undefined, so that gcc says where the header uses a macro its tree no longer defines.
+      if (value !== undefined) values.set(name, value);
+      notes.push(`${name}: ${value ?? 'not defined'} in ${relative(process.cwd(), found.path) || found.path}${when}`);
+    }
+    macros.set(include, values);
+  }
+  return { macros, notes };
+}
+
+/** `<dir>/include/<include>` for the nearest directory above the header that has it. */
+function findInTree(headerPath: string, include: string, read: (path: string) => string | undefined): { path: string; text: string } | undefined {
+  for (let dir = dirname(resolve(headerPath)); ; dir = dirname(dir)) {
+    const path = join(dir, 'include', include);
+    const text = read(path);
+    if (text !== undefined) return { path, text };
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** The body of a one-line `#define NAME body`, comments dropped; gcc evaluates it where it is used. */
+function definedValue(text: string, name: string): string | undefined {
+  const line = new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+${name}[ \\t]+(.*)$`, 'm').exec(text);
+  const body = line?.[1]?.replace(/\/\*.*?(\*\/|$)|\/\/.*$/g, '').trim();
+  return body ? body : undefined;
+}
+
+function readIfPresent(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
 }
 
 /**

@@ -6,7 +6,8 @@
  * The header is compiled against a small shim directory standing in for the kernel headers it
  * includes: <linux/types.h> (u64 and friends, __packed, PAGE_SIZE), <linux/build_bug.h>
  * (static_assert), and one file for each other header the schema takes constants from (for LUO,
- * <uapi/linux/liveupdate.h> with LIVEUPDATE_SESSION_NAME_LENGTH), holding the schema's values.
+ * <uapi/linux/liveupdate.h> with LIVEUPDATE_SESSION_NAME_LENGTH), holding the values the caller gives
+ * (check-header.ts reads them from the header's kernel tree, or takes the schema's).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
