@@ -23,6 +23,7 @@ import {
 } from '../generator/image/index.ts';
 import { buildModel } from '../generator/model/index.ts';
 import {
+  array,
   chars,
   field,
   node,
@@ -443,6 +444,7 @@ describe('a schema that is not LUO', () => {
   const leaf = struct('demo_leaf', { packed: true, summary: 'A leaf.', fields: { tag: field(chars(8), 'Tag.'), value: field(u64, 'Value.') } });
   const item = struct('demo_item', { packed: true, summary: 'An item.', fields: { id: field(u32, 'Id.'), flags: field(u32, 'Flags.'), leaf: field(pa(toStruct(leaf)), 'A leaf.') } });
   const record = struct('demo_record', { packed: true, summary: 'A record.', fields: { seq: field(u64, 'Sequence.') } });
+  const pair = struct('demo_pair', { packed: true, summary: 'A pair.', fields: { key: field(u32, 'Key.'), leaf: field(pa(toStruct(leaf), { nullable: true }), 'A leaf, or none.') } });
   const hdr = struct('demo_hdr', { packed: true, summary: 'A block header.', fields: { count: field(u64, 'Count.'), next: field(u64, 'Next.') } });
   const top = struct('demo_top', {
     packed: true,
@@ -451,6 +453,8 @@ describe('a schema that is not LUO', () => {
       n: field(u64, 'Items.'),
       items: field(pa(toArray({ entry: item, count: 'n', block: pages(1) })), 'Items.'),
       log: field(pa(toChain({ header: hdr, next: 'next', count: 'count', entry: record, block: pages(1) })), 'A log without a total.'),
+      spare: field(array(pa(toStruct(leaf), { nullable: true }), 2), 'Two spare leaves: an array of pointers.'),
+      pairs: field(array(pair, 2), 'Two pairs: an array of structs holding pointers.'),
     },
   });
   const c = {
@@ -473,7 +477,7 @@ describe('a schema that is not LUO', () => {
         origin: 'A test.',
         doc: { title: 'Demo', paragraphs: [] },
         constants: Object.values(c),
-        types: [leaf, item, record, hdr, top],
+        types: [leaf, item, pair, record, hdr, top],
         fdt: {
           khoEntryName: c.kho,
           maxSize: c.size,
@@ -521,6 +525,11 @@ describe('a schema that is not LUO', () => {
             { id: 2, flags: 0, leaf: null },
           ],
           log: records,
+          spare: [null, { tag: 'spare', value: 7n }],
+          pairs: [
+            { key: 1, leaf: { tag: 'paired', value: 8n } },
+            { key: 2, leaf: null },
+          ],
         },
       },
       children: { extra: { compatible: 'demo-extra-v1', properties: { epoch: 9n, label: 'hello' }, children: {} } },

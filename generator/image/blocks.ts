@@ -16,27 +16,51 @@ export interface BlockShape {
 
 const FIRST_CAPACITY = 256;
 
-function grown<T extends Float64Array | BigUint64Array | Int32Array>(array: T, make: (length: number) => T): T {
-  const bigger = make(array.length * 2);
-  bigger.set(array as never);
-  return bigger;
+// A block's numbers, in one row of `rows`: one array written per block rather than one per column.
+const SIZE = 0;
+/** Entries in the block, -1 for a struct pointed at. */
+const ENTRIES = 1;
+const SHAPE = 2;
+// Where the block was found: a Site's parts, its anchor and field by their index in `anchors` and
+// `fields`, which hold each distinct one once (a session block is the anchor of its sessions' file
+// arrays). A reference per block in a growing array cost more than the rest of the row together.
+const ANCHOR = 3;
+const ENTRY = 4;
+const FIELD = 5;
+const BLOCK = 6;
+const STRIDE = 7;
+
+/** Each distinct value once, by index; a run of the same value costs one comparison. */
+class Interned<T> {
+  private readonly values: T[] = [];
+  private readonly ids = new Map<T, number>();
+  private last: T | undefined;
+  private lastId = -1;
+
+  id(value: T): number {
+    if (this.lastId >= 0 && value === this.last) return this.lastId;
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.push(value) - 1;
+      this.ids.set(value, id);
+    }
+    this.last = value;
+    this.lastId = id;
+    return id;
+  }
+
+  at(id: number): T {
+    return this.values[id]!;
+  }
 }
 
 export class BlockTable {
   private pa = new BigUint64Array(FIRST_CAPACITY);
-  private size = new Float64Array(FIRST_CAPACITY);
-  /** Entries in the block, -1 for a struct pointed at. */
-  private entries = new Float64Array(FIRST_CAPACITY);
-  private shape = new Int32Array(FIRST_CAPACITY);
-  // Where the block was found: a Site's parts (its anchor is shared by many blocks).
-  private readonly anchor: Place[] = [];
-  private entry = new Float64Array(FIRST_CAPACITY);
-  private field = new Int32Array(FIRST_CAPACITY);
-  private block = new Float64Array(FIRST_CAPACITY);
+  private rows = new Float64Array(FIRST_CAPACITY * STRIDE);
+  private readonly anchors = new Interned<Place>();
+  private readonly fields = new Interned<string | undefined>();
 
   private readonly shapes: BlockShape[] = [];
-  private readonly fields: (string | undefined)[] = [undefined];
-  private readonly fieldIds = new Map<string | undefined, number>([[undefined, 0]]);
 
   length = 0;
   /** Bytes of all blocks, added up: more than memory holds means two of them overlap. */
@@ -51,50 +75,56 @@ export class BlockTable {
     if (this.length === this.pa.length) this.grow();
     const i = this.length++;
     this.pa[i] = pa;
-    this.size[i] = size;
-    this.entries[i] = entries;
-    this.shape[i] = shape;
-    this.anchor[i] = site.anchor;
-    this.entry[i] = site.entry;
-    this.field[i] = this.fieldId(site.field);
-    this.block[i] = site.block;
+    const rows = this.rows;
+    const at = i * STRIDE;
+    rows[at + SIZE] = size;
+    rows[at + ENTRIES] = entries;
+    rows[at + SHAPE] = shape;
+    rows[at + ANCHOR] = this.anchors.id(site.anchor);
+    rows[at + ENTRY] = site.entry;
+    rows[at + FIELD] = this.fields.id(site.field);
+    rows[at + BLOCK] = site.block;
     this.bytes += size;
   }
 
-  private fieldId(field: string | undefined): number {
-    let id = this.fieldIds.get(field);
-    if (id === undefined) {
-      id = this.fields.push(field) - 1;
-      this.fieldIds.set(field, id);
-    }
-    return id;
+  private grow(): void {
+    const pa = new BigUint64Array(this.pa.length * 2);
+    pa.set(this.pa);
+    this.pa = pa;
+    const rows = new Float64Array(this.rows.length * 2);
+    rows.set(this.rows);
+    this.rows = rows;
   }
 
-  private grow(): void {
-    this.pa = grown(this.pa, (n) => new BigUint64Array(n));
-    this.size = grown(this.size, (n) => new Float64Array(n));
-    this.entries = grown(this.entries, (n) => new Float64Array(n));
-    this.shape = grown(this.shape, (n) => new Int32Array(n));
-    this.entry = grown(this.entry, (n) => new Float64Array(n));
-    this.field = grown(this.field, (n) => new Int32Array(n));
-    this.block = grown(this.block, (n) => new Float64Array(n));
+  private size(i: number): number {
+    return this.rows[i * STRIDE + SIZE]!;
+  }
+
+  private entries(i: number): number {
+    return this.rows[i * STRIDE + ENTRIES]!;
+  }
+
+  private shape(i: number): BlockShape {
+    return this.shapes[this.rows[i * STRIDE + SHAPE]!]!;
   }
 
   place(i: number): Place {
-    return placeOf(this.anchor[i]!, this.entry[i]!, this.fields[this.field[i]!], this.block[i]!);
+    const at = i * STRIDE;
+    const rows = this.rows;
+    return placeOf(this.anchors.at(rows[at + ANCHOR]!), rows[at + ENTRY]!, this.fields.at(rows[at + FIELD]!), rows[at + BLOCK]!);
   }
 
   what(i: number): string {
-    const shape = this.shapes[this.shape[i]!]!;
+    const shape = this.shape(i);
     if (!shape.entry) return shape.struct!;
-    const array = `${shape.entry.struct}[${this.entries[i]!}]`;
+    const array = `${shape.entry.struct}[${this.entries(i)}]`;
     return shape.header === undefined ? array : `${shape.header} + ${array}`;
   }
 
   info(i: number): BlockInfo {
-    const shape = this.shapes[this.shape[i]!]!;
-    const base = { place: this.place(i), what: this.what(i), pa: this.pa[i]!, size: this.size[i]! };
-    return shape.entry ? { ...base, entries: this.entries[i]!, entry: shape.entry } : base;
+    const shape = this.shape(i);
+    const base = { place: this.place(i), what: this.what(i), pa: this.pa[i]!, size: this.size(i) };
+    return shape.entry ? { ...base, entries: this.entries(i), entry: shape.entry } : base;
   }
 
   infos(): BlockInfo[] {
@@ -107,7 +137,7 @@ export class BlockTable {
    * they are walked, and then nothing is sorted.
    */
   checkOverlaps(memoryBytes: number): void {
-    const { pa, size, length } = this;
+    const { pa, length } = this;
     let order: number[] | undefined;
     for (let i = 1; i < length; i++) {
       if (pa[i - 1]! > pa[i]!) {
@@ -119,8 +149,9 @@ export class BlockTable {
     let widestEnd = 0n;
     for (let k = 0; k < length; k++) {
       const i = order ? order[k]! : k;
-      if (size[i] === 0) continue;
-      const end = pa[i]! + BigInt(size[i]!);
+      const size = this.size(i);
+      if (size === 0) continue;
+      const end = pa[i]! + BigInt(size);
       if (widest >= 0 && widestEnd > pa[i]!) {
         throw new ImageError(
           this.place(i).toString(),

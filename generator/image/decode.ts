@@ -10,7 +10,7 @@
  */
 import type { NodeModel, PointerModel, PropertyModel, StructModel, TargetModel, VersionModel } from '../model/index.ts';
 import { readFdt, type FdtNodeData } from '../fdt/index.ts';
-import { isCodecError, type CodecRegistry } from './codecs.ts';
+import { isCodecError, type CodecRegistry, type StructCodec } from './codecs.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
@@ -89,6 +89,27 @@ function startWalk(
   return { tree, version, walker: new Walker(layout, memory, options.littleEndian ?? true, visitor) };
 }
 
+type FieldType = StructModel['fields'][number]['type'];
+
+/** One field of a struct that is, or holds, a pointer: its path text made once. */
+interface PointerStep {
+  readonly field: StructModel['fields'][number];
+  readonly path: string;
+  /** For a nested struct: its own steps. */
+  readonly nested?: readonly PointerStep[];
+}
+
+/** What reading the struct or entries a pointer target reaches takes. */
+interface TargetPlan {
+  /** The struct pointed at, or the entry struct. */
+  readonly struct: StructModel;
+  readonly codec: StructCodec;
+  /** Its shape's id in the block table. */
+  readonly shape: number;
+  /** Undefined when the struct holds no pointer. */
+  readonly pointers: readonly PointerStep[] | undefined;
+}
+
 /** In a streaming walk, the entries of a block are visited, not kept: every block gives this one array. */
 const NOT_KEPT: StructValue[] = [];
 
@@ -105,9 +126,6 @@ class Walker {
   /** Structs read. */
   structs = 0;
   private readonly codecOptions: { littleEndian: boolean };
-  private readonly shapes = new Map<TargetModel, number>();
-  /** The text of each pointer field's path, by the path of its struct: made once, not per struct read. */
-  private readonly fieldPaths = new Map<string, readonly string[]>();
 
   constructor(
     private readonly layout: VersionLayout,
@@ -161,10 +179,10 @@ class Walker {
     }
     switch (target.shape) {
       case 'struct': {
-        const struct = this.layout.struct(target.struct);
-        const slice = this.memory.slice(pa, struct.size, site);
-        this.record(site, pa, struct.size, this.shapeOf(target, () => ({ struct: struct.name })), -1);
-        return this.struct(struct, slice.bytes, slice.offset, site, site.place(), -1);
+        const plan = this.plan(target);
+        const slice = this.memory.slice(pa, plan.struct.size, site);
+        this.record(site, pa, plan.struct.size, plan.shape, -1);
+        return this.struct(plan, slice.bytes, slice.offset, site, site.place(), -1);
       }
       case 'header-array':
         return this.block(target, pa, site).entries;
@@ -198,28 +216,29 @@ class Walker {
 
   /** `count` entries at `pa + skip`, checked against the block they must fit in. */
   private entries(target: EntryTarget, pa: bigint, count: bigint, skip: number, site: Site, header: RawStruct = {}): StructValue[] {
-    const entry = this.layout.struct(target.entry);
+    const plan = this.plan(target);
+    const entry = plan.struct;
     const blockBytes = this.layout.blockBytes(target.block, header);
-    const room = blockBytes - BigInt(skip);
-    if (room < 0n) throw site.error(`a block of ${blockBytes} bytes cannot hold its ${skip}-byte header`);
-    const capacity = room / BigInt(entry.size);
+    const room = blockBytes - skip;
+    if (room < 0) throw site.error(`a block of ${blockBytes} bytes cannot hold its ${skip}-byte header`);
+    const capacity = Math.floor(room / entry.size);
+    // A u64 count against a number: no bigint arithmetic per block, and exact whatever the count.
     if (count > capacity) {
       throw site.error(`count ${count} is more than the ${capacity} entries of struct ${entry.name} a block of ${blockBytes} bytes holds`);
     }
-    // In bigint until memory has vouched for it: a hostile count times the entry size is past 2^53.
-    const slice = this.memory.slice(pa, BigInt(skip) + count * BigInt(entry.size), site);
     const n = Number(count);
-    const shape = this.shapeOf(target, () => ({ ...(target.shape === 'array' ? {} : { header: target.header }), entry: { struct: entry.name, offset: skip } }));
-    this.record(site, pa, skip + n * entry.size, shape, n);
+    // Within capacity the length is exact as a number unless the block itself is past 2^53 bytes.
+    const length = skip + n * entry.size;
+    const slice = this.memory.slice(pa, Number.isSafeInteger(length) ? length : BigInt(skip) + count * BigInt(entry.size), site);
+    this.record(site, pa, length, plan.shape, n);
     const entries: StructValue[] = this.visitor ? NOT_KEPT : new Array(n);
-    const withPointers = this.layout.hasPointers(entry.name);
     // The entries' pointers are found at `block -> entry i -> field`: the block's Place is made once.
-    const block = withPointers ? site.place() : undefined;
-    const codec = this.layout.codec(entry.name);
+    const block = plan.pointers ? site.place() : undefined;
+    const codec = plan.codec;
     for (let i = 0, at = slice.offset + skip; i < n; i++, at += entry.size) {
       let value: StructValue;
       if (block) {
-        value = this.struct(entry, slice.bytes, at, site, block, i);
+        value = this.struct(plan, slice.bytes, at, site, block, i);
       } else {
         try {
           value = codec.decode(slice.bytes, at, this.codecOptions) as StructValue;
@@ -277,16 +296,16 @@ class Walker {
    * `block`), or (index -1) the struct at `site` itself. The visitor sees it first, as read (pointers
    * as addresses).
    */
-  private struct(struct: StructModel, bytes: Uint8Array, offset: number, site: Site, block: Place, index: number): StructValue {
+  private struct(plan: TargetPlan, bytes: Uint8Array, offset: number, site: Site, block: Place, index: number): StructValue {
     let values: RawStruct;
     try {
-      values = this.layout.codec(struct.name).decode(bytes, offset, this.codecOptions) as RawStruct;
+      values = plan.codec.decode(bytes, offset, this.codecOptions) as RawStruct;
     } catch (error) {
       throw this.codecFailure(error, index < 0 ? block : block.entry(index));
     }
     this.structs++;
-    this.visitor?.struct(struct.name, values as StructValue, site, index);
-    this.resolve(struct, values, block, index, struct.name);
+    this.visitor?.struct(plan.struct.name, values as StructValue, site, index);
+    if (plan.pointers) this.resolve(plan.pointers, values, block, index);
     return values as StructValue;
   }
 
@@ -298,35 +317,69 @@ class Walker {
     }
   }
 
-  /** Replace every pointer inside `values` (a struct of type `struct`, at `block -> entry index`) by what it points at. */
-  private resolve(struct: StructModel, values: RawStruct, block: Place, index: number, path: string): void {
-    const fields = this.layout.pointerFields(struct.name);
-    if (fields.length === 0) return;
-    let paths = this.fieldPaths.get(path);
-    if (!paths) {
-      paths = fields.map((field) => `${path}.${field.name}`);
-      this.fieldPaths.set(path, paths);
-    }
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i]!;
-      const resolved = this.resolveValue(field.type, values[field.name], values, block, index, paths[i]!);
+  /** Replace every pointer inside `values` (a struct at `block -> entry index`) by what it points at. */
+  private resolve(pointers: readonly PointerStep[], values: RawStruct, block: Place, index: number): void {
+    for (const step of pointers) {
+      const resolved = this.resolveValue(step, step.field.type, values[step.field.name], values, block, index, step.path);
       // A streaming walk leaves the struct as the visitor saw it.
-      if (!this.visitor) values[field.name] = resolved;
+      if (!this.visitor) values[step.field.name] = resolved;
     }
   }
 
-  private resolveValue(type: StructModel['fields'][number]['type'], value: unknown, owner: RawStruct, block: Place, index: number, path: string): unknown {
+  private resolveValue(step: PointerStep, type: FieldType, value: unknown, owner: RawStruct, block: Place, index: number, path: string): unknown {
     switch (type.kind) {
       case 'pointer':
         return this.follow(type, value, new Site(block, index, path, -1), owner);
       case 'aggregate':
-        this.resolve(this.layout.struct(type.name), value as RawStruct, block, index, path);
+        this.resolve(step.nested!, value as RawStruct, block, index);
         return value;
       case 'array':
-        return (value as unknown[]).map((element, i) => this.resolveValue(type.element, element, owner, block, index, `${path}[${i}]`));
+        // The element's nested steps, where it is a struct, have paths without the index: rebuilt here.
+        return (value as unknown[]).map((element, i) =>
+          type.element.kind === 'aggregate'
+            ? (this.resolve(this.pointerSteps(this.layout.struct(type.element.name), `${path}[${i}]`)!, element as RawStruct, block, index), element)
+            : this.resolveValue(step, type.element, element, owner, block, index, `${path}[${i}]`),
+        );
       default:
         return value;
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Plans: what reading a target or resolving a struct takes, worked out once, so that reading a
+  // million entries looks nothing up by name.
+
+  private readonly plans = new Map<TargetModel, TargetPlan>();
+  private readonly steps = new Map<string, readonly PointerStep[] | undefined>();
+
+  private plan(target: TargetModel): TargetPlan {
+    let plan = this.plans.get(target);
+    if (!plan) {
+      const struct = this.layout.struct(target.shape === 'struct' ? target.struct : target.entry);
+      const shape: BlockShape =
+        target.shape === 'struct'
+          ? { struct: struct.name }
+          : { ...(target.shape === 'array' ? {} : { header: target.header }), entry: { struct: struct.name, offset: this.layout.headerSize(target) } };
+      plan = { struct, codec: this.layout.codec(struct.name), shape: this.table.shapeId(shape), pointers: this.pointerSteps(struct, struct.name) };
+      this.plans.set(target, plan);
+    }
+    return plan;
+  }
+
+  /** The pointer fields of `struct` read at `path`, nested structs' own steps within; undefined for none. */
+  private pointerSteps(struct: StructModel, path: string): readonly PointerStep[] | undefined {
+    if (this.steps.has(path)) return this.steps.get(path);
+    const fields = this.layout.pointerFields(struct.name);
+    const steps =
+      fields.length === 0
+        ? undefined
+        : fields.map((field): PointerStep => {
+            const fieldPath = `${path}.${field.name}`;
+            const nested = field.type.kind === 'aggregate' ? this.pointerSteps(this.layout.struct(field.type.name), fieldPath) : undefined;
+            return { field, path: fieldPath, ...(nested ? { nested } : {}) };
+          });
+    this.steps.set(path, steps);
+    return steps;
   }
 
   private codecFailure(error: unknown, place: Place): unknown {
@@ -335,16 +388,6 @@ class Walker {
 
   // ---------------------------------------------------------------------------------------------
   // Blocks
-
-  /** The block table's id for blocks `target` points at: made once per target, not per block. */
-  private shapeOf(target: TargetModel, describe: () => BlockShape): number {
-    let id = this.shapes.get(target);
-    if (id === undefined) {
-      id = this.table.shapeId(describe());
-      this.shapes.set(target, id);
-    }
-    return id;
-  }
 
   private record(site: Site, pa: bigint, size: number, shape: number, entries: number): void {
     this.table.add(site, pa, size, shape, entries);

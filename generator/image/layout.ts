@@ -45,10 +45,14 @@ export class VersionLayout {
     return this.pointerFields(struct).length > 0;
   }
 
-  /** Bytes in one block: a fixed page count, or a header field counting pages. */
-  blockBytes(block: BlockModel, header: Readonly<Record<string, unknown>>): bigint {
-    if (block.kind === 'pages') return BigInt(block.pages * this.pageSize);
-    return toBigint(header[block.field]) * BigInt(this.pageSize);
+  /**
+   * Bytes in one block: a fixed page count, or a header field counting pages. A number: a hostile
+   * page count past 2^53 bytes comes out inexact but still far more than any memory holds, which is
+   * what the reads it would allow are then checked against.
+   */
+  blockBytes(block: BlockModel, header: Readonly<Record<string, unknown>>): number {
+    if (block.kind === 'pages') return block.pages * this.pageSize;
+    return Number(toBigint(header[block.field])) * this.pageSize;
   }
 
   /** Bytes before the first entry of a block. */

@@ -17,10 +17,13 @@ export interface MemorySlice {
 }
 
 const PA_LIMIT = 1n << 64n;
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 export class PhysicalMemory {
   /** Sorted by base address. */
   private readonly regions: readonly MemoryRegion[];
+  /** The region the last slice found, its base as a number (set only when that is exact). */
+  private lastRegion: { readonly base: number; readonly bytes: Uint8Array } | undefined;
 
   constructor(regions: readonly MemoryRegion[]) {
     const sorted = [...regions].sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
@@ -35,12 +38,11 @@ export class PhysicalMemory {
       }
     });
     this.regions = sorted;
+    this.totalBytes = sorted.reduce((sum, r) => sum + r.bytes.length, 0);
   }
 
   /** Bytes held by every region together. */
-  get totalBytes(): number {
-    return this.regions.reduce((sum, r) => sum + r.bytes.length, 0);
-  }
+  readonly totalBytes: number;
 
   get regionList(): readonly MemoryRegion[] {
     return this.regions;
@@ -51,6 +53,13 @@ export class PhysicalMemory {
    * with toString, so that a walker's place is only turned into text when there is an error).
    */
   slice(pa: bigint, length: number | bigint, where: { toString(): string }): MemorySlice {
+    // The walk reads block after block from one region: that region, in numbers, first. Addresses
+    // up to 2^53 are exact as numbers, and the comparisons then allocate no bigint.
+    const last = this.lastRegion;
+    if (last && typeof length === 'number' && pa <= MAX_EXACT) {
+      const offset = Number(pa) - last.base;
+      if (offset >= 0 && offset + length <= last.bytes.length) return { bytes: last.bytes, offset };
+    }
     const size = BigInt(length);
     const region = this.regionAt(pa);
     if (!region) {
@@ -61,6 +70,7 @@ export class PhysicalMemory {
       const end = region.base + BigInt(region.bytes.length);
       throw new ImageError(String(where), `${size} bytes at ${hex(pa)} run past the end of the region ${hex(region.base)}..${hex(end)}`);
     }
+    if (region.base <= MAX_EXACT) this.lastRegion = { base: Number(region.base), bytes: region.bytes };
     return { bytes: region.bytes, offset: Number(offset) };
   }
 
