@@ -311,6 +311,22 @@ describe('refusing a bad image, saying where', () => {
     );
   });
 
+  it('overlapping blocks above 2^53, where addresses are not exact as numbers', () => {
+    const high = 0xffff_ff00_0000_0000n;
+    const image = encode(v3State([sessionWith('a', 2), sessionWith('b', 3)]), { base: high });
+    const memory = image.memory.slice();
+    const at = (address: bigint) => Number(address - high);
+    const sessions = view(memory).getBigUint64(at(high + 8n), true);
+    const firstFiles = view(memory).getBigUint64(at(sessionEntry(sessions, 0) + 64n), true);
+    view(memory).setBigUint64(at(sessionEntry(sessions, 1) + 64n), firstFiles + 64n, true);
+    const hexOf = (address: bigint) => `0x${address.toString(16)}`;
+    expect(imageError(() => decode(image.fdt, memory, high)).message).toBe(
+      `/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 1 -> luo_session_ser.file_set_ser.files: luo_file_ser[3] at ${hexOf(firstFiles + 64n)}..${hexOf(firstFiles + 256n)} overlaps luo_file_ser[2] at ${hexOf(firstFiles)}..${hexOf(firstFiles + 128n)} read by /luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 0 -> luo_session_ser.file_set_ser.files`,
+    );
+    // One byte apart at that height is the same double: only exact arithmetic tells these apart.
+    expect(Number(firstFiles + 64n) === Number(firstFiles + 65n)).toBe(true);
+  });
+
   it('a session name without its NUL', () => {
     expect(bad((m) => m.fill(0x41, Number(sessionEntry(sessionsPa(m), 1) - BASE), Number(sessionEntry(sessionsPa(m), 1) - BASE) + 64))).toBe(
       '/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 1: luo_session_ser.name: no NUL terminator within char[64]',

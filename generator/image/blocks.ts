@@ -15,6 +15,7 @@ export interface BlockShape {
 }
 
 const FIRST_CAPACITY = 256;
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 // A block's numbers, in one row of `rows`: one array written per block rather than one per column.
 const SIZE = 0;
@@ -28,7 +29,9 @@ const ANCHOR = 3;
 const ENTRY = 4;
 const FIELD = 5;
 const BLOCK = 6;
-const STRIDE = 7;
+/** The start address as a number, exact while `exact` holds. */
+const PA = 7;
+const STRIDE = 8;
 
 /** Each distinct value once, by index; a run of the same value costs one comparison. */
 class Interned<T> {
@@ -63,6 +66,8 @@ export class BlockTable {
   private readonly shapes: BlockShape[] = [];
 
   length = 0;
+  /** Whether every block's address is exact as a number (at most 2^53). */
+  private exact = true;
   /** Bytes of all blocks, added up: more than memory holds means two of them overlap. */
   bytes = 0;
 
@@ -84,6 +89,8 @@ export class BlockTable {
     rows[at + ENTRY] = site.entry;
     rows[at + FIELD] = this.fields.id(site.field);
     rows[at + BLOCK] = site.block;
+    rows[at + PA] = Number(pa);
+    if (pa > MAX_EXACT) this.exact = false;
     this.bytes += size;
   }
 
@@ -137,34 +144,55 @@ export class BlockTable {
    * they are walked, and then nothing is sorted.
    */
   checkOverlaps(memoryBytes: number): void {
-    const { pa, length } = this;
-    let order: number[] | undefined;
-    for (let i = 1; i < length; i++) {
-      if (pa[i - 1]! > pa[i]!) {
-        order = Array.from({ length }, (_, k) => k).sort((a, b) => (pa[a]! < pa[b]! ? -1 : pa[a]! > pa[b]! ? 1 : a - b));
-        break;
-      }
-    }
-    let widest = -1;
-    let widestEnd = 0n;
-    for (let k = 0; k < length; k++) {
-      const i = order ? order[k]! : k;
-      const size = this.size(i);
-      if (size === 0) continue;
-      const end = pa[i]! + BigInt(size);
-      if (widest >= 0 && widestEnd > pa[i]!) {
-        throw new ImageError(
-          this.place(i).toString(),
-          `${this.what(i)} at ${hex(pa[i]!)}..${hex(end)} overlaps ${this.what(widest)} at ${hex(pa[widest]!)}..${hex(widestEnd)} read by ${this.place(widest)}`,
-        );
-      }
-      if (widest < 0 || end > widestEnd) {
-        widest = i;
-        widestEnd = end;
-      }
+    const rows = this.rows;
+    const size = (i: number) => rows[i * STRIDE + SIZE]!;
+    // Real physical addresses are below 2^52: then the check runs on numbers and allocates nothing.
+    const overlap = this.exact
+      ? firstOverlap(this.length, (i) => rows[i * STRIDE + PA]!, (pa, bytes) => pa + bytes, size)
+      : firstOverlap(this.length, (i) => this.pa[i]!, (pa, bytes) => pa + BigInt(bytes), size);
+    if (overlap) {
+      const [later, earlier] = overlap;
+      const range = (i: number) => `${hex(this.pa[i]!)}..${hex(this.pa[i]! + BigInt(size(i)))}`;
+      throw new ImageError(
+        this.place(later).toString(),
+        `${this.what(later)} at ${range(later)} overlaps ${this.what(earlier)} at ${range(earlier)} read by ${this.place(earlier)}`,
+      );
     }
     if (this.bytes > memoryBytes) {
       throw new ImageError('memory', `the blocks read add up to ${this.bytes} bytes, more than the ${memoryBytes} in memory`);
     }
   }
+}
+
+/**
+ * The first block (in address order; walk order among equal addresses) that starts before an earlier
+ * one ends, and the one it runs into: the earlier block reaching furthest. Nothing is sorted when the
+ * blocks were read in address order, as images usually are laid out.
+ */
+function firstOverlap<T extends number | bigint>(
+  length: number,
+  start: (i: number) => T,
+  plus: (pa: T, bytes: number) => T,
+  size: (i: number) => number,
+): [later: number, earlier: number] | undefined {
+  let order: number[] | undefined;
+  for (let i = 1; i < length; i++) {
+    if (start(i - 1) > start(i)) {
+      order = Array.from({ length }, (_, k) => k).sort((a, b) => (start(a) < start(b) ? -1 : start(a) > start(b) ? 1 : a - b));
+      break;
+    }
+  }
+  let widest = -1;
+  let widestEnd: T | undefined;
+  for (let k = 0; k < length; k++) {
+    const i = order ? order[k]! : k;
+    if (size(i) === 0) continue;
+    const end = plus(start(i), size(i));
+    if (widestEnd !== undefined && widestEnd > start(i)) return [i, widest];
+    if (widestEnd === undefined || end > widestEnd) {
+      widest = i;
+      widestEnd = end;
+    }
+  }
+  return undefined;
 }
