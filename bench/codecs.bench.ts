@@ -11,10 +11,8 @@
  * several runs after warm-up, each from a collected heap, the peers taking turns so that load from other processes falls on all.
  */
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { compileKsy, readKsy, type KaitaiStreamClass } from './kaitai.ts';
+import { table as measuredTable, type Peer } from './measure.ts';
 import { versions } from '../out/ts/index.ts';
 import type { LuoFileSer } from '../out/ts/luo-v4.ts';
 
@@ -152,68 +150,21 @@ interface KaitaiRecord {
   data: number;
   token: number;
 }
-type KaitaiStreamClass = new (buffer: ArrayBuffer, byteOffset?: number) => unknown;
-
 interface Kaitai {
   readonly LuoFileSer: new (io: unknown) => KaitaiRecord;
   readonly KaitaiStream: KaitaiStreamClass;
 }
 
-/** Compile bench/luo_file_ser.ksy to JavaScript now and load the result as a CommonJS module. */
 async function loadKaitai(): Promise<Kaitai> {
-  const compiler = require('kaitai-struct-compiler') as {
-    compile(lang: string, ksy: unknown, importer: null, debug: boolean): Promise<Record<string, string>>;
-  };
-  // The .ksy is written in YAML's JSON form, so JSON.parse reads it without a YAML library.
-  const ksy: unknown = JSON.parse(readFileSync(join(import.meta.dirname, 'luo_file_ser.ksy'), 'utf8'));
-  const files = await compiler.compile('javascript', ksy, null, false);
-  const exports: { LuoFileSer?: new (io: unknown) => KaitaiRecord } = {};
-  new Function('exports', 'require', files['LuoFileSer.js']!)(exports, require);
-  return { LuoFileSer: exports.LuoFileSer!, KaitaiStream: require('kaitai-struct/KaitaiStream') as KaitaiStreamClass };
+  const { type, KaitaiStream } = await compileKsy<Kaitai['LuoFileSer']>(readKsy('luo_file_ser.ksy'), 'LuoFileSer');
+  return { LuoFileSer: type, KaitaiStream };
 }
 
 // -----------------------------------------------------------------------------------------------
-// Measuring
+// Measuring: bench/measure.ts, every table RECORDS records, the median of RUNS runs after WARMUP.
 
-interface Peer {
-  readonly name: string;
-  readonly note: string;
-  /** Handles all RECORDS records; undefined where the library cannot do it. */
-  readonly run?: () => unknown;
-  /** Checks what the first run gave, before anything is timed. */
-  readonly check?: (result: unknown) => void;
-}
-
-/** A full collection before each timed run, so that no peer pays for the garbage of the one before it. */
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
-
-/**
- * Median records per second of every peer. Runs alternate between peers so that load from other
- * processes falls on all of them alike; each peer's loop is its own function literal so that no call
- * site is shared (and made polymorphic) between peers. Each timed run starts from a collected heap:
- * a collected run keeps 200k records, garbage as soon as the run ends, and without this the peer
- * that happens to run next pays for collecting it (the collected tables' ratios swung by a third
- * from one run to the next).
- */
-function rates(peers: readonly Peer[]): (number | undefined)[] {
-  const timed = peers.filter((p) => p.run);
-  for (const p of timed) p.check?.(p.run!());
-  for (let i = 1; i < WARMUP; i++) for (const p of timed) p.run!();
-  const times = new Map<Peer, number[]>(timed.map((p) => [p, []]));
-  for (let i = 0; i < RUNS; i++) {
-    for (const p of timed) {
-      collectGarbage();
-      const start = process.hrtime.bigint();
-      p.run!();
-      times.get(p)!.push(Number(process.hrtime.bigint() - start) / 1e9);
-    }
-  }
-  return peers.map((p) => {
-    const sorted = times.get(p)?.sort((a, b) => a - b);
-    return sorted && RECORDS / sorted[Math.floor(sorted.length / 2)]!;
-  });
-}
+const measuring = { records: RECORDS, warmUp: WARMUP, runs: RUNS };
+const columns = { peer: 'codec', ratio: 'generated codecs vs this' };
 
 type Decoded = { compatible: string; data: bigint | number; token: bigint | number };
 
@@ -228,18 +179,7 @@ function check(name: string, records: readonly LuoFileSer[], decoded: readonly D
 }
 
 function table(title: string, peers: readonly Peer[]): void {
-  const measured = rates(peers);
-  const ours = measured[0]!;
-  console.log(`### ${title} (${RECORDS.toLocaleString('en')} x luo_file_ser, ${SIZE} bytes each)\n`);
-  console.log('| codec | records/s | generated codecs vs this | note |');
-  console.log('|---|---:|---:|---|');
-  peers.forEach((peer, i) => {
-    const rate = measured[i];
-    const shown = rate === undefined ? 'n/a' : Math.round(rate).toLocaleString('en');
-    const ratio = rate === undefined ? 'n/a' : `${(ours / rate).toFixed(2)}x`;
-    console.log(`| ${peer.name} | ${shown} | ${ratio} | ${peer.note} |`);
-  });
-  console.log('');
+  measuredTable(`${title} (${RECORDS.toLocaleString('en')} x luo_file_ser, ${SIZE} bytes each)`, peers, columns, measuring);
 }
 
 /**

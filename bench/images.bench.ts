@@ -19,34 +19,9 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { buildModel, findVersion } from '../generator/model/index.ts';
-import { PhysicalMemory, decodeImage, encodeImage, walkImage, type BlockInfo, type ImageState, type StructValue } from '../generator/image/index.ts';
+import { decodeImage, walkImage, type BlockInfo, type StructValue } from '../generator/image/index.ts';
 import { luoCodecs } from '../generator/image/luo-codecs.ts';
-import luoSchema from '../schema/index.ts';
-
-const VERSION = 'luo-v3';
-const FILES = 8;
-const BASE = 1n << 32n;
-const model = buildModel(luoSchema);
-const version = findVersion(model, VERSION);
-
-function state(sessions: number): ImageState {
-  const entries: StructValue[] = new Array(sessions);
-  for (let i = 0; i < sessions; i++) {
-    const files: StructValue[] = new Array(FILES);
-    for (let j = 0; j < FILES; j++) files[j] = { compatible: 'memfd-v1', data: BigInt(i * FILES + j), token: BigInt(j) };
-    entries[i] = { name: `session-${i}`, file_set_ser: { files, count: BigInt(FILES) } };
-  }
-  return {
-    version: VERSION,
-    root: { compatible: VERSION, properties: { 'luo-abi-header': { liveupdate_num: 1n, sessions_pa: entries, flbs_pa: null } }, children: {} },
-  };
-}
-
-function image(sessions: number, packing: 'pages' | 'packed') {
-  const built = encodeImage(version, luoCodecs[VERSION]!, state(sessions), { base: BASE, packing });
-  return { fdt: built.fdt, memory: new PhysicalMemory([{ base: BASE, bytes: built.memory }]), bytes: built.memory.length, raw: built.memory };
-}
+import { BASE, FILES, VERSION, luoV3Image as image, model, type LuoV3Image } from './luo-v3-image.ts';
 
 /**
  * The entry blocks a decode found, as plain numbers (where the entries start in the memory image, how
@@ -75,7 +50,7 @@ function entryBlocks(blocks: readonly BlockInfo[]): EntryBlocks {
  * until the next repeat, no pointer followed. The heap this keeps is most of what a decode keeps, so
  * its growth with size is what V8's collector adds to any decoder that returns objects.
  */
-async function timedCodecsAlone(built: ReturnType<typeof image>, sessions: number, blocks: EntryBlocks): Promise<Timing> {
+async function timedCodecsAlone(built: LuoV3Image, sessions: number, blocks: EntryBlocks): Promise<Timing> {
   const repeats = repeatsAt(sessions);
   const options = { littleEndian: true };
   collectGarbage();
@@ -131,7 +106,7 @@ interface Timing {
 const repeatsAt = (sessions: number) => Math.max(1, Math.ceil(100_000 / sessions));
 
 /** Decodes of the image, each checked; the time and GC pauses of one, in milliseconds. */
-async function timedDecode(built: ReturnType<typeof image>, sessions: number): Promise<Timing> {
+async function timedDecode(built: LuoV3Image, sessions: number): Promise<Timing> {
   const repeats = repeatsAt(sessions);
   collectGarbage();
   await gcDuring(0, 0);
@@ -152,7 +127,7 @@ async function timedDecode(built: ReturnType<typeof image>, sessions: number): P
  * Streaming walks (walkImage: the same walker, each struct handed to a visitor and dropped), checked
  * the same way: every session and file seen, the last file's data as written.
  */
-async function timedWalk(built: ReturnType<typeof image>, sessions: number): Promise<Timing> {
+async function timedWalk(built: LuoV3Image, sessions: number): Promise<Timing> {
   const repeats = repeatsAt(sessions);
   // No full collection first: a walk keeps nothing, and V8 runs slower for a while after a forced
   // one (measured: 1k-session walks 1.2 µs/session without, 3 to 4 with), which would be timed here.
@@ -184,7 +159,7 @@ async function timedWalk(built: ReturnType<typeof image>, sessions: number): Pro
  * The run with the median time, after a warm-up of at least one run and half a second, so that a small
  * image is not timed in code the JIT has not optimised yet (a 1k-session decode runs a few milliseconds).
  */
-async function measure(built: ReturnType<typeof image>, sessions: number, runs: number, timed = timedDecode): Promise<Timing> {
+async function measure(built: LuoV3Image, sessions: number, runs: number, timed = timedDecode): Promise<Timing> {
   // The garbage of what ran before (a 1M-session state is ~20M objects) is collected first, not
   // during the first timed walks; the warm-up then also absorbs V8's slower start after a full GC.
   collectGarbage();
@@ -203,9 +178,9 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
 export default async function run(): Promise<void> {
   const throughputSessions = 100_000;
-  let built: ReturnType<typeof image> | undefined = image(throughputSessions, 'pages');
+  let built: LuoV3Image | undefined = image(throughputSessions, 'pages');
   const { ms, gcMs } = await measure(built, throughputSessions, 5);
-  console.log(`${VERSION}, ${throughputSessions.toLocaleString('en-US')} sessions x ${FILES} files, kernel layout (${mb(built.bytes)} image)`);
+  console.log(`${VERSION}, ${throughputSessions.toLocaleString('en-US')} sessions x ${FILES} files, kernel layout (${mb(built.raw.length)} image)`);
   console.log(`  decode: ${ms.toFixed(0)} ms (median of 5 after a warm-up), of which GC pauses ${gcMs.toFixed(0)} ms`);
   console.log(`  ${rate(records(throughputSessions), ms)} records (luo_session_ser + luo_file_ser), ${rate(throughputSessions, ms)} sessions`);
   const walked = await measure(built, throughputSessions, 5, timedWalk);
@@ -233,7 +208,7 @@ export default async function run(): Promise<void> {
     perSessionAt.set(n, perSession);
     const vs = (i: number) => `${(perSession[i]! / first![i]!).toFixed(2)}x`;
     console.log(
-      `| ${n.toLocaleString('en-US')} | ${records(n).toLocaleString('en-US')} | ${mb(sized.bytes)} | ${kept.ms.toFixed(1)} | ${rate(records(n), kept.ms)} | ${perSession[0]!.toFixed(2)} | ${vs(0)} | ${((kept.gcMs / kept.ms) * 100).toFixed(0)}% | ${perSession[1]!.toFixed(2)} | ${vs(1)} | ${(kept.ms / alone.ms).toFixed(2)}x | ${walk.ms.toFixed(1)} | ${perSession[2]!.toFixed(2)} | ${vs(2)} |`,
+      `| ${n.toLocaleString('en-US')} | ${records(n).toLocaleString('en-US')} | ${mb(sized.raw.length)} | ${kept.ms.toFixed(1)} | ${rate(records(n), kept.ms)} | ${perSession[0]!.toFixed(2)} | ${vs(0)} | ${((kept.gcMs / kept.ms) * 100).toFixed(0)}% | ${perSession[1]!.toFixed(2)} | ${vs(1)} | ${(kept.ms / alone.ms).toFixed(2)}x | ${walk.ms.toFixed(1)} | ${perSession[2]!.toFixed(2)} | ${vs(2)} |`,
     );
   }
   // A state small enough to die in V8's young generation is never copied out of it; from 10k sessions

@@ -1,0 +1,41 @@
+/**
+ * The image workload both image benches decode: luo-v3, every session with the same number of files,
+ * built with our encoder (not timed) into one memory region at physical address 2^32.
+ */
+import { buildModel, findVersion } from '../generator/model/index.ts';
+import { PhysicalMemory, encodeImage, type ImageState, type StructValue } from '../generator/image/index.ts';
+import { luoCodecs } from '../generator/image/luo-codecs.ts';
+import luoSchema from '../schema/index.ts';
+
+export const VERSION = 'luo-v3';
+export const FILES = 8;
+export const BASE = 1n << 32n;
+export const model = buildModel(luoSchema);
+
+/** `sessions` sessions named session-N, each with FILES memfd files whose data counts up from 0. */
+export function luoV3State(sessions: number): ImageState {
+  const entries: StructValue[] = new Array(sessions);
+  for (let i = 0; i < sessions; i++) {
+    const files: StructValue[] = new Array(FILES);
+    for (let j = 0; j < FILES; j++) files[j] = { compatible: 'memfd-v1', data: BigInt(i * FILES + j), token: BigInt(j) };
+    entries[i] = { name: `session-${i}`, file_set_ser: { files, count: BigInt(FILES) } };
+  }
+  return {
+    version: VERSION,
+    root: { compatible: VERSION, properties: { 'luo-abi-header': { liveupdate_num: 1n, sessions_pa: entries, flbs_pa: null } }, children: {} },
+  };
+}
+
+export interface LuoV3Image {
+  readonly fdt: Uint8Array;
+  /** What our decoders read. */
+  readonly memory: PhysicalMemory;
+  /** The same bytes, the first at physical address BASE. */
+  readonly raw: Uint8Array;
+}
+
+/** The image of luoV3State(sessions): blocks on page boundaries as the kernel lays them out, or packed back to back. */
+export function luoV3Image(sessions: number, packing: 'pages' | 'packed'): LuoV3Image {
+  const built = encodeImage(findVersion(model, VERSION), luoCodecs[VERSION]!, luoV3State(sessions), { base: BASE, packing });
+  return { fdt: built.fdt, memory: new PhysicalMemory([{ base: BASE, bytes: built.memory }]), raw: built.memory };
+}

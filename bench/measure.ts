@@ -1,0 +1,80 @@
+/**
+ * Measuring for the benches that compare our decoders with peers on the same bytes in one run: each
+ * peer's output checked before anything is timed, warm-up runs, then timed runs with the peers taking
+ * turns, each from a collected heap; a peer's rate is the median. Printed as a Markdown table with
+ * each peer's rate and how many times faster the first row (ours) is.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export interface Peer {
+  readonly name: string;
+  readonly note: string;
+  /** Handles the whole workload once; undefined where the library cannot do it. */
+  readonly run?: () => unknown;
+  /** Checks what the first run gave, before anything is timed. */
+  readonly check?: (result: unknown) => void;
+}
+
+export interface Measuring {
+  /** Records one run handles: rates are these per second. */
+  readonly records: number;
+  /** Runs before timing, the first of them checked. */
+  readonly warmUp: number;
+  /** Timed runs of each peer; the median is its rate. */
+  readonly runs: number;
+}
+
+/** A full collection before each timed run, so that no peer pays for the garbage of the one before it. */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/**
+ * Median records per second of every peer. Runs alternate between peers so that load from other
+ * processes falls on all of them alike; each peer's loop is its own function literal so that no call
+ * site is shared (and made polymorphic) between peers. Each timed run starts from a collected heap:
+ * a run that keeps what it decoded leaves it as garbage when it ends, and without this the peer that
+ * happens to run next pays for collecting it (the codecs bench's collected tables' ratios swung by a
+ * third from one run to the next).
+ */
+export function rates(peers: readonly Peer[], { records, warmUp, runs }: Measuring): (number | undefined)[] {
+  const timed = peers.filter((p) => p.run);
+  for (const p of timed) p.check?.(p.run!());
+  for (let i = 1; i < warmUp; i++) for (const p of timed) p.run!();
+  const times = new Map<Peer, number[]>(timed.map((p) => [p, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const p of timed) {
+      collectGarbage();
+      const start = process.hrtime.bigint();
+      p.run!();
+      times.get(p)!.push(Number(process.hrtime.bigint() - start) / 1e9);
+    }
+  }
+  return peers.map((p) => {
+    const sorted = times.get(p)?.sort((a, b) => a - b);
+    return sorted && records / sorted[Math.floor(sorted.length / 2)]!;
+  });
+}
+
+export interface Columns {
+  /** Head of the column naming the peers. */
+  readonly peer: string;
+  /** Head of the ratio column: the first row against each. */
+  readonly ratio: string;
+}
+
+/** Measures the peers and prints their table; the first peer is ours, the one the ratios are of. */
+export function table(title: string, peers: readonly Peer[], columns: Columns, measuring: Measuring): void {
+  const measured = rates(peers, measuring);
+  const ours = measured[0]!;
+  console.log(`### ${title}\n`);
+  console.log(`| ${columns.peer} | records/s | ${columns.ratio} | note |`);
+  console.log('|---|---:|---:|---|');
+  peers.forEach((peer, i) => {
+    const rate = measured[i];
+    const shown = rate === undefined ? 'n/a' : Math.round(rate).toLocaleString('en');
+    const ratio = rate === undefined ? 'n/a' : `${(ours / rate).toFixed(2)}x`;
+    console.log(`| ${peer.name} | ${shown} | ${ratio} | ${peer.note} |`);
+  });
+  console.log('');
+}
