@@ -181,7 +181,7 @@ class Walker {
       case 'struct': {
         const plan = this.plan(target);
         const slice = this.memory.slice(pa, plan.struct.size, site);
-        this.record(site, pa, plan.struct.size, plan.shape, -1);
+        this.record(site, pa, slice.address, plan.struct.size, plan.shape, -1);
         return this.struct(plan, slice.bytes, slice.offset, site, site.place(), -1);
       }
       case 'header-array':
@@ -230,7 +230,7 @@ class Walker {
     // Within capacity the length is exact as a number unless the block itself is past 2^53 bytes.
     const length = skip + n * entry.size;
     const slice = this.memory.slice(pa, Number.isSafeInteger(length) ? length : BigInt(skip) + count * BigInt(entry.size), site);
-    this.record(site, pa, length, plan.shape, n);
+    this.record(site, pa, slice.address, length, plan.shape, n);
     const entries: StructValue[] = this.visitor ? NOT_KEPT : new Array(n);
     // The entries' pointers are found at `block -> entry i -> field`: the block's Place is made once.
     const block = plan.pointers ? site.place() : undefined;
@@ -389,8 +389,8 @@ class Walker {
   // ---------------------------------------------------------------------------------------------
   // Blocks
 
-  private record(site: Site, pa: bigint, size: number, shape: number, entries: number): void {
-    this.table.add(site, pa, size, shape, entries);
+  private record(site: Site, pa: bigint, address: number, size: number, shape: number, entries: number): void {
+    this.table.add(site, pa, address, size, shape, entries);
     // Blocks that do not overlap fit in memory; more bytes than that means an overlap, found now
     // rather than after walking a million aliased entries.
     if (this.table.bytes > this.memory.totalBytes) this.checkOverlaps();

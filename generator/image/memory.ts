@@ -14,6 +14,8 @@ export interface MemoryRegion {
 export interface MemorySlice {
   readonly bytes: Uint8Array;
   readonly offset: number;
+  /** The physical address as a number: exact up to 2^53. */
+  readonly address: number;
 }
 
 const PA_LIMIT = 1n << 64n;
@@ -57,8 +59,9 @@ export class PhysicalMemory {
     // up to 2^53 are exact as numbers, and the comparisons then allocate no bigint.
     const last = this.lastRegion;
     if (last && typeof length === 'number' && pa <= MAX_EXACT) {
-      const offset = Number(pa) - last.base;
-      if (offset >= 0 && offset + length <= last.bytes.length) return { bytes: last.bytes, offset };
+      const address = Number(pa);
+      const offset = address - last.base;
+      if (offset >= 0 && offset + length <= last.bytes.length) return { bytes: last.bytes, offset, address };
     }
     const size = BigInt(length);
     const region = this.regionAt(pa);
@@ -71,7 +74,7 @@ export class PhysicalMemory {
       throw new ImageError(String(where), `${size} bytes at ${hex(pa)} run past the end of the region ${hex(region.base)}..${hex(end)}`);
     }
     if (region.base <= MAX_EXACT) this.lastRegion = { base: Number(region.base), bytes: region.bytes };
-    return { bytes: region.bytes, offset: Number(offset) };
+    return { bytes: region.bytes, offset: Number(offset), address: Number(pa) };
   }
 
   private regionAt(pa: bigint): MemoryRegion | undefined {
