@@ -22,14 +22,15 @@ export function assertReplaceable(outDir: string): void {
   }
 }
 
-export function writeAtomically(outDir: string, files: readonly GeneratedFile[]): void {
+/** `record`: lines added to the marker (freshness.ts's digests). */
+export function writeAtomically(outDir: string, files: readonly GeneratedFile[], record = ''): void {
   assertReplaceable(outDir);
   const target = resolve(outDir);
   const staging = `${target}.tmp-${process.pid}`;
   const old = `${target}.old-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   try {
-    for (const f of [...files, { path: MARKER, content: MARKER_TEXT }]) {
+    for (const f of [...files, { path: MARKER, content: MARKER_TEXT + record }]) {
       const path = join(staging, f.path);
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, f.content);
@@ -65,6 +66,14 @@ export function compareWithDisk(outDir: string, files: readonly GeneratedFile[])
   }
   for (const path of listFiles(target)) if (path !== MARKER && !expected.has(path)) report.extra.push(path);
   return report;
+}
+
+/** Every file in `outDir` but the marker, as it is on disk. */
+export function readGenerated(outDir: string): GeneratedFile[] {
+  const target = resolve(outDir);
+  return listFiles(target)
+    .filter((path) => path !== MARKER)
+    .map((path) => ({ path, content: readFileSync(join(target, path), 'utf8') }));
 }
 
 export function isClean(report: StaleReport): boolean {

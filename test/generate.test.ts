@@ -63,6 +63,19 @@ describe('luo-abi generate', () => {
     expect(result.stderr).toMatch(/extra: .*leftover\.h/);
   });
 
+  it('--check fails when the marker records the digests of other inputs, and generate brings it back in step', () => {
+    const out = scratchDir('out');
+    expect(luoAbi(['generate', '--out', out]).status).toBe(0);
+    expect(luoAbi(['generate', '--check', '--out', out]).status).toBe(0);
+    const marker = join(out, '.luo-abi-generated');
+    writeFileSync(marker, readFileSync(marker, 'utf8').replace(/^inputs [0-9a-f]+$/m, `inputs ${'0'.repeat(64)}`));
+    const stale = luoAbi(['generate', '--check', '--out', out]);
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toMatch(/stale: .*\.luo-abi-generated records the digests of other inputs/);
+    expect(luoAbi(['generate', '--out', out]).status).toBe(0);
+    expect(luoAbi(['generate', '--check', '--out', out]).status).toBe(0);
+  });
+
   it('replaces the output directory as a whole, dropping files no longer generated', () => {
     const out = scratchDir('out');
     expect(luoAbi(['generate', '--out', out]).status).toBe(0);

@@ -9,7 +9,8 @@ import type { AbiSchema } from '../../schema/lang.ts';
 import { UsageError } from '../cli/command.ts';
 import { DEFAULT_OUT, DEFAULT_SCHEMA, loadSchema, PROJECT_ROOT } from '../cli/schema-loader.ts';
 import { buildModel, SchemaError, type Model, type SchemaIssue, type VersionModel } from '../model/index.ts';
-import { compareWithDisk } from '../write.ts';
+import { inputsDigest, recordedFresh } from '../freshness.ts';
+import { compareWithDisk, type StaleReport } from '../write.ts';
 import { canonicalVersion } from './canonical.ts';
 import { CheckContext, type CheckInputs } from './context.ts';
 import type { Finding } from './finding.ts';
@@ -65,7 +66,7 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckRepo
     ? { lock: await lockAtRevision(schemaPath, options.against), name: `revision ${options.against}` }
     : { lock: readLock(options.lockPath ?? DEFAULT_LOCK), name: displayLock(options.lockPath) };
   const outDir = options.outDir ?? (options.schemaPath === undefined ? DEFAULT_OUT : false);
-  const stale = built.model && outDir ? { outDir, report: compareWithDisk(outDir, await generated(built.model)) } : undefined;
+  const stale = built.model && outDir ? { outDir, report: await compareOut(outDir, built.model, options.schemaPath === undefined) } : undefined;
   const findings = runRules({
     versions: built.model?.versions ?? [],
     baseline: baseline.lock,
@@ -78,10 +79,15 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckRepo
   return { baseline: baseline.name, findings };
 }
 
-/** The emitters are loaded only when out/ is compared: they take most of the start-up time. */
-async function generated(model: Model) {
+/**
+ * out/ against what the schema gives. With the project's own schema, out/ that still matches the
+ * digests generate recorded is up to date without regenerating; otherwise the emitters are loaded
+ * (most of the start-up time) and every file compared.
+ */
+async function compareOut(outDir: string, model: Model, projectSchema: boolean): Promise<StaleReport> {
+  if (projectSchema && recordedFresh(outDir, inputsDigest())) return { changed: [], missing: [], extra: [] };
   const { generateFiles } = await import('../generate.ts');
-  return generateFiles(model);
+  return compareWithDisk(outDir, await generateFiles(model));
 }
 
 async function lockAtRevision(schemaPath: string, ref: string): Promise<LockFile> {

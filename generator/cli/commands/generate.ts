@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { assertReplaceable, compareWithDisk, isClean, writeAtomically } from '../../write.ts';
+import { inputsDigest, recordedFresh, recordLines } from '../../freshness.ts';
+import { MARKER, assertReplaceable, compareWithDisk, isClean, writeAtomically } from '../../write.ts';
 import { EXIT, parseCommandLine, type Command } from '../command.ts';
 import { DEFAULT_OUT, loadModel } from '../schema-loader.ts';
 
@@ -35,17 +36,24 @@ Exit codes: 0 written or up to date, 1 stale (--check), 2 usage or schema error.
     const shown = relative(process.cwd(), outDir) || '.';
     if (values.check) {
       const report = compareWithDisk(outDir, files);
+      // The marker's digests are what lets `luo-abi check` skip regenerating; they are kept current too.
+      const markerStale = values.schema === undefined && isClean(report) && !recordedFresh(outDir, inputsDigest());
+      if (markerStale) report.changed.push(MARKER);
       if (isClean(report)) {
         process.stdout.write(`${shown}: ${files.length} files up to date\n`);
         return EXIT.ok;
       }
-      for (const path of report.changed) process.stderr.write(`stale: ${shown}/${path} differs from what the schema gives\n`);
+      for (const path of report.changed) {
+        const why = path === MARKER ? 'records the digests of other inputs (the generator, templates, schema or dependencies changed)' : 'differs from what the schema gives';
+        process.stderr.write(`stale: ${shown}/${path} ${why}\n`);
+      }
       for (const path of report.missing) process.stderr.write(`missing: ${shown}/${path}\n`);
       for (const path of report.extra) process.stderr.write(`extra: ${shown}/${path} is no longer generated\n`);
       process.stderr.write('Run `npm run generate` (luo-abi generate) and commit out/.\n');
       return EXIT.findings;
     }
-    writeAtomically(outDir, files);
+    // The digests that let `luo-abi check` skip regenerating, for the project's own schema only.
+    writeAtomically(outDir, files, values.schema === undefined ? recordLines(inputsDigest(), files) : '');
     process.stdout.write(`wrote ${files.length} files to ${shown}\n`);
     return EXIT.ok;
   },
