@@ -15,6 +15,8 @@ import { MARKER, readGenerated } from './write.ts';
 const PROJECT_ROOT = join(import.meta.dirname, '..');
 /** Everything the generated files are made from, besides Node itself. */
 const INPUTS = ['generator', 'templates', 'schema', 'package-lock.json'];
+/** Under INPUTS but read by no emitter: `luo-abi lock` must not make out/ look stale. */
+const NOT_INPUTS = new Set(['schema/abi.lock.json']);
 
 export function filesDigest(files: readonly GeneratedFile[]): string {
   const hash = createHash('sha256');
@@ -28,7 +30,7 @@ export function inputsDigest(root: string = PROJECT_ROOT): string {
   const add = (path: string): void => {
     const full = join(root, path);
     // Dot files (an editor's swap file) are no input, and would differ from one checkout to another.
-    if (!existsSync(full) || path.split('/').at(-1)!.startsWith('.')) return;
+    if (!existsSync(full) || path.split('/').at(-1)!.startsWith('.') || NOT_INPUTS.has(path)) return;
     if (statSync(full).isDirectory()) {
       for (const entry of readdirSync(full)) add(join(path, entry));
     } else {

@@ -53,7 +53,7 @@ describe('recordedFresh', () => {
 });
 
 describe('inputsDigest', () => {
-  it('changes with any file under generator/, templates/ or schema/, or with package-lock.json, and with nothing else', () => {
+  it('changes with any file under generator/, templates/ or schema/ (the lock file aside), or with package-lock.json, and with nothing else', () => {
     const root = scratchDir('inputs');
     for (const dir of ['generator/emit', 'templates/c', 'schema', 'test']) mkdirSync(join(root, dir), { recursive: true });
     writeFileSync(join(root, 'generator/emit/a.ts'), 'a');
@@ -75,6 +75,8 @@ describe('inputsDigest', () => {
       last = now;
     }
     writeFileSync(join(root, 'test/x.test.ts'), 'not an input');
+    writeFileSync(join(root, 'schema/abi.lock.json'), '{"read by": "check and lock, not by generate"}');
+    writeFileSync(join(root, 'schema/.c.ts.swp'), 'an editor\'s');
     expect(inputsDigest(root)).toBe(last);
   });
 
