@@ -207,7 +207,7 @@ class Walker {
   private block(target: HeaderTarget, pa: bigint, site: Site) {
     const header = this.layout.struct(target.header);
     const slice = this.memory.slice(pa, header.size, site);
-    const values = this.decodeRaw(header, slice.bytes, slice.offset, site);
+    const values = this.decode(this.layout.codec(header.name), slice.bytes, slice.offset, site, -1);
     this.structs++;
     this.visitor?.struct(header.name, values as StructValue, site, -1);
     const count = this.fieldCount(values, target.count, header, site);
@@ -240,11 +240,7 @@ class Walker {
       if (block) {
         value = this.struct(plan, slice.bytes, at, site, block, i);
       } else {
-        try {
-          value = codec.decode(slice.bytes, at, this.codecOptions) as StructValue;
-        } catch (error) {
-          throw this.codecFailure(error, site.place().entry(i));
-        }
+        value = this.decode(codec, slice.bytes, at, site, i) as StructValue;
         this.structs++;
         this.visitor?.struct(entry.name, value, site, i);
       }
@@ -297,23 +293,24 @@ class Walker {
    * as addresses).
    */
   private struct(plan: TargetPlan, bytes: Uint8Array, offset: number, site: Site, block: Place, index: number): StructValue {
-    let values: RawStruct;
-    try {
-      values = plan.codec.decode(bytes, offset, this.codecOptions) as RawStruct;
-    } catch (error) {
-      throw this.codecFailure(error, index < 0 ? block : block.entry(index));
-    }
+    const values = this.decode(plan.codec, bytes, offset, site, index);
     this.structs++;
     this.visitor?.struct(plan.struct.name, values as StructValue, site, index);
     if (plan.pointers) this.resolve(plan.pointers, values, block, index);
     return values as StructValue;
   }
 
-  private decodeRaw(struct: StructModel, bytes: Uint8Array, offset: number, site: Site): RawStruct {
+  /**
+   * One struct, read by `codec`: entry `index` of the block found at `site`, or (index -1) the struct
+   * at `site` itself, which is where a CodecError is reported.
+   */
+  private decode(codec: StructCodec, bytes: Uint8Array, offset: number, site: Site, index: number): RawStruct {
     try {
-      return this.layout.codec(struct.name).decode(bytes, offset, this.codecOptions) as RawStruct;
+      return codec.decode(bytes, offset, this.codecOptions) as RawStruct;
     } catch (error) {
-      throw this.codecFailure(error, site.place());
+      if (!isCodecError(error)) throw error;
+      const place = site.place();
+      throw (index < 0 ? place : place.entry(index)).error(error.message);
     }
   }
 
@@ -380,10 +377,6 @@ class Walker {
           });
     this.steps.set(path, steps);
     return steps;
-  }
-
-  private codecFailure(error: unknown, place: Place): unknown {
-    return isCodecError(error) ? place.error(error.message) : error;
   }
 
   // ---------------------------------------------------------------------------------------------
