@@ -10,13 +10,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { GeneratedFile } from './emit/files.ts';
+import { DEFAULT_LOCK, PROJECT_ROOT } from './cli/schema-loader.ts';
 import { MARKER, readGenerated } from './write.ts';
 
-const PROJECT_ROOT = join(import.meta.dirname, '..');
 /** Everything the generated files are made from, besides Node itself. */
 const INPUTS = ['generator', 'templates', 'schema', 'package-lock.json'];
 /** Under INPUTS but read by no emitter: `luo-abi lock` must not make out/ look stale. */
-const NOT_INPUTS = new Set(['schema/abi.lock.json']);
+const NOT_INPUTS = new Set([relative(PROJECT_ROOT, DEFAULT_LOCK)]);
 
 export function filesDigest(files: readonly GeneratedFile[]): string {
   const hash = createHash('sha256');

@@ -3,11 +3,11 @@
  * `luo-abi lock`, and any list of versions against a baseline (what the history tests replay).
  */
 import { existsSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AbiSchema } from '../../schema/lang.ts';
-import { UsageError } from '../cli/command.ts';
-import { DEFAULT_OUT, DEFAULT_SCHEMA, loadSchema, PROJECT_ROOT } from '../cli/schema-loader.ts';
+import { displayPath, UsageError } from '../cli/command.ts';
+import { DEFAULT_LOCK, DEFAULT_OUT, DEFAULT_SCHEMA, loadSchema, PROJECT_ROOT } from '../cli/schema-loader.ts';
 import { buildModel, SchemaError, type Model, type SchemaIssue, type VersionModel } from '../model/index.ts';
 import { inputsDigest, recordedFresh } from '../freshness.ts';
 import { compareWithDisk, type StaleReport } from '../write.ts';
@@ -19,7 +19,6 @@ import { withDirectoryAtRevision } from './git.ts';
 import { lockFromVersions, mergeIntoLock, readLock, writeLock, type LockEntry, type LockFile } from './lock.ts';
 import { rules } from './rules/index.ts';
 
-export const DEFAULT_LOCK = resolve(PROJECT_ROOT, 'schema/abi.lock.json');
 
 export function runRules(inputs: CheckInputs): Finding[] {
   const context = new CheckContext(inputs);
@@ -107,7 +106,7 @@ async function schemaExportedBy(path: string, ref: string): Promise<AbiSchema> {
 }
 
 function displayLock(lockPath: string | undefined): string {
-  return relative(process.cwd(), resolve(lockPath ?? DEFAULT_LOCK)) || 'schema/abi.lock.json';
+  return displayPath(lockPath ?? DEFAULT_LOCK);
 }
 
 export interface LockResult {

@@ -9,6 +9,7 @@ import { UsageError } from './command.ts';
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 export const DEFAULT_SCHEMA = resolve(PROJECT_ROOT, 'schema/index.ts');
 export const DEFAULT_OUT = resolve(PROJECT_ROOT, 'out');
+export const DEFAULT_LOCK = resolve(PROJECT_ROOT, 'schema/abi.lock.json');
 
 export async function loadSchema(path: string = DEFAULT_SCHEMA): Promise<AbiSchema> {
   const file = resolve(path);

@@ -1,7 +1,7 @@
-import { relative } from 'node:path';
-import { DEFAULT_LOCK, lockSchema } from '../../check/run.ts';
+import { lockSchema } from '../../check/run.ts';
+import { DEFAULT_LOCK } from '../schema-loader.ts';
 import { formatReport } from '../../check/format.ts';
-import { EXIT, parseCommandLine, type Command } from '../command.ts';
+import { EXIT, displayPath, parseCommandLine, type Command } from '../command.ts';
 
 export const lockCommand: Command = {
   name: 'lock',
@@ -24,7 +24,7 @@ Exit codes: 0 written or already complete, 1 refused, 2 usage or schema error.`,
       ...(values.schema ? { schemaPath: values.schema } : {}),
       ...(values.lock ? { lockPath: values.lock } : {}),
     });
-    const shown = relative(process.cwd(), values.lock ?? DEFAULT_LOCK) || values.lock;
+    const shown = displayPath(values.lock ?? DEFAULT_LOCK);
     if (!result.written) {
       const errors = result.findings.filter((f) => f.severity === 'error');
       process.stderr.write(formatReport({ baseline: String(shown), findings: errors }, 'text'));
