@@ -1,4 +1,5 @@
 /** What every subcommand of luo-abi looks like. */
+import { relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Exit codes shared by every subcommand. */
@@ -11,6 +12,11 @@ export interface Command {
   /** The full text of `luo-abi NAME --help`. */
   readonly help: string;
   run(args: string[]): Promise<number>;
+}
+
+/** A path as messages show it: relative to where luo-abi runs, `.` for that folder itself. */
+export function displayPath(path: string): string {
+  return relative(process.cwd(), resolve(path)) || '.';
 }
 
 /** Thrown for a bad command line; main prints it with a pointer to --help and exits 2. */

@@ -13,7 +13,8 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { displayPath } from '../../cli/command.ts';
 import { loadModel } from '../../cli/schema-loader.ts';
 import { allNodes, type Model, type VersionModel } from '../../model/index.ts';
 import { diffStructLists, type LayoutChange } from '../diff.ts';
@@ -35,7 +36,7 @@ export interface HeaderCheckOptions {
 
 export async function checkHeader(options: HeaderCheckOptions): Promise<CheckReport> {
   const model = await loadModel(options.schemaPath);
-  const shown = relative(process.cwd(), resolve(options.headerPath)) || options.headerPath;
+  const shown = displayPath(options.headerPath);
   const current = includedMacros(model, options.headerPath, readIfPresent);
   const newer = headerCView(extractHeader(options.headerPath, current.macros), shown);
   if (options.against) {
@@ -97,7 +98,7 @@ function includedMacros(
       const value = definedValue(found.text, name);
       // Left undefined, so that gcc says where the header uses a macro its tree no longer defines.
       if (value !== undefined) values.set(name, value);
-      notes.push(`${name}: ${value ?? 'not defined'} in ${relative(process.cwd(), found.path) || found.path}${when}`);
+      notes.push(`${name}: ${value ?? 'not defined'} in ${displayPath(found.path)}${when}`);
     }
     macros.set(include, values);
   }
@@ -202,7 +203,7 @@ function compareViews(older: CView, newer: CView, owners: Ownership, model: Mode
   const covered = (macro: string) => bumped(macro) || owners.outer(macro).some(bumped);
   const where = (subject: string) => {
     const line = newer.lines.get(subject) ?? newer.lines.get(subject.split(' > ')[0]!);
-    return newer.file ? { file: relative(process.cwd(), newer.file) || newer.file, ...(line ? { line } : {}) } : {};
+    return newer.file ? { file: displayPath(newer.file), ...(line ? { line } : {}) } : {};
   };
   const findings: Finding[] = [];
   for (const change of changes) {

@@ -1,5 +1,6 @@
 /** LUO007: the generated files in out/ are not what the schema gives, so the header shipped is not the one checked. */
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
+import { displayPath } from '../../cli/command.ts';
 import { reportOf, type Finding, type Rule } from '../finding.ts';
 
 export const generatedOutStale: Rule = {
@@ -11,7 +12,7 @@ export const generatedOutStale: Rule = {
     if (!context.stale) return [];
     const { outDir, report } = context.stale;
     const finding = (path: string, state: string): Finding => {
-      const file = relative(process.cwd(), join(outDir, path)) || path;
+      const file = displayPath(join(outDir, path));
       return reportOf(generatedOutStale, {
         subject: file,
         message: `${file} ${state}.`,

@@ -1,7 +1,6 @@
-import { relative } from 'node:path';
 import { inputsDigest, recordedFresh, recordLines } from '../../freshness.ts';
 import { MARKER, assertReplaceable, compareWithDisk, isClean, writeAtomically } from '../../write.ts';
-import { EXIT, parseCommandLine, type Command } from '../command.ts';
+import { EXIT, displayPath, parseCommandLine, type Command } from '../command.ts';
 import { DEFAULT_OUT, loadModel } from '../schema-loader.ts';
 
 export const generateCommand: Command = {
@@ -33,7 +32,7 @@ Exit codes: 0 written or up to date, 1 stale (--check), 2 usage or schema error.
     // The emitters pull in ts-morph and prettier: load them only when generating, not for every command.
     const { generateFiles } = await import('../../generate.ts');
     const files = await generateFiles(model);
-    const shown = relative(process.cwd(), outDir) || '.';
+    const shown = displayPath(outDir);
     if (values.check) {
       const report = compareWithDisk(outDir, files);
       // The marker's digests are what lets `luo-abi check` skip regenerating; they are kept current too.
