@@ -10,6 +10,7 @@ import {
   type FdtNodeData,
   type FdtTree,
 } from '../generator/fdt/index.ts';
+import { thrown } from './support/tools.ts';
 
 const tree = (root: FdtNodeData, reservations: FdtTree['reservations'] = []): FdtTree => ({ reservations, bootCpuid: 0, root });
 const prop = (name: string, value: Uint8Array) => ({ name, value });
@@ -25,15 +26,7 @@ const luoV1Root: FdtNodeData = {
   ],
 };
 
-function errorOf(run: () => unknown): FdtError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof FdtError) return error;
-    throw error;
-  }
-  throw new Error('expected an FdtError');
-}
+const errorOf = (action: () => unknown) => thrown(FdtError, action);
 
 describe('writeFdt', () => {
   const blob = writeFdt(tree(luoV1Root));

@@ -44,7 +44,7 @@ import {
   defineString,
 } from '../schema/lang.ts';
 import { codecs, expectedState, model, version } from './image-fixtures.ts';
-import { scratchDir } from './support/tools.ts';
+import { scratchDir, thrown } from './support/tools.ts';
 
 const BASE = 0x8000_0000n;
 const PAGE = 4096n;
@@ -75,15 +75,7 @@ const sessionsPa = (memory: Uint8Array) => u64At(memory, BASE + 8n);
 const sessionEntry = (block: bigint, i: number) => block + 16n + 80n * BigInt(i);
 const filesPa = (memory: Uint8Array, block: bigint, i: number) => u64At(memory, sessionEntry(block, i) + 64n);
 
-function imageError(run: () => unknown): ImageError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ImageError) return error;
-    throw error;
-  }
-  throw new Error('expected an ImageError');
-}
+const imageError = (action: () => unknown) => thrown(ImageError, action);
 
 describe('PhysicalMemory', () => {
   const memory = new PhysicalMemory([

@@ -44,3 +44,14 @@ export function runOk(command: string, args: readonly string[], options: SpawnSy
 export function luoAbi(args: readonly string[], options: SpawnSyncOptions = {}): RunResult {
   return run(process.execPath, [BIN, ...args], options);
 }
+
+/** The error of class `type` that `action` throws; anything else it throws is thrown on, and throwing nothing fails. */
+export function thrown<E extends Error>(type: abstract new (...args: never[]) => E, action: () => unknown): E {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof type) return error;
+    throw error;
+  }
+  throw new Error(`expected a ${type.name}`);
+}
