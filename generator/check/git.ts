@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../cli/command.ts';
 
 function git(cwd: string, args: string[]): Buffer {
@@ -29,20 +29,19 @@ export function fileAtRevision(path: string, ref: string): string {
 }
 
 /**
- * The content of a file at a revision, or undefined when the revision has no such file (or the path
- * is in no repository). A bad revision is still an error.
+ * Files of the repository holding `anchor`, as they are at `ref`: undefined for a path the revision
+ * does not have or that lies outside that repository. The repository and the revision are looked up
+ * once, not per file asked for; a bad revision is an error at once.
  */
-export function fileAtRevisionIfPresent(path: string, ref: string): string | undefined {
-  let repository: { top: string; inside: string };
-  try {
-    repository = repositoryOf(path);
-  } catch {
-    return undefined;
-  }
-  if (repository.inside.startsWith('..')) return undefined;
-  git(repository.top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-  const shown = spawnSync('git', ['cat-file', '-e', `${ref}:${repository.inside}`], { cwd: repository.top });
-  return shown.status === 0 ? fileAtRevision(path, ref) : undefined;
+export function filesAtRevision(anchor: string, ref: string): (path: string) => string | undefined {
+  const { top } = repositoryOf(anchor);
+  git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  return (path) => {
+    const inside = relative(top, resolve(path)).split('\\').join('/');
+    if (inside.startsWith('..') || isAbsolute(inside)) return undefined;
+    const present = spawnSync('git', ['cat-file', '-e', `${ref}:${inside}`], { cwd: top });
+    return present.status === 0 ? git(top, ['show', `${ref}:${inside}`]).toString() : undefined;
+  };
 }
 
 /**

@@ -20,7 +20,7 @@ import { allNodes, type Model, type VersionModel } from '../../model/index.ts';
 import { diffStructLists, type LayoutChange } from '../diff.ts';
 import { compatibleText, nextValue, type Finding, reportOf } from '../finding.ts';
 import type { CheckReport } from '../format.ts';
-import { fileAtRevision, fileAtRevisionIfPresent } from '../git.ts';
+import { fileAtRevision, filesAtRevision } from '../git.ts';
 import { compatibleDowngraded } from '../rules/compatible-downgraded.ts';
 import { compatibleBumpedWithoutChange } from '../rules/compatible-bumped-without-change.ts';
 import { layoutChangedWithoutBump } from '../rules/layout-changed-without-bump.ts';
@@ -41,7 +41,7 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
   const newer = headerCView(extractHeader(options.headerPath, current.macros), shown);
   if (options.against) {
     const ref = options.against;
-    const then = includedMacros(model, options.headerPath, (path) => fileAtRevisionIfPresent(path, ref), ` at ${ref}`);
+    const then = includedMacros(model, options.headerPath, filesAtRevision(options.headerPath, ref), ` at ${ref}`);
     const older = headerAtRevision(options.headerPath, ref, then.macros, `${shown} at ${ref}`);
     const reference = matchVersion(model, older);
     const baseline = `${shown} at revision ${ref}`;
