@@ -17,11 +17,10 @@
  * walker's own work is linear and what grows per session is the collector's work on a larger live heap.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { decodeImage, walkImage, type BlockInfo, type StructValue } from '../generator/image/index.ts';
 import { luoCodecs } from '../generator/image/luo-codecs.ts';
 import { BASE, FILES, VERSION, luoV3Image as image, model, type LuoV3Image } from './luo-v3-image.ts';
+import { collectGarbage } from './measure.ts';
 
 /**
  * The entry blocks a decode found, as plain numbers (where the entries start in the memory image, how
@@ -47,19 +46,14 @@ function entryBlocks(blocks: readonly BlockInfo[]): EntryBlocks {
 
 /**
  * The codecs alone, timed as decodes are: every entry of every block decoded into arrays that are kept
- * until the next repeat, no pointer followed. The heap this keeps is most of what a decode keeps, so
+ * until the next repeat has made its own, no pointer followed. The heap this keeps is most of what a decode keeps, so
  * its growth with size is what V8's collector adds to any decoder that returns objects.
  */
-async function timedCodecsAlone(built: LuoV3Image, sessions: number, blocks: EntryBlocks): Promise<Timing> {
-  const repeats = repeatsAt(sessions);
+function timedCodecsAlone(built: LuoV3Image, sessions: number, blocks: EntryBlocks): Promise<Timing> {
   const options = { littleEndian: true };
-  collectGarbage();
-  await gcDuring(0, 0);
-  const start = performance.now();
-  let decoded = 0;
-  for (let r = 0; r < repeats; r++) {
+  return timedRepeats(sessions, true, () => {
     const kept: unknown[][] = new Array(blocks.start.length);
-    decoded = 0;
+    let decoded = 0;
     for (let b = 0; b < kept.length; b++) {
       const codec = blocks.codecs[blocks.codec[b]!]!;
       const values: unknown[] = new Array(blocks.count[b]!);
@@ -67,15 +61,10 @@ async function timedCodecsAlone(built: LuoV3Image, sessions: number, blocks: Ent
       kept[b] = values;
       decoded += values.length;
     }
-  }
-  const end = performance.now();
-  if (decoded !== records(sessions)) throw new Error(`the codecs alone decoded ${decoded} records, expected ${records(sessions)}`);
-  return { ms: (end - start) / repeats, gcMs: (await gcDuring(start, end)) / repeats };
+    if (decoded !== records(sessions)) throw new Error(`the codecs alone decoded ${decoded} records, expected ${records(sessions)}`);
+    return kept;
+  });
 }
-
-/** A full collection before each timed run, so that no run pays for the garbage of the one before. */
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
 
 /**
  * Garbage collection pauses, to tell the walker's own time from V8's work on a large live heap. V8
@@ -101,43 +90,54 @@ interface Timing {
 /**
  * Decodes in a row, for a sample long enough to time: a 1k-session decode takes a few milliseconds,
  * where a timer and a cold cache after the pause before it would show. Each decode's state lives
- * until the next one is made.
+ * until the next one is made (timedRepeats).
  */
 const repeatsAt = (sessions: number) => Math.max(1, Math.ceil(100_000 / sessions));
 
-/** Decodes of the image, each checked; the time and GC pauses of one, in milliseconds. */
-async function timedDecode(built: LuoV3Image, sessions: number): Promise<Timing> {
+/**
+ * `once` run repeatsAt(sessions) times in a row, each run's result kept until the next run has made its
+ * own, as a caller keeps a decoded state while it decodes another (written out here: left to a loop
+ * variable, whether V8 still holds the last one varied between the decode and the baseline, and
+ * with it whether a 10k-session state outlived the young generation); the time and GC pauses of one,
+ * in milliseconds. `collectFirst` starts from a collected heap.
+ */
+async function timedRepeats(sessions: number, collectFirst: boolean, once: () => unknown): Promise<Timing> {
   const repeats = repeatsAt(sessions);
-  collectGarbage();
+  if (collectFirst) collectGarbage();
   await gcDuring(0, 0);
   const start = performance.now();
-  for (let r = 0; r < repeats; r++) {
+  let kept: unknown;
+  for (let r = 0; r < repeats; r++) kept = once();
+  const end = performance.now();
+  if (kept === undefined) throw new Error('a timed run returned nothing to keep');
+  return { ms: (end - start) / repeats, gcMs: (await gcDuring(start, end)) / repeats };
+}
+
+/** Decodes of the image, each checked. */
+function timedDecode(built: LuoV3Image, sessions: number): Promise<Timing> {
+  return timedRepeats(sessions, true, () => {
     const decoded = decodeImage(model.versions, luoCodecs, built.fdt, built.memory);
     const decodedSessions = (decoded.state.root.properties['luo-abi-header'] as { sessions_pa: StructValue[] }).sessions_pa;
     const last = decodedSessions[sessions - 1] as { file_set_ser: { files: { data: bigint }[] } } | undefined;
     if (decodedSessions.length !== sessions || last?.file_set_ser.files[FILES - 1]?.data !== BigInt(sessions * FILES - 1)) {
       throw new Error(`decode of ${sessions} sessions returned the wrong state`);
     }
-  }
-  const end = performance.now();
-  return { ms: (end - start) / repeats, gcMs: (await gcDuring(start, end)) / repeats };
+    return decoded;
+  });
 }
 
 /**
  * Streaming walks (walkImage: the same walker, each struct handed to a visitor and dropped), checked
  * the same way: every session and file seen, the last file's data as written.
  */
-async function timedWalk(built: LuoV3Image, sessions: number): Promise<Timing> {
-  const repeats = repeatsAt(sessions);
+function timedWalk(built: LuoV3Image, sessions: number): Promise<Timing> {
   // No full collection first: a walk keeps nothing, and V8 runs slower for a while after a forced
   // one (measured: 1k-session walks 1.2 µs/session without, 3 to 4 with), which would be timed here.
-  await gcDuring(0, 0);
-  const start = performance.now();
-  for (let r = 0; r < repeats; r++) {
+  return timedRepeats(sessions, false, () => {
     let seenSessions = 0;
     let seenFiles = 0;
     let lastData: unknown;
-    walkImage(model.versions, luoCodecs, built.fdt, built.memory, {
+    const summary = walkImage(model.versions, luoCodecs, built.fdt, built.memory, {
       struct(name, value) {
         if (name === 'luo_file_ser') {
           seenFiles++;
@@ -150,9 +150,8 @@ async function timedWalk(built: LuoV3Image, sessions: number): Promise<Timing> {
     if (seenSessions !== sessions || seenFiles !== sessions * FILES || lastData !== BigInt(sessions * FILES - 1)) {
       throw new Error(`walk of ${sessions} sessions saw the wrong structs`);
     }
-  }
-  const end = performance.now();
-  return { ms: (end - start) / repeats, gcMs: (await gcDuring(start, end)) / repeats };
+    return summary;
+  });
 }
 
 /**

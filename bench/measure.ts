@@ -25,9 +25,9 @@ export interface Measuring {
   readonly runs: number;
 }
 
-/** A full collection before each timed run, so that no peer pays for the garbage of the one before it. */
+/** A full collection, before each timed run, so that no run pays for the garbage of the one before it. */
 setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
+export const collectGarbage = runInNewContext('gc') as () => void;
 
 /**
  * Median records per second of every peer. Runs alternate between peers so that load from other
