@@ -1,14 +1,16 @@
 /**
- * The schema language: a declarative, strictly typed description of a kernel ABI header.
+ * The schema language: a declarative, strictly typed description of a family of kernel ABI headers.
  *
  * A schema is plain data built with the small constructors below. Mistakes that TypeScript can see
  * (an unknown type, a field name a pointer refers to that its struct lacks, a duplicate field, a
  * zero-length array written as a literal) are type errors; everything else is caught by the model's
- * validation (generator/model/validate.ts), which names the exact place.
+ * validation (generator/model/build.ts and the files beside it), which names the exact place.
  *
- * Nothing here is LUO-specific: scalars, char arrays, arrays, nested structs, unions, flexible
- * arrays, packed and naturally aligned layouts, constants with their includes, typed physical-address
- * pointers and a Flattened Device Tree layout are enough for other KHO ABI headers too.
+ * Nothing here is specific to one header. A family holds headers; a header holds versions; a version
+ * holds its own constants, macros and types, names the versions of other headers it uses, and says
+ * where its state lives (its container): an FDT, a raw struct under a KHO entry, or a struct reached
+ * from another header's field. Sizes may be C expressions over PAGE_SIZE, sizeof, ALIGN and friends;
+ * the model evaluates them for every page size the kernel supports and keeps them symbolic in C.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -36,14 +38,30 @@ function callSite(): SourceLocation | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scalars
+// Scalars: the kernel's fixed-width types and the plain C types kernel ABI structs also use.
 
-export type ScalarName = 'u8' | 'u16' | 'u32' | 'u64' | 's8' | 's16' | 's32' | 's64';
+export type ScalarName =
+  | 'u8'
+  | 'u16'
+  | 'u32'
+  | 'u64'
+  | 's8'
+  | 's16'
+  | 's32'
+  | 's64'
+  | 'unsigned char'
+  | 'unsigned short'
+  | 'unsigned int'
+  | 'unsigned long'
+  | 'int'
+  | 'long'
+  | 'phys_addr_t';
 
 export interface ScalarType {
   readonly kind: 'scalar';
+  /** The C spelling. */
   readonly name: ScalarName;
-  /** Size in bytes; natural alignment equals the size on the LP64 targets KHO runs on. */
+  /** Size in bytes on the LP64 targets KHO runs on; natural alignment equals the size. */
   readonly size: 1 | 2 | 4 | 8;
   readonly signed: boolean;
 }
@@ -60,9 +78,60 @@ export const s8 = scalar('s8', 1, true);
 export const s16 = scalar('s16', 2, true);
 export const s32 = scalar('s32', 4, true);
 export const s64 = scalar('s64', 8, true);
+export const unsignedChar = scalar('unsigned char', 1, false);
+export const unsignedShort = scalar('unsigned short', 2, false);
+export const unsignedInt = scalar('unsigned int', 4, false);
+export const unsignedLong = scalar('unsigned long', 8, false);
+export const int = scalar('int', 4, true);
+export const long = scalar('long', 8, true);
+/** A physical address in a kernel type; 8 bytes on every 64-bit target. */
+export const physAddr = scalar('phys_addr_t', 8, false);
 
 // ---------------------------------------------------------------------------------------------
-// Constants (#define)
+// C expressions. A schema writes them as C text; constants, macros and structs of the schema may be
+// interpolated as objects (`expr\`ALIGN(sizeof(${LUO_ABI_COMPATIBLE}), 8)\``), which TypeScript
+// checks, or named in the text, which validation resolves. The kernel's own helpers (PAGE_SIZE,
+// PAGE_SHIFT, ALIGN, BIT, BIT_ULL, GENMASK, DIV_ROUND_UP, const_ilog2, ilog2, BITS_PER_BYTE,
+// BITS_TO_LONGS, sizeof) are known by name.
+
+/** Something an expression may name: a constant, a function-like macro, an enum member or a struct. */
+export type Referable = Constant | Macro | EnumMember | Aggregate;
+
+export interface Expr {
+  readonly kind: 'expr';
+  /** The C text around each interpolated reference: parts.length === refs.length + 1. */
+  readonly parts: readonly string[];
+  readonly refs: readonly Referable[];
+}
+
+export function expr(strings: TemplateStringsArray, ...refs: Referable[]): Expr {
+  return Object.freeze({ kind: 'expr', parts: [...strings], refs });
+}
+
+/** C text with no interpolation. */
+export function cText(text: string): Expr {
+  return Object.freeze({ kind: 'expr', parts: [text], refs: [] });
+}
+
+/** An expression written as a number, C text or an expression. */
+export type ExprLike = number | string | Expr;
+
+export function toExpr(value: ExprLike): Expr {
+  if (typeof value === 'number') return cText(String(value));
+  if (typeof value === 'string') return cText(value);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Definitions: constants (#define NAME value), function-like macros and enums.
+
+export interface DefinitionOptions {
+  /** The header that defines it, when it is not defined by the generated header itself. */
+  include?: string;
+  doc?: string;
+  /** Defined only under `#ifdef CONFIG_...` (the option's name). */
+  config?: string;
+}
 
 export interface NumberValue {
   readonly kind: 'number';
@@ -72,44 +141,90 @@ export interface StringValue {
   readonly kind: 'string';
   readonly value: string;
 }
-/** A C expression over other constants and target parameters such as PAGE_SIZE. */
+/** A C expression; it evaluates to a number or, by concatenation of string literals, to a string. */
 export interface ExprValue {
   readonly kind: 'expr';
-  readonly c: string;
+  readonly expr: Expr;
 }
 export type ConstantValue = NumberValue | StringValue | ExprValue;
 
-export interface Constant<V extends ConstantValue = ConstantValue> {
+export interface Constant<V extends ConstantValue = ConstantValue> extends Readonly<DefinitionOptions> {
   readonly kind: 'constant';
   readonly name: string;
   readonly value: V;
-  /** The header that defines it, when it is not defined by the generated header itself. */
-  readonly include?: string;
+  readonly at?: SourceLocation;
+}
+
+/** A constant usable as a length: a number or an expression that evaluates to one. */
+export type LengthConstant = Constant<NumberValue | ExprValue>;
+/** A constant naming a string: a compatible string, a node or property name. */
+export type StringConstant = Constant<StringValue | ExprValue>;
+
+export function defineNumber(name: string, value: number, options: DefinitionOptions = {}): Constant<NumberValue> {
+  return Object.freeze({ kind: 'constant', name, value: { kind: 'number' as const, value }, ...options, at: callSite() });
+}
+
+export function defineString(name: string, value: string, options: DefinitionOptions = {}): Constant<StringValue> {
+  return Object.freeze({ kind: 'constant', name, value: { kind: 'string' as const, value }, ...options, at: callSite() });
+}
+
+/** `#define NAME <C expression>`: a length, a mask, or a string composed of other strings. */
+export function defineExpr(name: string, value: string | Expr, options: DefinitionOptions = {}): Constant<ExprValue> {
+  return Object.freeze({ kind: 'constant', name, value: { kind: 'expr' as const, expr: toExpr(value) }, ...options, at: callSite() });
+}
+
+/** `#define NAME(params) body`: expanded where an expression uses it; `#param` makes a string. */
+export interface Macro extends Readonly<DefinitionOptions> {
+  readonly kind: 'macro';
+  readonly name: string;
+  readonly params: readonly string[];
+  readonly body: Expr;
+  readonly at?: SourceLocation;
+}
+
+export function defineMacro(name: string, params: readonly string[], body: string | Expr, options: DefinitionOptions = {}): Macro {
+  return Object.freeze({ kind: 'macro', name, params: [...params], body: toExpr(body), ...options, at: callSite() });
+}
+
+export interface EnumMember {
+  readonly kind: 'enum-member';
+  readonly name: string;
+  readonly value: Expr;
   readonly doc?: string;
   readonly at?: SourceLocation;
 }
 
-/** A constant usable as an array length. */
-export type LengthConstant = Constant<NumberValue | ExprValue>;
-/** A constant holding a string: a compatible string, a node or property name. */
-export type StringConstant = Constant<StringValue>;
-
-interface ConstantOptions {
-  include?: string;
-  doc?: string;
+/** `enum name { A = ..., B = ... }`: named integer constants, each usable in expressions. */
+export interface EnumDef<M extends string = string> {
+  readonly kind: 'enum';
+  readonly name: string;
+  readonly doc?: string;
+  readonly members: { readonly [K in M]: EnumMember };
+  readonly at?: SourceLocation;
 }
 
-export function defineNumber(name: string, value: number, options: ConstantOptions = {}): Constant<NumberValue> {
-  return Object.freeze({ kind: 'constant', name, value: { kind: 'number' as const, value }, ...options, at: callSite() });
+export function defineEnum<M extends string>(
+  name: string,
+  members: { readonly [K in M]: ExprLike | { value: ExprLike; doc: string } },
+  options: { doc?: string } = {},
+): EnumDef<M> {
+  const at = callSite();
+  const built = {} as { [K in M]: EnumMember };
+  for (const key of Object.keys(members) as M[]) {
+    const spec = members[key];
+    const value: { value: ExprLike; doc?: string } = typeof spec === 'object' && !('kind' in spec) ? spec : { value: spec };
+    built[key] = Object.freeze({
+      kind: 'enum-member' as const,
+      name: key,
+      value: toExpr(value.value),
+      ...(value.doc ? { doc: value.doc } : {}),
+      ...(at ? { at } : {}),
+    });
+  }
+  return Object.freeze({ kind: 'enum', name, ...(options.doc ? { doc: options.doc } : {}), members: Object.freeze(built), ...(at ? { at } : {}) });
 }
 
-export function defineString(name: string, value: string, options: ConstantOptions = {}): StringConstant {
-  return Object.freeze({ kind: 'constant', name, value: { kind: 'string' as const, value }, ...options, at: callSite() });
-}
-
-export function defineExpr(name: string, c: string, options: ConstantOptions = {}): Constant<ExprValue> {
-  return Object.freeze({ kind: 'constant', name, value: { kind: 'expr' as const, c }, ...options, at: callSite() });
-}
+export type Definition = Constant | Macro | EnumDef;
 
 // ---------------------------------------------------------------------------------------------
 // Composite types
@@ -117,16 +232,19 @@ export function defineExpr(name: string, c: string, options: ConstantOptions = {
 /** Rejects a literal 0 at compile time; non-literal numbers are checked by validation. */
 export type NonZero<N extends number> = N extends 0 ? never : N;
 
+/** How many elements: a literal, a constant, or an expression (kept symbolic in C). */
+export type Length = number | LengthConstant | EnumMember | Expr;
+
 /** `char name[N]`: a NUL-terminated string of at most N - 1 bytes. */
 export interface CharArrayType {
   readonly kind: 'chars';
-  readonly length: number | LengthConstant;
+  readonly length: Length;
 }
 
 export interface ArrayType {
   readonly kind: 'array';
   readonly element: FieldType;
-  readonly length: number | LengthConstant;
+  readonly length: Length;
 }
 
 /** A C99 flexible array member: the last field of a struct, contributing no size. */
@@ -135,30 +253,86 @@ export interface FlexibleArrayType {
   readonly element: FieldType;
 }
 
-/** A u64 holding a physical address; what it points at is part of the ABI. */
+/** `base name:width`: a bit-field, laid out as gcc does. */
+export interface BitFieldType {
+  readonly kind: 'bits';
+  readonly base: ScalarType;
+  readonly width: number;
+}
+
+/** `DECLARE_BITMAP(name, bits)`: an array of unsigned long holding `bits` bits. */
+export interface BitmapType {
+  readonly kind: 'bitmap';
+  readonly bits: Length;
+}
+
+/** How C spells a field that holds a physical address. */
+export type PointerForm =
+  /** `u64 name;` */
+  | 'u64'
+  /** `phys_addr_t name;` */
+  | 'phys_addr_t'
+  /** `DECLARE_KHOSER_PTR(name, struct target *);`: a union of the u64 address and a kernel pointer. */
+  | 'khoser';
+
+/** A field holding a physical address; what it points at is part of the ABI. */
 export interface PointerType {
   readonly kind: 'pointer';
   readonly target: PointerTarget;
   /** Physical address 0 means "nothing here". */
   readonly nullable: boolean;
+  readonly form: PointerForm;
 }
 
-export type FieldType = ScalarType | CharArrayType | ArrayType | FlexibleArrayType | PointerType | Aggregate;
+/** A struct or union declared inside another, named by the field (or anonymous). */
+export interface InlineAggregateType {
+  readonly kind: 'inline';
+  readonly aggregate: 'struct' | 'union';
+  readonly packed: boolean;
+  readonly fields: { readonly [name: string]: FieldDef };
+}
 
-export function chars(length: LengthConstant): CharArrayType;
+export type FieldType =
+  | ScalarType
+  | BitFieldType
+  | CharArrayType
+  | ArrayType
+  | FlexibleArrayType
+  | BitmapType
+  | PointerType
+  | InlineAggregateType
+  | Aggregate;
+
+export function chars(length: LengthConstant | EnumMember | Expr): CharArrayType;
 export function chars<N extends number>(length: NonZero<N>): CharArrayType;
-export function chars(length: number | LengthConstant): CharArrayType {
+export function chars(length: Length): CharArrayType {
   return Object.freeze({ kind: 'chars', length });
 }
 
-export function array(element: FieldType, length: LengthConstant): ArrayType;
+export function array(element: FieldType, length: LengthConstant | EnumMember | Expr): ArrayType;
 export function array<N extends number>(element: FieldType, length: NonZero<N>): ArrayType;
-export function array(element: FieldType, length: number | LengthConstant): ArrayType {
+export function array(element: FieldType, length: Length): ArrayType {
   return Object.freeze({ kind: 'array', element, length });
 }
 
 export function flexible(element: FieldType): FlexibleArrayType {
   return Object.freeze({ kind: 'flexible', element });
+}
+
+export function bits<W extends number>(base: ScalarType, width: NonZero<W>): BitFieldType {
+  return Object.freeze({ kind: 'bits', base, width });
+}
+
+export function bitmap(length: Length): BitmapType {
+  return Object.freeze({ kind: 'bitmap', bits: length });
+}
+
+export function inlineUnion(fields: { readonly [name: string]: FieldDef }): InlineAggregateType {
+  return Object.freeze({ kind: 'inline', aggregate: 'union', packed: false, fields });
+}
+
+export function inlineStruct(fields: { readonly [name: string]: FieldDef }, options: { packed?: boolean } = {}): InlineAggregateType {
+  return Object.freeze({ kind: 'inline', aggregate: 'struct', packed: options.packed ?? false, fields });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,6 +342,8 @@ export interface FieldDef {
   readonly type: FieldType;
   /** One line of kernel-doc for the member. */
   readonly doc: string;
+  /** An anonymous struct or union member: its fields are members of the enclosing struct. */
+  readonly anonymous?: boolean;
   readonly at?: SourceLocation;
 }
 
@@ -217,8 +393,16 @@ export function field(type: FieldType, doc: string): FieldDef {
   return Object.freeze({ type, doc, at: callSite() });
 }
 
+/** An anonymous struct or union member (C11): write its fields as members of the enclosing struct. */
+export function anonymous(type: InlineAggregateType, doc: string): FieldDef {
+  return Object.freeze({ type, doc, anonymous: true, at: callSite() });
+}
+
 // ---------------------------------------------------------------------------------------------
-// Physical-address pointers and what they point at
+// Physical addresses and what they point at
+
+/** A struct, or a function returning it: structs that point at each other need one side deferred. */
+export type AggregateRef<A extends Aggregate = Aggregate> = A | (() => A);
 
 /** How big the memory block behind a pointer is: a fixed page count, or a header field's value. */
 export type BlockSize =
@@ -228,22 +412,22 @@ export type BlockSize =
 /** One struct. */
 export interface StructTarget {
   readonly shape: 'struct';
-  readonly struct: Aggregate;
+  readonly struct: AggregateRef;
 }
 
 /** A header struct directly followed by `header[count]` entries, all in one block. */
 export interface HeaderArrayTarget {
   readonly shape: 'header-array';
-  readonly header: Aggregate;
+  readonly header: AggregateRef;
   readonly count: string;
-  readonly entry: Aggregate;
+  readonly entry: AggregateRef;
   readonly block: BlockSize;
 }
 
 /** A bare array whose element count is a sibling field of the pointer. */
 export interface ArrayTarget {
   readonly shape: 'array';
-  readonly entry: Aggregate;
+  readonly entry: AggregateRef;
   readonly count: string;
   readonly block: BlockSize;
 }
@@ -255,15 +439,25 @@ export interface ArrayTarget {
  */
 export interface ChainTarget {
   readonly shape: 'chain';
-  readonly header: Aggregate;
+  readonly header: AggregateRef;
   readonly next: string;
   readonly count: string;
-  readonly entry: Aggregate;
+  readonly entry: AggregateRef;
   readonly block: BlockSize;
   readonly total?: string;
 }
 
-export type PointerTarget = StructTarget | HeaderArrayTarget | ArrayTarget | ChainTarget;
+/**
+ * What the address means is decided by a string beside it (a file handler's compatible string):
+ * other headers say, through a `reachedFrom` container, what it points at for their string.
+ */
+export interface SelectedTarget {
+  readonly shape: 'selected';
+  /** The sibling char[] field holding the string. */
+  readonly selector: string;
+}
+
+export type PointerTarget = StructTarget | HeaderArrayTarget | ArrayTarget | ChainTarget | SelectedTarget;
 
 export function pages(count: number): BlockSize {
   return Object.freeze({ kind: 'pages', pages: count });
@@ -273,20 +467,20 @@ export function pagesIn<H extends Aggregate>(_header: H, fieldName: FieldName<H>
   return Object.freeze({ kind: 'header-field', field: fieldName, unit: 'pages' });
 }
 
-export function toStruct(target: Aggregate): StructTarget {
+export function toStruct(target: AggregateRef): StructTarget {
   return Object.freeze({ shape: 'struct', struct: target });
 }
 
 export function toHeaderArray<H extends Aggregate>(spec: {
   header: H;
   count: FieldName<H>;
-  entry: Aggregate;
+  entry: AggregateRef;
   block: BlockSize;
 }): HeaderArrayTarget {
   return Object.freeze({ shape: 'header-array', ...spec });
 }
 
-export function toArray(spec: { entry: Aggregate; count: string; block: BlockSize }): ArrayTarget {
+export function toArray(spec: { entry: AggregateRef; count: string; block: BlockSize }): ArrayTarget {
   return Object.freeze({ shape: 'array', ...spec });
 }
 
@@ -294,16 +488,25 @@ export function toChain<H extends Aggregate>(spec: {
   header: H;
   next: FieldName<H>;
   count: FieldName<H>;
-  entry: Aggregate;
+  entry: AggregateRef;
   block: BlockSize;
   total?: string;
 }): ChainTarget {
   return Object.freeze({ shape: 'chain', ...spec });
 }
 
+export function selectedBy(selector: string): SelectedTarget {
+  return Object.freeze({ shape: 'selected', selector });
+}
+
 /** A u64 field holding the physical address of `target`; by default 0 means "none". */
-export function pa(target: PointerTarget, options: { nullable?: boolean } = {}): PointerType {
-  return Object.freeze({ kind: 'pointer', target, nullable: options.nullable ?? true });
+export function pa(target: PointerTarget, options: { nullable?: boolean; form?: PointerForm } = {}): PointerType {
+  return Object.freeze({ kind: 'pointer', target, nullable: options.nullable ?? true, form: options.form ?? 'u64' });
+}
+
+/** `DECLARE_KHOSER_PTR(name, struct target *)`: the physical address of `target` (0 = none). */
+export function khoserPtr(target: PointerTarget): PointerType {
+  return pa(target, { form: 'khoser' });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,52 +562,124 @@ export function node(spec: FdtNode): FdtNode {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Versions and the whole schema
+// Containers: where a version's state lives, and so which string guards it.
 
-export interface FdtLayout {
+/** A Flattened Device Tree, whose node compatible strings guard what their properties reach. */
+export interface FdtContainer {
+  readonly kind: 'fdt';
   /** The name of the KHO sub-tree the FDT travels under. */
-  readonly khoEntryName: StringConstant;
+  readonly khoEntry: StringConstant;
   /** The largest FDT blob the kernel allocates. */
   readonly maxSize: LengthConstant;
   readonly root: FdtNode;
+  readonly at?: SourceLocation;
 }
 
+/**
+ * One struct handed over as a raw KHO sub-tree blob; a char[] field of it holds the compatible
+ * string the next kernel compares before reading anything else.
+ */
+export interface KhoEntryContainer<S extends Aggregate = Aggregate> {
+  readonly kind: 'kho-entry';
+  readonly khoEntry: StringConstant;
+  readonly struct: S;
+  /** The char[] field of `struct` that holds `compatible`. */
+  readonly field: FieldName<S>;
+  readonly compatible: StringConstant;
+  readonly at?: SourceLocation;
+}
+
+/**
+ * State reached from another header's field: when `selector` (a char[] field of `from`) holds
+ * `compatible`, the field `field` of `from` points at `target`.
+ */
+export interface ReachedFromContainer<S extends Aggregate = Aggregate> {
+  readonly kind: 'reached-from';
+  readonly from: S;
+  readonly field: FieldName<S>;
+  readonly selector: FieldName<S>;
+  readonly compatible: StringConstant;
+  readonly target: PointerTarget;
+  readonly at?: SourceLocation;
+}
+
+export type Container = FdtContainer | KhoEntryContainer | ReachedFromContainer;
+
+export function fdtContainer(spec: Omit<FdtContainer, 'kind' | 'at'>): FdtContainer {
+  return Object.freeze({ kind: 'fdt' as const, ...spec, at: callSite() });
+}
+
+export function khoEntry<S extends Aggregate>(spec: Omit<KhoEntryContainer<S>, 'kind' | 'at'>): KhoEntryContainer {
+  return Object.freeze({ kind: 'kho-entry' as const, ...spec, at: callSite() }) as KhoEntryContainer;
+}
+
+export function reachedFrom<S extends Aggregate>(spec: Omit<ReachedFromContainer<S>, 'kind' | 'at'>): ReachedFromContainer {
+  return Object.freeze({ kind: 'reached-from' as const, ...spec, at: callSite() }) as ReachedFromContainer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Versions, headers and the family
+
 export interface AbiVersion {
-  /** The version's name, by convention its root compatible string (plus a suffix where two share it). */
+  /** The version's name, by convention its guard string (plus a suffix where two share it). */
   readonly name: string;
   /** Where this form comes from (a kernel release or patch), for the docs. */
   readonly origin: string;
-  /** The kernel-doc DOC block: title and prose paragraphs; the FDT picture is generated. */
+  /** The kernel-doc DOC block: title and prose paragraphs; pictures and guard lists are generated. */
   readonly doc: { readonly title: string; readonly paragraphs: readonly string[] };
-  /** Every constant, in the order the header defines them (included ones are not redefined). */
-  readonly constants: readonly Constant[];
-  /** Every struct and union, in the order the header declares them (dependencies first). */
+  /** Versions of other headers this one includes and uses (their structs, constants, strings). */
+  readonly uses?: readonly AbiVersion[];
+  /** Own constants, macros and enums, in the order the header defines them. */
+  readonly constants: readonly Definition[];
+  /** Own structs and unions, in the order the header declares them (dependencies first). */
   readonly types: readonly Aggregate[];
-  readonly fdt: FdtLayout;
+  /** Where the state lives; absent for a header that only provides types or strings to others. */
+  readonly container?: Container;
+  /**
+   * A string of this header that guards its own structs wherever another header uses them: a
+   * header that composes it into its own string (KHO_SUB_COMPAT) hands that part of the guarding over.
+   */
+  readonly guard?: StringConstant;
   readonly at?: SourceLocation;
 }
 
 export interface HeaderInfo {
+  /** The header's stem, naming its output files: `luo` for luo.h. */
+  readonly name: string;
   /** Path in a kernel tree, e.g. include/linux/kho/abi/luo.h. */
   readonly path: string;
   readonly includeGuard: string;
   readonly spdx: string;
+  /** The copyright block's lines. */
   readonly copyright: readonly string[];
 }
 
-export interface AbiSchema {
-  readonly name: string;
-  readonly header: HeaderInfo;
+export interface AbiHeader extends HeaderInfo {
+  readonly kind: 'header';
   /** Oldest first. */
   readonly versions: readonly AbiVersion[];
-  /** The name of the current version, written to out/<header>. */
+  /** The newest version, written into out/include/. */
   readonly current: string;
+}
+
+export interface AbiFamily {
+  readonly kind: 'family';
+  readonly name: string;
+  /** In dependency order is not required; the model orders them. */
+  readonly headers: readonly AbiHeader[];
 }
 
 export function version(spec: AbiVersion): AbiVersion {
   return Object.freeze({ ...spec, at: spec.at ?? callSite() });
 }
 
-export function schema(spec: AbiSchema): AbiSchema {
-  return Object.freeze(spec);
+export function header(spec: Omit<AbiHeader, 'kind'>): AbiHeader {
+  return Object.freeze({ kind: 'header' as const, ...spec });
 }
+
+export function family(spec: Omit<AbiFamily, 'kind'>): AbiFamily {
+  return Object.freeze({ kind: 'family' as const, ...spec });
+}
+
+/** What a schema module may export: a whole family, or one header (a family of one). */
+export type AbiSchema = AbiFamily | AbiHeader;

@@ -1,3 +1,4 @@
 export * from './model.ts';
-export { buildModel, DEFAULT_TARGET } from './build.ts';
+export { buildModel, pageTarget, sizeText, DEFAULT_PAGE_SHIFT, type BuildOptions } from './build.ts';
 export { SchemaError, formatIssue, type SchemaIssue, type SchemaIssueCode } from './errors.ts';
+export * from './repr.ts';

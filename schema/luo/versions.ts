@@ -2,7 +2,7 @@
  * Every LUO ABI version, oldest first. Each is complete; what did not change between two versions is
  * the same object in both.
  */
-import { node, pa, pointerProperty, u64Property, version, type StringConstant } from '../lang.ts';
+import { fdtContainer, node, pa, pointerProperty, toStruct, u64Property, version, type StringConstant } from '../lang.ts';
 import {
   LIVEUPDATE_FLB_COMPAT_LENGTH,
   LIVEUPDATE_HNDL_COMPAT_LENGTH,
@@ -72,8 +72,8 @@ function v1Fdt(sessionCompat: StringConstant, withFlb: boolean) {
     properties: [pointerProperty(LUO_FDT_FLB_HEADER, pa(flbBlock), 'Physical address of struct luo_flb_header_ser.')],
     children: [],
   });
-  return {
-    khoEntryName: LUO_FDT_KHO_ENTRY_NAME,
+  return fdtContainer({
+    khoEntry: LUO_FDT_KHO_ENTRY_NAME,
     maxSize: LUO_FDT_SIZE,
     root: node({
       compatible: LUO_V1,
@@ -81,7 +81,7 @@ function v1Fdt(sessionCompat: StringConstant, withFlb: boolean) {
       properties: [u64Property(LUO_FDT_LIVEUPDATE_NUM, 'Number of live updates performed so far.')],
       children: withFlb ? [sessionNode, flbNode] : [sessionNode],
     }),
-  };
+  });
 }
 
 const v1Paragraphs = [INTRO, RAW_U64];
@@ -96,7 +96,7 @@ export const luoV1SessionV1 = version({
   doc: { title: DOC_TITLE, paragraphs: v1Paragraphs },
   constants: [...v1RootConstants, ...v1SessionConstants(LUO_SESSION_V1)],
   types: [luo_session_header_ser, luo_session_ser_name_only],
-  fdt: v1Fdt(LUO_SESSION_V1, false),
+  container: v1Fdt(LUO_SESSION_V1, false),
 });
 
 export const luoV1 = version({
@@ -113,25 +113,25 @@ export const luoV1 = version({
     LUO_FDT_FLB_HEADER,
   ],
   types: [luo_file_ser, luo_file_set_ser_array, luo_session_header_ser, luo_session_ser, luo_flb_header_ser, luo_flb_ser],
-  fdt: v1Fdt(LUO_SESSION_V2, true),
+  container: v1Fdt(LUO_SESSION_V2, true),
 });
 
 // --------------------------------------------------------------------------------------------
 // luo-v2 onwards: one root property pointing at struct luo_ser
 
 function luoSerFdt(compatible: string, luoSerStruct: ReturnType<typeof luoSer>) {
-  return {
-    khoEntryName: LUO_FDT_KHO_ENTRY_NAME,
+  return fdtContainer({
+    khoEntry: LUO_FDT_KHO_ENTRY_NAME,
     maxSize: LUO_FDT_SIZE,
     root: node({
       compatible: fdtCompatible(compatible),
       doc: 'The LUO root node, the only node.',
       properties: [
-        pointerProperty(LUO_FDT_ABI_HEADER, pa({ shape: 'struct', struct: luoSerStruct }, { nullable: false }), 'Physical address of struct luo_ser.'),
+        pointerProperty(LUO_FDT_ABI_HEADER, pa(toStruct(luoSerStruct), { nullable: false }), 'Physical address of struct luo_ser.'),
       ],
       children: [],
     }),
-  };
+  });
 }
 
 const luoSerConstants = (compatible: string) => [
@@ -161,7 +161,7 @@ export const luoV2 = version({
   doc: { title: DOC_TITLE, paragraphs: luoSerParagraphs },
   constants: luoSerConstants('luo-v2'),
   types: [luoSerV2, luo_file_ser, luo_file_set_ser_array, luo_session_header_ser, luo_session_ser, luo_flb_header_ser, luo_flb_ser],
-  fdt: luoSerFdt('luo-v2', luoSerV2),
+  container: luoSerFdt('luo-v2', luoSerV2),
 });
 
 const sessionChainDoc =
@@ -174,7 +174,7 @@ export const luoV3 = version({
   doc: { title: DOC_TITLE, paragraphs: luoSerParagraphs },
   constants: luoSerConstants('luo-v3'),
   types: [luoSerV3, luo_block_header_ser, luo_file_ser, luo_file_set_ser_array, luo_session_ser, luo_flb_header_ser, luo_flb_ser],
-  fdt: luoSerFdt('luo-v3', luoSerV3),
+  container: luoSerFdt('luo-v3', luoSerV3),
 });
 
 const luoSerV4 = luoSer(sessionChain(luo_session_ser_v4), sessionChainDoc);
@@ -186,5 +186,5 @@ export const luoV4 = version({
   doc: { title: DOC_TITLE, paragraphs: luoSerParagraphs },
   constants: luoSerConstants('luo-v4'),
   types: [luoSerV4, luo_block_header_ser, luo_file_ser, luo_file_set_ser_chain, luo_session_ser_v4, luo_flb_header_ser, luo_flb_ser],
-  fdt: luoSerFdt('luo-v4', luoSerV4),
+  container: luoSerFdt('luo-v4', luoSerV4),
 });

@@ -1,0 +1,188 @@
+/**
+ * Where a version's state lives: an FDT (nodes, properties, what each property points at), one raw
+ * struct under a KHO entry, or a struct reached from another header's field selected by a string.
+ */
+import type { Aggregate, Container, FdtNode, FieldDef, LengthConstant, SourceLocation, StringConstant } from '../../schema/lang.ts';
+import { isAggregate, pointerInScope } from './layout.ts';
+import type { ConstantModel, ContainerModel, NodeModel, PointerModel, PropertyModel } from './model.ts';
+import type { VersionScope } from './scope.ts';
+
+/** The built scope of a version that declares a struct object, anywhere in the family. */
+export type ScopeOfStruct = (def: Aggregate) => VersionScope | undefined;
+
+export function containerModel(scope: VersionScope, container: Container | undefined, scopeOf: ScopeOfStruct): ContainerModel | undefined {
+  if (container === undefined) return undefined;
+  const path = [...scope.path, 'container'];
+  switch (container?.kind) {
+    case 'fdt': {
+      const khoEntry = constantRef(scope, container.khoEntry, [...path, 'khoEntry'], 'string');
+      const maxSize = constantRef(scope, container.maxSize, [...path, 'maxSize'], 'number');
+      const root = buildNode(scope, container.root, [...scope.path], '');
+      if (!khoEntry || !maxSize || !root) return undefined;
+      return { kind: 'fdt', khoEntry, maxSize, root, ...(container.at ? { at: container.at } : {}) };
+    }
+    case 'kho-entry': {
+      const khoEntry = constantRef(scope, container.khoEntry, [...path, 'khoEntry'], 'string');
+      const compatible = constantRef(scope, container.compatible, [...path, 'compatible'], 'string');
+      const struct = isAggregate(container.struct) ? scope.visibleAggregate(container.struct.name) : undefined;
+      if (!struct || struct.def !== container.struct) {
+        scope.issues.add('bad-container', [...path, 'struct'], 'the KHO entry holds a struct of this version (or of a version it uses); add it to the types', container.at);
+        return undefined;
+      }
+      if (!khoEntry || !compatible || !fitsString(scope, struct.scope, struct.def, container.field, compatible, [...path, 'field'], container.at)) return undefined;
+      return {
+        kind: 'kho-entry',
+        khoEntry,
+        struct: struct.def.name,
+        field: container.field,
+        compatible: { macro: compatible.name, value: String(compatible.value) },
+        ...(container.at ? { at: container.at } : {}),
+      };
+    }
+    case 'reached-from': {
+      const compatible = constantRef(scope, container.compatible, [...path, 'compatible'], 'string');
+      const from = isAggregate(container.from) ? container.from : undefined;
+      const owner = from ? scopeOf(from) : undefined;
+      if (!from || !owner) {
+        scope.issues.add('bad-container', [...path, 'from'], 'reachedFrom names a struct no header of the family declares', container.at);
+        return undefined;
+      }
+      const pointerField = (from.fields as Record<string, FieldDef | undefined>)[container.field]?.type;
+      if (pointerField?.kind !== 'pointer' || pointerField.target.shape !== 'selected' || pointerField.target.selector !== container.selector) {
+        scope.issues.add('bad-container', [...path, 'field'], `${from.name}.${container.field} must be declared pa(selectedBy('${container.selector}')) in ${owner.header}.h: an address whose meaning its selector string decides`, container.at);
+        return undefined;
+      }
+      const target = pointerInScope(scope, { kind: 'pointer', target: container.target, nullable: false, form: 'u64' }, [...path, 'target'], container.at);
+      if (!compatible || !target || !fitsString(scope, owner, from, container.selector, compatible, [...path, 'selector'], container.at)) return undefined;
+      return {
+        kind: 'reached-from',
+        from: { header: owner.header, struct: from.name },
+        field: container.field,
+        selector: container.selector,
+        compatible: { macro: compatible.name, value: String(compatible.value) },
+        target: target.target,
+        ...(container.at ? { at: container.at } : {}),
+      };
+    }
+    default:
+      scope.issues.add('bad-container', path, 'a container is fdtContainer(...), khoEntry(...) or reachedFrom(...)');
+      return undefined;
+  }
+}
+
+/** The string, with its NUL, must fit the char[] field that carries it. */
+function fitsString(scope: VersionScope, owner: VersionScope, struct: Aggregate, fieldName: string, compatible: ConstantModel, path: readonly string[], at?: SourceLocation): boolean {
+  const declared = owner.declared.get(struct.name);
+  const layout = declared ? owner.aggregateLayout(declared.def, declared.index) : undefined;
+  // A struct with errors of its own has been reported already.
+  if (declared && !layout) return false;
+  const field = layout?.fields.find((f) => f.name === fieldName);
+  if (!field || field.type.kind !== 'chars') {
+    scope.issues.add('bad-container', path, `${struct.name}.${fieldName} must be a char[] field holding the string`, at);
+    return false;
+  }
+  const needed = Buffer.byteLength(String(compatible.value)) + 1;
+  if (needed > field.type.length) {
+    scope.issues.add('bad-guard', path, `"${String(compatible.value)}" needs ${needed} bytes with its NUL, but ${struct.name}.${fieldName} holds ${field.type.length}`, at);
+    return false;
+  }
+  return true;
+}
+
+/** A constant used by a container must be visible in the version, and of the wanted kind. */
+export function constantRef(scope: VersionScope, constant: StringConstant | LengthConstant | undefined, path: readonly string[], want: 'string' | 'number'): ConstantModel | undefined {
+  if (!constant || constant.kind !== 'constant') {
+    scope.issues.add('bad-constant', path, `expected a ${want} constant`);
+    return undefined;
+  }
+  const model = scope.constantModel(constant);
+  if (!model) {
+    const owner = scope.ownerOf(constant);
+    if (!owner) {
+      scope.issues.add('undeclared-constant', path, `uses ${constant.name}, which is not among ${scope.version.name}'s constants (nor those of a version it uses); add it to the version's constants`, constant.at);
+    }
+    return undefined;
+  }
+  if ((typeof model.value === 'string') !== (want === 'string')) {
+    scope.issues.add('bad-constant', path, `${constant.name} must be a ${want} constant`, constant.at);
+    return undefined;
+  }
+  return model;
+}
+
+// -----------------------------------------------------------------------------------------------
+// The FDT
+
+function buildNode(scope: VersionScope, node: FdtNode | undefined, path: string[], parentPath: string): NodeModel | undefined {
+  if (!node || typeof node !== 'object') {
+    scope.issues.add('bad-property', path, 'missing FDT node');
+    return undefined;
+  }
+  const isRoot = parentPath === '';
+  const nameConst = node.name ? constantRef(scope, node.name, [...path, 'name'], 'string') : undefined;
+  if (!isRoot && !nameConst) {
+    if (!node.name) scope.issues.add('bad-property', path, 'a subnode needs a name constant', node.at);
+    return undefined;
+  }
+  const name = isRoot ? '' : String(nameConst!.value);
+  const nodePath = isRoot ? '/' : `${parentPath === '/' ? '' : parentPath}/${name}`;
+  const here = [...scope.path, `node ${nodePath}`];
+  const compatible = constantRef(scope, node.compatible, [...here, 'compatible'], 'string');
+  const properties: PropertyModel[] = [];
+  const propertyNames = new Set(['compatible']);
+  for (const property of node.properties ?? []) {
+    const nameModel = constantRef(scope, property?.name, [...here, 'property'], 'string');
+    if (!nameModel) continue;
+    const ppath = [...here, `property ${String(nameModel.value)}`];
+    if (propertyNames.has(String(nameModel.value))) {
+      scope.issues.add('duplicate-property', ppath, 'a node cannot have two properties of one name', property.at);
+      continue;
+    }
+    propertyNames.add(String(nameModel.value));
+    const value = property.value;
+    let pointer: PointerModel | undefined;
+    if (value?.kind === 'pointer') {
+      pointer = pointerInScope(scope, value.pointer, ppath, property.at);
+      if (!pointer) continue;
+      const target = pointer.target;
+      if (target.shape === 'array' || target.shape === 'selected' || (target.shape === 'chain' && target.total)) {
+        scope.issues.add('bad-pointer-field', ppath, 'an FDT property has no sibling field; point at a struct, a header-array or a chain', property.at);
+        continue;
+      }
+    } else if (value?.kind !== 'u64' && value?.kind !== 'string') {
+      scope.issues.add('bad-property', ppath, 'a property value is u64Property, stringProperty or pointerProperty', property.at);
+      continue;
+    }
+    properties.push({
+      name: String(nameModel.value),
+      macro: nameModel.name,
+      kind: value.kind,
+      ...(pointer ? { pointer } : {}),
+      doc: property.doc,
+      ...(property.at ? { at: property.at } : {}),
+    });
+  }
+  const children: NodeModel[] = [];
+  const childNames = new Set<string>();
+  for (const child of node.children ?? []) {
+    const built = buildNode(scope, child, [...here, 'child'], nodePath);
+    if (!built) continue;
+    if (childNames.has(built.name)) {
+      scope.issues.add('duplicate-node', [...here, `node ${built.path}`], 'two subnodes have this name', child.at);
+      continue;
+    }
+    childNames.add(built.name);
+    children.push(built);
+  }
+  if (!compatible) return undefined;
+  return {
+    path: nodePath,
+    name,
+    ...(nameConst ? { nameMacro: nameConst.name } : {}),
+    compatible: { macro: compatible.name, value: String(compatible.value) },
+    doc: node.doc,
+    properties,
+    children,
+    ...(node.at ? { at: node.at } : {}),
+  };
+}
