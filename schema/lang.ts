@@ -567,10 +567,10 @@ export function node(spec: FdtNode): FdtNode {
 /** A Flattened Device Tree, whose node compatible strings guard what their properties reach. */
 export interface FdtContainer {
   readonly kind: 'fdt';
-  /** The name of the KHO sub-tree the FDT travels under. */
-  readonly khoEntry: StringConstant;
-  /** The largest FDT blob the kernel allocates. */
-  readonly maxSize: LengthConstant;
+  /** The name of the KHO sub-tree the FDT travels under; absent for KHO's own root FDT. */
+  readonly khoEntry?: StringConstant;
+  /** The largest FDT blob the kernel allocates, when the header names it. */
+  readonly maxSize?: LengthConstant;
   readonly root: FdtNode;
   readonly at?: SourceLocation;
 }

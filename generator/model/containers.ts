@@ -15,11 +15,11 @@ export function containerModel(scope: VersionScope, container: Container | undef
   const path = [...scope.path, 'container'];
   switch (container?.kind) {
     case 'fdt': {
-      const khoEntry = constantRef(scope, container.khoEntry, [...path, 'khoEntry'], 'string');
-      const maxSize = constantRef(scope, container.maxSize, [...path, 'maxSize'], 'number');
+      const khoEntry = container.khoEntry ? constantRef(scope, container.khoEntry, [...path, 'khoEntry'], 'string') : undefined;
+      const maxSize = container.maxSize ? constantRef(scope, container.maxSize, [...path, 'maxSize'], 'number') : undefined;
       const root = buildNode(scope, container.root, [...scope.path], '');
-      if (!khoEntry || !maxSize || !root) return undefined;
-      return { kind: 'fdt', khoEntry, maxSize, root, ...(container.at ? { at: container.at } : {}) };
+      if ((container.khoEntry && !khoEntry) || (container.maxSize && !maxSize) || !root) return undefined;
+      return { kind: 'fdt', ...(khoEntry ? { khoEntry } : {}), ...(maxSize ? { maxSize } : {}), root, ...(container.at ? { at: container.at } : {}) };
     }
     case 'kho-entry': {
       const khoEntry = constantRef(scope, container.khoEntry, [...path, 'khoEntry'], 'string');

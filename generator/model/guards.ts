@@ -70,18 +70,25 @@ export function computeGuards(
     structs: [...claimed].filter(([, c]) => c.macro === g.macro).map(([name]) => name).sort(),
   }));
   if (ownGuard) {
-    // A library string guards the header's own structs that no container guard already claims.
+    // A header's own string guards its structs that no container guard already claims, wherever
+    // other headers use them. It may also be the container's root string (KHO_FDT_COMPATIBLE).
     const mine = own.map((s) => s.name).filter((name) => !claimed.has(name));
     for (const name of mine) claimed.set(name, { macro: ownGuard.name, depth: 0 });
-    guards.push({
-      macro: ownGuard.name,
-      value: String(ownGuard.value),
-      role: { kind: 'library' },
-      components: components(ownGuard.name),
-      properties: [],
-      structs: mine.sort(),
-      outer: [],
-    });
+    const existing = guards.findIndex((g) => g.macro === ownGuard.name);
+    if (existing >= 0) {
+      const g = guards[existing]!;
+      guards[existing] = { ...g, structs: [...g.structs, ...mine].sort() };
+    } else {
+      guards.push({
+        macro: ownGuard.name,
+        value: String(ownGuard.value),
+        role: { kind: 'library' },
+        components: components(ownGuard.name),
+        properties: [],
+        structs: mine.sort(),
+        outer: [],
+      });
+    }
   }
   checkGuards(scope, guards, own, claimed);
   const guardOf = new Map<string, string>();
@@ -206,14 +213,15 @@ function checkGuards(scope: VersionScope, guards: readonly GuardModel[], own: re
     }
     macros.add(guard.macro);
   }
+  // A header with neither a container nor a string of its own (block.h before it had one) leaves its
+  // structs to the strings of the headers that use them.
+  if (guards.length === 0) return;
   for (const s of own) {
     if (!claimed.has(s.name)) {
       scope.issues.add(
         'unguarded-struct',
         [...scope.path, `${s.kind} ${s.name}`],
-        guards.length === 0
-          ? 'the version has no container and no guard string of its own, so nothing guards it; give the version a container or a guard'
-          : 'nothing the container holds reaches it, so no guard string guards it; point at it from the container or from a struct that is reached, or drop it from the version',
+        'nothing the container holds reaches it, so no guard string guards it; point at it from the container or from a struct that is reached, give the version a guard string of its own, or drop it',
         s.at,
       );
     }

@@ -205,8 +205,9 @@ export interface NodeModel {
 
 export interface FdtContainerModel {
   readonly kind: 'fdt';
-  readonly khoEntry: ConstantModel;
-  readonly maxSize: ConstantModel;
+  /** The KHO sub-tree it travels under; absent for KHO's own root FDT. */
+  readonly khoEntry?: ConstantModel;
+  readonly maxSize?: ConstantModel;
   readonly root: NodeModel;
   readonly at?: SourceLocation;
 }

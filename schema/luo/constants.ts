@@ -1,7 +1,7 @@
 /**
  * The constants of include/linux/kho/abi/luo.h, written once and shared by every version that has them.
  */
-import { defineExpr, defineNumber, defineString, type StringConstant } from '../lang.ts';
+import { defineExpr, defineMacro, defineNumber, defineString, type StringConstant } from '../lang.ts';
 
 export const LIVEUPDATE_SESSION_NAME_LENGTH = defineNumber('LIVEUPDATE_SESSION_NAME_LENGTH', 64, {
   include: '<uapi/linux/liveupdate.h>',
@@ -63,4 +63,16 @@ export const LUO_FDT_FLB_COMPATIBLE = defineString('LUO_FDT_FLB_COMPATIBLE', 'lu
 
 export const LUO_FDT_FLB_HEADER = defineString('LUO_FDT_FLB_HEADER', 'luo-flb-header', {
   doc: 'FLB node property: physical address of struct luo_flb_header_ser.',
+});
+
+/** Defined for the in-kernel test module only: the compatible string of its i-th test FLB. */
+export const LIVEUPDATE_TEST_FLB_COMPATIBLE = defineMacro('LIVEUPDATE_TEST_FLB_COMPATIBLE', ['i'], '"liveupdate-test-flb-v" #i', {
+  config: 'CONFIG_LIVEUPDATE_TEST',
+  doc: 'Compatible string of the test module\'s FLB number @i.',
+});
+
+// ---- The raw forms (luo-v5 on): struct luo_ser itself is the KHO entry.
+
+export const LUO_KHO_ENTRY_NAME = defineString('LUO_KHO_ENTRY_NAME', 'LUO', {
+  doc: 'Name of the KHO entry that holds struct luo_ser.',
 });

@@ -9,6 +9,7 @@ import {
   pa,
   pages,
   pagesIn,
+  selectedBy,
   struct,
   toArray,
   toChain,
@@ -23,10 +24,12 @@ import {
   LIVEUPDATE_SESSION_NAME_LENGTH,
 } from './constants.ts';
 
-/** Pages the kernel allocates for one block of sessions. */
-export const SESSION_BLOCK_PAGES = 16;
-/** Pages the kernel allocates for one block of files. */
-export const FILE_BLOCK_PAGES = 2;
+/** Pages of the one block holding the session header and every session (luo-v1, luo-v2). */
+export const SESSION_ARRAY_PAGES = 16;
+/** Pages of the flat array of a session's files (up to luo-v3). */
+export const FILE_ARRAY_PAGES = 2;
+/** Pages of each block of a luo_block_header_ser chain (luo-v3 and luo-v4: LUO_BLOCK_PGCNT). */
+export const LUO_BLOCK_PAGES = 2;
 
 export const luo_file_ser = struct('luo_file_ser', {
   packed: true,
@@ -36,13 +39,13 @@ export const luo_file_ser = struct('luo_file_ser', {
   ],
   fields: {
     compatible: field(chars(LIVEUPDATE_HNDL_COMPAT_LENGTH), 'Compatible string of the file handler that preserved the file.'),
-    data: field(u64, 'Opaque value the file handler saved to find its state again.'),
+    data: field(pa(selectedBy('compatible')), 'Opaque value the file handler saved to find its state again; for the handlers the schema knows, the physical address of their state.'),
     token: field(u64, 'Token userspace gave the file when it preserved it.'),
   },
 });
 
 /** What `luo_file_set_ser.files` points at: one flat array (up to luo-v3). */
-export const filesAsArray = toArray({ entry: luo_file_ser, count: 'count', block: pages(FILE_BLOCK_PAGES) });
+export const filesAsArray = toArray({ entry: luo_file_ser, count: 'count', block: pages(FILE_ARRAY_PAGES) });
 
 export function fileSetSer(files: PointerTarget, filesDoc: string): Aggregate {
   return struct('luo_file_set_ser', {
@@ -136,7 +139,7 @@ export function sessionBlock(session: Aggregate) {
     header: luo_session_header_ser,
     count: 'count',
     entry: session,
-    block: pages(SESSION_BLOCK_PAGES),
+    block: pages(SESSION_ARRAY_PAGES),
   });
 }
 
@@ -146,7 +149,7 @@ export function sessionChain(session: Aggregate) {
     next: 'next',
     count: 'count',
     entry: session,
-    block: pages(SESSION_BLOCK_PAGES),
+    block: pages(LUO_BLOCK_PAGES),
   });
 }
 
@@ -178,7 +181,7 @@ export const filesAsChain = toChain({
   next: 'next',
   count: 'count',
   entry: luo_file_ser,
-  block: pages(FILE_BLOCK_PAGES),
+  block: pages(LUO_BLOCK_PAGES),
   total: 'count',
 });
 export const luo_file_set_ser_chain = fileSetSer(

@@ -16,6 +16,7 @@ import {
   LUO_FDT_SESSION_HEADER,
   LUO_FDT_SESSION_NODE_NAME,
   LUO_FDT_SIZE,
+  LIVEUPDATE_TEST_FLB_COMPATIBLE,
   fdtCompatible,
   sessionCompatible,
 } from './constants.ts';
@@ -51,7 +52,7 @@ const LUO_V1 = fdtCompatible('luo-v1');
 const LUO_SESSION_V1 = sessionCompatible('luo-session-v1');
 const LUO_SESSION_V2 = sessionCompatible('luo-session-v2');
 
-function v1Fdt(sessionCompat: StringConstant, withFlb: boolean) {
+function v1Fdt(sessionCompat: StringConstant, withFiles: boolean, withFlb: boolean) {
   const sessionNode = node({
     name: LUO_FDT_SESSION_NODE_NAME,
     compatible: sessionCompat,
@@ -59,7 +60,7 @@ function v1Fdt(sessionCompat: StringConstant, withFlb: boolean) {
     properties: [
       pointerProperty(
         LUO_FDT_SESSION_HEADER,
-        pa(sessionBlock(withFlb ? luo_session_ser : luo_session_ser_name_only)),
+        pa(sessionBlock(withFiles ? luo_session_ser : luo_session_ser_name_only)),
         'Physical address of struct luo_session_header_ser.',
       ),
     ],
@@ -96,12 +97,21 @@ export const luoV1SessionV1 = version({
   doc: { title: DOC_TITLE, paragraphs: v1Paragraphs },
   constants: [...v1RootConstants, ...v1SessionConstants(LUO_SESSION_V1)],
   types: [luo_session_header_ser, luo_session_ser_name_only],
-  container: v1Fdt(LUO_SESSION_V1, false),
+  container: v1Fdt(LUO_SESSION_V1, false, false),
+});
+
+export const luoV1SessionV2 = version({
+  name: 'luo-v1-session-v2',
+  origin: 'Mainline: sessions with their files (luo-session-v2), no FLBs yet.',
+  doc: { title: DOC_TITLE, paragraphs: v1Paragraphs },
+  constants: [...v1RootConstants, LIVEUPDATE_HNDL_COMPAT_LENGTH, ...v1SessionConstants(LUO_SESSION_V2)],
+  types: [luo_file_ser, luo_file_set_ser_array, luo_session_header_ser, luo_session_ser],
+  container: v1Fdt(LUO_SESSION_V2, true, false),
 });
 
 export const luoV1 = version({
   name: 'luo-v1',
-  origin: 'The form the seed patch starts from: per-node compatible strings, files and FLBs.',
+  origin: 'The form the seed patch starts from (linux-next): per-node compatible strings, files and FLBs.',
   doc: { title: DOC_TITLE, paragraphs: v1Paragraphs },
   constants: [
     ...v1RootConstants,
@@ -111,9 +121,10 @@ export const luoV1 = version({
     LUO_FDT_FLB_NODE_NAME,
     LUO_FDT_FLB_COMPATIBLE,
     LUO_FDT_FLB_HEADER,
+    LIVEUPDATE_TEST_FLB_COMPATIBLE,
   ],
   types: [luo_file_ser, luo_file_set_ser_array, luo_session_header_ser, luo_session_ser, luo_flb_header_ser, luo_flb_ser],
-  container: v1Fdt(LUO_SESSION_V2, true),
+  container: v1Fdt(LUO_SESSION_V2, true, true),
 });
 
 // --------------------------------------------------------------------------------------------
@@ -142,6 +153,7 @@ const luoSerConstants = (compatible: string) => [
   LIVEUPDATE_SESSION_NAME_LENGTH,
   LIVEUPDATE_HNDL_COMPAT_LENGTH,
   LIVEUPDATE_FLB_COMPAT_LENGTH,
+  LIVEUPDATE_TEST_FLB_COMPATIBLE,
 ];
 
 const luoSerParagraphs = [

@@ -1,0 +1,240 @@
+/**
+ * include/linux/kho/abi/kexec_handover.h: the KHO core. Its root FDT names the preserved-memory map
+ * and one child per client; the header also gives every client the KHOSER pointer macros and the
+ * kho_vmalloc structs that hand a vmalloc area over.
+ *
+ * Described here: the root node's own properties, the vmalloc structs and (from kho-v2) the radix
+ * tree's node and leaf. The tree's deeper levels, the kho-v1 chunk bitmaps and the per-client
+ * children are not yet in the schema: the preserved-memory map is followed only to its first struct.
+ */
+import {
+  array,
+  bitmap,
+  defineEnum,
+  defineExpr,
+  defineMacro,
+  defineString,
+  expr,
+  fdtContainer,
+  field,
+  header,
+  khoserPtr,
+  node,
+  pa,
+  pointerProperty,
+  struct,
+  toStruct,
+  u64,
+  u64Property,
+  unsignedInt,
+  unsignedShort,
+  version,
+  type AbiVersion,
+  type Aggregate,
+  type StringConstant,
+} from '../lang.ts';
+
+// ---- Strings and property names
+
+function khoCompatible(value: string): StringConstant {
+  return defineString('KHO_FDT_COMPATIBLE', value, { doc: 'Compatible string of the KHO root FDT.' });
+}
+
+export const KHO_FDT_MEMORY_MAP_PROP_NAME = defineString('KHO_FDT_MEMORY_MAP_PROP_NAME', 'preserved-memory-map', {
+  doc: 'Root property: physical address of the preserved-memory map.',
+});
+
+const SUB_TREE_DOC = 'Client node property: physical address of the client state.';
+const SUB_TREE_SIZE_DOC = 'Client node property: size in bytes of the client state.';
+const KHO_FDT_SUB_TREE_PROP_NAME_FDT = defineString('KHO_FDT_SUB_TREE_PROP_NAME', 'fdt', { doc: 'Client node property: physical address of the client FDT.' });
+const KHO_FDT_SUB_TREE_PROP_NAME = defineString('KHO_FDT_SUB_TREE_PROP_NAME', 'preserved-data', { doc: SUB_TREE_DOC });
+const KHO_FDT_SUB_TREE_SIZE_PROP_NAME = defineString('KHO_FDT_SUB_TREE_SIZE_PROP_NAME', 'blob-size', { doc: SUB_TREE_SIZE_DOC });
+const KHO_SUB_TREE_PROP_NAME = defineString('KHO_SUB_TREE_PROP_NAME', 'preserved-data', { doc: SUB_TREE_DOC });
+const KHO_SUB_TREE_SIZE_PROP_NAME = defineString('KHO_SUB_TREE_SIZE_PROP_NAME', 'blob-size', { doc: SUB_TREE_SIZE_DOC });
+
+// ---- KHOSER pointers: a physical address on the wire, a kernel pointer in memory
+
+export const DECLARE_KHOSER_PTR = defineMacro('DECLARE_KHOSER_PTR', ['name', 'type'], 'union { u64 phys; type ptr; } name', {
+  doc: 'Declares a member that holds a physical address in the handed-over state and a kernel pointer while a kernel uses it.',
+});
+export const KHOSER_STORE_PTR = defineMacro(
+  'KHOSER_STORE_PTR',
+  ['dest', 'val'],
+  '({ typeof(val) __kho_val = (val); typecheck(typeof((dest).ptr), __kho_val); (dest).phys = virt_to_phys(__kho_val); })',
+  { doc: 'Stores the physical address of a pointer of the member\'s type.' },
+);
+export const KHOSER_LOAD_PTR = defineMacro(
+  'KHOSER_LOAD_PTR',
+  ['src'],
+  '({ typeof(src) __kho_src = (src); (typeof((__kho_src).ptr))((__kho_src).phys ? phys_to_virt((__kho_src).phys) : NULL); })',
+  { doc: 'The kernel pointer for a stored physical address, or NULL for 0.' },
+);
+export const KHOSER_COPY_PTR = defineMacro(
+  'KHOSER_COPY_PTR',
+  ['dest', 'src'],
+  '({ static_assert(__same_type((dest).ptr, (src).ptr) || __same_type((dest).ptr, void *) || __same_type((src).ptr, void *), "KHOSER_COPY_PTR: the pointer types differ"); (dest).phys = (src).phys; })',
+  { doc: 'Copies a stored physical address between members of the same pointer type (or void *).' },
+);
+
+// ---- vmalloc areas
+
+export const kho_vmalloc_hdr = struct('kho_vmalloc_hdr', {
+  summary: 'Header of one chunk of a preserved vmalloc area.',
+  fields: {
+    next: field(khoserPtr(toStruct(() => kho_vmalloc_chunk)), 'The next chunk of the list, or 0 for the last.'),
+  },
+});
+
+export const KHO_VMALLOC_SIZE = defineExpr('KHO_VMALLOC_SIZE', expr`((PAGE_SIZE - sizeof(${kho_vmalloc_hdr})) / sizeof(u64))`, {
+  doc: 'Page addresses one chunk holds: the rest of its page after the header.',
+});
+
+export const kho_vmalloc_chunk: Aggregate = struct('kho_vmalloc_chunk', {
+  summary: 'One page of a preserved vmalloc area\'s page list.',
+  description: ['The list of @phys ends at the first 0 or at the end of the chunk; the next chunk follows through @hdr.'],
+  fields: {
+    hdr: field(kho_vmalloc_hdr, 'Links the chunks of one area.'),
+    phys: field(array(u64, KHO_VMALLOC_SIZE), 'Physical addresses of the area\'s page groups, in order; 0 ends the list.'),
+  },
+});
+
+export const kho_vmalloc = struct('kho_vmalloc', {
+  summary: 'A preserved vmalloc area.',
+  description: ['Each entry of the chunk list is one group of 1 << @order pages; @total_pages counts the pages of the whole area.'],
+  fields: {
+    first: field(khoserPtr(toStruct(kho_vmalloc_chunk)), 'The first chunk of the page list, or 0 for an empty area.'),
+    total_pages: field(unsignedInt, 'Pages in the area.'),
+    flags: field(unsignedShort, 'How the area was allocated.'),
+    order: field(unsignedShort, 'Order of each page group the list names.'),
+  },
+});
+
+// ---- The radix tree of preserved memory (kho-v2 on)
+
+function radixConsts(depthPlusOne: boolean) {
+  return defineEnum(
+    'kho_radix_consts',
+    {
+      KHO_ORDER_0_LOG2: { value: '64 - PAGE_SHIFT', doc: 'Bit of the order marker of an order-0 page, and the width of its shifted address.' },
+      KHO_TABLE_SIZE_LOG2: { value: 'const_ilog2(PAGE_SIZE / sizeof(phys_addr_t))', doc: 'Entries of one node, in log2.' },
+      KHO_BITMAP_SIZE_LOG2: { value: 'PAGE_SHIFT + const_ilog2(BITS_PER_BYTE)', doc: 'Bits of one leaf, in log2.' },
+      KHO_TREE_MAX_DEPTH: {
+        value: depthPlusOne
+          ? 'DIV_ROUND_UP(KHO_ORDER_0_LOG2 - KHO_BITMAP_SIZE_LOG2 + 1, KHO_TABLE_SIZE_LOG2) + 1'
+          : 'DIV_ROUND_UP(KHO_ORDER_0_LOG2 - KHO_BITMAP_SIZE_LOG2, KHO_TABLE_SIZE_LOG2) + 1',
+        doc: 'Levels of the tree: the node levels and the leaf level.',
+      },
+    },
+    { doc: 'Sizes of the radix tree of preserved memory, from the page size.' },
+  );
+}
+
+function radixTypes(consts: ReturnType<typeof radixConsts>) {
+  const node = struct('kho_radix_node', {
+    summary: 'A node of the preserved-memory radix tree.',
+    description: ['One page of physical addresses of the nodes (or, at level 1, the leaves) of the level below.'],
+    fields: {
+      table: field(array(u64, expr`1 << ${consts.members.KHO_TABLE_SIZE_LOG2}`), 'Physical addresses of the nodes or leaves of the next level; 0 for none.'),
+    },
+  });
+  const leaf = struct('kho_radix_leaf', {
+    summary: 'A leaf of the preserved-memory radix tree.',
+    description: ['One page of bits, one per page group of the order that the key encodes.'],
+    fields: {
+      bitmap: field(bitmap(expr`1 << ${consts.members.KHO_BITMAP_SIZE_LOG2}`), 'One bit per preserved page group of the order the key encodes.'),
+    },
+  });
+  return { node, leaf };
+}
+
+// ---- Versions
+
+const DOC_TITLE = 'Kexec HandOver ABI';
+const INTRO =
+  'Kexec HandOver (KHO) hands preserved memory and the state of its clients from one kernel to the next through a Flattened Device Tree: its root names the map of preserved memory, and each client adds a child node that names its own state.';
+const NATIVE =
+  'Every property holding an address or a size is 8 bytes in the CPU byte order, written with fdt_property(), not big-endian cells.';
+
+function khoVersion(spec: {
+  name: string;
+  origin: string;
+  compatible: string;
+  subTreeProps: readonly StringConstant[];
+  radix?: 'v2' | 'v4';
+  copyPtr?: boolean;
+}): AbiVersion {
+  const compatible = khoCompatible(spec.compatible);
+  const consts = spec.radix ? radixConsts(spec.radix === 'v4') : undefined;
+  const radix = consts ? radixTypes(consts) : undefined;
+  const memoryMap = radix
+    ? pointerProperty(KHO_FDT_MEMORY_MAP_PROP_NAME, pa(toStruct(radix.node), { nullable: false }), 'Physical address of the root node of the radix tree of preserved memory.')
+    : u64Property(KHO_FDT_MEMORY_MAP_PROP_NAME, 'Physical address of the first chunk of the preserved-memory map (bitmaps per page order).');
+  return version({
+    name: spec.name,
+    origin: spec.origin,
+    doc: { title: DOC_TITLE, paragraphs: [INTRO, NATIVE] },
+    constants: [
+      compatible,
+      KHO_FDT_MEMORY_MAP_PROP_NAME,
+      ...spec.subTreeProps,
+      DECLARE_KHOSER_PTR,
+      KHOSER_STORE_PTR,
+      KHOSER_LOAD_PTR,
+      ...(spec.copyPtr ? [KHOSER_COPY_PTR] : []),
+      KHO_VMALLOC_SIZE,
+      ...(consts ? [consts] : []),
+    ],
+    types: [kho_vmalloc_hdr, kho_vmalloc_chunk, kho_vmalloc, ...(radix ? [radix.node, radix.leaf] : [])],
+    container: fdtContainer({
+      root: node({
+        compatible,
+        doc: 'The KHO root node.',
+        properties: [memoryMap],
+        children: [],
+      }),
+    }),
+    guard: compatible,
+  });
+}
+
+export const khoV1 = khoVersion({
+  name: 'kho-v1',
+  origin: 'Mainline: the preserved-memory map as chunks of bitmaps, client FDTs under the "fdt" property.',
+  compatible: 'kho-v1',
+  subTreeProps: [KHO_FDT_SUB_TREE_PROP_NAME_FDT],
+});
+
+export const khoV2 = khoVersion({
+  name: 'kho-v2',
+  origin: 'Mainline: the preserved-memory map as a radix tree, client state under "preserved-data".',
+  compatible: 'kho-v2',
+  subTreeProps: [KHO_FDT_SUB_TREE_PROP_NAME],
+  radix: 'v2',
+});
+
+export const khoV2BlobSize = khoVersion({
+  name: 'kho-v2+blob-size',
+  origin: 'linux-mm (222ae38): client nodes also say the size of their state, so that any blob can be handed over. The string stayed "kho-v2".',
+  compatible: 'kho-v2',
+  subTreeProps: [KHO_FDT_SUB_TREE_PROP_NAME, KHO_FDT_SUB_TREE_SIZE_PROP_NAME],
+  radix: 'v2',
+});
+
+export const khoV4 = khoVersion({
+  name: 'kho-v4',
+  origin: 'linux-mm (d3b55a6), bumped by "kho: add support for linked-block serialization": renamed client properties, and one more tree level where 16 KiB pages needed it.',
+  compatible: 'kho-v4',
+  subTreeProps: [KHO_SUB_TREE_PROP_NAME, KHO_SUB_TREE_SIZE_PROP_NAME],
+  radix: 'v4',
+  copyPtr: true,
+});
+
+export const kexecHandoverHeader = header({
+  name: 'kexec_handover',
+  path: 'include/linux/kho/abi/kexec_handover.h',
+  includeGuard: '_LINUX_KHO_ABI_KEXEC_HANDOVER_H',
+  spdx: 'GPL-2.0-only',
+  copyright: ['Generated by luo-abi from its schema; edit the schema, not this file.'],
+  versions: [khoV1, khoV2, khoV2BlobSize, khoV4],
+  current: 'kho-v4',
+});
