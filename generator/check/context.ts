@@ -1,14 +1,17 @@
 /**
  * What every rule sees: the schema's versions with their canonical layouts, the baseline they are
- * compared with (the lock file, or another revision turned into a lock), and the questions the rules
- * share: what did this version guard before, what layout was a string first released with, which
- * value of a macro came first, and where in the schema a change is written.
+ * compared with (the lock file, or another revision turned into a lock, or another header), and the
+ * questions the rules share: what did a guard guard before, what layout was a string first released
+ * with, which value of a guard came first, and where in the schema a change is written.
+ *
+ * Guards are matched by role (header and where the string sits), never by macro name, so a renamed
+ * macro that keeps its value is no bump.
  */
 import { isAbsolute, relative } from 'node:path';
 import type { SchemaIssue, SourceLocation, VersionModel } from '../model/index.ts';
-import { allNodes } from '../model/index.ts';
-import { canonicalVersion, type CanonicalGuard, type CanonicalVersion, type CompatibleRef, type GuardLayout } from './canonical.ts';
-import type { ChangeTarget } from './diff.ts';
+import { versionNodes } from '../model/index.ts';
+import { canonicalVersion, type CanonicalGuard, type CanonicalVersion, type GuardLayout } from '../model/canonical.ts';
+import type { ChangeTarget } from '../model/diff.ts';
 import type { LockFile } from './lock.ts';
 import type { StaleReport } from '../write.ts';
 
@@ -17,17 +20,17 @@ export interface SchemaVersion {
   readonly canonical: CanonicalVersion;
 }
 
-/** A compatible string with its layout, from the lock or from the schema: the same shape either way. */
+/** A guard string with its layout, from the lock or from the schema: the same shape either way. */
 export type GuardState = CanonicalGuard;
 
-/** One guard of one version, and what its macro guarded in a past state (undefined: nothing). */
+/** One guard of one version, and what the same role guarded in a past state (undefined: nothing). */
 export interface GuardBeside {
   readonly version: SchemaVersion;
-  /** The version's index in the schema's order. */
+  /** The version's index in the checked order. */
   readonly index: number;
   readonly guard: CanonicalGuard;
   readonly before: GuardState | undefined;
-  /** That whole past state, by macro. */
+  /** That whole past state, by role. */
   readonly previous: ReadonlyMap<string, GuardState>;
 }
 
@@ -38,7 +41,10 @@ export interface KnownLayout {
 }
 
 export interface CheckInputs {
+  /** Every version of every header, headers in dependency order, each header's oldest first. */
   readonly versions: readonly VersionModel[];
+  /** Their canonical forms, when the caller made them some other way (a header read with gcc). */
+  readonly canonical?: readonly CanonicalVersion[];
   readonly baseline: LockFile;
   /** How to name the baseline in messages: 'schema/abi.lock.json', 'main'. */
   readonly baselineName: string;
@@ -50,6 +56,25 @@ export interface CheckInputs {
   readonly schemaIssues?: readonly SchemaIssue[];
   /** Set when generated files were compared with an output directory. */
   readonly stale?: { readonly outDir: string; readonly report: StaleReport };
+  /**
+   * For a header read with gcc, which cannot see what an address points at: whether the schema knows
+   * that what a guard covers changed between the versions compared, beyond what C shows.
+   */
+  readonly invisibleChange?: (guard: CanonicalGuard, before: GuardState) => boolean;
+  /** Headers (or revisions) whose guard strings match no schema version: LUO008's input. */
+  readonly unmatched?: readonly UnmatchedHeader[];
+}
+
+/** A header that no schema version matches, with the nearest version and how it differs. */
+export interface UnmatchedHeader {
+  /** The header as messages name it: its path, or `path at REV`. */
+  readonly name: string;
+  /** Its guard strings: `LUO_ABI_COMPATIBLE "luo-v6"`. */
+  readonly says: string;
+  readonly nearest?: string;
+  readonly differences: readonly string[];
+  readonly file?: string;
+  readonly line?: number;
 }
 
 export class CheckContext {
@@ -59,36 +84,40 @@ export class CheckContext {
   readonly requireLocked: boolean;
   readonly schemaIssues: readonly SchemaIssue[];
   readonly stale?: { readonly outDir: string; readonly report: StaleReport };
+  readonly invisibleChange: (guard: CanonicalGuard, before: GuardState) => boolean;
+  readonly unmatched: readonly UnmatchedHeader[];
   private readonly root: string;
   private readonly ranks = new Map<string, number>();
 
   constructor(inputs: CheckInputs) {
-    this.versions = inputs.versions.map((model) => ({ model, canonical: canonicalVersion(model) }));
+    this.versions = inputs.versions.map((model, i) => ({ model, canonical: inputs.canonical?.[i] ?? canonicalVersion(model) }));
     this.baseline = inputs.baseline;
     this.baselineName = inputs.baselineName;
     this.requireLocked = inputs.requireLocked;
     this.schemaIssues = inputs.schemaIssues ?? [];
     if (inputs.stale) this.stale = inputs.stale;
+    this.invisibleChange = inputs.invisibleChange ?? (() => false);
+    this.unmatched = inputs.unmatched ?? [];
     this.root = inputs.root;
-    const rank = (macro: string, value: string) => {
-      const key = `${macro}=${value}`;
+    const rank = (role: string, value: string) => {
+      const key = `${role}=${value}`;
       if (!this.ranks.has(key)) this.ranks.set(key, this.ranks.size);
     };
-    for (const entry of this.baseline.compatibles) rank(entry.macro, entry.value);
-    for (const v of this.versions) for (const g of v.canonical.guards) rank(g.macro, g.value);
+    for (const entry of this.baseline.compatibles) rank(entry.role, entry.value);
+    for (const v of this.versions) for (const g of v.canonical.guards) rank(g.role, g.value);
   }
 
   /**
-   * What version `index` guarded before, by macro: what the baseline last recorded for this version,
-   * or, for a version the baseline does not know, what the version before it guards.
+   * What version `index` guarded before, by role: what the baseline last recorded for this version,
+   * or, for a version the baseline does not know, what the version before it (of its header) guards.
    */
   previous(index: number): Map<string, GuardState> {
-    const recorded = this.recordedFor(this.versions[index]!.model.name, 'last');
+    const recorded = this.recordedFor(this.versions[index]!.model, 'last');
     return recorded.size > 0 ? recorded : this.predecessor(index);
   }
 
   /**
-   * Every guard of every version, beside what the same macro guarded before: the loop of each rule
+   * Every guard of every version, beside what the same role guarded before: the loop of each rule
    * that compares a version with its past. Against 'previous' (the last recorded state, see
    * previous()) each guard comes once; against 'earlier' once per earlier state (see earlier()).
    */
@@ -97,7 +126,7 @@ export class CheckContext {
       const states = past === 'previous' ? [this.previous(index)] : this.earlier(index);
       for (const previous of states) {
         for (const guard of version.canonical.guards) {
-          yield { version, index, guard, before: previous.get(guard.macro), previous };
+          yield { version, index, guard, before: previous.get(guard.role), previous };
         }
       }
     }
@@ -108,21 +137,23 @@ export class CheckContext {
    * baseline first recorded for this version (before any edit in place).
    */
   earlier(index: number): Map<string, GuardState>[] {
-    return [this.predecessor(index), this.recordedFor(this.versions[index]!.model.name, 'first')].filter((m) => m.size > 0);
+    return [this.predecessor(index), this.recordedFor(this.versions[index]!.model, 'first')].filter((m) => m.size > 0);
   }
 
+  /** The version before `index` of the same header, as the baseline recorded it or as the schema has it. */
   private predecessor(index: number): Map<string, GuardState> {
-    if (index === 0) return new Map();
-    const before = this.versions[index - 1]!;
-    const recorded = this.recordedFor(before.model.name, 'last');
-    return recorded.size > 0 ? recorded : new Map(before.canonical.guards.map((g) => [g.macro, g]));
+    const header = this.versions[index]!.model.header;
+    const before = this.versions.slice(0, index).reverse().find((v) => v.model.header === header);
+    if (!before) return new Map();
+    const recorded = this.recordedFor(before.model, 'last');
+    return recorded.size > 0 ? recorded : new Map(before.canonical.guards.map((g) => [g.role, g]));
   }
 
-  private recordedFor(versionName: string, which: 'first' | 'last'): Map<string, GuardState> {
+  private recordedFor(version: VersionModel, which: 'first' | 'last'): Map<string, GuardState> {
     const found = new Map<string, GuardState>();
     // An edit in place records the version under its new string too, after the old one.
     for (const entry of this.baseline.compatibles) {
-      if (entry.versions.includes(versionName) && (which === 'last' || !found.has(entry.macro))) found.set(entry.macro, entry);
+      if (entry.header === version.header && entry.versions.includes(version.name) && (which === 'last' || !found.has(entry.role))) found.set(entry.role, entry);
     }
     return found;
   }
@@ -138,21 +169,29 @@ export class CheckContext {
     return undefined;
   }
 
-  /** Release order of a macro's values: lower came first. */
-  rank(macro: string, value: string): number {
-    return this.ranks.get(`${macro}=${value}`) ?? Number.MAX_SAFE_INTEGER;
+  /** Release order of a guard's values: lower came first. */
+  rank(role: string, value: string): number {
+    return this.ranks.get(`${role}=${value}`) ?? Number.MAX_SAFE_INTEGER;
   }
 
-  isDowngrade(macro: string, from: string, to: string): boolean {
-    return from !== to && this.rank(macro, to) < this.rank(macro, from);
+  isDowngrade(role: string, from: string, to: string): boolean {
+    return from !== to && this.rank(role, to) < this.rank(role, from);
+  }
+
+  /** Every value released for a guard, in the baseline and in the schema. */
+  valuesOf(role: string): Set<string> {
+    return new Set([
+      ...this.baseline.compatibles.filter((e) => e.role === role).map((e) => e.value),
+      ...this.versions.flatMap((v) => v.canonical.guards.filter((g) => g.role === role).map((g) => g.value)),
+    ]);
   }
 
   /** Where a change is written in the schema, as file (relative to the repository) and line. */
   locate(version: VersionModel, target: ChangeTarget): { file?: string; line?: number } {
     let at: SourceLocation | undefined;
-    const struct = target.struct ? version.structs.find((s) => s.name === target.struct) : undefined;
+    const struct = target.struct ? version.visibleStructs.find((s) => s.name === target.struct) : undefined;
     if (struct) at = (target.field ? struct.fields.find((f) => f.name === target.field)?.at : undefined) ?? struct.at;
-    const node = target.node ? allNodes(version.fdt.root).find((n) => n.path === target.node) : undefined;
+    const node = target.node ? versionNodes(version).find((n) => n.path === target.node) : undefined;
     if (!at && node) at = (target.property ? node.properties.find((p) => p.name === target.property)?.at : undefined) ?? node.at;
     return this.where(at ?? version.at);
   }
@@ -163,8 +202,8 @@ export class CheckContext {
     return { file: rel.startsWith('..') || isAbsolute(rel) ? at.file : rel, line: at.line };
   }
 
-  /** The guards beneath `macro` in one version: those it encloses. */
-  static beneath<G extends { outer: readonly CompatibleRef[] }>(guards: Iterable<G>, macro: string): G[] {
-    return [...guards].filter((g) => g.outer.some((o) => o.macro === macro));
+  /** The guards beneath the guard of `role` in one version: those it encloses. */
+  static beneath<G extends { outer: readonly { role: string }[] }>(guards: Iterable<G>, role: string): G[] {
+    return [...guards].filter((g) => g.outer.some((o) => o.role === role));
   }
 }

@@ -5,18 +5,15 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../cli/command.ts';
-import type { CanonicalVersion, CompatibleRef, GuardLayout } from './canonical.ts';
+import type { CanonicalGuard, CanonicalVersion } from '../model/canonical.ts';
 
-export const LOCK_FORMAT = 1;
+/** Format 2: guards identified by header and role (format 1 knew one header and keyed by macro). */
+export const LOCK_FORMAT = 2;
 
-export interface LockEntry {
-  readonly key: string;
-  readonly macro: string;
-  readonly value: string;
-  readonly outer: readonly CompatibleRef[];
+/** One guard string as released: its canonical layout and the schema versions that use it. */
+export interface LockEntry extends CanonicalGuard {
   /** The schema versions that use this string with this layout, in schema order. */
   readonly versions: readonly string[];
-  readonly layout: GuardLayout;
 }
 
 export interface LockFile {
@@ -40,7 +37,7 @@ export function lockFromVersions(schema: string, versions: readonly CanonicalVer
  * one. Layouts already in the lock are kept as they are: the rules decide whether they still match.
  */
 export function mergeIntoLock(lock: LockFile, versions: readonly CanonicalVersion[]): { lock: LockFile; added: LockEntry[] } {
-  const entries = lock.compatibles.map((e) => ({ ...e, versions: [...e.versions] }));
+  const entries: (LockEntry & { versions: string[] })[] = lock.compatibles.map((e) => ({ ...e, versions: [...e.versions] }));
   const byKey = new Map(entries.map((e) => [e.key, e]));
   const added: LockEntry[] = [];
   for (const version of versions) {
@@ -50,7 +47,7 @@ export function mergeIntoLock(lock: LockFile, versions: readonly CanonicalVersio
         if (!existing.versions.includes(version.name)) existing.versions.push(version.name);
         continue;
       }
-      const entry = { key: guard.key, macro: guard.macro, value: guard.value, outer: guard.outer, versions: [version.name], layout: guard.layout };
+      const entry = { ...guard, versions: [version.name] };
       entries.push(entry);
       byKey.set(entry.key, entry);
       added.push(entry);

@@ -8,10 +8,10 @@ import { pathToFileURL } from 'node:url';
 import type { AbiSchema } from '../../schema/lang.ts';
 import { displayPath, UsageError } from '../cli/command.ts';
 import { DEFAULT_LOCK, DEFAULT_OUT, DEFAULT_SCHEMA, loadSchema, PROJECT_ROOT } from '../cli/schema-loader.ts';
-import { buildModel, SchemaError, type Model, type SchemaIssue, type VersionModel } from '../model/index.ts';
+import { allVersions, buildModel, SchemaError, type Model, type SchemaIssue, type VersionModel } from '../model/index.ts';
 import { inputsDigest, recordedFresh } from '../freshness.ts';
 import { compareWithDisk, type StaleReport } from '../write.ts';
-import { canonicalVersion } from './canonical.ts';
+import { canonicalVersion } from '../model/canonical.ts';
 import { CheckContext, type CheckInputs } from './context.ts';
 import type { Finding } from './finding.ts';
 import type { CheckReport } from './format.ts';
@@ -67,7 +67,7 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckRepo
   const outDir = options.outDir ?? (options.schemaPath === undefined ? DEFAULT_OUT : false);
   const stale = built.model && outDir ? { outDir, report: await compareOut(outDir, built.model, options.schemaPath === undefined) } : undefined;
   const findings = runRules({
-    versions: built.model?.versions ?? [],
+    versions: built.model ? allVersions(built.model) : [],
     baseline: baseline.lock,
     baselineName: baseline.name,
     requireLocked: !options.against,
@@ -92,7 +92,7 @@ async function compareOut(outDir: string, model: Model, projectSchema: boolean):
 async function lockAtRevision(schemaPath: string, ref: string): Promise<LockFile> {
   return withDirectoryAtRevision(schemaPath, ref, async (there) => {
     const model = buildModel(await schemaExportedBy(there, ref));
-    return lockOf(model.name, model.versions);
+    return lockOf(model.name, allVersions(model));
   });
 }
 
@@ -100,7 +100,7 @@ async function lockAtRevision(schemaPath: string, ref: string): Promise<LockFile
 async function schemaExportedBy(path: string, ref: string): Promise<AbiSchema> {
   const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   const candidates = [module['default'], module['schema'], ...Object.values(module)];
-  const found = candidates.find((value): value is AbiSchema => typeof value === 'object' && value !== null && Array.isArray((value as AbiSchema).versions));
+  const found = candidates.find((value): value is AbiSchema => typeof value === 'object' && value !== null && ((value as AbiSchema).kind === 'family' || (value as AbiSchema).kind === 'header'));
   if (!found) throw new UsageError(`the schema module at ${ref} exports no AbiSchema`);
   return found;
 }
@@ -126,14 +126,14 @@ export async function lockSchema(options: { schemaPath?: string; lockPath?: stri
   const model = buildModel(await loadSchema(schemaPath));
   const current = existsSync(lockPath) ? readLock(lockPath) : lockFromVersions(model.name, []);
   const findings = runRules({
-    versions: model.versions,
+    versions: allVersions(model),
     baseline: current,
     baselineName: displayLock(options.lockPath),
     requireLocked: false,
     root: PROJECT_ROOT,
   });
   if (findings.some((f) => f.severity === 'error')) return { findings, added: [], written: false };
-  const merged = mergeIntoLock(current, model.versions.map(canonicalVersion));
+  const merged = mergeIntoLock(current, allVersions(model).map((v) => canonicalVersion(v)));
   writeLock(lockPath, merged.lock);
   return { findings, added: merged.added, written: true };
 }

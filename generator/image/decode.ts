@@ -16,7 +16,7 @@ import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
 import type { PhysicalMemory } from './memory.ts';
-import { nodeAt, pickVersion } from './select.ts';
+import { fdtOf, nodeAt, pickEntryVersion, pickVersion } from './select.ts';
 import type { BlockInfo, DecodedImage, NodeState, PropertyState, StructValue } from './state.ts';
 import type { ImageVisitor, WalkSummary } from './walk.ts';
 
@@ -29,9 +29,35 @@ export interface DecodeOptions {
 
 type RawStruct = Record<string, unknown>;
 /** Targets that lead to entries, and those whose blocks start with a header. */
-type EntryTarget = Exclude<TargetModel, { shape: 'struct' }>;
+type EntryTarget = Exclude<TargetModel, { shape: 'struct' | 'selected' }>;
 type HeaderTarget = Extract<TargetModel, { shape: 'header-array' | 'chain' }>;
 type ChainTarget = Extract<TargetModel, { shape: 'chain' }>;
+
+/**
+ * The state a raw KHO entry holds: the struct at `pa`, its version picked by the compatible string in
+ * it (the field the version's container names), every address in it followed.
+ */
+export function decodeEntry(
+  versions: readonly VersionModel[],
+  codecs: CodecRegistry,
+  pa: bigint,
+  memory: PhysicalMemory,
+  options: DecodeOptions = {},
+): DecodedImage {
+  const version = pickEntryVersion(versions, memory, pa);
+  const container = version.container as Extract<VersionModel['container'], { kind: 'kho-entry' }>;
+  const walker = walkerFor(version, codecs, memory, options);
+  const entry = walker.entry(container.struct, pa, String(container.khoEntry.value));
+  walker.checkOverlaps();
+  const table = walker.table;
+  let blocks: BlockInfo[] | undefined;
+  return {
+    state: { version: version.name, entry },
+    get blocks() {
+      return (blocks ??= table.infos());
+    },
+  };
+}
 
 export function decodeImage(
   versions: readonly VersionModel[],
@@ -41,7 +67,7 @@ export function decodeImage(
   options: DecodeOptions = {},
 ): DecodedImage {
   const { tree, version, walker } = startWalk(versions, codecs, fdt, memory, options);
-  const root = walker.node(version.fdt.root, tree.root);
+  const root = walker.node(fdtOf(version).root, tree.root);
   walker.checkOverlaps();
   const table = walker.table;
   let blocks: BlockInfo[] | undefined;
@@ -67,7 +93,7 @@ export function walkImage(
   options: DecodeOptions = {},
 ): WalkSummary {
   const { tree, version, walker } = startWalk(versions, codecs, fdt, memory, options, visitor);
-  walker.node(version.fdt.root, tree.root);
+  walker.node(fdtOf(version).root, tree.root);
   walker.checkOverlaps();
   return { version: version.name, structs: walker.structs, blocks: walker.table.length, bytes: walker.table.bytes };
 }
@@ -83,10 +109,14 @@ function startWalk(
 ) {
   const tree = readFdt(fdt);
   const version = pickVersion(versions, tree.root);
+  return { tree, version, walker: walkerFor(version, codecs, memory, options, visitor) };
+}
+
+function walkerFor(version: VersionModel, codecs: CodecRegistry, memory: PhysicalMemory, options: DecodeOptions, visitor?: ImageVisitor): Walker {
   const table = codecs[version.name];
   if (!table) throw new ImageError('/', `no struct codecs for version ${version.name}`);
   const layout = new VersionLayout(version, table, options.pageSize ?? DEFAULT_PAGE_SIZE);
-  return { tree, version, walker: new Walker(layout, memory, options.littleEndian ?? true, visitor) };
+  return new Walker(layout, memory, options.littleEndian ?? true, visitor);
 }
 
 type FieldType = StructModel['fields'][number]['type'];
@@ -166,6 +196,12 @@ class Walker {
     }
   }
 
+  /** The struct a raw KHO entry holds, at `pa`. */
+  entry(struct: string, pa: bigint, entryName: string): StructValue {
+    const pointer: PointerModel = { nullable: false, form: 'u64', target: { shape: 'struct', struct } };
+    return this.follow(pointer, pa, Site.at(Place.at(`KHO entry "${entryName}"`)), undefined) as StructValue;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Pointers
 
@@ -173,6 +209,8 @@ class Walker {
   private follow(pointer: PointerModel, pa: unknown, site: Site, owner: RawStruct | undefined) {
     if (typeof pa !== 'bigint') throw site.error(`holds ${String(pa)}, not a u64 physical address`);
     const target = pointer.target;
+    // What a selected address holds is the handler's to say; this walk keeps the address.
+    if (target.shape === 'selected') return pa;
     if (pa === 0n) {
       if (pointer.nullable) return null;
       throw site.error(`is 0, but must point at ${describeTarget(target)}`);
@@ -346,10 +384,10 @@ class Walker {
   // Plans: what reading a target or resolving a struct takes, worked out once, so that reading a
   // million entries looks nothing up by name.
 
-  private readonly plans = new Map<TargetModel, TargetPlan>();
+  private readonly plans = new Map<Exclude<TargetModel, { shape: 'selected' }>, TargetPlan>();
   private readonly steps = new Map<string, readonly PointerStep[] | undefined>();
 
-  private plan(target: TargetModel): TargetPlan {
+  private plan(target: Exclude<TargetModel, { shape: 'selected' }>): TargetPlan {
     let plan = this.plans.get(target);
     if (!plan) {
       const struct = this.layout.struct(target.shape === 'struct' ? target.struct : target.entry);
@@ -404,5 +442,7 @@ function describeTarget(target: TargetModel): string {
       return `struct ${target.header} and its entries`;
     case 'chain':
       return `a chain of struct ${target.header} blocks`;
+    case 'selected':
+      return `the state of the handler named by ${target.selector}`;
   }
 }

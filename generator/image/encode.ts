@@ -5,13 +5,13 @@
  * next block, a chain starting a new block when one is full. `packing: 'packed'` puts blocks back to
  * back instead, each only as long as what it holds: still a valid image, for very large synthetic ones.
  */
-import type { NodeModel, PointerModel, StructModel, TypeInfo, VersionModel } from '../model/index.ts';
-import { evaluateExpression } from '../model/expr.ts';
+import { isBigintType, valueFields, type NodeModel, type PointerModel, type StructModel, type TypeInfo, type VersionModel } from '../model/index.ts';
 import { writeFdt, type FdtNodeData, type FdtPropertyData } from '../fdt/index.ts';
 import { isCodecError, type CodecTable } from './codecs.ts';
 import { ImageError, Place, hex } from './errors.ts';
 import { nodePath, rawU64Value, stringValue } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
+import { fdtOf } from './select.ts';
 import type { ImageState, NodeState, PropertyState } from './state.ts';
 
 export interface EncodeOptions {
@@ -23,19 +23,22 @@ export interface EncodeOptions {
   readonly pageSize?: number;
   /** Default 'pages', as the kernel lays blocks out. */
   readonly packing?: 'pages' | 'packed';
-  /** The largest FDT blob allowed; default the model's LUO_FDT_SIZE. */
+  /** The largest FDT blob allowed; default the size the version's container names (LUO_FDT_SIZE). */
   readonly maxFdtSize?: number;
 }
 
 export interface EncodedImage {
-  readonly fdt: Uint8Array;
+  /** The FDT, for a version kept in one. */
+  readonly fdt?: Uint8Array;
+  /** The physical address of the struct, for a version kept as a raw KHO entry. */
+  readonly entryPa?: bigint;
   /** Loaded at `base`. */
   readonly memory: Uint8Array;
   readonly base: bigint;
 }
 
 type RawStruct = Record<string, unknown>;
-type EntryTarget = Exclude<PointerModel['target'], { shape: 'struct' }>;
+type EntryTarget = Exclude<PointerModel['target'], { shape: 'struct' | 'selected' }>;
 type HeaderTarget = Extract<EntryTarget, { shape: 'header-array' | 'chain' }>;
 type ChainTarget = Extract<EntryTarget, { shape: 'chain' }>;
 
@@ -52,24 +55,25 @@ interface LaidOut {
   readonly blockBytes: number;
 }
 
+/**
+ * The bytes of a state. The model must be laid out for `options.pageSize` (buildModel at that page
+ * shift): sizes and the FDT's size limit come from it.
+ */
 export function encodeImage(version: VersionModel, codecs: CodecTable, state: ImageState, options: EncodeOptions): EncodedImage {
   if (state.version !== version.name) throw new ImageError('state', `is for version ${state.version}, not ${version.name}`);
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const builder = new Builder(new VersionLayout(version, codecs, pageSize), options);
-  const root = builder.node(version.fdt.root, state.root, '/');
-  const maxSize = options.maxFdtSize ?? maxFdtSize(version, pageSize);
-  const fdt = writeFdt({ reservations: [], bootCpuid: 0, root }, { maxSize, maxSizeName: version.fdt.maxSize.name });
+  if ('entry' in state) {
+    const container = version.container;
+    if (container?.kind !== 'kho-entry') throw new ImageError('state.entry', `${version.name} keeps its state in ${container ? `a ${container.kind} container` : 'no container'}, not in a raw KHO entry`);
+    const entryPa = builder.entry(container.struct, state.entry);
+    return { entryPa, memory: builder.memory(), base: options.base };
+  }
+  const fdtContainer = fdtOf(version);
+  const root = builder.node(fdtContainer.root, state.root, '/');
+  const maxSize = options.maxFdtSize ?? (fdtContainer.maxSize ? Number(fdtContainer.maxSize.value) : pageSize);
+  const fdt = writeFdt({ reservations: [], bootCpuid: 0, root }, { maxSize, maxSizeName: fdtContainer.maxSize?.name ?? 'PAGE_SIZE' });
   return { fdt, memory: builder.memory(), base: options.base };
-}
-
-/** LUO_FDT_SIZE on a target with this PAGE_SIZE (the model's value assumes 4096). */
-export function maxFdtSize(version: VersionModel, pageSize: number): number {
-  const limit = version.fdt.maxSize;
-  if (limit.kind !== 'expr') return Number(limit.value);
-  const names = new Map<string, number>([['PAGE_SIZE', pageSize]]);
-  for (const c of version.constants) if (typeof c.value === 'number' && c.kind === 'number') names.set(c.name, c.value);
-  const value = evaluateExpression(limit.c, names);
-  return typeof value === 'number' ? value : Number(limit.value);
 }
 
 class Builder {
@@ -103,6 +107,11 @@ class Builder {
     const image = new Uint8Array(this.end);
     for (const piece of this.pieces) image.set(piece.bytes, Number(piece.pa - this.base));
     return image;
+  }
+
+  /** The struct a raw KHO entry holds, laid out; its physical address. */
+  entry(struct: string, value: unknown): bigint {
+    return this.pointer({ nullable: false, form: 'u64', target: { shape: 'struct', struct } }, value, Place.at('state.entry'), undefined);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -143,6 +152,8 @@ class Builder {
 
   private pointer(pointer: PointerModel, value: unknown, place: Place, owner: RawStruct | undefined): bigint {
     const target = pointer.target;
+    // What a selected address holds is the handler's: the state gives the address itself.
+    if (target.shape === 'selected') return u64(value, place.toString());
     if (value === null) {
       if (!pointer.nullable) throw place.error('is null, but this pointer may not be 0');
       if (target.shape !== 'struct') this.setCount(target, owner, 0, place);
@@ -299,22 +310,30 @@ function rejectUnknown(given: readonly string[], known: readonly string[], where
 }
 
 /** A header with every field zero, to fill in. */
-function zeroStruct(layout: VersionLayout, struct: StructModel): RawStruct {
-  return Object.fromEntries(struct.fields.filter((f) => f.type.kind !== 'flexible').map((f) => [f.name, zeroValue(layout, f.type)]));
+function zeroStruct(layout: VersionLayout, struct: Pick<StructModel, 'fields'>): RawStruct {
+  return Object.fromEntries(
+    valueFields(struct).flatMap((f) =>
+      f.anonymous && f.type.kind === 'inline' ? Object.entries(zeroStruct(layout, f.type)) : [[f.name, zeroValue(layout, f.type)] as const],
+    ),
+  );
 }
 
 function zeroValue(layout: VersionLayout, type: TypeInfo): unknown {
   switch (type.kind) {
     case 'scalar':
-      return type.size === 8 ? 0n : 0;
+    case 'bits':
     case 'pointer':
-      return 0n;
+      return isBigintType(type) ? 0n : 0;
     case 'chars':
       return '';
     case 'array':
       return Array.from({ length: type.length }, () => zeroValue(layout, type.element));
+    case 'bitmap':
+      return Array.from({ length: type.words }, () => 0n);
     case 'aggregate':
       return zeroStruct(layout, layout.struct(type.name));
+    case 'inline':
+      return zeroStruct(layout, type);
     case 'flexible':
       return [];
   }

@@ -1,7 +1,7 @@
 /** Handover images: physical memory, the walker (decode) and the builder (encode). */
 export { ImageError, Place, Site } from './errors.ts';
 export { PhysicalMemory, loadMemory, type MemoryRegion, type MemorySlice } from './memory.ts';
-export { decodeImage, walkImage, type DecodeOptions } from './decode.ts';
+export { decodeEntry, decodeImage, walkImage, type DecodeOptions } from './decode.ts';
 export type { ImageVisitor, WalkSummary } from './walk.ts';
 export { encodeImage, type EncodeOptions, type EncodedImage } from './encode.ts';
 export { pickVersion } from './select.ts';

@@ -3,8 +3,9 @@
  * everything else as itself. Reading JSON back is driven by the model, which says which strings are
  * 64-bit integers; any mistake is an ImageError naming the JSON path.
  */
-import type { NodeModel, PointerModel, StructModel, TypeInfo, VersionModel } from '../model/index.ts';
+import { derivedFields, integerRange, isBigintType, valueFields, type NodeModel, type PointerModel, type StructModel, type TypeInfo, type VersionModel } from '../model/index.ts';
 import { ImageError } from './errors.ts';
+import { fdtOf } from './select.ts';
 import type { ImageState, NodeState, PropertyState, StructValue } from './state.ts';
 
 export function stateToJson(state: ImageState): string {
@@ -18,8 +19,13 @@ export function stateFromJson(versions: readonly VersionModel[], json: unknown):
   if (!version) {
     throw new ImageError('state.version', `${JSON.stringify(name)} is not a version; known: ${versions.map((v) => v.name).join(', ')}`);
   }
+  if (version.container?.kind === 'kho-entry') {
+    onlyKeys(top, ['version', 'entry'], 'state');
+    const reader = new JsonReader(version);
+    return { version: version.name, entry: reader.struct(reader.structNamed(version.container.struct), top.entry, 'state.entry') };
+  }
   onlyKeys(top, ['version', 'root'], 'state');
-  return { version: version.name, root: new JsonReader(version).node(version.fdt.root, top.root, 'state.root') };
+  return { version: version.name, root: new JsonReader(version).node(fdtOf(version).root, top.root, 'state.root') };
 }
 
 type JsonObject = Record<string, unknown>;
@@ -41,7 +47,7 @@ class JsonReader {
   private readonly structs: Map<string, StructModel>;
 
   constructor(private readonly version: VersionModel) {
-    this.structs = new Map(version.structs.map((s) => [s.name, s]));
+    this.structs = new Map(version.visibleStructs.map((s) => [s.name, s]));
   }
 
   node(model: NodeModel, json: unknown, where: string): NodeState {
@@ -68,19 +74,21 @@ class JsonReader {
   }
 
   private pointer(pointer: PointerModel, json: unknown, where: string): PropertyState {
-    if (json === null) return null;
     const target = pointer.target;
+    // A selected address is the handler's: the state gives the address itself.
+    if (target.shape === 'selected') return integer(json, 64, false, where);
+    if (json === null) return null;
     if (target.shape === 'struct') return this.struct(this.structNamed(target.struct), json, where);
     if (!Array.isArray(json)) throw new ImageError(where, `must be null or an array of struct ${target.entry}`);
     const entry = this.structNamed(target.entry);
     return json.map((element, i) => this.struct(entry, element, `${where}[${i}]`));
   }
 
-  private struct(struct: StructModel, json: unknown, where: string): StructValue {
+  struct(struct: Pick<StructModel, 'fields'>, json: unknown, where: string): StructValue {
     const value = object(json, where);
-    const fields = struct.fields.filter((f) => f.type.kind !== 'flexible');
+    const fields = members(struct.fields);
     onlyKeys(value, fields.map((f) => f.name), where);
-    const derived = derivedCounts(struct);
+    const derived = 'name' in struct ? derivedFields(struct as StructModel) : new Set<string>();
     const result: Record<string, unknown> = {};
     for (const field of fields) {
       const here = `${where}.${field.name}`;
@@ -96,7 +104,16 @@ class JsonReader {
   private value(type: TypeInfo, json: unknown, where: string): unknown {
     switch (type.kind) {
       case 'scalar':
-        return type.size === 8 ? integer(json, 64, type.signed, where) : Number(integer(json, type.size * 8, type.signed, where));
+      case 'bits': {
+        const range = integerRange(type)!;
+        const value = integer(json, range.bits, range.signed, where);
+        return isBigintType(type) ? value : Number(value);
+      }
+      case 'bitmap':
+        if (!Array.isArray(json) || json.length !== type.words) throw new ImageError(where, `must be an array of ${type.words} unsigned longs`);
+        return json.map((word, i) => integer(word, 64, false, `${where}[${i}]`));
+      case 'inline':
+        return this.struct(type, json, where);
       case 'chars':
         return this.string(json, where);
       case 'array':
@@ -116,23 +133,16 @@ class JsonReader {
     return json;
   }
 
-  private structNamed(name: string): StructModel {
+  structNamed(name: string): StructModel {
     const struct = this.structs.get(name);
     if (!struct) throw new Error(`${this.version.name}: no struct ${name}`);
     return struct;
   }
 }
 
-/** Count fields beside a pointer: the builder fills them in, so a state may leave them out. */
-function derivedCounts(struct: StructModel): Set<string> {
-  const names = new Set<string>();
-  for (const field of struct.fields) {
-    if (field.type.kind !== 'pointer') continue;
-    const target = field.type.target;
-    if (target.shape === 'array') names.add(target.count);
-    if (target.shape === 'chain' && target.total !== undefined) names.add(target.total);
-  }
-  return names;
+/** The members a value has: fields with bytes, an anonymous member's own members in its place. */
+function members(fields: readonly StructModel['fields'][number][]): StructModel['fields'][number][] {
+  return valueFields({ fields }).flatMap((f) => (f.anonymous && f.type.kind === 'inline' ? members(f.type.fields) : [f]));
 }
 
 /** An integer of `bits` bits, from a decimal or 0x string, or a JSON number that is exact. */

@@ -16,7 +16,7 @@ export class VersionLayout {
     readonly codecs: CodecTable,
     readonly pageSize: number,
   ) {
-    for (const struct of version.structs) this.structs.set(struct.name, struct);
+    for (const struct of version.visibleStructs) this.structs.set(struct.name, struct);
   }
 
   struct(name: string): StructModel {
@@ -56,7 +56,7 @@ export class VersionLayout {
   }
 
   /** Bytes before the first entry of a block. */
-  headerSize(target: TargetModel): number {
+  headerSize(target: Exclude<TargetModel, { shape: 'selected' }>): number {
     return target.shape === 'header-array' || target.shape === 'chain' ? this.struct(target.header).size : 0;
   }
 

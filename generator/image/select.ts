@@ -3,7 +3,9 @@
  * Two versions may share the root string (luo-v1-session-v1 and luo-v1 both say "luo-v1"); their
  * subnodes' strings tell them apart.
  */
-import { allNodes, type VersionModel } from '../model/index.ts';
+import { allNodes, findStruct, type FdtContainerModel, type VersionModel } from '../model/index.ts';
+import type { PhysicalMemory } from './memory.ts';
+import { hex } from './errors.ts';
 import { findChild, type FdtNodeData } from '../fdt/index.ts';
 import { ImageError } from './errors.ts';
 import { compatibles } from './fdt-values.ts';
@@ -15,9 +17,15 @@ export function nodeAt(root: FdtNodeData, path: string): FdtNodeData | undefined
   return node;
 }
 
+/** The version's FDT, for readers of FDT images: an ImageError for a version whose state is no FDT. */
+export function fdtOf(version: VersionModel): FdtContainerModel {
+  if (version.container?.kind !== 'fdt') throw new ImageError('/', `${version.name} keeps its state in ${version.container ? `a ${version.container.kind} container` : 'no container'}, not in an FDT`);
+  return version.container;
+}
+
 /** Why a version does not match, or undefined when it does. */
 function mismatch(version: VersionModel, root: FdtNodeData): { path: string; found: string[]; wanted: string } | undefined {
-  for (const model of allNodes(version.fdt.root)) {
+  for (const model of allNodes(fdtOf(version).root)) {
     const node = nodeAt(root, model.path);
     const found = node ? compatibles(node, model.path) : [];
     if (!found.includes(model.compatible.value)) return { path: model.path, found, wanted: model.compatible.value };
@@ -27,11 +35,12 @@ function mismatch(version: VersionModel, root: FdtNodeData): { path: string; fou
 
 const quoted = (strings: readonly string[]) => (strings.length === 0 ? 'none' : strings.map((s) => `"${s}"`).join(', '));
 
-export function pickVersion(versions: readonly VersionModel[], root: FdtNodeData): VersionModel {
+export function pickVersion(allVersions: readonly VersionModel[], root: FdtNodeData): VersionModel {
+  const versions = allVersions.filter((v) => v.container?.kind === 'fdt');
   const rootStrings = compatibles(root, '/');
-  const candidates = versions.filter((v) => rootStrings.includes(v.fdt.root.compatible.value));
+  const candidates = versions.filter((v) => rootStrings.includes(fdtOf(v).root.compatible.value));
   if (candidates.length === 0) {
-    const known = versions.map((v) => `"${v.fdt.root.compatible.value}" (${v.name})`).join(', ');
+    const known = versions.map((v) => `"${fdtOf(v).root.compatible.value}" (${v.name})`).join(', ');
     throw new ImageError('/compatible', `${quoted(rootStrings)} names no known version; known: ${known}`);
   }
   const reasons: string[] = [];
@@ -43,3 +52,30 @@ export function pickVersion(versions: readonly VersionModel[], root: FdtNodeData
   throw new ImageError('/', `the root says ${quoted(rootStrings)} but no version with that root matches the subnodes: ${reasons.join('; ')}`);
 }
 
+
+/**
+ * Which version a raw KHO entry at `pa` is: the one whose compatible string its struct holds, read
+ * (as the kernel reads it) up to the first NUL of the field the version's container names.
+ */
+export function pickEntryVersion(allVersions: readonly VersionModel[], memory: PhysicalMemory, pa: bigint): VersionModel {
+  const found: string[] = [];
+  for (const version of allVersions) {
+    const container = version.container;
+    if (container?.kind !== 'kho-entry') continue;
+    const field = findStruct(version, container.struct).fields.find((f) => f.name === container.field)!;
+    const length = field.type.kind === 'chars' ? field.type.length : field.size;
+    let text: string;
+    try {
+      const slice = memory.slice(pa + BigInt(field.offset), length, `the compatible string at ${hex(pa)}`);
+      const bytes = slice.bytes.subarray(slice.offset, slice.offset + length);
+      const end = bytes.indexOf(0);
+      text = new TextDecoder('utf-8', { fatal: false }).decode(end < 0 ? bytes : bytes.subarray(0, end));
+    } catch {
+      continue;
+    }
+    if (text === container.compatible.value) return version;
+    found.push(`"${text}" where ${version.name} has "${container.compatible.value}"`);
+  }
+  if (found.length === 0) throw new ImageError(hex(pa), 'no version of the schema keeps its state as a raw KHO entry that fits the memory given there');
+  throw new ImageError(hex(pa), `the entry's compatible string names no known version: ${found.join('; ')}`);
+}

@@ -27,11 +27,21 @@ export interface NodeState {
   readonly children: { readonly [name: string]: NodeState };
 }
 
-export interface ImageState {
+/** The state of a version kept in an FDT: its nodes, addresses replaced by what they point at. */
+export interface FdtImageState {
   /** The ABI version the compatible strings name. */
   readonly version: string;
   readonly root: NodeState;
 }
+
+/** The state of a version kept as one raw struct under a KHO entry, addresses replaced likewise. */
+export interface EntryImageState {
+  /** The ABI version the struct's compatible string names. */
+  readonly version: string;
+  readonly entry: StructValue;
+}
+
+export type ImageState = FdtImageState | EntryImageState;
 
 /** One piece of memory the walker read: a struct, or one block of a header, array or chain. */
 export interface BlockInfo {

@@ -8,7 +8,8 @@ const BLOCKS_SHOWN = 64;
 
 export function formatTree(image: DecodedImage): string {
   const lines: string[] = [`version ${image.state.version}`];
-  formatNode('/', image.state.root, 0, lines);
+  if ('entry' in image.state) formatValue('entry', image.state.entry, 0, lines);
+  else formatNode('/', image.state.root, 0, lines);
   lines.push('', ...formatBlocks(image.blocks));
   return lines.join('\n') + '\n';
 }

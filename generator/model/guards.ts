@@ -39,12 +39,12 @@ export function computeGuards(
 ): GuardsResult {
   const roots = guardRoots(container);
   const libraryOf = libraryGuards(scope);
-  const components = (macro: string): string[] => componentsOf(scope, macro, libraryOf);
+  const components = (macro: string) => componentsOf(scope, macro, libraryOf);
 
   const claimed = new Map<string, { macro: string; depth: number }>();
   const rootGuards: GuardModel[] = [];
   for (const root of roots) {
-    const composed = new Set([root.macro, ...root.outer].flatMap(components));
+    const composed = new Set([root.macro, ...root.outer].flatMap((m) => components(m).map((c) => c.macro)));
     const reached = reach(root.start, visible, (name) => {
       const owner = visible.get(name);
       const library = owner && owner.version !== scope.version.name ? libraryOf.get(owner.version) : undefined;
@@ -156,15 +156,16 @@ function libraryGuards(scope: VersionScope): Map<string, { macro: string; value:
 }
 
 /** The library strings a guard's value is composed of, following the constants it is written with. */
-function componentsOf(scope: VersionScope, macro: string, libraries: ReadonlyMap<string, { macro: string }>): string[] {
-  const libraryMacros = new Set([...libraries.values()].map((l) => l.macro));
-  const found: string[] = [];
+function componentsOf(scope: VersionScope, macro: string, libraries: ReadonlyMap<string, { macro: string; value: string }>): { macro: string; value: string }[] {
+  const libraryMacros = new Map([...libraries.values()].map((l) => [l.macro, l]));
+  const found: { macro: string; value: string }[] = [];
   const seen = new Set<string>();
   const visit = (name: string): void => {
     if (seen.has(name)) return;
     seen.add(name);
-    if (libraryMacros.has(name) && name !== macro) {
-      found.push(name);
+    const library = libraryMacros.get(name);
+    if (library && name !== macro) {
+      found.push(library);
       return;
     }
     const model = scope.allScopes().map((s) => s.constantModels.get(name)).find((m) => m !== undefined);

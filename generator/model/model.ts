@@ -251,8 +251,8 @@ export interface GuardModel {
   readonly macro: string;
   readonly value: string;
   readonly role: GuardRole;
-  /** Macros of other headers' guard strings composed into this one (KHO_SUB_COMPAT), in order. */
-  readonly components: readonly string[];
+  /** Other headers' guard strings composed into this one (KHO_SUB_COMPAT), in order. */
+  readonly components: readonly { readonly macro: string; readonly value: string }[];
   /** For a node guard: the node's properties (compatible aside), by name. */
   readonly properties: readonly string[];
   /** Structs it guards, not through an inner guard; sorted. */

@@ -235,3 +235,8 @@ export function chainLinks(version: VersionModel): Map<string, string[]> {
   }
   return links;
 }
+
+/** The fixed-width kernel type with a scalar's size and signedness: `unsigned int` is a u32. */
+export function fixedWidth(type: { readonly size: number; readonly signed: boolean }): 'u8' | 'u16' | 'u32' | 'u64' | 's8' | 's16' | 's32' | 's64' {
+  return `${type.signed ? 's' : 'u'}${type.size * 8}` as 'u8';
+}

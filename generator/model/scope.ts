@@ -124,9 +124,10 @@ export class VersionScope implements ExprScope {
     if (def.kind === 'struct' || def.kind === 'union') return this.allScopes().find((s) => s.declared.get(def.name)?.def === def);
     // A macro is known by its name and text, as the preprocessor knows it: two schema objects that
     // define the same name the same way are one definition.
+    const text = definitionText(def as OwnDefinition);
     return this.allScopes().find((s) => {
       const found = s.definitions.get(def.name)?.def;
-      return found === def || (found !== undefined && definitionText(found) === definitionText(def));
+      return found === def || (found !== undefined && definitionText(found) === text);
     });
   }
 

@@ -10,11 +10,11 @@ export const compatibleDowngraded: Rule = {
   id: 'LUO003',
   name: 'compatible-downgraded',
   severity: 'error',
-  description: 'A compatible string goes back to a value released before the one it replaces.',
+  description: 'A guard string goes back to a value released before the one it replaces.',
   check(context) {
     const findings: Finding[] = [];
     for (const { version: { model }, guard, before } of context.guardsAgainst('previous')) {
-      if (!before || !context.isDowngrade(guard.macro, before.value, guard.value)) continue;
+      if (!before || !context.isDowngrade(guard.role, before.value, guard.value)) continue;
       findings.push(reportOf(compatibleDowngraded, {
         version: model.name,
         compatible: compatibleText(guard.macro, guard.value),
@@ -23,7 +23,7 @@ export const compatibleDowngraded: Rule = {
         new: `"${guard.value}"`,
         message: `${model.name} sets ${guard.macro} back from "${before.value}" to "${guard.value}", a value released before it.`,
         ...context.where(model.at), // the version, where its strings are chosen
-        fix: `compatible strings only move forward: set ${guard.macro} to "${unusedValue(context, guard.macro, before.value)}" (or back to "${before.value}" if nothing changed), then run \`luo-abi lock\``,
+        fix: `compatible strings only move forward: set ${guard.macro} to "${unusedValue(context, guard.role, before.value)}" (or back to "${before.value}" if nothing changed), then run \`luo-abi lock\``,
       }));
     }
     return findings;

@@ -1,5 +1,5 @@
 /**
- * LUO006: the schema uses a compatible string the lock file does not record yet, so the layout it was
+ * LUO006: the schema uses a guard string the lock file does not record yet, so the layout it was
  * released with is not protected against later edits.
  */
 import { compatibleText, type Finding, type Rule, reportOf } from '../finding.ts';
@@ -8,7 +8,7 @@ export const compatibleNotLocked: Rule = {
   id: 'LUO006',
   name: 'compatible-not-locked',
   severity: 'error',
-  description: 'A compatible string the schema uses is missing from the lock file.',
+  description: 'A guard string the schema uses is missing from the lock file.',
   check(context) {
     if (!context.requireLocked) return [];
     const locked = new Set(context.baseline.compatibles.map((e) => e.key));

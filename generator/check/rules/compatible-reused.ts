@@ -2,7 +2,7 @@
  * LUO002: a version uses a compatible string that was released for another layout, so the next kernel
  * cannot tell the two apart.
  */
-import { diffGuardLayouts } from '../diff.ts';
+import { diffGuardLayouts } from '../../model/diff.ts';
 import type { CheckContext } from '../context.ts';
 import { compatibleText, nextValue, type Finding, type Rule, reportOf } from '../finding.ts';
 
@@ -10,7 +10,7 @@ export const compatibleReused: Rule = {
   id: 'LUO002',
   name: 'compatible-reused',
   severity: 'error',
-  description: 'A compatible string is used for a layout other than the one it was released with.',
+  description: 'A guard string is used for a layout other than the one it was released with.',
   check(context) {
     const findings: Finding[] = [];
     for (const { version: { model }, index, guard, before } of context.guardsAgainst('previous')) {
@@ -31,19 +31,16 @@ export const compatibleReused: Rule = {
           `${model.name} uses ${compatibleText(guard.macro, guard.value)}, which ${known.locked ? context.baselineName : 'the schema'} ` +
           `gives ${known.versions.join(', ')} with another layout (${changes.length} difference${changes.length === 1 ? '' : 's'}; first: ${first.summary})`,
         ...context.locate(model, first.target),
-        fix: `give ${model.name} a value never released: set ${guard.macro} to "${unusedValue(context, guard.macro, guard.value)}", then run \`luo-abi lock\``,
+        fix: `give ${model.name} a value never released: set ${guard.macro} to "${unusedValue(context, guard.role, guard.value)}", then run \`luo-abi lock\``,
       }));
     }
     return findings;
   },
 };
 
-/** The next value after the newest one the baseline or the schema has released for this macro. */
-export function unusedValue(context: CheckContext, macro: string, value: string): string {
-  const used = new Set([
-    ...context.baseline.compatibles.filter((e) => e.macro === macro).map((e) => e.value),
-    ...context.versions.flatMap((v) => v.canonical.guards.filter((g) => g.macro === macro).map((g) => g.value)),
-  ]);
+/** The next value after the newest one the baseline or the schema has released for this guard. */
+export function unusedValue(context: CheckContext, role: string, value: string): string {
+  const used = context.valuesOf(role);
   let candidate = nextValue(value);
   while (used.has(candidate)) candidate = nextValue(candidate);
   return candidate;

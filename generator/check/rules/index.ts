@@ -4,7 +4,9 @@ import { compatibleBumpedWithoutChange } from './compatible-bumped-without-chang
 import { compatibleDowngraded } from './compatible-downgraded.ts';
 import { compatibleNotLocked } from './compatible-not-locked.ts';
 import { compatibleReused } from './compatible-reused.ts';
+import { composedCompatibleStale } from './composed-compatible-stale.ts';
 import { generatedOutStale } from './generated-out-stale.ts';
+import { headerMatchesNoVersion } from './header-matches-no-version.ts';
 import { layoutChangedWithoutBump } from './layout-changed-without-bump.ts';
 import { structUnguarded } from './struct-unguarded.ts';
 
@@ -16,4 +18,6 @@ export const rules: readonly Rule[] = [
   compatibleBumpedWithoutChange,
   compatibleNotLocked,
   generatedOutStale,
+  headerMatchesNoVersion,
+  composedCompatibleStale,
 ];

@@ -1,5 +1,6 @@
 import { FdtError } from '../../fdt/index.ts';
-import { DEFAULT_PAGE_SIZE, ImageError, PhysicalMemory, decodeImage, formatTree, stateToJson } from '../../image/index.ts';
+import { DEFAULT_PAGE_SIZE, ImageError, PhysicalMemory, decodeEntry, decodeImage, formatTree, stateToJson } from '../../image/index.ts';
+import { allVersions, PAGE_SHIFTS, type PageShift } from '../../model/index.ts';
 import { parseAddress, readInput } from '../../image/io.ts';
 import { luoCodecs } from '../../image/luo-codecs.ts';
 import { EXIT, UsageError, parseCommandLine, type Command } from '../command.ts';
@@ -7,32 +8,38 @@ import { loadModel } from '../schema-loader.ts';
 
 export const decodeCommand: Command = {
   name: 'decode',
-  summary: 'decode a LUO handover image (FDT and memory) into its state, as JSON or a tree',
-  help: `Usage: luo-abi decode --fdt FILE [--mem FILE --mem-base ADDR]... [options]
+  summary: 'decode a handover image (an FDT or a raw KHO entry, and memory) into its state, as JSON or a tree',
+  help: `Usage: luo-abi decode (--fdt FILE | --at ADDR) [--mem FILE --mem-base ADDR]... [options]
 
-Read the LUO FDT and the physical memory it points into, pick the ABI version from the compatible
-strings, follow every physical address the schema declares and print the whole state.
+Read a client's FDT (or the raw struct a KHO entry holds) and the physical memory it points into,
+pick the ABI version from the compatible strings, follow every physical address the schema declares
+and print the whole state.
 
 Options:
-  --fdt FILE        the LUO FDT blob ("-" for stdin)
+  --fdt FILE        the client's FDT blob, e.g. LUO's up to luo-v4 ("-" for stdin)
+  --at ADDR         instead of --fdt: the physical address of the raw struct a KHO entry holds
+                    (luo_ser from luo-v5 on), its version read from its compatible field
+  --schema FILE     schema module to read (default: the project's schema/index.ts)
   --mem FILE        a raw memory dump ("-" for stdin); repeat for several regions
   --mem-base ADDR   physical address of the first byte of the preceding --mem (decimal or 0x...)
   --format FORMAT   json (default; 64-bit integers as decimal strings) or tree (for people)
   --big-endian      the image was written by a big-endian kernel (default little-endian)
-  --page-size N     PAGE_SIZE of the kernel that wrote it (default ${DEFAULT_PAGE_SIZE})
+  --page-size N     PAGE_SIZE of the kernel that wrote it: 4096, 16384 or 65536 (default ${DEFAULT_PAGE_SIZE})
   -h, --help        show this help
 
 Exit codes: 0 decoded, 1 bad image (the message says where), 2 usage error.`,
   async run(args) {
     const { values } = parseCommandLine('decode', args, {
       fdt: { type: 'string' },
+      at: { type: 'string' },
+      schema: { type: 'string' },
       mem: { type: 'string', multiple: true },
       'mem-base': { type: 'string', multiple: true },
       format: { type: 'string' },
       'big-endian': { type: 'boolean' },
       'page-size': { type: 'string' },
     });
-    if (!values.fdt) throw new UsageError('decode: --fdt FILE is required');
+    if (!values.fdt === !values.at) throw new UsageError('decode: give either --fdt FILE or --at ADDR');
     const format = values.format ?? 'json';
     if (format !== 'json' && format !== 'tree') throw new UsageError(`decode: --format must be json or tree, not "${format}"`);
     const mems = values.mem ?? [];
@@ -42,13 +49,17 @@ Exit codes: 0 decoded, 1 bad image (the message says where), 2 usage error.`,
     }
     if ([values.fdt, ...mems].filter((f) => f === '-').length > 1) throw new UsageError('decode: only one input can be stdin ("-")');
     const pageSize = parsePageSize(values['page-size']);
+    const at = values.at === undefined ? undefined : addressOption(values.at);
     const regions = [];
     for (const [i, path] of mems.entries()) regions.push({ base: addressOption(bases[i]!), bytes: await readFile(path) });
-    const fdt = await readFile(values.fdt);
-    const model = await loadModel();
+    const fdt = values.fdt === undefined ? undefined : await readFile(values.fdt);
+    // Layouts depend on the page size: the model is laid out for the kernel that wrote the image.
+    const model = await loadModel(values.schema, pageShiftOf(pageSize));
     try {
       const memory = new PhysicalMemory(regions);
-      const image = decodeImage(model.versions, luoCodecs, fdt, memory, { littleEndian: !values['big-endian'], pageSize });
+      const options = { littleEndian: !values['big-endian'], pageSize };
+      const versions = allVersions(model);
+      const image = fdt ? decodeImage(versions, luoCodecs, fdt, memory, options) : decodeEntry(versions, luoCodecs, at!, memory, options);
       process.stdout.write(format === 'json' ? stateToJson(image.state) + '\n' : formatTree(image));
       return EXIT.ok;
     } catch (error) {
@@ -67,13 +78,18 @@ export function addressOption(text: string): bigint {
   return value;
 }
 
+/** A page size the kernel supports for KHO: 4, 16 or 64 KiB. */
 export function parsePageSize(text: string | undefined): number {
   if (text === undefined) return DEFAULT_PAGE_SIZE;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 256 || (value & (value - 1)) !== 0) {
-    throw new UsageError(`--page-size must be a power of two of at least 256, not "${text}"`);
+  const sizes = PAGE_SHIFTS.map((shift) => 2 ** shift);
+  if (!/^\d+$/.test(text) || !sizes.includes(Number(text))) {
+    throw new UsageError(`--page-size must be one of ${sizes.join(', ')} (the page sizes KHO runs on), not "${text}"`);
   }
-  return value;
+  return Number(text);
+}
+
+export function pageShiftOf(pageSize: number): PageShift {
+  return Math.log2(pageSize) as PageShift;
 }
 
 export async function readFile(path: string): Promise<Uint8Array> {

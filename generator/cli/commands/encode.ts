@@ -1,11 +1,11 @@
 import { FdtError } from '../../fdt/index.ts';
-import { findVersion } from '../../model/index.ts';
+import { allVersions, findVersion } from '../../model/index.ts';
 import { DEFAULT_PAGE_SIZE, ImageError, encodeImage, stateFromJson } from '../../image/index.ts';
 import { writeOutput } from '../../image/io.ts';
 import { luoCodecs } from '../../image/luo-codecs.ts';
 import { EXIT, UsageError, parseCommandLine, type Command } from '../command.ts';
 import { loadModel } from '../schema-loader.ts';
-import { addressOption, parsePageSize, readFile } from './decode.ts';
+import { addressOption, pageShiftOf, parsePageSize, readFile } from './decode.ts';
 
 export const encodeCommand: Command = {
   name: 'encode',
@@ -42,6 +42,7 @@ Exit codes: 0 written, 1 the state cannot be encoded (the message says where), 2
         'big-endian': { type: 'boolean' },
         'page-size': { type: 'string' },
         'fdt-size': { type: 'string' },
+        schema: { type: 'string' },
         packed: { type: 'boolean' },
       },
       true,
@@ -57,9 +58,9 @@ Exit codes: 0 written, 1 the state cannot be encoded (the message says where), 2
     const pageSize = parsePageSize(values['page-size']);
     const maxFdtSize = values['fdt-size'] === undefined ? undefined : sizeOption(values['fdt-size']);
     const text = new TextDecoder().decode(await readFile(positionals[0]!));
-    const model = await loadModel();
+    const model = await loadModel(values.schema, pageShiftOf(pageSize));
     try {
-      const state = stateFromJson(model.versions, parseJson(text));
+      const state = stateFromJson(allVersions(model), parseJson(text));
       const version = findVersion(model, state.version);
       const image = encodeImage(version, luoCodecs[version.name]!, state, {
         base,
@@ -68,10 +69,11 @@ Exit codes: 0 written, 1 the state cannot be encoded (the message says where), 2
         packing: values.packed ? 'packed' : 'pages',
         ...(maxFdtSize === undefined ? {} : { maxFdtSize }),
       });
-      writeOutput(fdtOut, image.fdt);
+      if (image.fdt) writeOutput(fdtOut, image.fdt);
       writeOutput(memOut, image.memory);
       const report = fdtOut === '-' || memOut === '-' ? process.stderr : process.stdout;
-      report.write(`${state.version}: FDT ${image.fdt.length} bytes, memory ${image.memory.length} bytes at 0x${base.toString(16)}\n`);
+      const root = image.fdt ? `FDT ${image.fdt.length} bytes` : `raw KHO entry at 0x${image.entryPa!.toString(16)}`;
+      report.write(`${state.version}: ${root}, memory ${image.memory.length} bytes at 0x${base.toString(16)}\n`);
       return EXIT.ok;
     } catch (error) {
       if (error instanceof ImageError || error instanceof FdtError) {

@@ -97,3 +97,9 @@ const scratch = ts.createSourceFile('generated.ts', '', ts.ScriptTarget.Latest, 
 export function print(node: ts.Node): string {
   return printer.printNode(ts.EmitHint.Unspecified, node, scratch);
 }
+
+/** `{ a: T; b: U }`: the type of a struct or union declared in place. */
+export const typeLiteral = (members: readonly (readonly [string, ts.TypeNode, boolean])[]): ts.TypeNode =>
+  f.createTypeLiteralNode(
+    members.map(([name, type, optional]) => f.createPropertySignature(undefined, name, optional ? f.createToken(ts.SyntaxKind.QuestionToken) : undefined, type)),
+  );

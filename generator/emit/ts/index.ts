@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as prettier from 'prettier';
 import { Project, VariableDeclarationKind, type SourceFile } from 'ts-morph';
-import type { FieldModel, Model, StructModel, TypeInfo, VersionModel } from '../../model/index.ts';
+import { allVersions, cTypeText, jsValueKind, type FieldModel, type Model, type StructModel, type TypeInfo, type VersionModel } from '../../model/index.ts';
 import { file, type Emitter, type GeneratedFile } from '../files.ts';
 import { wrap } from '../text.ts';
 import * as ast from './ast.ts';
@@ -57,35 +57,29 @@ export const moduleName = (version: string): string => {
 
 function fieldType(type: TypeInfo): ReturnType<typeof ast.keywordType> {
   switch (type.kind) {
-    case 'scalar':
-      return ast.keywordType(type.size === 8 ? 'bigint' : 'number');
-    case 'pointer':
-      return ast.keywordType('bigint');
-    case 'chars':
-      return ast.keywordType('string');
     case 'array':
     case 'flexible':
       return ast.arrayType(fieldType(type.element));
+    case 'bitmap':
+      return ast.arrayType(ast.keywordType('bigint'));
     case 'aggregate':
       return ast.typeReference(typeName(type.name));
+    case 'inline':
+      return ast.typeLiteral(interfaceMembers(type.fields).map((f) => [f.name, fieldType(f.type), type.aggregate === 'union'] as const));
+    default: {
+      const kind = jsValueKind(type);
+      return ast.keywordType(kind === 'bigint' ? 'bigint' : kind === 'string' ? 'string' : 'number');
+    }
   }
 }
 
+/** The members a value has: fields with bytes, an anonymous member's own members in its place. */
+function interfaceMembers(fields: readonly FieldModel[]): FieldModel[] {
+  return codecFields({ fields }).flatMap((f) => (f.anonymous && f.type.kind === 'inline' ? interfaceMembers(f.type.fields) : [f]));
+}
+
 function cType(type: TypeInfo): string {
-  switch (type.kind) {
-    case 'scalar':
-      return type.name;
-    case 'pointer':
-      return 'u64 (a physical address)';
-    case 'chars':
-      return `char[${type.lengthConstant ?? type.length}]`;
-    case 'array':
-      return `${cType(type.element)}[${type.lengthConstant ?? type.length}]`;
-    case 'aggregate':
-      return `${type.aggregate} ${type.name}`;
-    case 'flexible':
-      return `${cType(type.element)}[]`;
-  }
+  return type.kind === 'pointer' ? `${cTypeText(type)} (a physical address)` : cTypeText(type);
 }
 
 const bytes = (n: number): string => `${n} byte${n === 1 ? '' : 's'}`;
@@ -131,10 +125,10 @@ function addStruct(source: SourceFile, context: CodecContext, struct: StructMode
     isExported: true,
     name: type,
     docs: [jsdoc(structDocs(struct))],
-    properties: codecFields(struct).map((f) => ({
+    properties: interfaceMembers(struct.fields).map((f) => ({
       name: f.name,
       type: ast.print(fieldType(f.type)),
-      hasQuestionToken: union,
+      hasQuestionToken: union || struct.fields.some((a) => a.anonymous && a.type.kind === 'inline' && a.type.aggregate === 'union' && interfaceMembers(a.type.fields).includes(f)),
       docs: [fieldDoc(f)],
     })),
   });
@@ -190,8 +184,11 @@ function addStruct(source: SourceFile, context: CodecContext, struct: StructMode
   });
 }
 
+/** Where a version's module is, relative to out/ts. */
+const modulePath = (version: VersionModel): string => `${version.header}/${version.name}.ts`;
+
 function versionModule(project: Project, version: VersionModel): string {
-  const source = project.createSourceFile(`${version.name}.ts`, '', { overwrite: true });
+  const source = project.createSourceFile(modulePath(version), '', { overwrite: true });
   const context = new CodecContext(version);
   addConstant(source, 'VERSION', 'The ABI version these codecs are for.', ast.asConst(ast.str(version.name)));
   for (const struct of version.structs) addStruct(source, context, struct);
@@ -203,27 +200,40 @@ function versionModule(project: Project, version: VersionModel): string {
       ['decode', ast.id(`decode${typeName(s.name)}`)],
       ['encode', ast.id(`encode${typeName(s.name)}`)],
     ]);
+  // Structs of the headers this version uses come from those headers' modules, never twice.
+  const own = new Set(version.structs.map((s) => s.name));
+  const used = version.visibleStructs.filter((s) => !own.has(s.name));
+  const owners = new Map<string, StructModel[]>();
+  for (const s of used) owners.set(`${s.header}/${s.version}`, [...(owners.get(`${s.header}/${s.version}`) ?? []), s]);
+  for (const [path, structs] of owners) {
+    const names = structs.flatMap((s) => [`${constantName(s.name)}_SIZE`, `${constantName(s.name)}_OFFSETS`, `decode${typeName(s.name)}`, `encode${typeName(s.name)}`]);
+    source.addImportDeclaration({
+      moduleSpecifier: `../${path}.ts`,
+      namedImports: [...structs.map((s) => ({ name: typeName(s.name), isTypeOnly: true })), ...names.sort()],
+    });
+  }
   addConstant(
     source,
     'codecs',
-    'Every struct of this version by its C name: what a walker of the handover image looks codecs up in.',
-    ast.asConst(ast.object(version.structs.map((s) => [s.name, codec(s)] as const))),
+    'Every struct this version can see (its own and those of the headers it uses) by its C name: what a walker of the handover image looks codecs up in.',
+    ast.asConst(ast.object(version.visibleStructs.map((s) => [s.name, codec(s)] as const))),
   );
   source.insertImportDeclaration(0, {
-    moduleSpecifier: RUNTIME,
+    moduleSpecifier: `.${RUNTIME}`,
     namedImports: [{ name: 'CodecOptions', isTypeOnly: true }, ...[...context.helpers].sort()],
   });
   source.addExportDeclaration({
-    moduleSpecifier: RUNTIME,
+    moduleSpecifier: `.${RUNTIME}`,
     namedExports: ['CodecError', { name: 'CodecOptions', isTypeOnly: true }, { name: 'StructCodec', isTypeOnly: true }],
   });
-  return BANNER(`ABI version ${version.name}`) + `/*\n${REPRESENTATION.map((line) => ` * ${line}`).join('\n')}\n */\n\n` + source.getFullText();
+  return BANNER(`${version.header}.h, ABI version ${version.name}`) + `/*\n${REPRESENTATION.map((line) => ` * ${line}`).join('\n')}\n */\n\n` + source.getFullText();
 }
 
 function indexModule(project: Project, model: Model): string {
   const source = project.createSourceFile('index.ts', '', { overwrite: true });
-  for (const v of model.versions) {
-    source.addImportDeclaration({ moduleSpecifier: `./${v.name}.ts`, namespaceImport: moduleName(v.name) });
+  const versions = allVersions(model);
+  for (const v of versions) {
+    source.addImportDeclaration({ moduleSpecifier: `./${modulePath(v)}`, namespaceImport: moduleName(v.name) });
   }
   source.addExportDeclaration({
     moduleSpecifier: RUNTIME,
@@ -232,12 +242,17 @@ function indexModule(project: Project, model: Model): string {
   addConstant(
     source,
     'versions',
-    'The codec module of every ABI version, oldest first, by version name.',
-    ast.asConst(ast.object(model.versions.map((v) => [v.name, ast.id(moduleName(v.name))] as const))),
+    'The codec module of every ABI version of every header, by version name (names are unique in the family).',
+    ast.asConst(ast.object(versions.map((v) => [v.name, ast.id(moduleName(v.name))] as const))),
   );
   source.addTypeAlias({ isExported: true, name: 'VersionName', type: 'keyof typeof versions' });
-  addConstant(source, 'CURRENT_VERSION', 'The current ABI version.', ast.str(model.current.name), 'VersionName');
-  return BANNER(`index of ABI versions of ${model.name}`) + source.getFullText();
+  addConstant(
+    source,
+    'CURRENT_VERSIONS',
+    'The current ABI version of every header, by header name.',
+    ast.asConst(ast.object(model.headers.map((h) => [h.name, ast.str(h.current.name)] as const))),
+  );
+  return BANNER(`index of the ABI versions of ${model.name}`) + source.getFullText();
 }
 
 /** Every file of out/ts, formatted, paths relative to out/ts. */
@@ -245,7 +260,7 @@ export async function renderTsCodecs(model: Model): Promise<GeneratedFile[]> {
   const project = new Project({ useInMemoryFileSystem: true });
   const sources = [
     { path: 'runtime.ts', text: BANNER('runtime, copied from generator/emit/ts/runtime.ts') + readFileSync(RUNTIME_SOURCE, 'utf8') },
-    ...model.versions.map((v) => ({ path: `${v.name}.ts`, text: versionModule(project, v) })),
+    ...allVersions(model).map((v) => ({ path: modulePath(v), text: versionModule(project, v) })),
     { path: 'index.ts', text: indexModule(project, model) },
   ];
   return Promise.all(sources.map(async (s) => file(s.path, await prettier.format(s.text, PRETTIER))));

@@ -3,13 +3,13 @@
  * guarded when it was locked and what it guards now. Every change is one sentence about one struct,
  * field, node or property, with the old and new values as text.
  */
-import type { VersionModel } from '../model/index.ts';
+import type { VersionModel } from './model.ts';
 import {
   canonicalVersion,
   describeProperty,
   describeType,
   sameLayout,
-  type CanonicalFdt,
+  type CanonicalContainer,
   type CanonicalField,
   type CanonicalNode,
   type CanonicalStruct,
@@ -29,8 +29,8 @@ export type LayoutChangeKind =
   | 'constant'
   | 'property'
   | 'node'
-  | 'fdt'
-  /** A compatible string took a new value: not a layout change, but what a changelog wants to say. */
+  | 'container'
+  /** A guard string took a new value (or its macro a new name): not a layout change, but what a changelog wants to say. */
   | 'compatible';
 
 /** What a change is about, so a finding can point at the schema line that defines it. */
@@ -50,7 +50,7 @@ export interface LayoutChange {
   /** One human sentence. */
   readonly summary: string;
   /**
-   * Whether the other kernel would misread the state. False only for a new compatible value, a new
+   * Whether the other kernel would misread the state. False only for a new guard value, a new
    * subnode with a string of its own (the older kernel ignores it) and a newly reached struct (the
    * field or property that reaches it is the change that matters).
    */
@@ -58,66 +58,71 @@ export interface LayoutChange {
   readonly target: ChangeTarget;
 }
 
-/** Every difference between two versions, whole: structs, FDT nodes and compatible strings. */
+/** Every difference between two versions, whole: containers, structs, FDT nodes and guard strings. */
 export function diffVersions(older: VersionModel, newer: VersionModel): LayoutChange[] {
   return diffCanonicalVersions(canonicalVersion(older), canonicalVersion(newer));
 }
 
 export function diffCanonicalVersions(older: CanonicalVersion, newer: CanonicalVersion): LayoutChange[] {
   const changes: LayoutChange[] = [];
-  const oldRoot = older.guards[0]?.layout.fdt;
-  const newRoot = newer.guards[0]?.layout.fdt;
-  if (oldRoot && newRoot) changes.push(...diffFdt(oldRoot, newRoot));
-  const oldNodes = new Map(older.guards.map((g) => [g.layout.node.path, g]));
-  const newNodes = new Map(newer.guards.map((g) => [g.layout.node.path, g]));
-  for (const [path, guard] of oldNodes) {
-    if (newNodes.has(path)) continue;
+  const containerOf = (v: CanonicalVersion) => v.guards.find((g) => g.layout.container)?.layout.container;
+  changes.push(...diffContainers(containerOf(older), containerOf(newer)));
+  const oldGuards = new Map(older.guards.map((g) => [g.role, g]));
+  const newGuards = new Map(newer.guards.map((g) => [g.role, g]));
+  for (const [role, guard] of oldGuards) {
+    if (newGuards.has(role) || !guard.layout.node) continue;
     changes.push({
       kind: 'node',
-      subject: `node ${path}`,
-      old: `${path} (compatible ${guard.macro} "${guard.value}")`,
-      summary: `Node ${path} is gone.`,
+      subject: `node ${guard.layout.node.path}`,
+      old: `${guard.layout.node.path} (compatible ${guard.macro} "${guard.value}")`,
+      summary: `Node ${guard.layout.node.path} is gone.`,
       breaking: true,
-      target: { node: path },
+      target: { node: guard.layout.node.path },
     });
   }
-  for (const [path, guard] of newNodes) {
-    const before = oldNodes.get(path);
+  for (const [role, guard] of newGuards) {
+    const before = oldGuards.get(role);
+    const node = guard.layout.node;
     if (!before) {
+      if (!node) continue;
       changes.push({
         kind: 'node',
-        subject: `node ${path}`,
-        new: `${path} (compatible ${guard.macro} "${guard.value}")`,
-        summary: `Node ${path} is new, guarded by ${guard.macro}.`,
+        subject: `node ${node.path}`,
+        new: `${node.path} (compatible ${guard.macro} "${guard.value}")`,
+        summary: `Node ${node.path} is new, guarded by ${guard.macro}.`,
         // The older kernel ignores a subnode it does not know; the new node's own string guards it.
         breaking: false,
-        target: { node: path },
+        target: { node: node.path },
       });
       continue;
     }
     if (before.value !== guard.value || before.macro !== guard.macro) {
+      const where = node ? `node ${node.path}` : guard.role;
       changes.push({
         kind: 'compatible',
         subject: guard.macro,
         old: `${before.macro} "${before.value}"`,
         new: `${guard.macro} "${guard.value}"`,
-        summary: `The compatible string of node ${path} went from "${before.value}" to "${guard.value}".`,
+        summary:
+          before.value !== guard.value
+            ? `The guard string of ${where} went from "${before.value}" to "${guard.value}".`
+            : `The guard string of ${where} keeps "${guard.value}" under a new macro name, ${guard.macro} (was ${before.macro}).`,
         breaking: false,
-        target: { node: path },
+        target: node ? { node: node.path } : {},
       });
     }
-    changes.push(...diffNode(before.layout.node, guard.layout.node));
+    if (before.layout.node && node) changes.push(...diffNode(before.layout.node, node));
   }
   const structsOf = (v: CanonicalVersion) => v.guards.flatMap((g) => g.layout.structs);
   changes.push(...diffStructLists(uniqueByName(structsOf(older)), uniqueByName(structsOf(newer))));
   return changes;
 }
 
-/** What changed in what one compatible string guards. */
+/** What changed in what one guard string guards. */
 export function diffGuardLayouts(older: GuardLayout, newer: GuardLayout): LayoutChange[] {
   return [
-    ...(older.fdt && newer.fdt ? diffFdt(older.fdt, newer.fdt) : []),
-    ...diffNode(older.node, newer.node),
+    ...(older.container || newer.container ? diffContainers(older.container, newer.container) : []),
+    ...(older.node && newer.node ? diffNode(older.node, newer.node) : []),
     ...diffStructLists(older.structs, newer.structs),
   ];
 }
@@ -127,37 +132,35 @@ function uniqueByName(structs: readonly CanonicalStruct[]): CanonicalStruct[] {
 }
 
 // -----------------------------------------------------------------------------------------------
-// The FDT
+// Containers and the FDT
 
-function diffFdt(older: CanonicalFdt, newer: CanonicalFdt): LayoutChange[] {
-  const changes: LayoutChange[] = [];
-  const oldName = `${older.khoEntryName.macro} "${older.khoEntryName.value}"`;
-  const newName = `${newer.khoEntryName.macro} "${newer.khoEntryName.value}"`;
-  if (oldName !== newName) {
-    changes.push({
-      kind: 'fdt',
-      subject: 'fdt > KHO entry name',
-      old: oldName,
-      new: newName,
-      summary: `The KHO sub-tree the FDT travels under went from ${oldName} to ${newName}.`,
-      breaking: true,
-      target: { node: '/' },
-    });
+function containerText(container: CanonicalContainer | undefined): string {
+  if (!container) return 'no container of its own';
+  switch (container.kind) {
+    case 'fdt':
+      return `an FDT${container.khoEntry ? ` under the KHO entry ${container.khoEntry.macro} "${container.khoEntry.value}"` : ''}${container.maxSize ? ` of at most ${container.maxSize.macro} = ${container.maxSize.c}` : ''}`;
+    case 'kho-entry':
+      return `struct ${container.struct} under the KHO entry ${container.khoEntry.macro} "${container.khoEntry.value}", its string in ${container.field}`;
+    case 'reached-from':
+      return `${describeType({ kind: 'pointer', nullable: false, target: container.target })} reached from ${container.from}.${container.field} when ${container.selector} selects it`;
   }
-  const oldSize = `${older.maxSize.macro} = ${older.maxSize.c}`;
-  const newSize = `${newer.maxSize.macro} = ${newer.maxSize.c}`;
-  if (oldSize !== newSize) {
-    changes.push({
-      kind: 'fdt',
-      subject: 'fdt > maximum size',
-      old: oldSize,
-      new: newSize,
-      summary: `The largest FDT the kernel allocates went from ${oldSize} to ${newSize}.`,
+}
+
+function diffContainers(older: CanonicalContainer | undefined, newer: CanonicalContainer | undefined): LayoutChange[] {
+  if (sameLayout(older, newer)) return [];
+  const old = containerText(older);
+  const now = containerText(newer);
+  return [
+    {
+      kind: 'container',
+      subject: 'container',
+      old,
+      new: now,
+      summary: `The state moved from ${old} to ${now}.`,
       breaking: true,
-      target: { node: '/' },
-    });
-  }
-  return changes;
+      target: newer?.kind === 'fdt' ? { node: '/' } : newer?.kind === 'kho-entry' ? { struct: newer.struct } : {},
+    },
+  ];
 }
 
 export function diffNode(older: CanonicalNode, newer: CanonicalNode): LayoutChange[] {
@@ -326,6 +329,9 @@ export function diffStruct(older: CanonicalStruct, newer: CanonicalStruct): Layo
     change('packing', older.packed ? '__packed' : 'natural alignment', newer.packed ? '__packed' : 'natural alignment', `${subject} is ${newer.packed ? 'now' : 'no longer'} __packed.`);
   }
   if (older.size !== newer.size) change('resized', `${older.size} bytes`, `${newer.size} bytes`, `${subject} went from ${older.size} to ${newer.size} bytes.`);
+  else if ((older.sizeC ?? '') !== (newer.sizeC ?? '')) {
+    change('resized', older.sizeC ?? `${older.size} bytes`, newer.sizeC ?? `${newer.size} bytes`, `The size of ${subject} now follows ${newer.sizeC ?? 'no page size'} instead of ${older.sizeC ?? 'no page size'}.`);
+  }
   else if (older.align !== newer.align) change('resized', `aligned to ${older.align}`, `aligned to ${newer.align}`, `${subject} is now aligned to ${newer.align} bytes instead of ${older.align}.`);
 
   const oldFields = new Map(older.fields.map((f) => [f.name, f]));
@@ -376,8 +382,8 @@ function diffField(subject: string, struct: string, older: CanonicalField, newer
     if (!sameLayout(a, b)) change('pointer-target', describeType(a), describeType(b), `${what} now points at something else.`);
   } else if ((a.kind === 'chars' && b.kind === 'chars') || (a.kind === 'array' && b.kind === 'array' && sameLayout(a.element, b.element))) {
     if (a.length !== b.length) change('resized', describeType(a), describeType(b), `${what} went from ${a.length} to ${b.length} elements.`);
-    else if ((a.constant ?? '') !== (b.constant ?? '')) {
-      change('constant', describeType(a), describeType(b), `The length of ${what} is now given by ${b.constant ?? 'a number'} instead of ${a.constant ?? 'a number'}.`);
+    else if ((a.c ?? '') !== (b.c ?? '')) {
+      change('constant', describeType(a), describeType(b), `The length of ${what} is now given by ${b.c ?? 'a number'} instead of ${a.c ?? 'a number'}.`);
     }
   } else if (describeType(a) !== describeType(b)) {
     change('retyped', describeType(a), describeType(b), `${what} changed type from ${describeType(a)} to ${describeType(b)}.`);
@@ -389,7 +395,17 @@ function diffField(subject: string, struct: string, older: CanonicalField, newer
   if (older.offset !== newer.offset) {
     change('moved', `offset ${older.offset}`, `offset ${newer.offset}`, `${what} moved from offset ${older.offset} to ${newer.offset}.`);
   }
+  if (!sameLayout(older.bits, newer.bits) && !changes.some((c) => c.kind === 'retyped')) {
+    change('moved', bitsText(older), bitsText(newer), `${what} moved within its bytes, from ${bitsText(older)} to ${bitsText(newer)}.`);
+  }
+  if (Boolean(older.anonymous) !== Boolean(newer.anonymous)) {
+    change('retyped', older.anonymous ? 'anonymous' : 'named', newer.anonymous ? 'anonymous' : 'named', `${what} is ${newer.anonymous ? 'now' : 'no longer'} an anonymous member.`);
+  }
   return changes;
+}
+
+function bitsText(f: CanonicalField): string {
+  return f.bits ? `bits ${f.bits.shift}..${f.bits.shift + f.bits.width - 1} past offset ${f.offset}` : 'whole bytes';
 }
 
 function fieldText(f: CanonicalField): string {
