@@ -529,14 +529,26 @@ export interface FdtProperty {
   readonly at?: SourceLocation;
 }
 
+/** A subnode whose name is not fixed: it stands for every child not named otherwise (one per client, per region). */
+export interface AnyName {
+  readonly kind: 'any-name';
+  /** What the names are, for the docs: `client`, `region`. */
+  readonly label: string;
+}
+
+export function anyName(label: string): AnyName {
+  return Object.freeze({ kind: 'any-name' as const, label });
+}
+
 export interface FdtNode {
-  /** The macro holding the node name; absent for the root node. */
-  readonly name?: StringConstant;
+  /** The macro holding the node name, or anyName() for children named at run time; absent for the root. */
+  readonly name?: StringConstant | AnyName;
   /**
    * The macro holding this node's compatible string. It guards the node's properties and everything
-   * reached through them, unless a node beneath has a compatible string of its own.
+   * reached through them, unless a node beneath has a compatible string of its own. A subnode without
+   * one (a KHO client node) is guarded by its parent's.
    */
-  readonly compatible: StringConstant;
+  readonly compatible?: StringConstant;
   readonly doc: string;
   /** Properties after `compatible`, in the order the kernel writes them. */
   readonly properties: readonly FdtProperty[];
@@ -640,7 +652,19 @@ export interface AbiVersion {
    * header that composes it into its own string (KHO_SUB_COMPAT) hands that part of the guarding over.
    */
   readonly guard?: StringConstant;
+  /**
+   * Findings of the checker that upstream made and this version records as they are (a string
+   * kept for a changed layout): reported as notes with the reason, never hidden, never failing.
+   */
+  readonly acknowledges?: readonly Acknowledgement[];
   readonly at?: SourceLocation;
+}
+
+export interface Acknowledgement {
+  /** The rule ID, e.g. LUO001. */
+  readonly rule: string;
+  /** Why the version is described as upstream released it, and what it means for a reader. */
+  readonly reason: string;
 }
 
 export interface HeaderInfo {

@@ -5,22 +5,33 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diffVersions } from '../generator/check/diff.ts';
 import { serializeLock } from '../generator/check/lock.ts';
 import { checkVersions, lockOf } from '../generator/check/run.ts';
-import { buildModel, type VersionModel } from '../generator/model/index.ts';
-import { defineString, field, node, pa, pointerProperty, struct, u64, version, type AbiVersion, type FdtNode } from '../schema/lang.ts';
-import { luoSchema } from '../schema/index.ts';
+import { diffVersions } from '../generator/model/diff.ts';
+import { allVersions, buildModel, findHeader, type VersionModel } from '../generator/model/index.ts';
+import { blockHeader } from '../schema/block/index.ts';
+import { compatHeader } from '../schema/compat/index.ts';
+import { kexecHandoverHeader } from '../schema/kexec_handover/index.ts';
+import { defineExpr, defineString, expr, family, fdtContainer, field, header, node, pa, pointerProperty, struct, u64, version, type AbiHeader, type AbiVersion, type FdtNode } from '../schema/lang.ts';
+import khoFamily from '../schema/index.ts';
+import { luoHeader } from '../schema/luo/index.ts';
 import { LUO_FDT_SESSION_HEADER } from '../schema/luo/constants.ts';
-import { luo_file_set_ser_array, sessionBlock } from '../schema/luo/structs.ts';
-import { luoV1, luoV1SessionV1, luoV2, luoV3, luoV4 } from '../schema/luo/versions.ts';
+import { compatLength, luo_file_ser_khoser, luoV5, luoV5Composed, rawLuoVersion } from '../schema/luo/raw.ts';
+import { KHO_BLOCK_COMPATIBLE, KHO_BLOCK_SIZE, blockV1 } from '../schema/block/index.ts';
+import { KHO_COMPAT_ALIGN, KHO_SUB_COMPAT, compat } from '../schema/compat/index.ts';
+import { luo_file_ser, luo_file_set_ser_array, sessionBlock } from '../schema/luo/structs.ts';
+import { luoV1, luoV1SessionV1, luoV1SessionV2, luoV2, luoV3, luoV4 } from '../schema/luo/versions.ts';
 import { ROOT } from './support/tools.ts';
 
-function models(...versions: AbiVersion[]): readonly VersionModel[] {
-  return buildModel({ ...luoSchema, versions, current: versions.at(-1)!.name }).versions;
+/** The family with luo.h holding exactly `versions` (and block.h holding `blocks`): every header's versions, in order. */
+function models(versions: AbiVersion[], block: AbiHeader = blockHeader): readonly VersionModel[] {
+  const luo = header({ ...luoHeader, versions, current: versions.at(-1)!.name });
+  return allVersions(buildModel(family({ name: 'kho', headers: [kexecHandoverHeader, block, compatHeader, luo] })));
 }
 
-/** `version` with the compatible macro `macro` set to `value` (the constant and the node that carries it). */
+const luoOnly = (all: readonly VersionModel[]) => all.filter((v) => v.header === 'luo');
+
+/** `version` with the string macro `macro` set to `value` (the constant and the node or struct that carries it). */
 function withCompatible(base: AbiVersion, macro: string, value: string, name = `${base.name}-changed`): AbiVersion {
   const replacement = defineString(macro, value, { doc: 'Changed by the test.' });
   const renode = (n: FdtNode): FdtNode => ({
@@ -28,18 +39,23 @@ function withCompatible(base: AbiVersion, macro: string, value: string, name = `
     compatible: n.compatible.name === macro ? replacement : n.compatible,
     children: n.children.map(renode),
   });
+  const container = base.container!;
   return version({
     ...base,
     name,
     constants: base.constants.map((c) => (c.name === macro ? replacement : c)),
-    fdt: { ...base.fdt, root: renode(base.fdt.root) },
+    container: container.kind === 'fdt' ? fdtContainer({ ...container, root: renode(container.root) }) : { ...container, compatible: container.compatible.name === macro ? replacement : container.compatible },
   });
 }
 
-/** Runs the check of `newer` after `older`, with `older` (and what came before it) locked. */
+/**
+ * Runs the check of the last luo version after the others, with the others (and every other header)
+ * locked; the notes the schema acknowledges for other headers (kho-v2's blob-size) are left out.
+ */
 function step(before: AbiVersion[], newer: AbiVersion) {
-  const all = models(...before, newer);
-  return checkVersions(all, lockOf('luo', all.slice(0, -1)));
+  const all = models([...before, newer]);
+  const last = all.findLast((v) => v.header === 'luo')!;
+  return checkVersions(all, lockOf('kho', all.filter((v) => v !== last))).filter((f) => f.severity !== 'note');
 }
 
 const errors = (findings: ReturnType<typeof step>) => findings.filter((f) => f.severity === 'error');
@@ -47,6 +63,7 @@ const errors = (findings: ReturnType<typeof step>) => findings.filter((f) => f.s
 describe('check: the real history', () => {
   it('luo-v1-session-v1 -> luo-v1 passes: the session string went to luo-session-v2', () => {
     expect(step([luoV1SessionV1], luoV1)).toEqual([]);
+    expect(step([luoV1SessionV1, luoV1SessionV2], luoV1)).toEqual([]);
   });
 
   it('luo-v1-session-v1 -> luo-v1 under luo-session-v1 fails on the session node', () => {
@@ -89,21 +106,22 @@ describe('check: the real history', () => {
         flags: field(u64, 'A new field.'),
       },
     });
+    const fdt = luoV1.container as ReturnType<typeof fdtContainer>;
     const changed: AbiVersion = version({
       ...luoV1,
       name: 'luo-v1-next',
       types: luoV1.types.map((t) => (t.name === 'luo_session_ser' ? session : t)),
-      fdt: {
-        ...luoV1.fdt,
+      container: fdtContainer({
+        ...fdt,
         root: node({
-          ...luoV1.fdt.root,
-          children: luoV1.fdt.root.children.map((child) =>
+          ...fdt.root,
+          children: fdt.root.children.map((child) =>
             child.properties[0]?.name === LUO_FDT_SESSION_HEADER
               ? node({ ...child, properties: [pointerProperty(LUO_FDT_SESSION_HEADER, pa(sessionBlock(session)), 'The session block.')] })
               : child,
           ),
         }),
-      },
+      }),
     });
     const history = [luoV1SessionV1, luoV1];
 
@@ -128,14 +146,12 @@ describe('check: the real history', () => {
 
   it('luo-v1 with the session node renamed needs the root string bumped, not the session string', () => {
     const name = defineString('LUO_FDT_SESSION_NODE_NAME', 'luo-sessions', { doc: 'Renamed by the test.' });
+    const fdt = luoV1.container as ReturnType<typeof fdtContainer>;
     const renamed = version({
       ...luoV1,
       name: 'luo-v1-renamed',
       constants: luoV1.constants.map((c) => (c.name === name.name ? name : c)),
-      fdt: {
-        ...luoV1.fdt,
-        root: { ...luoV1.fdt.root, children: luoV1.fdt.root.children.map((c) => (c.name?.name === name.name ? { ...c, name } : c)) },
-      },
+      container: fdtContainer({ ...fdt, root: { ...fdt.root, children: fdt.root.children.map((c) => (c.name?.name === name.name ? { ...c, name } : c)) } }),
     });
     const history = [luoV1SessionV1, luoV1];
     const sessionBumped = step(history, withCompatible(renamed, 'LUO_FDT_SESSION_COMPATIBLE', 'luo-session-v3', 'luo-v1-renamed'));
@@ -144,19 +160,118 @@ describe('check: the real history', () => {
   });
 
   it('the whole schema passes against its own lock, and the committed lock is what lock gives from scratch', () => {
-    const model = buildModel(luoSchema);
-    const lock = lockOf(model.name, model.versions);
-    expect(checkVersions(model.versions, lock)).toEqual([]);
+    const model = buildModel(khoFamily);
+    const lock = lockOf(model.name, allVersions(model));
+    const findings = checkVersions(allVersions(model), lock);
+    expect(findings.filter((f) => f.severity !== 'note')).toEqual([]);
     expect(readFileSync(join(ROOT, 'schema/abi.lock.json'), 'utf8')).toBe(serializeLock(lock));
   });
 
+  it('kho-v2 kept its string when client nodes gained blob-size: an acknowledged LUO001, shown as a note with its reason', () => {
+    const model = buildModel(khoFamily);
+    const notes = checkVersions(allVersions(model), lockOf(model.name, allVersions(model))).filter((f) => f.severity === 'note');
+    expect(notes.map((f) => `${f.rule} ${f.version} ${f.subject}`)).toEqual(['LUO001 kho-v2+blob-size node /<client> > blob-size']);
+    expect(notes[0]!.acknowledged).toMatch(/kept "kho-v2"/);
+  });
+
+  it('luo-v4 -> luo-v5: the state moved from an FDT into a raw KHO entry with a string of its own', () => {
+    expect(step([luoV3, luoV4], luoV5)).toEqual([]);
+    expect(step([luoV4, luoV5], luoV5Composed)).toEqual([]);
+  });
+
   it('diffVersions names the one breaking change of luo-v3 -> luo-v4 and the new string', () => {
-    const [v3, v4] = models(luoV3, luoV4);
+    const [v3, v4] = luoOnly(models([luoV3, luoV4]));
     const changes = diffVersions(v3!, v4!);
     expect(changes.map((c) => `${c.kind} ${c.subject} ${c.breaking}`)).toEqual([
       'compatible LUO_FDT_COMPATIBLE false',
       'pointer-target struct luo_file_set_ser > files true',
     ]);
     expect(changes[0]).toMatchObject({ old: 'LUO_FDT_COMPATIBLE "luo-v3"', new: 'LUO_FDT_COMPATIBLE "luo-v4"' });
+  });
+});
+
+describe('check: headers that use each other', () => {
+  /** block.h with a block-v2 whose header gained a field, under `value`. */
+  function blockV2(value: string) {
+    const str = defineString('KHO_BLOCK_COMPATIBLE', value, { doc: 'Changed by the test.' });
+    const header2 = struct('kho_block_header_ser', {
+      packed: true,
+      summary: 'Header of one block in a chain of blocks.',
+      fields: { next: field(u64, 'Next block.'), count: field(u64, 'Entries.'), flags: field(u64, 'A new field.') },
+    });
+    const v2 = version({ ...blockV1, name: 'block-v2', constants: [str, KHO_BLOCK_SIZE], types: [header2], guard: str });
+    return { v2, block: header({ ...blockHeader, versions: [...blockHeader.versions, v2], current: 'block-v2' }) };
+  }
+
+  /** The composed luo-v5 rewritten to use block-v2 (its string composed from the macro, as C does). */
+  function composedOver(v2: AbiVersion): AbiVersion {
+    return version({ ...luoV5Composed, name: 'luo-v5+block-v2', uses: [compat, v2] });
+  }
+
+  function check(block: AbiHeader, luoVersions: AbiVersion[]) {
+    const luo = header({ ...luoHeader, versions: luoVersions, current: luoVersions.at(-1)!.name });
+    const all = allVersions(buildModel(family({ name: 'kho', headers: [kexecHandoverHeader, block, compatHeader, luo] })));
+    const released = all.filter((v) => v.name !== 'block-v2' && !v.name.endsWith('block-v2'));
+    return checkVersions(all, lockOf('kho', released)).filter((f) => f.severity !== 'note');
+  }
+
+  it('a change to the block header without a bump of block.h\'s string is LUO001 on block.h\'s own string', () => {
+    const { block } = blockV2('block-v1');
+    const findings = check(block, [luoV5Composed]);
+    expect(findings.map((f) => `${f.rule} ${f.version} ${f.compatible} ${f.subject}`)).toEqual([
+      'LUO001 block-v2 KHO_BLOCK_COMPATIBLE "block-v1" struct kho_block_header_ser',
+      'LUO001 block-v2 KHO_BLOCK_COMPATIBLE "block-v1" struct kho_block_header_ser > flags',
+    ]);
+  });
+
+  it('with the bump, a LUO string composed of it changes with it and the check passes', () => {
+    const { v2, block } = blockV2('block-v2');
+    const composed = composedOver(v2);
+    expect(check(block, [luoV5Composed, composed])).toEqual([]);
+    const model = buildModel(family({ name: 'kho', headers: [kexecHandoverHeader, block, compatHeader, header({ ...luoHeader, versions: [composed], current: composed.name })] }));
+    expect(findHeader(model, 'luo').versions[0]!.guards[0]).toMatchObject({ value: 'luo-v5;block-v2', components: [{ macro: 'KHO_BLOCK_COMPATIBLE', value: 'block-v2' }] });
+  });
+
+  it('composed parts out of alphabetical order are LUO009, naming the order the KUnit test wants', () => {
+    const A = defineString('TEST_A_COMPATIBLE', 'alpha-v1');
+    const aV = version({ name: 'alpha-v1', origin: 'Test.', doc: { title: 'A', paragraphs: [] }, constants: [A], types: [], guard: A });
+    const alpha = header({ name: 'alpha', path: 'include/test/alpha.h', includeGuard: '_ALPHA_H', spdx: 'GPL-2.0', copyright: [], versions: [aV], current: 'alpha-v1' });
+    const base = defineString('LUO_ABI_COMPAT_BASE', 'luo-v5');
+    const unsorted = defineExpr('LUO_ABI_COMPATIBLE', expr`${base} ${KHO_SUB_COMPAT}(${KHO_BLOCK_COMPATIBLE}) ${KHO_SUB_COMPAT}(${A})`);
+    const bad = rawLuoVersion({
+      name: 'luo-v5+unsorted',
+      origin: 'Test.',
+      paragraphs: [],
+      uses: [compat, blockV1, aV],
+      compatible: [base, unsorted],
+      compatLen: compatLength('LUO_ABI_COMPAT_LEN', unsorted, 'compat-align'),
+      fileEntry: luo_file_ser,
+    });
+    const luo = header({ ...luoHeader, versions: [bad], current: bad.name });
+    const all = allVersions(buildModel(family({ name: 'kho', headers: [kexecHandoverHeader, blockHeader, compatHeader, alpha, luo] })));
+    const findings = checkVersions(all, lockOf('kho', all)).filter((f) => f.rule === 'LUO009');
+    expect(findings.map((f) => [f.version, f.old, f.new])).toEqual([['luo-v5+unsorted', '"luo-v5;block-v1;alpha-v1"', '"luo-v5;alpha-v1;block-v1"']]);
+  });
+
+  it('a guard macro renamed with its value kept is no bump: a field added under it is LUO001, and the finding says so', () => {
+    const renamedString = defineString('LUO_ABI_VERSION', 'luo-v5', { doc: 'Renamed by the test.' });
+    const len = compatLength('LUO_ABI_COMPAT_LEN', renamedString, 'align');
+    const file = struct('luo_file_ser', {
+      packed: true,
+      summary: 'Serialised state of one preserved file.',
+      fields: { ...luo_file_ser_khoser.fields, flags: field(u64, 'A new field.') },
+    });
+    const edited = rawLuoVersion({
+      name: 'luo-v5-renamed',
+      origin: 'Test.',
+      paragraphs: [],
+      uses: [kexecHandoverHeader.versions.at(-1)!, blockHeader.versions[0]!],
+      compatible: [renamedString],
+      compatLen: len,
+      fileEntry: file,
+    });
+    const findings = step([luoV4, luoV5], edited);
+    expect(findings.filter((f) => f.rule === 'LUO001').map((f) => f.subject)).toContain('struct luo_file_ser > flags');
+    expect(findings.find((f) => f.rule === 'LUO001')!.message).toMatch(/renamed from LUO_ABI_COMPATIBLE to LUO_ABI_VERSION; a new name with the old value is no bump/);
   });
 });

@@ -1,7 +1,8 @@
 /** What a rule reports, and what a rule is. */
 import type { CheckContext } from './context.ts';
 
-export type Severity = 'error' | 'warning';
+/** A note is a finding the schema acknowledges (upstream released it so): shown, never failing. */
+export type Severity = 'error' | 'warning' | 'note';
 
 export interface Finding {
   /** Stable ID, e.g. LUO001. */
@@ -22,6 +23,8 @@ export interface Finding {
   readonly file?: string;
   readonly line?: number;
   readonly fix: string;
+  /** Why the schema records this as upstream released it (the version's acknowledgement). */
+  readonly acknowledged?: string;
 }
 
 export interface Rule {

@@ -14,7 +14,7 @@ export interface CheckReport {
 
 export function counts(findings: readonly Finding[]): { errors: number; warnings: number } {
   const errors = findings.filter((f) => f.severity === 'error').length;
-  return { errors, warnings: findings.length - errors };
+  return { errors, warnings: findings.filter((f) => f.severity === 'warning').length };
 }
 
 export function formatReport(report: CheckReport, format: Format): string {
@@ -33,7 +33,8 @@ function formatText(report: CheckReport): string {
   const lines = report.findings.map((f) => {
     const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : '';
     const values = f.old !== undefined || f.new !== undefined ? `\n    ${f.subject}: ${f.old ?? '(none)'} -> ${f.new ?? '(none)'}` : `\n    ${f.subject}`;
-    return `${where}${f.severity} ${f.rule} ${f.name}: ${f.message}${values}\n    fix: ${f.fix}`;
+    const tail = f.acknowledged ? `\n    acknowledged: ${f.acknowledged}` : `\n    fix: ${f.fix}`;
+    return `${where}${f.severity} ${f.rule} ${f.name}: ${f.message}${values}${tail}`;
   });
   const summary =
     report.findings.length === 0
@@ -78,7 +79,7 @@ function formatGithub(report: CheckReport): string {
         `title=${escapeProperty(`${f.rule} ${f.name}`)}`,
       ].join(',');
       const values = f.old !== undefined || f.new !== undefined ? ` (${f.subject}: ${f.old ?? '(none)'} -> ${f.new ?? '(none)'})` : '';
-      return `::${f.severity} ${properties}::${escapeData(`${f.message}${values} Fix: ${f.fix}`)}`;
+      return `::${f.severity === 'note' ? 'notice' : f.severity} ${properties}::${escapeData(`${f.message}${values} Fix: ${f.fix}`)}`;
     })
     .map((line) => `${line}\n`)
     .join('');

@@ -22,7 +22,11 @@ import { rules } from './rules/index.ts';
 
 export function runRules(inputs: CheckInputs): Finding[] {
   const context = new CheckContext(inputs);
-  return rules.flatMap((rule) => rule.check(context));
+  const acknowledged = new Map(inputs.versions.flatMap((v) => v.acknowledges.map((a) => [`${v.name}\0${a.rule}`, a.reason] as const)));
+  return rules.flatMap((rule) => rule.check(context)).map((finding) => {
+    const reason = acknowledged.get(`${finding.version}\0${finding.rule}`);
+    return reason === undefined ? finding : { ...finding, severity: 'note' as const, acknowledged: reason };
+  });
 }
 
 /** Versions (oldest first) against a baseline; paths in findings relative to the project. */

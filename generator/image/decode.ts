@@ -177,12 +177,22 @@ class Walker {
     }
     const children: Record<string, NodeState> = {};
     for (const child of model.children) {
+      if (child.anyName !== undefined) continue;
       const childData = nodeAt(data, child.name);
       if (!childData) throw new ImageError(child.path, 'node is missing');
       children[child.name] = this.node(child, childData);
     }
+    // Children named at run time: every child the model does not name, in the FDT's order.
+    const anyChild = model.children.find((c) => c.anyName !== undefined);
+    if (anyChild) {
+      const named = new Set(model.children.map((c) => c.name));
+      for (const childData of data.children) {
+        if (named.has(childData.name)) continue;
+        children[childData.name] = this.node({ ...anyChild, path: nodePath(model.path, childData.name) }, childData);
+      }
+    }
     // pickVersion has made sure the model's string is among the node's.
-    return { compatible: model.compatible.value, properties, children };
+    return { ...(model.compatible ? { compatible: model.compatible.value } : {}), properties, children };
   }
 
   private property(model: PropertyModel, data: { name: string; value: Uint8Array }, where: string): PropertyState {

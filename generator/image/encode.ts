@@ -119,19 +119,24 @@ class Builder {
 
   node(model: NodeModel, state: NodeState, path: string): FdtNodeData {
     if (typeof state !== 'object' || state === null) throw new ImageError(path, 'the node is missing from the state');
-    if (state.compatible !== undefined && state.compatible !== model.compatible.value) {
-      throw new ImageError(nodePath(path, 'compatible'), `is "${state.compatible}" but ${this.layout.version.name} has "${model.compatible.value}"`);
+    if (state.compatible !== undefined && state.compatible !== model.compatible?.value) {
+      throw new ImageError(nodePath(path, 'compatible'), `is "${state.compatible}" but ${this.layout.version.name} has ${model.compatible ? `"${model.compatible.value}"` : 'no compatible string there'}`);
     }
+    const anyChild = model.children.find((c) => c.anyName !== undefined);
     rejectUnknown(Object.keys(state.properties ?? {}), model.properties.map((p) => p.name), `${path} properties`);
-    rejectUnknown(Object.keys(state.children ?? {}), model.children.map((c) => c.name), `${path} children`);
-    const properties: FdtPropertyData[] = [{ name: 'compatible', value: stringValue(model.compatible.value) }];
+    if (!anyChild) rejectUnknown(Object.keys(state.children ?? {}), model.children.map((c) => c.name), `${path} children`);
+    const properties: FdtPropertyData[] = model.compatible ? [{ name: 'compatible', value: stringValue(model.compatible.value) }] : [];
     for (const property of model.properties) {
       const where = nodePath(path, property.name);
       const value = state.properties?.[property.name];
       if (value === undefined) throw new ImageError(where, 'the property is missing from the state');
       properties.push({ name: property.name, value: this.propertyValue(property.kind, property.pointer, value, where) });
     }
-    const children = model.children.map((child) => this.node(child, state.children?.[child.name] as NodeState, child.path));
+    const named = model.children.filter((c) => c.anyName === undefined);
+    const children = named.map((child) => this.node(child, state.children?.[child.name] as NodeState, child.path));
+    // Children named at run time, in the state's order.
+    const others = Object.keys(state.children ?? {}).filter((name) => !named.some((c) => c.name === name));
+    for (const name of others) children.push({ ...this.node(anyChild!, state.children[name]!, nodePath(path, name)), name });
     return { name: model.name, properties, children };
   }
 

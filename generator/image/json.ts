@@ -53,8 +53,9 @@ class JsonReader {
   node(model: NodeModel, json: unknown, where: string): NodeState {
     const node = object(json, where);
     onlyKeys(node, ['compatible', 'properties', 'children'], where);
-    if (node.compatible !== undefined && node.compatible !== model.compatible.value) {
-      throw new ImageError(`${where}.compatible`, `is ${JSON.stringify(node.compatible)} but ${this.version.name} has "${model.compatible.value}"`);
+    if (node.compatible !== undefined && node.compatible !== model.compatible?.value) {
+      const has = model.compatible ? `has "${model.compatible.value}"` : 'has no compatible string at this node';
+      throw new ImageError(`${where}.compatible`, `is ${JSON.stringify(node.compatible)} but ${this.version.name} ${has}`);
     }
     const propertiesJson = object(node.properties ?? {}, `${where}.properties`);
     onlyKeys(propertiesJson, model.properties.map((p) => p.name), `${where}.properties`);
@@ -67,10 +68,15 @@ class JsonReader {
         property.kind === 'string' ? this.string(value, here) : property.kind === 'u64' ? integer(value, 64, false, here) : this.pointer(property.pointer!, value, here);
     }
     const childrenJson = object(node.children ?? {}, `${where}.children`);
-    onlyKeys(childrenJson, model.children.map((c) => c.name), `${where}.children`);
+    const anyChild = model.children.find((c) => c.anyName !== undefined);
+    if (!anyChild) onlyKeys(childrenJson, model.children.map((c) => c.name), `${where}.children`);
     const children: Record<string, NodeState> = {};
-    for (const child of model.children) children[child.name] = this.node(child, childrenJson[child.name], key(`${where}.children`, child.name));
-    return { compatible: model.compatible.value, properties, children };
+    for (const child of model.children) if (child.anyName === undefined) children[child.name] = this.node(child, childrenJson[child.name], key(`${where}.children`, child.name));
+    // Children named at run time: any name the model does not use.
+    for (const name of Object.keys(childrenJson)) {
+      if (anyChild && !(name in children)) children[name] = this.node(anyChild, childrenJson[name], key(`${where}.children`, name));
+    }
+    return { ...(model.compatible ? { compatible: model.compatible.value } : {}), properties, children };
   }
 
   private pointer(pointer: PointerModel, json: unknown, where: string): PropertyState {

@@ -25,7 +25,9 @@ export function fdtOf(version: VersionModel): FdtContainerModel {
 
 /** Why a version does not match, or undefined when it does. */
 function mismatch(version: VersionModel, root: FdtNodeData): { path: string; found: string[]; wanted: string } | undefined {
+  // Nodes with a string of their own and a fixed name must be there; children named at run time may not be.
   for (const model of allNodes(fdtOf(version).root)) {
+    if (!model.compatible || model.path.includes('<')) continue;
     const node = nodeAt(root, model.path);
     const found = node ? compatibles(node, model.path) : [];
     if (!found.includes(model.compatible.value)) return { path: model.path, found, wanted: model.compatible.value };
@@ -38,9 +40,10 @@ const quoted = (strings: readonly string[]) => (strings.length === 0 ? 'none' : 
 export function pickVersion(allVersions: readonly VersionModel[], root: FdtNodeData): VersionModel {
   const versions = allVersions.filter((v) => v.container?.kind === 'fdt');
   const rootStrings = compatibles(root, '/');
-  const candidates = versions.filter((v) => rootStrings.includes(fdtOf(v).root.compatible.value));
+  const rootString = (v: VersionModel) => fdtOf(v).root.compatible!.value;
+  const candidates = versions.filter((v) => rootStrings.includes(rootString(v)));
   if (candidates.length === 0) {
-    const known = versions.map((v) => `"${fdtOf(v).root.compatible.value}" (${v.name})`).join(', ');
+    const known = versions.map((v) => `"${rootString(v)}" (${v.name})`).join(', ');
     throw new ImageError('/compatible', `${quoted(rootStrings)} names no known version; known: ${known}`);
   }
   const reasons: string[] = [];

@@ -20,7 +20,8 @@ export type FieldValue = bigint | number | string | StructValue | readonly Field
 export type PropertyState = string | bigint | PointerValue;
 
 export interface NodeState {
-  readonly compatible: string;
+  /** Absent for a node its parent's string guards (a KHO client node). */
+  readonly compatible?: string;
   /** By property name, in the order the kernel writes them (compatible aside). */
   readonly properties: { readonly [name: string]: PropertyState };
   /** By node name. */

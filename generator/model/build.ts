@@ -152,7 +152,7 @@ function buildVersion(
   scopeOfStruct: (def: Aggregate) => VersionScope | undefined,
   builtOf: (used: VersionScope) => VersionModel | undefined,
 ): VersionModel | undefined {
-  const before = scope.issues.count;
+  const before = scope.issues.reports;
   declareDefinitions(scope, v);
   declareTypes(scope, v);
   scope.layoutOwn = (def, index) => layoutAggregate(scope, def, index);
@@ -170,7 +170,7 @@ function buildVersion(
   const ownGuard = v.guard ? scope.constantModel(v.guard) : undefined;
   if (v.guard && !ownGuard) scope.issues.add('bad-guard', [...scope.path, 'guard'], `the guard ${v.guard.name} must be one of the version's string constants`, v.at);
   // Guards are computed over a whole, valid version; earlier mistakes would only echo as orphans.
-  if (scope.issues.count > before) return undefined;
+  if (scope.issues.reports > before) return undefined;
   const { guards, guardOf } = computeGuards(scope, container, structs, visible, ownGuard);
   const includes = [...new Set(constants.flatMap((c) => (c.include ? [c.include] : [])))];
   const model: VersionModel = {
@@ -186,11 +186,12 @@ function buildVersion(
     ...(container ? { container } : {}),
     guards,
     includes,
+    acknowledges: (v.acknowledges ?? []).map((a) => ({ rule: a.rule, reason: a.reason })),
     ...(v.at ? { at: v.at } : {}),
   };
   const withVisible = { ...model, visibleStructs: [...visible.values()].map((s) => model.structs.find((own) => own.name === s.name && s.version === own.version) ?? s) };
   lintDocs(scope, withVisible);
-  return scope.issues.count > before ? undefined : withVisible;
+  return scope.issues.reports > before ? undefined : withVisible;
 }
 
 function declareTypes(scope: VersionScope, v: AbiVersion): void {

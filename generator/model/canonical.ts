@@ -75,7 +75,11 @@ export interface CanonicalProperty {
 export interface CanonicalNode {
   readonly path: string;
   readonly nameMacro?: string;
+  /** Set for a node that stands for every child named at run time. */
+  readonly anyName?: string;
   readonly properties: readonly CanonicalProperty[];
+  /** Subnodes with no string of their own: this node's string guards them. */
+  readonly children?: readonly CanonicalNode[];
 }
 
 /** Where the state travels: only the outermost string guards it. */
@@ -208,10 +212,13 @@ function canonicalContainer(container: ContainerModel): CanonicalContainer {
 }
 
 export function canonicalNode(node: NodeModel): CanonicalNode {
+  const unguarded = node.children.filter((c) => !c.compatible);
   return {
     path: node.path,
     ...(node.nameMacro ? { nameMacro: node.nameMacro } : {}),
+    ...(node.anyName !== undefined ? { anyName: node.anyName } : {}),
     properties: node.properties.map(canonicalProperty),
+    ...(unguarded.length > 0 ? { children: unguarded.map(canonicalNode) } : {}),
   };
 }
 

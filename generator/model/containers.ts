@@ -119,15 +119,18 @@ function buildNode(scope: VersionScope, node: FdtNode | undefined, path: string[
     return undefined;
   }
   const isRoot = parentPath === '';
-  const nameConst = node.name ? constantRef(scope, node.name, [...path, 'name'], 'string') : undefined;
-  if (!isRoot && !nameConst) {
-    if (!node.name) scope.issues.add('bad-property', path, 'a subnode needs a name constant', node.at);
+  const anyName = node.name && 'kind' in node.name && node.name.kind === 'any-name' ? node.name.label : undefined;
+  const nameConst = node.name && anyName === undefined ? constantRef(scope, node.name as StringConstant, [...path, 'name'], 'string') : undefined;
+  if (!isRoot && !nameConst && anyName === undefined) {
+    if (!node.name) scope.issues.add('bad-property', path, 'a subnode needs a name constant, or anyName() for names given at run time', node.at);
     return undefined;
   }
-  const name = isRoot ? '' : String(nameConst!.value);
-  const nodePath = isRoot ? '/' : `${parentPath === '/' ? '' : parentPath}/${name}`;
+  const name = isRoot || anyName !== undefined ? '' : String(nameConst!.value);
+  const segment = anyName !== undefined ? `<${anyName}>` : name;
+  const nodePath = isRoot ? '/' : `${parentPath === '/' ? '' : parentPath}/${segment}`;
   const here = [...scope.path, `node ${nodePath}`];
-  const compatible = constantRef(scope, node.compatible, [...here, 'compatible'], 'string');
+  if (isRoot && !node.compatible) scope.issues.add('bad-property', here, 'the root node needs a compatible string: it is what the next kernel checks first', node.at);
+  const compatible = node.compatible ? constantRef(scope, node.compatible, [...here, 'compatible'], 'string') : undefined;
   const properties: PropertyModel[] = [];
   const propertyNames = new Set(['compatible']);
   for (const property of node.properties ?? []) {
@@ -167,19 +170,20 @@ function buildNode(scope: VersionScope, node: FdtNode | undefined, path: string[
   for (const child of node.children ?? []) {
     const built = buildNode(scope, child, [...here, 'child'], nodePath);
     if (!built) continue;
-    if (childNames.has(built.name)) {
+    if (childNames.has(built.path)) {
       scope.issues.add('duplicate-node', [...here, `node ${built.path}`], 'two subnodes have this name', child.at);
       continue;
     }
-    childNames.add(built.name);
+    childNames.add(built.path);
     children.push(built);
   }
-  if (!compatible) return undefined;
+  if (node.compatible && !compatible) return undefined;
   return {
     path: nodePath,
     name,
     ...(nameConst ? { nameMacro: nameConst.name } : {}),
-    compatible: { macro: compatible.name, value: String(compatible.value) },
+    ...(anyName !== undefined ? { anyName } : {}),
+    ...(compatible ? { compatible: { macro: compatible.name, value: String(compatible.value) } } : {}),
     doc: node.doc,
     properties,
     children,

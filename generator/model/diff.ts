@@ -255,6 +255,17 @@ export function diffNode(older: CanonicalNode, newer: CanonicalNode): LayoutChan
       });
     }
   }
+  const oldChildren = new Map((older.children ?? []).map((c) => [c.path, c]));
+  for (const child of newer.children ?? []) {
+    const before = oldChildren.get(child.path);
+    if (before) changes.push(...diffNode(before, child));
+    else changes.push({ kind: 'node', subject: `node ${child.path}`, new: child.path, summary: `Node ${newer.path} has a new subnode ${child.path}.`, breaking: true, target: { node: newer.path } });
+  }
+  for (const [path] of oldChildren) {
+    if (!(newer.children ?? []).some((c) => c.path === path)) {
+      changes.push({ kind: 'node', subject: `node ${path}`, old: path, summary: `Node ${newer.path} no longer has the subnode ${path}.`, breaking: true, target: { node: newer.path } });
+    }
+  }
   const order = (names: string[], keep: Set<string>) => names.filter((n) => keep.has(n)).join(',');
   const common = new Set(newer.properties.map((p) => renamedFrom.get(p.name) ?? p.name).filter((n) => oldProps.has(n)));
   const oldOrder = order(older.properties.map((p) => p.name), common);

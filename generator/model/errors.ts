@@ -50,8 +50,11 @@ export function formatIssue(issue: SchemaIssue): string {
 export class Issues {
   readonly list: SchemaIssue[] = [];
   private readonly seen = new Set<string>();
+  /** Every report, repeats included: what a builder compares to tell whether its part failed. */
+  reports = 0;
 
   add(code: SchemaIssueCode, path: readonly string[], message: string, at?: SourceLocation): void {
+    this.reports++;
     // The same mistake seen at several page sizes is one mistake.
     const key = `${code}\0${path.join('\0')}\0${message}`;
     if (this.seen.has(key)) return;

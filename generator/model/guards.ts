@@ -6,7 +6,7 @@
  * guard composes it (KHO_SUB_COMPAT), and by the guard that reaches it otherwise: the reader checks
  * one string, and that string must change whenever anything it reads changes.
  */
-import type { ConstantModel, ContainerModel, GuardModel, GuardRole, StructModel, TypeInfo } from './model.ts';
+import type { ConstantModel, ContainerModel, GuardModel, GuardRole, NodeModel, StructModel, TypeInfo } from './model.ts';
 import { targetStructs } from './model.ts';
 import type { VersionScope } from './scope.ts';
 
@@ -104,17 +104,24 @@ function guardRoots(container: ContainerModel | undefined): GuardRoot[] {
   switch (container.kind) {
     case 'fdt': {
       const roots: GuardRoot[] = [];
-      const visit = (node: (typeof container)['root'], outer: string[], depth: number): void => {
+      /** Pointer targets of a node and of its subnodes that have no string of their own. */
+      const starts = (node: NodeModel): string[] => [
+        ...node.properties.flatMap((p) => (p.pointer ? targetStructs(p.pointer.target) : [])),
+        ...node.children.filter((c) => !c.compatible).flatMap(starts),
+      ];
+      const visit = (node: NodeModel, outer: string[], depth: number): void => {
+        const compatible = node.compatible!;
         roots.push({
-          macro: node.compatible.macro,
-          value: node.compatible.value,
+          macro: compatible.macro,
+          value: compatible.value,
           role: { kind: 'node', node: node.path },
           properties: node.properties.map((p) => p.name),
-          start: node.properties.flatMap((p) => (p.pointer ? targetStructs(p.pointer.target) : [])),
+          start: starts(node),
           depth,
           outer,
         });
-        for (const child of node.children) visit(child, [...outer, node.compatible.macro], depth + 1);
+        const guarded = (n: NodeModel): NodeModel[] => n.children.flatMap((c) => (c.compatible ? [c] : guarded(c)));
+        for (const child of guarded(node)) visit(child, [...outer, compatible.macro], depth + 1);
       };
       visit(container.root, [], 0);
       return roots;

@@ -221,7 +221,7 @@ class FieldLayout {
       case 'struct':
       case 'union': {
         const found = this.scope.visibleAggregate(type.name);
-        if (!found || found.def !== type) {
+        if (!found || !sameAggregate(this.scope, found, type)) {
           this.issues.add('undeclared-type', path, `${type.kind} ${type.name} is not among ${this.scope.version.name}'s types${found ? ' (another definition with that name is)' : ''}; add it to the version's types, or use the version of the header that declares it`, at);
           return undefined;
         }
@@ -294,7 +294,7 @@ class FieldLayout {
         return undefined;
       }
       const found = this.scope.visibleAggregate(def.name);
-      if (!found || found.def !== def) {
+      if (!found || !sameAggregate(this.scope, found, def)) {
         this.issues.add('undeclared-type', path, `points at ${def.kind} ${def.name}, which is not among ${this.scope.version.name}'s types; add it to the version's types, or use the version of the header that declares it`, at);
         return undefined;
       }
@@ -387,6 +387,15 @@ class FieldLayout {
 /** A pointer outside a struct (an FDT property or a container's target), validated in `scope`. */
 export function pointerInScope(scope: VersionScope, pointer: PointerType, path: readonly string[], at?: SourceLocation): PointerModel | undefined {
   return new FieldLayout(scope, Number.MAX_SAFE_INTEGER).pointerModel(pointer, path, at);
+}
+
+/**
+ * Whether `def` names the struct `found`: the same object for the version's own types (a stale copy
+ * of a struct is a mistake), the same name for a used header's (what C sees is what that header, in
+ * the version used, declares).
+ */
+function sameAggregate(scope: VersionScope, found: { scope: VersionScope; def: Aggregate }, def: Aggregate): boolean {
+  return found.def === def || (found.scope !== scope && found.def.kind === def.kind && found.def.name === def.name);
 }
 
 export function alignUp(value: number, align: number): number {

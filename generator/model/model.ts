@@ -191,12 +191,15 @@ export interface PropertyModel {
 }
 
 export interface NodeModel {
-  /** '/' for the root, '/luo-session' for a subnode. */
+  /** '/' for the root, '/luo-session' for a subnode, '/<client>' for children named at run time. */
   readonly path: string;
-  /** '' for the root. */
+  /** '' for the root and for children named at run time. */
   readonly name: string;
   readonly nameMacro?: string;
-  readonly compatible: { readonly macro: string; readonly value: string };
+  /** For a node that stands for every child not named otherwise: what the names are (`client`). */
+  readonly anyName?: string;
+  /** Absent for a subnode its parent's string guards. */
+  readonly compatible?: { readonly macro: string; readonly value: string };
   readonly doc: string;
   readonly properties: readonly PropertyModel[];
   readonly children: readonly NodeModel[];
@@ -286,6 +289,8 @@ export interface VersionModel {
   readonly guards: readonly GuardModel[];
   /** Headers to #include beyond the family's (uapi and the like), in order. */
   readonly includes: readonly string[];
+  /** Checker findings upstream made that this version records as released, with the reason. */
+  readonly acknowledges: readonly { readonly rule: string; readonly reason: string }[];
   readonly at?: SourceLocation;
 }
 

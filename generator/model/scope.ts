@@ -175,8 +175,12 @@ export class VersionScope implements ExprScope {
   lookupRef(ref: Referable): Binding | undefined {
     if (ref.kind === 'struct' || ref.kind === 'union') return undefined;
     const owner = this.ownerOf(ref);
-    if (!owner) throw new ExprError(`uses ${ref.name}, which neither this version nor a version it uses defines; add it to the constants (or to uses)`);
-    return owner.binding(owner.definitions.get(ref.name)!);
+    if (owner) return owner.binding(owner.definitions.get(ref.name)!);
+    // As the preprocessor does: a macro of a header this version uses is what that header defines
+    // now (KHO_BLOCK_COMPATIBLE of the block.h version in use), whichever object the schema wrote.
+    const used = this.uses.flatMap((u) => u.allScopes()).find((s) => s.definitions.has(ref.name));
+    if (used) return used.binding(used.definitions.get(ref.name)!);
+    throw new ExprError(`uses ${ref.name}, which neither this version nor a version it uses defines; add it to the constants (or to uses)`);
   }
 
   structSize(name: string, ref?: Referable): number {

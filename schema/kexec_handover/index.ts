@@ -8,6 +8,7 @@
  * children are not yet in the schema: the preserved-memory map is followed only to its first struct.
  */
 import {
+  anyName,
   array,
   bitmap,
   defineEnum,
@@ -162,6 +163,7 @@ function khoVersion(spec: {
   subTreeProps: readonly StringConstant[];
   radix?: 'v2' | 'v4';
   copyPtr?: boolean;
+  acknowledges?: AbiVersion['acknowledges'];
 }): AbiVersion {
   const compatible = khoCompatible(spec.compatible);
   const consts = spec.radix ? radixConsts(spec.radix === 'v4') : undefined;
@@ -190,10 +192,18 @@ function khoVersion(spec: {
         compatible,
         doc: 'The KHO root node.',
         properties: [memoryMap],
-        children: [],
+        children: [
+          node({
+            name: anyName('client'),
+            doc: 'One node per KHO client, named by the client (LUO\'s is "LUO"); it has no string of its own.',
+            properties: spec.subTreeProps.map((name) => u64Property(name, name.doc ?? '')),
+            children: [],
+          }),
+        ],
       }),
     }),
     guard: compatible,
+    ...(spec.acknowledges ? { acknowledges: spec.acknowledges } : {}),
   });
 }
 
@@ -218,6 +228,13 @@ export const khoV2BlobSize = khoVersion({
   compatible: 'kho-v2',
   subTreeProps: [KHO_FDT_SUB_TREE_PROP_NAME, KHO_FDT_SUB_TREE_SIZE_PROP_NAME],
   radix: 'v2',
+  acknowledges: [
+    {
+      rule: 'LUO001',
+      reason:
+        'upstream added blob-size to every client node and kept "kho-v2"; its reader requires the property, so a kernel of this form cannot take the state of an older kho-v2 kernel, and the string does not say so',
+    },
+  ],
 });
 
 export const khoV4 = khoVersion({

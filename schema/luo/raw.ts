@@ -21,6 +21,7 @@ import {
   toChain,
   u64,
   version,
+  type AbiVersion,
   type Aggregate,
   type Constant,
   type ExprValue,
@@ -81,34 +82,56 @@ function rawForm(fileEntry: Aggregate, compatLen: Constant<ExprValue>) {
   return { types: [luoSer, fileEntry, fileSet, session, luo_flb_header_ser, luo_flb_ser], luoSer };
 }
 
-function compatLength(name: string, compatible: StringConstant, how: 'align' | 'compat-align'): Constant<ExprValue> {
+export function compatLength(name: string, compatible: StringConstant, how: 'align' | 'compat-align'): Constant<ExprValue> {
   return defineExpr(name, how === 'align' ? expr`ALIGN(sizeof(${compatible}), 8)` : expr`${KHO_COMPAT_ALIGN}(${compatible})`, {
     doc: 'Size of struct luo_ser\'s compatible field: the string and its NUL, rounded up to 8 bytes.',
+  });
+}
+
+/** A raw form of luo.h: its string (and the constants that make it), the file entry, the headers it uses. */
+export function rawLuoVersion(spec: {
+  name: string;
+  origin: string;
+  paragraphs: readonly string[];
+  uses: readonly AbiVersion[];
+  /** The constants that make the string, the string (LUO_ABI_COMPATIBLE) last. */
+  compatible: readonly Constant[];
+  compatLen: Constant<ExprValue>;
+  fileEntry: Aggregate;
+}): AbiVersion {
+  const form = rawForm(spec.fileEntry, spec.compatLen);
+  const compatible = spec.compatible.at(-1) as StringConstant;
+  return version({
+    name: spec.name,
+    origin: spec.origin,
+    doc: { title: DOC_TITLE, paragraphs: spec.paragraphs },
+    uses: spec.uses,
+    constants: [
+      LUO_KHO_ENTRY_NAME,
+      ...spec.compatible,
+      spec.compatLen,
+      LIVEUPDATE_SESSION_NAME_LENGTH,
+      LIVEUPDATE_HNDL_COMPAT_LENGTH,
+      LIVEUPDATE_FLB_COMPAT_LENGTH,
+      LIVEUPDATE_TEST_FLB_COMPATIBLE,
+    ],
+    types: form.types,
+    container: khoEntry({ khoEntry: LUO_KHO_ENTRY_NAME, struct: form.luoSer, field: 'compatible', compatible }),
   });
 }
 
 // ---- luo-v5 (linux-mm fb2257f)
 
 const LUO_ABI_COMPATIBLE_V5 = defineString('LUO_ABI_COMPATIBLE', 'luo-v5', { doc: 'Compatible string of the LUO state.' });
-const LUO_ABI_COMPAT_LEN_V5 = compatLength('LUO_ABI_COMPAT_LEN', LUO_ABI_COMPATIBLE_V5, 'align');
-const v5 = rawForm(luo_file_ser_khoser, LUO_ABI_COMPAT_LEN_V5);
 
-export const luoV5 = version({
+export const luoV5 = rawLuoVersion({
   name: 'luo-v5',
   origin: 'linux-mm fb2257f: struct luo_ser is a raw KHO entry with its own string; files in page-sized block chains; the handler\'s address as a KHOSER union.',
-  doc: { title: DOC_TITLE, paragraphs: [INTRO, BLOCKS] },
+  paragraphs: [INTRO, BLOCKS],
   uses: [khoV4, blockV0],
-  constants: [
-    LUO_KHO_ENTRY_NAME,
-    LUO_ABI_COMPATIBLE_V5,
-    LUO_ABI_COMPAT_LEN_V5,
-    LIVEUPDATE_SESSION_NAME_LENGTH,
-    LIVEUPDATE_HNDL_COMPAT_LENGTH,
-    LIVEUPDATE_FLB_COMPAT_LENGTH,
-    LIVEUPDATE_TEST_FLB_COMPATIBLE,
-  ],
-  types: v5.types,
-  container: khoEntry({ khoEntry: LUO_KHO_ENTRY_NAME, struct: v5.luoSer, field: 'compatible', compatible: LUO_ABI_COMPATIBLE_V5 }),
+  compatible: [LUO_ABI_COMPATIBLE_V5],
+  compatLen: compatLength('LUO_ABI_COMPAT_LEN', LUO_ABI_COMPATIBLE_V5, 'align'),
+  fileEntry: luo_file_ser_khoser,
 });
 
 // ---- luo-v5;block-v1 (the composed-string RFC, linux-mm 8c8e793)
@@ -117,27 +140,13 @@ const LUO_ABI_COMPAT_BASE = defineString('LUO_ABI_COMPAT_BASE', 'luo-v5', { doc:
 const LUO_ABI_COMPATIBLE_COMPOSED = defineExpr('LUO_ABI_COMPATIBLE', expr`${LUO_ABI_COMPAT_BASE} ${KHO_SUB_COMPAT}(${KHO_BLOCK_COMPATIBLE})`, {
   doc: 'Compatible string of the LUO state: its own version and the version of every header whose structs it uses.',
 });
-const LUO_ABI_COMPAT_LEN_COMPOSED = compatLength('LUO_ABI_COMPAT_LEN', LUO_ABI_COMPATIBLE_COMPOSED, 'compat-align');
-const composed = rawForm(luo_file_ser, LUO_ABI_COMPAT_LEN_COMPOSED);
 
-export const luoV5Composed = version({
+export const luoV5Composed = rawLuoVersion({
   name: 'luo-v5+block-v1',
   origin: 'The RFC "kho: granular compatibility and header decoupling" (linux-mm 8c8e793): LUO_ABI_COMPATIBLE composed with block.h\'s string.',
-  doc: {
-    title: DOC_TITLE,
-    paragraphs: [INTRO, BLOCKS, 'LUO_ABI_COMPATIBLE carries KHO_BLOCK_COMPATIBLE: a change to the block header changes it too.'],
-  },
+  paragraphs: [INTRO, BLOCKS, 'LUO_ABI_COMPATIBLE carries KHO_BLOCK_COMPATIBLE: a change to the block header changes it too.'],
   uses: [compat, blockV1],
-  constants: [
-    LUO_KHO_ENTRY_NAME,
-    LUO_ABI_COMPAT_BASE,
-    LUO_ABI_COMPATIBLE_COMPOSED,
-    LUO_ABI_COMPAT_LEN_COMPOSED,
-    LIVEUPDATE_SESSION_NAME_LENGTH,
-    LIVEUPDATE_HNDL_COMPAT_LENGTH,
-    LIVEUPDATE_FLB_COMPAT_LENGTH,
-    LIVEUPDATE_TEST_FLB_COMPATIBLE,
-  ],
-  types: composed.types,
-  container: khoEntry({ khoEntry: LUO_KHO_ENTRY_NAME, struct: composed.luoSer, field: 'compatible', compatible: LUO_ABI_COMPATIBLE_COMPOSED }),
+  compatible: [LUO_ABI_COMPAT_BASE, LUO_ABI_COMPATIBLE_COMPOSED],
+  compatLen: compatLength('LUO_ABI_COMPAT_LEN', LUO_ABI_COMPATIBLE_COMPOSED, 'compat-align'),
+  fileEntry: luo_file_ser,
 });

@@ -2,7 +2,7 @@
  * LUO005 (warning): a guard string took a new value although nothing it guards changed, not even
  * beneath it. The next kernel will refuse state it could have read.
  */
-import type { CanonicalGuard } from '../../model/canonical.ts';
+import { sameLayout, type CanonicalGuard } from '../../model/canonical.ts';
 import { diffGuardLayouts } from '../../model/diff.ts';
 import { CheckContext, type GuardState } from '../context.ts';
 import { compatibleText, type Finding, type Rule, reportOf } from '../finding.ts';
@@ -31,6 +31,8 @@ export const compatibleBumpedWithoutChange: Rule = {
       if (!before || before.value === guard.value || reported.has(key)) continue;
       if (context.isDowngrade(guard.role, before.value, guard.value)) continue;
       if (subtreeChanged(guard.role, previous, canonical.guards)) continue;
+      // A composed string changes with the strings it is made of: their layouts changed elsewhere.
+      if (!sameLayout(before.components, guard.components)) continue;
       // A header cannot show what an address points at; the schema may know that it changed.
       if (context.invisibleChange(guard, before)) continue;
       reported.add(key);
