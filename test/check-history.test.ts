@@ -18,7 +18,7 @@ import { luoHeader } from '../schema/luo/index.ts';
 import { LUO_FDT_SESSION_HEADER } from '../schema/luo/constants.ts';
 import { compatLength, luo_file_ser_khoser, luoV5, luoV5Composed, rawLuoVersion } from '../schema/luo/raw.ts';
 import { KHO_BLOCK_COMPATIBLE, KHO_BLOCK_SIZE, blockV1 } from '../schema/block/index.ts';
-import { KHO_COMPAT_ALIGN, KHO_SUB_COMPAT, compat } from '../schema/compat/index.ts';
+import { KHO_SUB_COMPAT, compat } from '../schema/compat/index.ts';
 import { luo_file_ser, luo_file_set_ser_array, sessionBlock } from '../schema/luo/structs.ts';
 import { luoV1, luoV1SessionV1, luoV1SessionV2, luoV2, luoV3, luoV4 } from '../schema/luo/versions.ts';
 import { ROOT } from './support/tools.ts';
@@ -36,7 +36,7 @@ function withCompatible(base: AbiVersion, macro: string, value: string, name = `
   const replacement = defineString(macro, value, { doc: 'Changed by the test.' });
   const renode = (n: FdtNode): FdtNode => ({
     ...n,
-    compatible: n.compatible.name === macro ? replacement : n.compatible,
+    compatible: n.compatible?.name === macro ? replacement : n.compatible,
     children: n.children.map(renode),
   });
   const container = base.container!;
@@ -54,7 +54,7 @@ function withCompatible(base: AbiVersion, macro: string, value: string, name = `
  */
 function step(before: AbiVersion[], newer: AbiVersion) {
   const all = models([...before, newer]);
-  const last = all.findLast((v) => v.header === 'luo')!;
+  const last = [...all].reverse().find((v) => v.header === 'luo')!;
   return checkVersions(all, lockOf('kho', all.filter((v) => v !== last))).filter((f) => f.severity !== 'note');
 }
 
@@ -151,7 +151,7 @@ describe('check: the real history', () => {
       ...luoV1,
       name: 'luo-v1-renamed',
       constants: luoV1.constants.map((c) => (c.name === name.name ? name : c)),
-      container: fdtContainer({ ...fdt, root: { ...fdt.root, children: fdt.root.children.map((c) => (c.name?.name === name.name ? { ...c, name } : c)) } }),
+      container: fdtContainer({ ...fdt, root: { ...fdt.root, children: fdt.root.children.map((c) => (c.name && 'name' in c.name && c.name.name === name.name ? { ...c, name } : c)) } }),
     });
     const history = [luoV1SessionV1, luoV1];
     const sessionBumped = step(history, withCompatible(renamed, 'LUO_FDT_SESSION_COMPATIBLE', 'luo-session-v3', 'luo-v1-renamed'));
