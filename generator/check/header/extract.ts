@@ -279,29 +279,49 @@ function declarationLines(output: string): Map<string, { line?: number; fields: 
   return found;
 }
 
-/** pahole's C-like listing: `struct NAME {`, one member a line with `/* offset size *\/`, `/* size: N, ... *\/`. */
+/**
+ * pahole's C-like listing: `struct NAME {`, one member a line with `/* offset size *\/` (attributes such as
+ * `__attribute__((__aligned__(8)))`, which __aligned_u64 gives, after the name), `/* size: N, ... *\/`.
+ * An anonymous struct or union inside is one member (its inner lines are its own business: its size
+ * and offset cover them); a bit-field is a member whose type says its width (`u32:3`).
+ */
 export function parsePahole(output: string): CanonicalStruct[] {
   const structs: CanonicalStruct[] = [];
   let current: { kind: 'struct' | 'union'; name: string; size: number; fields: CanonicalField[] } | undefined;
+  let nested: 'struct' | 'union' | undefined;
+  let depth = 0;
   for (const line of output.split('\n')) {
     const open = /^(struct|union) ([A-Za-z_][A-Za-z0-9_]*) \{$/.exec(line);
     if (open) {
       current = { kind: open[1] as 'struct' | 'union', name: open[2]!, size: 0, fields: [] };
+      depth = 1;
       continue;
     }
     if (!current) continue;
-    const member = /^\t(.+?)\s+([A-Za-z_][A-Za-z0-9_]*)((?:\[\d*\])*);\s*\/\*\s*(\d+)\s+(\d+)\s*\*\/$/.exec(line);
-    if (member) {
+    const opening = /^\t(struct|union) \{$/.exec(line);
+    if (opening && depth === 1) nested = opening[1] as 'struct' | 'union';
+    depth += (line.match(/\{/g) ?? []).length - (line.match(/\}/g) ?? []).length;
+    if (depth === 0) {
+      structs.push({ name: current.name, kind: current.kind, packed: false, size: current.size, align: 1, fields: current.fields });
+      current = undefined;
+      continue;
+    }
+    const at = /\/\*\s*(\d+)(?::\s*\d+)?\s+(\d+)\s*\*\/$/.exec(line);
+    if (depth === 1 && nested && at && /^\t\}/.test(line)) {
+      const name = /([A-Za-z_]\w*);\s*\/\*/.exec(line)?.[1] ?? `(anonymous ${nested} at ${at[1]})`;
+      current.fields.push({ name, offset: Number(at[1]), size: Number(at[2]), type: { kind: nested, name: `(anonymous ${nested})` } });
+      nested = undefined;
+      continue;
+    }
+    const member = /^\t([^\t].*?)\s+([A-Za-z_]\w*)((?:\[\d*\])*)(:\d+)?(?:\s+__attribute__\(\(.*\)\))?;\s*\/\*/.exec(line);
+    if (depth === 1 && member && at) {
       const dims = [...member[3]!.matchAll(/\[(\d*)\]/g)].map((m) => (m[1] === '' ? 0 : Number(m[1])));
-      current.fields.push({ name: member[2]!, offset: Number(member[4]), size: Number(member[5]), type: cType(member[1]!.trim(), dims) });
+      const type = cType(member[1]!.trim(), dims);
+      current.fields.push({ name: member[2]!, offset: Number(at[1]), size: Number(at[2]), type: member[4] && type.kind === 'scalar' ? { ...type, name: `${type.name}${member[4]}` } : type });
       continue;
     }
     const size = /\/\* size: (\d+),/.exec(line);
-    if (size) current.size = Number(size[1]);
-    if (/^\}/.test(line)) {
-      structs.push({ name: current.name, kind: current.kind, packed: false, size: current.size, align: 1, fields: current.fields });
-      current = undefined;
-    }
+    if (size && depth === 1) current.size = Number(size[1]);
   }
   return structs;
 }
