@@ -18,7 +18,7 @@
  *   names it by what it is.
  */
 import { HEADER } from './kernel-fixtures.ts';
-import type { HeaderMutation } from './header-mutations.ts';
+import { FIELD_ADDED, ROOT_BUMPED, type HeaderMutation } from './header-mutations.ts';
 
 /** The rule of issue 10, item 4, named until it has an ID. */
 export const NO_VERSION_MATCHES = 'no-schema-version-matches';
@@ -27,10 +27,7 @@ export const PENDING_HEADER_MUTATIONS: readonly HeaderMutation[] = [
   {
     name: 'the guard macro renamed with its value kept, and a field added',
     version: 'luo-v4',
-    edits: [
-      { path: HEADER, from: '#define LUO_FDT_COMPATIBLE\t"luo-v4"', to: '#define LUO_ABI_COMPATIBLE\t"luo-v4"' },
-      { path: HEADER, from: '\tu64 data;\n\tu64 token;\n} __packed;', to: '\tu64 data;\n\tu64 token;\n\tu64 flags;\n} __packed;' },
-    ],
+    edits: [{ path: HEADER, from: '#define LUO_FDT_COMPATIBLE\t"luo-v4"', to: '#define LUO_ABI_COMPATIBLE\t"luo-v4"' }, FIELD_ADDED],
     expect: { exit: 1, rule: 'LUO001', subject: 'struct luo_file_ser > flags' },
   },
   {
@@ -43,10 +40,7 @@ export const PENDING_HEADER_MUTATIONS: readonly HeaderMutation[] = [
   {
     name: 'a field added with the root string bumped, against the schema',
     version: 'luo-v4',
-    edits: [
-      { path: HEADER, from: '\tu64 data;\n\tu64 token;\n} __packed;', to: '\tu64 data;\n\tu64 token;\n\tu64 flags;\n} __packed;' },
-      { path: HEADER, from: '#define LUO_FDT_COMPATIBLE\t"luo-v4"', to: '#define LUO_FDT_COMPATIBLE\t"luo-v5"' },
-    ],
+    edits: [FIELD_ADDED, ROOT_BUMPED],
     modes: ['schema'],
     expect: { exit: 1, rule: NO_VERSION_MATCHES },
   },

@@ -37,6 +37,10 @@ export interface HeaderMutation {
 
 const FILE_SER_TOKEN = '\tu64 data;\n\tu64 token;\n} __packed;';
 const edit = (from: string, to: string, path: string = HEADER) => ({ path, from, to });
+/** luo_file_ser grows a field. */
+export const FIELD_ADDED = edit(FILE_SER_TOKEN, '\tu64 data;\n\tu64 token;\n\tu64 flags;\n} __packed;');
+/** luo-v4's root string bumped to luo-v5. */
+export const ROOT_BUMPED = edit('#define LUO_FDT_COMPATIBLE\t"luo-v4"', '#define LUO_FDT_COMPATIBLE\t"luo-v5"');
 const ROOT_V4 = 'LUO_FDT_COMPATIBLE "luo-v4"';
 const layoutChanged = (subject: string, compatible = ROOT_V4) => ({ exit: 1, rule: 'LUO001', subject, compatible }) as const;
 
@@ -44,7 +48,7 @@ export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
   {
     name: 'a field added',
     version: 'luo-v4',
-    edits: [edit(FILE_SER_TOKEN, '\tu64 data;\n\tu64 token;\n\tu64 flags;\n} __packed;')],
+    edits: [FIELD_ADDED],
     expect: layoutChanged('struct luo_file_ser > flags'),
   },
   {
@@ -104,7 +108,7 @@ export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
   {
     name: 'a field added with the root string bumped',
     version: 'luo-v4',
-    edits: [edit(FILE_SER_TOKEN, '\tu64 data;\n\tu64 token;\n\tu64 flags;\n} __packed;'), edit('#define LUO_FDT_COMPATIBLE\t"luo-v4"', '#define LUO_FDT_COMPATIBLE\t"luo-v5"')],
+    edits: [FIELD_ADDED, ROOT_BUMPED],
     // Against the schema, luo-v5 is a version it lacks: header-mutations-pending.ts.
     modes: ['against HEAD'],
     expect: { exit: 0 },
@@ -121,14 +125,14 @@ export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
   {
     name: 'luo-v1: a field added to a struct the session string guards',
     version: 'luo-v1',
-    edits: [edit(FILE_SER_TOKEN, '\tu64 data;\n\tu64 token;\n\tu64 flags;\n} __packed;')],
+    edits: [FIELD_ADDED],
     expect: layoutChanged('struct luo_file_ser > flags', 'LUO_FDT_SESSION_COMPATIBLE "luo-session-v2"'),
   },
   {
     name: 'luo-v1: ... covered by bumping the session string',
     version: 'luo-v1',
     edits: [
-      edit(FILE_SER_TOKEN, '\tu64 data;\n\tu64 token;\n\tu64 flags;\n} __packed;'),
+      FIELD_ADDED,
       edit('#define LUO_FDT_SESSION_COMPATIBLE\t"luo-session-v2"', '#define LUO_FDT_SESSION_COMPATIBLE\t"luo-session-v3"'),
     ],
     modes: ['against HEAD'],
@@ -138,7 +142,7 @@ export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
     name: 'luo-v1: ... not covered by bumping the FLB string',
     version: 'luo-v1',
     edits: [
-      edit(FILE_SER_TOKEN, '\tu64 data;\n\tu64 token;\n\tu64 flags;\n} __packed;'),
+      FIELD_ADDED,
       edit('#define LUO_FDT_FLB_COMPATIBLE\t"luo-flb-v1"', '#define LUO_FDT_FLB_COMPATIBLE\t"luo-flb-v2"'),
     ],
     modes: ['against HEAD'],
