@@ -145,7 +145,7 @@ describe('check --header --against GIT_REF: a kernel tree at two revisions', () 
     const { path, uapiPath, git } = kernelTree(header('luo-v4'), uapiHeader('64'));
     const same = await checkHeader({ headerPath: path });
     expect(same.findings).toEqual([]);
-    expect(same.notes).toEqual([expect.stringMatching(/^LIVEUPDATE_SESSION_NAME_LENGTH: 64 in .*include\/uapi\/linux\/liveupdate\.h$/)]);
+    expect(same.notes).toEqual([expect.stringMatching(/^LIVEUPDATE_SESSION_NAME_LENGTH: 64 in .*include\/uapi\/linux\/liveupdate\.h:5$/)]);
     // The uapi header changes the length; luo.h is untouched, and no string is bumped.
     writeFileSync(uapiPath, uapiHeader('(32)'));
     const againstSchema = await checkHeader({ headerPath: path });
@@ -155,8 +155,8 @@ describe('check --header --against GIT_REF: a kernel tree at two revisions', () 
       'LUO001 struct luo_session_ser > name char[64] -> char[32]',
     );
     expect(againstHead.notes).toEqual([
-      expect.stringMatching(/^LIVEUPDATE_SESSION_NAME_LENGTH: 64 in .*liveupdate\.h at HEAD$/),
-      expect.stringMatching(/^LIVEUPDATE_SESSION_NAME_LENGTH: \(32\) in .*liveupdate\.h$/),
+      expect.stringMatching(/^LIVEUPDATE_SESSION_NAME_LENGTH: 64 in .*liveupdate\.h:5 at HEAD$/),
+      expect.stringMatching(/^LIVEUPDATE_SESSION_NAME_LENGTH: \(32\) in .*liveupdate\.h:5$/),
     ]);
     // With the root string bumped, the change is covered.
     writeFileSync(path, setString(header('luo-v4'), 'LUO_FDT_COMPATIBLE', 'luo-v5'));

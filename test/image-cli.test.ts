@@ -5,27 +5,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../generator/cli/main.ts';
 import { encodeImage, stateToJson } from '../generator/image/index.ts';
 import { codecs, expectedState, version } from './image-fixtures.ts';
-import { scratchDir } from './support/tools.ts';
+import { luoAbiInProcess, scratchDir } from './support/tools.ts';
 
 const BASE = 0x20_0000n;
 const state = expectedState('luo-v4', { sessions: 4, filesMod: 3, flbs: 2 });
 
 /** Run luo-abi in process; what it printed and its exit code. */
-async function luoAbi(...args: string[]) {
-  const out: Buffer[] = [];
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(Buffer.from(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const status = await main(args);
-    return { status, stdout: Buffer.concat(out).toString('utf8'), stderr, bytes: Buffer.concat(out) };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const luoAbi = (...args: string[]) => luoAbiInProcess(args);
 
 describe('luo-abi decode and encode', () => {
   let dir: string;

@@ -3,9 +3,9 @@
  * temporary directory, like `buf breaking --against`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../cli/command.ts';
 
 function git(cwd: string, args: string[]): Buffer {
@@ -22,26 +22,22 @@ export function repositoryOf(path: string): { top: string; inside: string } {
   return { top, inside: relative(top, resolve(path)).split('\\').join('/') };
 }
 
-/** The content of one file at a revision. */
-export function fileAtRevision(path: string, ref: string): string {
-  const { top, inside } = repositoryOf(path);
-  return git(top, ['show', `${ref}:${inside}`]).toString();
-}
-
 /**
- * Files of the repository holding `anchor`, as they are at `ref`: undefined for a path the revision
- * does not have or that lies outside that repository. The repository and the revision are looked up
- * once, not per file asked for; a bad revision is an error at once.
+ * Extracts `paths` (relative to the top of the repository holding `anchor`) as they are at `ref` into
+ * the directory `into`; a path the revision does not have is left out. Returns the paths extracted.
+ * A bad revision is an error at once.
  */
-export function filesAtRevision(anchor: string, ref: string): (path: string) => string | undefined {
+export function extractAtRevision(anchor: string, ref: string, paths: readonly string[], into: string): string[] {
   const { top } = repositoryOf(anchor);
   git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-  return (path) => {
-    const inside = relative(top, resolve(path)).split('\\').join('/');
-    if (inside.startsWith('..') || isAbsolute(inside)) return undefined;
-    const present = spawnSync('git', ['cat-file', '-e', `${ref}:${inside}`], { cwd: top });
-    return present.status === 0 ? git(top, ['show', `${ref}:${inside}`]).toString() : undefined;
-  };
+  // '.' is the whole tree, which git names `REV:` and archives without a path.
+  const present = paths.filter((path) => spawnSync('git', ['cat-file', '-e', `${ref}:${path === '.' ? '' : path}`], { cwd: top }).status === 0);
+  if (present.length === 0) return [];
+  const tree = git(top, ['archive', '--format=tar', ref, ...(present.includes('.') ? [] : ['--', ...present])]);
+  mkdirSync(into, { recursive: true });
+  const untar = spawnSync('tar', ['-x', '-C', into], { input: tree, maxBuffer: 256 * 1024 * 1024 });
+  if (untar.status !== 0) throw new Error(`tar could not extract ${ref}:${present.join(' ')}: ${String(untar.stderr)}`);
+  return present;
 }
 
 /**
@@ -49,14 +45,11 @@ export function filesAtRevision(anchor: string, ref: string): (path: string) => 
  * path of the file there, and removes the directory.
  */
 export async function withDirectoryAtRevision<T>(path: string, ref: string, use: (pathThere: string) => Promise<T>): Promise<T> {
-  const { top, inside } = repositoryOf(path);
+  const { inside } = repositoryOf(path);
   const folder = dirname(inside);
-  git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-  const tree = git(top, ['archive', '--format=tar', ref, '--', folder === '.' ? '.' : folder]);
   const scratch = mkdtempSync(join(tmpdir(), 'luo-abi-against-'));
   try {
-    const untar = spawnSync('tar', ['-x', '-C', scratch], { input: tree });
-    if (untar.status !== 0) throw new Error(`tar could not extract ${ref}:${folder}: ${String(untar.stderr)}`);
+    if (extractAtRevision(path, ref, [folder], scratch).length === 0) throw new UsageError(`${folder} does not exist at revision ${ref}`);
     // The schema is ESM TypeScript; outside the project nothing says so.
     writeFileSync(join(scratch, 'package.json'), '{ "type": "module" }\n');
     return await use(join(scratch, inside));

@@ -11,119 +11,80 @@
  * luo_file_set_ser.files from the address of an array into the address of a chain of blocks without
  * changing a byte of any struct, so two headers that differ only in that look identical here.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
 import { displayPath } from '../../cli/command.ts';
 import { loadModel } from '../../cli/schema-loader.ts';
 import { allNodes, type Model, type VersionModel } from '../../model/index.ts';
 import { diffStructLists, type LayoutChange } from '../diff.ts';
 import { compatibleText, nextValue, type Finding, reportOf } from '../finding.ts';
 import type { CheckReport } from '../format.ts';
-import { fileAtRevision, filesAtRevision } from '../git.ts';
 import { compatibleDowngraded } from '../rules/compatible-downgraded.ts';
 import { compatibleBumpedWithoutChange } from '../rules/compatible-bumped-without-change.ts';
 import { layoutChangedWithoutBump } from '../rules/layout-changed-without-bump.ts';
 import { headerCView, versionCView, type CView } from './c-view.ts';
-import { extractHeader, type IncludedMacros } from './extract.ts';
+import { readHeader, readHeaderAtRevision, type HeaderLayout, type ReadOptions } from './extract.ts';
+import type { IncludedMacros } from './tree.ts';
 
 export interface HeaderCheckOptions {
   readonly headerPath: string;
   /** Compare with the header at this revision of its repository instead of with the schema. */
   readonly against?: string;
   readonly schemaPath?: string;
+  /** How to compile the header: the architecture for <asm/...>, the page size, Kconfig options set. */
+  readonly compile?: ReadOptions;
 }
 
 export async function checkHeader(options: HeaderCheckOptions): Promise<CheckReport> {
   const model = await loadModel(options.schemaPath);
   const shown = displayPath(options.headerPath);
-  const current = includedMacros(model, options.headerPath, readIfPresent);
-  const newer = headerCView(extractHeader(options.headerPath, current.macros), shown);
+  const compile: ReadOptions = { ...options.compile, standIns: schemaStandIns(model) };
+  const currentLayout = readHeader(options.headerPath, compile);
+  const newer = headerCView(currentLayout, shown);
+  const current = includedNotes(model, currentLayout, '');
   if (options.against) {
     const ref = options.against;
-    const then = includedMacros(model, options.headerPath, filesAtRevision(options.headerPath, ref), ` at ${ref}`);
-    const older = headerAtRevision(options.headerPath, ref, then.macros, `${shown} at ${ref}`);
+    const thenLayout = readHeaderAtRevision(options.headerPath, ref, compile);
+    const older = { ...headerCView(thenLayout, `${shown} at ${ref}`), lines: new Map<string, number>() };
     const reference = matchVersion(model, older);
     const baseline = `${shown} at revision ${ref}`;
-    return { baseline, notes: [...then.notes, ...current.notes], findings: compareViews(older, newer, ownership(model, reference), model) };
+    return { baseline, notes: [...includedNotes(model, thenLayout, ` at ${ref}`), ...current], findings: compareViews(older, newer, ownership(model, reference), model) };
   }
   const reference = matchVersion(model, newer) ?? model.current;
   return {
     baseline: `schema version ${reference.name}`,
-    notes: current.notes,
+    notes: current,
     findings: compareViews(versionCView(reference), newer, ownership(model, reference), model),
   };
 }
 
-function headerAtRevision(path: string, ref: string, included: IncludedMacros, name: string): CView {
-  const scratch = mkdtempSync(join(tmpdir(), 'luo-abi-header-at-'));
-  try {
-    const copy = join(scratch, basename(path));
-    writeFileSync(copy, fileAtRevision(path, ref));
-    return { ...headerCView(extractHeader(copy, included), name), lines: new Map() };
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
 /**
- * The constants the schema takes from other headers, for the shim. When the header sits in a kernel
- * tree that has the other header (include/uapi/linux/liveupdate.h beside include/linux/kho/abi/luo.h),
- * the values are that file's, so that a kernel change there shows as the layout change it is; else
- * they are the schema's. Each value's source is a note in the report.
+ * The constants the schema takes from other headers (LIVEUPDATE_SESSION_NAME_LENGTH from
+ * <uapi/linux/liveupdate.h>), with the schema's values: they stand in for a header the tree lacks.
  */
-function includedMacros(
-  model: Model,
-  headerPath: string,
-  read: (path: string) => string | undefined,
-  when = '',
-): { macros: IncludedMacros; notes: string[] } {
+function schemaStandIns(model: Model): IncludedMacros {
   const wanted = new Map<string, Map<string, string>>();
   for (const c of model.versions.flatMap((v) => v.constants)) {
     if (!c.include) continue;
     if (!wanted.has(c.include)) wanted.set(c.include, new Map());
     wanted.get(c.include)!.set(c.name, c.c);
   }
-  const macros = new Map<string, Map<string, string>>();
+  return wanted;
+}
+
+/**
+ * Where the value of each constant the schema takes from another header came from: that header in the
+ * kernel tree (a kernel change there shows as the layout change it is), or the schema's stand-in.
+ */
+function includedNotes(model: Model, layout: HeaderLayout, when: string): string[] {
   const notes: string[] = [];
-  for (const [include, fromSchema] of wanted) {
-    const found = findInTree(headerPath, include.replace(/^[<"]|[>"]$/g, ''), read);
-    if (!found) {
-      macros.set(include, fromSchema);
-      notes.push(`${[...fromSchema.keys()].join(', ')}: the schema's value${fromSchema.size === 1 ? '' : 's'} (no ${include} in the tree of the header${when})`);
-      continue;
+  for (const [include, names] of schemaStandIns(model)) {
+    for (const name of names.keys()) {
+      const found = layout.definitions.get(name);
+      if (!found) notes.push(`${name}: not defined by ${include} in the tree of the header${when}`);
+      else if (found.origin === 'stand-in') notes.push(`${name}: the schema's value (no ${include} in the tree of the header${when})`);
+      else notes.push(`${name}: ${found.text} in ${found.where}`);
     }
-    const values = new Map<string, string>();
-    for (const name of fromSchema.keys()) {
-      const value = definedValue(found.text, name);
-      // Left undefined, so that gcc says where the header uses a macro its tree no longer defines.
-      if (value !== undefined) values.set(name, value);
-      notes.push(`${name}: ${value ?? 'not defined'} in ${displayPath(found.path)}${when}`);
-    }
-    macros.set(include, values);
   }
-  return { macros, notes };
-}
-
-/** `<dir>/include/<include>` for the nearest directory above the header that has it. */
-function findInTree(headerPath: string, include: string, read: (path: string) => string | undefined): { path: string; text: string } | undefined {
-  for (let dir = dirname(resolve(headerPath)); ; dir = dirname(dir)) {
-    const path = join(dir, 'include', include);
-    const text = read(path);
-    if (text !== undefined) return { path, text };
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
-/** The body of a one-line `#define NAME body`, comments dropped; gcc evaluates it where it is used. */
-function definedValue(text: string, name: string): string | undefined {
-  const line = new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+${name}[ \\t]+(.*)$`, 'm').exec(text);
-  const body = line?.[1]?.replace(/\/\*.*?(\*\/|$)|\/\/.*$/g, '').trim();
-  return body ? body : undefined;
-}
-
-function readIfPresent(path: string): string | undefined {
-  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  return notes;
 }
 
 /**

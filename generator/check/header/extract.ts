@@ -1,20 +1,17 @@
 /**
- * Reading a real C header with the real toolchain: gcc -E -dM lists the macros it defines, gcc -g
- * compiles it and pahole reads the struct layouts from the DWARF, readelf gives the lines. Nothing here
- * parses C; it reads what the tools print.
- *
- * The header is compiled against a small shim directory standing in for the kernel headers it
- * includes: <linux/types.h> (u64 and friends, __packed, PAGE_SIZE), <linux/build_bug.h>
- * (static_assert), and one file for each other header the schema takes constants from (for LUO,
- * <uapi/linux/liveupdate.h> with LIVEUPDATE_SESSION_NAME_LENGTH), holding the values the caller gives
- * (check-header.ts reads them from the header's kernel tree, or takes the schema's).
+ * Reading a real C header with the real toolchain, the way the kernel compiles it (tree.ts gives the
+ * include path, prelude.ts the stand-ins for configured-build headers): gcc -E -dD lists every macro
+ * with the file and line that defines it and shows which file declares each struct, gcc -g compiles
+ * it, pahole reads the struct layouts from the DWARF and readelf gives the lines. Nothing here parses
+ * C; it reads what the tools print.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { UsageError } from '../../cli/command.ts';
+import { join, resolve } from 'node:path';
 import type { CanonicalField, CanonicalStruct, CanonicalType } from '../canonical.ts';
+import { compileError, HeaderError, type CompileContext } from './diagnostics.ts';
+import { includePath, revisionSource, workTreeSource, DEFAULT_ARCH, type HeaderSource, type IncludePath, type TreeOptions } from './tree.ts';
 
 export interface HeaderMacro {
   readonly name: string;
@@ -23,94 +20,60 @@ export interface HeaderMacro {
   readonly line?: number;
 }
 
+export interface FunctionMacro extends HeaderMacro {
+  readonly params: readonly string[];
+}
+
+/** Where a macro the compilation saw is defined. */
+export interface MacroDefinition extends FunctionMacro {
+  /** The file and line, as messages show them: `include/uapi/linux/liveupdate.h:44 at HEAD`. */
+  readonly where: string;
+  readonly line: number;
+  readonly origin: 'tree' | 'prelude' | 'stand-in';
+}
+
 export interface HeaderStruct extends CanonicalStruct {
   readonly line?: number;
   readonly fieldLines: ReadonlyMap<string, number>;
+  /** The file that declares it, as messages show it. */
+  readonly file?: string;
 }
 
 export interface HeaderLayout {
+  /** The header as given (in the work tree, also when read at a revision). */
   readonly path: string;
+  /** Object-like macros the header itself defines (not its includes), with a value. */
   readonly macros: ReadonlyMap<string, HeaderMacro>;
+  /** Function-like macros the header itself defines. */
+  readonly functionMacros: ReadonlyMap<string, FunctionMacro>;
+  /** Structs and unions the header declares, and those they embed, wherever declared. */
   readonly structs: readonly HeaderStruct[];
+  /** Every macro defined when the header's last line was read, from any file but gcc's own. */
+  readonly definitions: ReadonlyMap<string, MacroDefinition>;
 }
 
-/** Macros other headers define, which the shim provides: `{ '<uapi/linux/liveupdate.h>': { NAME: '64' } }`. */
-export type IncludedMacros = ReadonlyMap<string, ReadonlyMap<string, string>>;
-
-const TYPES_SHIM = `/* luo-abi check --header: stands in for the kernel's <linux/types.h>. */
-#ifndef LUO_ABI_SHIM_TYPES_H
-#define LUO_ABI_SHIM_TYPES_H
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
-typedef signed char s8;
-typedef short s16;
-typedef int s32;
-typedef long long s64;
-typedef u8 __u8;
-typedef u16 __u16;
-typedef u32 __u32;
-typedef u64 __u64;
-typedef s8 __s8;
-typedef s16 __s16;
-typedef s32 __s32;
-typedef s64 __s64;
-#define __packed __attribute__((__packed__))
-#define PAGE_SIZE 4096
-#endif
-`;
-
-const BUILD_BUG_SHIM = `/* luo-abi check --header: stands in for the kernel's <linux/build_bug.h>. */
-#ifndef LUO_ABI_SHIM_BUILD_BUG_H
-#define LUO_ABI_SHIM_BUILD_BUG_H
-/* The header's own size checks are the kernel build's business; here they must not hide the layout. */
-#define static_assert(expr, ...) _Static_assert(1, "")
-#endif
-`;
-
-function tool(command: string, args: string[], input?: string): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...(input !== undefined ? { input } : {}) });
-  if (result.error) throw new UsageError(`${command} could not run (${result.error.message}); install it (scripts/setup-interop.sh installs gcc and dwarves)`);
-  if (result.status !== 0) throw new UsageError(`${command} ${args.join(' ')} failed:\n${result.stderr.trim()}`);
-  return result.stdout;
+export interface ReadOptions extends TreeOptions {
+  /** Kconfig options to set (`CONFIG_LIVEUPDATE_TEST`); none is set otherwise, as without a .config. */
+  readonly config?: readonly string[];
 }
 
-export function extractHeader(headerPath: string, included: IncludedMacros): HeaderLayout {
-  const header = resolve(headerPath);
+/** The header in the work tree. */
+export function readHeader(headerPath: string, options: ReadOptions = {}): HeaderLayout {
+  return inScratch((scratch) => compile(headerPath, workTreeSource(headerPath), options, scratch));
+}
+
+/** The header as it is at a git revision, with its kernel tree at that revision. */
+export function readHeaderAtRevision(headerPath: string, ref: string, options: ReadOptions = {}): HeaderLayout {
+  return inScratch((scratch) => {
+    const tree = join(scratch, 'tree');
+    return compile(headerPath, revisionSource(headerPath, ref, options.arch ?? DEFAULT_ARCH, tree), options, scratch);
+  });
+}
+
+function inScratch<T>(use: (scratch: string) => T): T {
   const scratch = mkdtempSync(join(tmpdir(), 'luo-abi-header-'));
   try {
-    const shim = join(scratch, 'shim');
-    const write = (path: string, text: string) => {
-      mkdirSync(dirname(join(shim, path)), { recursive: true });
-      writeFileSync(join(shim, path), text);
-    };
-    write('linux/types.h', TYPES_SHIM);
-    write('linux/build_bug.h', BUILD_BUG_SHIM);
-    for (const [include, macros] of included) {
-      const path = include.replace(/^[<"]|[>"]$/g, '');
-      write(path, `/* luo-abi check --header: the schema's values. */\n${[...macros].map(([n, v]) => `#define ${n} ${v}\n`).join('')}`);
-    }
-    const flags = ['-I', shim, '-x', 'c'];
-    const shimOnly = [...included.keys(), '<linux/types.h>', '<linux/build_bug.h>'].map((i) => `#include ${i}\n`).join('');
-    const predefined = new Set(macroDefinitions(tool('gcc', ['-E', '-dM', ...flags, '-'], shimOnly)).keys());
-    const lines = macroLines(tool('gcc', ['-E', '-dD', ...flags, header]), header);
-    const macros = new Map<string, HeaderMacro>();
-    for (const [name, text] of macroDefinitions(tool('gcc', ['-E', '-dM', ...flags, header]))) {
-      if (predefined.has(name) || text === '') continue;
-      const line = lines.get(name);
-      macros.set(name, { name, text, ...(line ? { line } : {}) });
-    }
-    const object = join(scratch, 'header.o');
-    tool('gcc', ['-g', '-c', '-fno-eliminate-unused-debug-types', ...flags, header, '-o', object]);
-    const declared = declarationLines(tool('readelf', ['--debug-dump=info', object]));
-    const layouts = parsePahole(tool('pahole', [object]));
-    const aligns = alignments(scratch, flags, header, layouts);
-    const structs = layouts.map((s) => {
-      const where = declared.get(s.name);
-      return { ...s, align: aligns.get(s.name) ?? 1, ...(where?.line ? { line: where.line } : {}), fieldLines: where?.fields ?? new Map() };
-    });
-    return { path: header, macros, structs };
+    return use(scratch);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -118,51 +81,171 @@ export function extractHeader(headerPath: string, included: IncludedMacros): Hea
 
 const PROBE = 'luo_abi_alignment_probe';
 
-/**
- * DWARF records no alignment, so `__packed` shows only through offsets and sizes. A probe struct with
- * one `char[_Alignof(struct X)]` member per struct makes gcc compute each alignment and pahole print
- * it as a member size.
- */
-function alignments(scratch: string, flags: string[], header: string, structs: readonly CanonicalStruct[]): Map<string, number> {
-  if (structs.length === 0) return new Map();
-  const probe = join(scratch, 'probe.c');
-  writeFileSync(
-    probe,
-    `#include "${header}"\nstruct ${PROBE} {\n${structs.map((s) => `\tchar ${s.name}[_Alignof(${s.kind} ${s.name})];\n`).join('')}};\nstruct ${PROBE} ${PROBE};\n`,
-  );
-  const object = join(scratch, 'probe.o');
-  tool('gcc', ['-g', '-c', ...flags, probe, '-o', object]);
-  const found = parsePahole(tool('pahole', ['-C', PROBE, object]))[0];
-  return new Map((found?.fields ?? []).map((f) => [f.name, f.size]));
-}
-
-/** `#define NAME BODY` lines of gcc -dM; function-like macros are left out. */
-function macroDefinitions(output: string): Map<string, string> {
-  const found = new Map<string, string>();
-  for (const line of output.split('\n')) {
-    const match = /^#define ([A-Za-z_][A-Za-z0-9_]*)(?: (.*))?$/.exec(line);
-    if (match) found.set(match[1]!, (match[2] ?? '').trim());
+function compile(headerPath: string, source: HeaderSource, options: ReadOptions, scratch: string): HeaderLayout {
+  const paths = includePath(source, options, scratch);
+  const context: CompileContext = {
+    header: source.show(source.file),
+    treeName: source.treeName,
+    hasTree: source.root !== undefined,
+    searched: paths.searched,
+    arch: paths.arch,
+    show: paths.show,
+  };
+  const flags = gccFlags(paths, options.config ?? []);
+  const preprocessed = readPreprocessed(gcc(['-E', '-dD', ...flags, source.file], context));
+  const object = join(scratch, 'header.o');
+  // DWARF records no alignment, so `__packed` shows only through offsets and sizes: a probe struct with
+  // one `char[_Alignof(struct X)]` member per struct makes gcc compute each alignment, pahole print it.
+  const probe = `#include "${source.file}"\n${probeStruct(preprocessed.declared)}`;
+  gcc(['-g', '-c', '-fno-eliminate-unused-debug-types', ...flags, '-', '-o', object], context, probe);
+  const all = parsePahole(tool('pahole', [object]));
+  const aligns = new Map((all.find((s) => s.name === PROBE)?.fields ?? []).map((f) => [f.name, f.size]));
+  const lines = declarationLines(tool('readelf', ['--debug-dump=info', object]));
+  const wanted = ownStructs(all, preprocessed.declared, source.file);
+  const structs = all
+    .filter((s) => wanted.has(s.name))
+    .map((s): HeaderStruct => {
+      const file = preprocessed.declared.get(s.name)?.file;
+      const own = file === source.file;
+      const where = lines.get(s.name);
+      const align = aligns.get(s.name);
+      // Every struct the header declares or embeds has a `struct NAME {` in the preprocessed text, so was probed.
+      if (align === undefined) throw new Error(`${s.kind} ${s.name}: no alignment probed`);
+      return {
+        ...s,
+        align,
+        ...(own && where?.line ? { line: where.line } : {}),
+        fieldLines: own ? (where?.fields ?? new Map()) : new Map(),
+        ...(file ? { file: paths.show(file) } : {}),
+      };
+    });
+  const macros = new Map<string, HeaderMacro>();
+  const functionMacros = new Map<string, FunctionMacro>();
+  const definitions = new Map<string, MacroDefinition>();
+  for (const d of preprocessed.defines.values()) {
+    definitions.set(d.name, { name: d.name, params: d.params ?? [], text: d.text, where: paths.show(d.file, d.line), line: d.line, origin: paths.origin(d.file) });
+    if (d.file !== source.file) continue;
+    if (d.params) functionMacros.set(d.name, { name: d.name, params: d.params, text: d.text, line: d.line });
+    else if (d.text !== '') macros.set(d.name, { name: d.name, text: d.text, line: d.line });
   }
-  return found;
+  return { path: resolve(headerPath), macros, functionMacros, structs, definitions };
 }
 
-/** Where each macro of `file` is defined, from the line markers of gcc -E -dD. */
-function macroLines(output: string, file: string): Map<string, number> {
-  const found = new Map<string, number>();
-  let current = '';
+let compilerIncludes: string | undefined;
+
+/** kbuild's way: no system headers but the compiler's own, __KERNEL__, the attributes forced in. */
+function gccFlags(paths: IncludePath, config: readonly string[]): string[] {
+  compilerIncludes ??= tool('gcc', ['-print-file-name=include']).trim();
+  return [
+    '-nostdinc',
+    '-isystem',
+    compilerIncludes,
+    '-std=gnu11',
+    '-fdiagnostics-plain-output',
+    '-D__KERNEL__',
+    ...config.map((option) => `-D${option}=1`),
+    '-include',
+    paths.forced,
+    ...paths.dirs.flatMap((d) => ['-I', d]),
+    '-x',
+    'c',
+  ];
+}
+
+function probeStruct(declared: ReadonlyMap<string, { kind: string }>): string {
+  if (declared.size === 0) return '';
+  const members = [...declared].map(([name, { kind }]) => `\tchar ${name}[_Alignof(${kind} ${name})];\n`).join('');
+  return `struct ${PROBE} {\n${members}};\nstruct ${PROBE} ${PROBE};\n`;
+}
+
+/** The header's structs, and every struct they embed (a change there changes them), transitively. */
+function ownStructs(all: readonly CanonicalStruct[], declared: ReadonlyMap<string, { file: string }>, header: string): Set<string> {
+  const byName = new Map(all.map((s) => [s.name, s]));
+  const wanted = new Set<string>();
+  const visit = (name: string) => {
+    if (wanted.has(name) || !byName.has(name)) return;
+    wanted.add(name);
+    for (const f of byName.get(name)!.fields) for (const embedded of aggregatesOf(f.type)) visit(embedded);
+  };
+  for (const s of all) if (s.name !== PROBE && declared.get(s.name)?.file === header) visit(s.name);
+  return wanted;
+}
+
+function aggregatesOf(type: CanonicalType): string[] {
+  switch (type.kind) {
+    case 'struct':
+    case 'union':
+      return [type.name];
+    case 'array':
+    case 'flexible':
+      return aggregatesOf(type.element);
+    default:
+      return [];
+  }
+}
+
+interface Define {
+  readonly name: string;
+  readonly params?: readonly string[];
+  readonly text: string;
+  readonly file: string;
+  readonly line: number;
+}
+
+/**
+ * gcc -E -dD: the macros defined at the end (a #undef removes one), each with its file and line from the
+ * line markers, and the file that declares each struct or union (`struct NAME {`).
+ */
+function readPreprocessed(output: string) {
+  const defines = new Map<string, Define>();
+  const declared = new Map<string, { kind: 'struct' | 'union'; file: string }>();
+  let file = '';
   let line = 0;
   for (const text of output.split('\n')) {
     const marker = /^# (\d+) "(.*)"/.exec(text);
     if (marker) {
       line = Number(marker[1]);
-      current = marker[2]!;
+      file = marker[2]!.startsWith('<') ? marker[2]! : resolve(marker[2]!);
       continue;
     }
-    const define = /^#define ([A-Za-z_][A-Za-z0-9_]*)/.exec(text);
-    if (define && current === file && !found.has(define[1]!)) found.set(define[1]!, line);
+    const define = /^#define ([A-Za-z_]\w*)(?:\(([^)]*)\))?(?: (.*))?$/.exec(text);
+    if (define && !file.startsWith('<')) {
+      const params = define[2]?.split(',').map((p) => p.trim()).filter((p) => p !== '');
+      defines.set(define[1]!, { name: define[1]!, ...(define[2] !== undefined ? { params: params ?? [] } : {}), text: (define[3] ?? '').trim(), file, line });
+    }
+    const undef = /^#undef ([A-Za-z_]\w*)/.exec(text);
+    if (undef) defines.delete(undef[1]!);
+    for (const match of text.matchAll(/\b(struct|union)\s+([A-Za-z_]\w*)\s*\{/g)) {
+      if (!declared.has(match[2]!)) declared.set(match[2]!, { kind: match[1] as 'struct' | 'union', file });
+    }
     line += 1;
   }
-  return found;
+  return { defines, declared };
+}
+
+function gcc(args: string[], context: CompileContext, input?: string): string {
+  const result = run('gcc', args, input);
+  if (result.status !== 0) throw compileError(result.stderr, context);
+  return result.stdout;
+}
+
+/** pahole and readelf on the object gcc made: a failure here is the tool's, not the header's. */
+function tool(command: string, args: string[]): string {
+  const result = run(command, args);
+  if (result.status !== 0) throw new HeaderError(`${command} could not read the compiled header: ${result.stderr.trim()}`);
+  return result.stdout;
+}
+
+function run(command: string, args: string[], input?: string): { status: number; stdout: string; stderr: string } {
+  const result = spawnSync(command, args, {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    // Plain quotes in gcc's messages, whatever the user's locale.
+    env: { ...process.env, LC_ALL: 'C' },
+    ...(input !== undefined ? { input } : {}),
+  });
+  if (result.error) throw new HeaderError(`${command} could not run (${result.error.message}); install it (scripts/setup-interop.sh installs gcc, binutils and dwarves)`);
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Declaration lines of structs and their members, from readelf's dump of the DWARF. */
@@ -197,29 +280,49 @@ function declarationLines(output: string): Map<string, { line?: number; fields: 
   return found;
 }
 
-/** pahole's C-like listing: `struct NAME {`, one member a line with `/* offset size *\/`, `/* size: N, ... *\/`. */
+/**
+ * pahole's C-like listing: `struct NAME {`, one member a line with `/* offset size *\/` (attributes such as
+ * `__attribute__((__aligned__(8)))`, which __aligned_u64 gives, after the name), `/* size: N, ... *\/`.
+ * An anonymous struct or union inside is one member (its inner lines are its own business: its size
+ * and offset cover them); a bit-field is a member whose type says its width (`u32:3`).
+ */
 export function parsePahole(output: string): CanonicalStruct[] {
   const structs: CanonicalStruct[] = [];
   let current: { kind: 'struct' | 'union'; name: string; size: number; fields: CanonicalField[] } | undefined;
+  let nested: 'struct' | 'union' | undefined;
+  let depth = 0;
   for (const line of output.split('\n')) {
     const open = /^(struct|union) ([A-Za-z_][A-Za-z0-9_]*) \{$/.exec(line);
     if (open) {
       current = { kind: open[1] as 'struct' | 'union', name: open[2]!, size: 0, fields: [] };
+      depth = 1;
       continue;
     }
     if (!current) continue;
-    const member = /^\t(.+?)\s+([A-Za-z_][A-Za-z0-9_]*)((?:\[\d*\])*);\s*\/\*\s*(\d+)\s+(\d+)\s*\*\/$/.exec(line);
-    if (member) {
+    const opening = /^\t(struct|union) \{$/.exec(line);
+    if (opening && depth === 1) nested = opening[1] as 'struct' | 'union';
+    depth += (line.match(/\{/g) ?? []).length - (line.match(/\}/g) ?? []).length;
+    if (depth === 0) {
+      structs.push({ name: current.name, kind: current.kind, packed: false, size: current.size, align: 1, fields: current.fields });
+      current = undefined;
+      continue;
+    }
+    const at = /\/\*\s*(\d+)(?::\s*\d+)?\s+(\d+)\s*\*\/$/.exec(line);
+    if (depth === 1 && nested && at && /^\t\}/.test(line)) {
+      const name = /([A-Za-z_]\w*);\s*\/\*/.exec(line)?.[1] ?? `(anonymous ${nested} at ${at[1]})`;
+      current.fields.push({ name, offset: Number(at[1]), size: Number(at[2]), type: { kind: nested, name: `(anonymous ${nested})` } });
+      nested = undefined;
+      continue;
+    }
+    const member = /^\t([^\t].*?)\s+([A-Za-z_]\w*)((?:\[\d*\])*)(:\d+)?(?:\s+__attribute__\(\(.*\)\))?;\s*\/\*/.exec(line);
+    if (depth === 1 && member && at) {
       const dims = [...member[3]!.matchAll(/\[(\d*)\]/g)].map((m) => (m[1] === '' ? 0 : Number(m[1])));
-      current.fields.push({ name: member[2]!, offset: Number(member[4]), size: Number(member[5]), type: cType(member[1]!.trim(), dims) });
+      const type = cType(member[1]!.trim(), dims);
+      current.fields.push({ name: member[2]!, offset: Number(at[1]), size: Number(at[2]), type: member[4] && type.kind === 'scalar' ? { ...type, name: `${type.name}${member[4]}` } : type });
       continue;
     }
     const size = /\/\* size: (\d+),/.exec(line);
-    if (size) current.size = Number(size[1]);
-    if (/^\}/.test(line)) {
-      structs.push({ name: current.name, kind: current.kind, packed: false, size: current.size, align: 1, fields: current.fields });
-      current = undefined;
-    }
+    if (size && depth === 1) current.size = Number(size[1]);
   }
   return structs;
 }

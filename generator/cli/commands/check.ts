@@ -1,4 +1,7 @@
 import { checkHeader } from '../../check/header/check-header.ts';
+import { HeaderError } from '../../check/header/diagnostics.ts';
+import { PAGE_SHIFTS } from '../../check/header/prelude.ts';
+import { DEFAULT_ARCH } from '../../check/header/tree.ts';
 import { counts, formatReport, FORMATS, type CheckReport, type Format } from '../../check/format.ts';
 import { checkSchema } from '../../check/run.ts';
 import { rules } from '../../check/rules/index.ts';
@@ -8,7 +11,7 @@ export const checkCommand: Command = {
   name: 'check',
   summary: 'ABI-drift guard: fail when a layout changes without a compatible-string bump',
   help: `Usage: luo-abi check [--schema FILE] [--lock FILE | --against GIT_REF] [--out DIR] [--format text|json|github]
-       luo-abi check --header PATH [--against GIT_REF] [--schema FILE] [--format ...]
+       luo-abi check --header PATH [--against GIT_REF] [--arch ARCH] [--page-shift N] [--schema FILE] [--format ...]
 
 Compare the canonical layout under every compatible string (structs, fields, offsets, sizes, array
 lengths and their constants, packing, nested structs, what each physical address points at, FDT nodes
@@ -19,16 +22,20 @@ Modes:
                          is stale (unless --schema is given; --out DIR compares another directory)
   --against GIT_REF      the schema against the schema at another revision (read with git archive;
                          the work tree is not touched)
-  --header PATH          a real C header (a kernel tree's include/linux/kho/abi/luo.h), read with gcc
-                         and pahole, against the schema version with its compatible strings
+  --header PATH          a real C header (a kernel tree's include/linux/kho/abi/luo.h), compiled as the
+                         kernel would (includes from its kernel tree, a small prelude for what needs a
+                         configured build) and read with pahole, against the schema version with its
+                         compatible strings
   --header PATH --against GIT_REF
-                         the header against the same header at another revision of its repository
+                         the header against the same header, in its tree, at another revision
 
 Options:
   --schema FILE          schema module (default: the project's schema/index.ts)
   --lock FILE            lock file (default: schema/abi.lock.json)
   --out DIR              generated files to compare with the schema
   --format FORMAT        text (default), json or github (workflow annotations)
+  --arch ARCH            --header: the architecture whose arch/ARCH/include gives <asm/...> (default ${DEFAULT_ARCH})
+  --page-shift N         --header: PAGE_SHIFT of the kernel, ${PAGE_SHIFTS.join(', ')} (default 12)
   -h, --help             show this help
 
 Rules:
@@ -46,23 +53,37 @@ Exit codes: 0 clean or warnings only, 1 breaking change without a bump, 2 usage 
       header: { type: 'string' },
       out: { type: 'string' },
       format: { type: 'string', default: 'text' },
+      arch: { type: 'string' },
+      'page-shift': { type: 'string' },
     });
     const format = values.format as Format;
     if (!FORMATS.includes(format)) throw new UsageError(`check: --format must be one of ${FORMATS.join(', ')}`);
     if (values.lock && values.against) throw new UsageError('check: --lock and --against are two baselines; give one');
     if (values.header && (values.lock || values.out)) throw new UsageError('check: --header compares a header; --lock and --out do not apply');
-    const report: CheckReport = values.header
-      ? await checkHeader({
-          headerPath: values.header,
-          ...(values.against ? { against: values.against } : {}),
-          ...(values.schema ? { schemaPath: values.schema } : {}),
-        })
-      : await checkSchema({
-          ...(values.schema ? { schemaPath: values.schema } : {}),
-          ...(values.lock ? { lockPath: values.lock } : {}),
-          ...(values.against ? { against: values.against } : {}),
-          ...(values.out ? { outDir: values.out } : {}),
-        });
+    if (!values.header && (values.arch || values['page-shift'])) throw new UsageError('check: --arch and --page-shift say how to compile a header; give --header');
+    const pageShift = values['page-shift'] === undefined ? undefined : PAGE_SHIFTS.find((n) => String(n) === values['page-shift']);
+    if (values['page-shift'] !== undefined && pageShift === undefined) throw new UsageError(`check: --page-shift must be one of ${PAGE_SHIFTS.join(', ')}`);
+    let report: CheckReport;
+    try {
+      report = values.header
+        ? await checkHeader({
+            headerPath: values.header,
+            ...(values.against ? { against: values.against } : {}),
+            ...(values.schema ? { schemaPath: values.schema } : {}),
+            compile: { ...(values.arch ? { arch: values.arch } : {}), ...(pageShift ? { pageShift } : {}) },
+          })
+        : await checkSchema({
+            ...(values.schema ? { schemaPath: values.schema } : {}),
+            ...(values.lock ? { lockPath: values.lock } : {}),
+            ...(values.against ? { against: values.against } : {}),
+            ...(values.out ? { outDir: values.out } : {}),
+          });
+    } catch (error) {
+      // A header gcc cannot read as the kernel would is bad input: its message says where and what to do.
+      if (!(error instanceof HeaderError)) throw error;
+      process.stderr.write(`luo-abi check: ${error.message}\n`);
+      return EXIT.usage;
+    }
     const text = formatReport(report, format);
     const { errors } = counts(report.findings);
     (format === 'text' && errors > 0 ? process.stderr : process.stdout).write(text);

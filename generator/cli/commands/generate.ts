@@ -1,12 +1,16 @@
+import { join } from 'node:path';
 import { inputsDigest, recordedFresh, recordLines } from '../../freshness.ts';
 import { MARKER, assertReplaceable, compareWithDisk, isClean, writeAtomically } from '../../write.ts';
-import { EXIT, displayPath, parseCommandLine, type Command } from '../command.ts';
+import { kernelTreeFiles, KERNEL_ABI_DIR, planKernelTree, writeKernelTree, type TreeFileState } from '../../kernel-tree.ts';
+import type { Model } from '../../model/index.ts';
+import { EXIT, displayPath, parseCommandLine, UsageError, type Command } from '../command.ts';
 import { DEFAULT_OUT, loadModel } from '../schema-loader.ts';
 
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'write luo.h for every version, the TypeScript codecs and the docs into out/',
   help: `Usage: luo-abi generate [--out DIR] [--schema FILE] [--check]
+       luo-abi generate --kernel-tree PATH [--force | --check] [--schema FILE]
 
 Generate every file from the schema: out/luo.h (the current version), out/<version>/luo.h for each
 version, the TypeScript codecs and the reference docs.
@@ -16,16 +20,31 @@ Options:
   --schema FILE  schema module to read (default: the project's schema/index.ts)
   --check        write nothing; exit 1 and name each stale, missing or extra file when DIR differs
                  from what the schema gives
+  --kernel-tree PATH
+                 write the newest headers into the kernel tree at PATH, at ${KERNEL_ABI_DIR}/ (and
+                 nothing else); with --check, exit 1 with a unified diff when they differ
+  --force        with --kernel-tree: replace a header luo-abi did not write or that was edited by hand
   -h, --help     show this help
 
-The output directory is replaced as a whole, atomically: on any error nothing is written.
-Exit codes: 0 written or up to date, 1 stale (--check), 2 usage or schema error.`,
+The output directory is replaced as a whole, atomically: on any error nothing is written. In a kernel
+tree, a header luo-abi did not write (no "luo-abi seal" line) or one changed by hand since is left as
+it is, and the diff of what would change is printed: exit 1, nothing written (--force takes it).
+Exit codes: 0 written or up to date, 1 stale (--check) or refused, 2 usage or schema error.`,
   async run(args) {
     const { values } = parseCommandLine('generate', args, {
       out: { type: 'string' },
       schema: { type: 'string' },
       check: { type: 'boolean' },
+      'kernel-tree': { type: 'string' },
+      force: { type: 'boolean' },
     });
+    const tree = values['kernel-tree'];
+    if (tree !== undefined) {
+      if (values.out !== undefined) throw new UsageError('generate: --out and --kernel-tree are two destinations; give one');
+      if (values.force && values.check) throw new UsageError('generate: --check writes nothing; --force does not apply');
+      return generateIntoKernelTree(tree, await loadModel(values.schema), values);
+    }
+    if (values.force) throw new UsageError('generate: --force applies to --kernel-tree only');
     const outDir = values.out ?? DEFAULT_OUT;
     if (!values.check) assertReplaceable(outDir);
     const model = await loadModel(values.schema);
@@ -57,3 +76,38 @@ Exit codes: 0 written or up to date, 1 stale (--check), 2 usage or schema error.
     return EXIT.ok;
   },
 };
+
+const WHY = {
+  missing: 'is missing',
+  ours: 'is stale',
+  'edited by hand': 'was changed by hand since luo-abi wrote it (its luo-abi seal no longer matches)',
+  'not ours': 'was not written by luo-abi (it has no luo-abi seal)',
+} as const;
+
+async function generateIntoKernelTree(tree: string, model: Model, options: { check?: boolean | undefined; force?: boolean | undefined }): Promise<number> {
+  const files = kernelTreeFiles(model);
+  const plans = planKernelTree(tree, files);
+  const shown = (path: string) => displayPath(join(tree, path));
+  const differing = plans.filter((p) => p.state !== 'up to date');
+  if (differing.length === 0) {
+    process.stdout.write(`${plans.map((p) => shown(p.path)).join(', ')}: up to date\n`);
+    return EXIT.ok;
+  }
+  const refused = options.force ? [] : differing.filter((p) => p.state === 'not ours' || p.state === 'edited by hand');
+  if (options.check || refused.length > 0) {
+    for (const p of differing) process.stdout.write(p.diff);
+    for (const p of options.check ? differing : refused) {
+      const why = WHY[p.state as Exclude<TreeFileState, 'up to date'>];
+      process.stderr.write(`${shown(p.path)} ${why}${options.check ? '' : '; not overwritten'}\n`);
+    }
+    process.stderr.write(
+      options.check
+        ? 'The diff above is what `luo-abi generate --kernel-tree` would change.\n'
+        : 'The diff above is what would change; nothing was written. Run again with --force to replace it.\n',
+    );
+    return EXIT.findings;
+  }
+  writeKernelTree(tree, files, plans);
+  process.stdout.write(`wrote ${differing.map((p) => shown(p.path)).join(', ')}\n`);
+  return EXIT.ok;
+}

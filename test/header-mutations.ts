@@ -1,0 +1,189 @@
+/**
+ * Mutations of the kernel fixture trees, as a kernel developer would make them, and what
+ * `luo-abi check --header` must say about each: against the schema, and against the commit before the
+ * edit (`--against HEAD`). test/kernel-mutations.test.ts runs every case of HEADER_MUTATIONS;
+ * test/header-mutations-pending.ts lists, in the same shape, the cases the rules cannot catch yet.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Finding } from '../generator/check/finding.ts';
+import { fixtureText, HEADER, UAPI, type KernelRepository, type SCHEMA_VERSIONS } from './kernel-fixtures.ts';
+import { luoAbiInProcess } from './support/tools.ts';
+
+export type Mode = 'schema' | 'against HEAD';
+
+export interface HeaderMutation {
+  readonly name: string;
+  /** The fixture version the tree is at (its tag) before the edit. */
+  readonly version: (typeof SCHEMA_VERSIONS)[number];
+  /** Text replacements (`from` occurs exactly once), by file of the tree. */
+  readonly edits?: readonly { readonly path: string; readonly from: string; readonly to: string }[];
+  /** Whole files written over the tree's, by path: another fixture's text. */
+  readonly files?: Readonly<Record<string, { readonly fixture: string }>>;
+  /** The comparisons to run; both unless said. */
+  readonly modes?: readonly Mode[];
+  readonly expect:
+    | { readonly exit: 0 }
+    | {
+        readonly exit: 1;
+        /** The rule that must report it, e.g. LUO001; a rule not written yet is named by what it is. */
+        readonly rule: string;
+        /** The subject of one of its findings. */
+        readonly subject?: string;
+        /** The compatible string that finding names. */
+        readonly compatible?: string;
+      };
+}
+
+const FILE_SER_TOKEN = '\tu64 data;\n\tu64 token;\n} __packed;';
+const edit = (from: string, to: string, path: string = HEADER) => ({ path, from, to });
+/** luo_file_ser grows a field. */
+export const FIELD_ADDED = edit(FILE_SER_TOKEN, '\tu64 data;\n\tu64 token;\n\tu64 flags;\n} __packed;');
+/** luo-v4's root string bumped to luo-v5. */
+export const ROOT_BUMPED = edit('#define LUO_FDT_COMPATIBLE\t"luo-v4"', '#define LUO_FDT_COMPATIBLE\t"luo-v5"');
+const ROOT_V4 = 'LUO_FDT_COMPATIBLE "luo-v4"';
+const layoutChanged = (subject: string, compatible = ROOT_V4) => ({ exit: 1, rule: 'LUO001', subject, compatible }) as const;
+
+export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
+  {
+    name: 'a field added',
+    version: 'luo-v4',
+    edits: [FIELD_ADDED],
+    expect: layoutChanged('struct luo_file_ser > flags'),
+  },
+  {
+    name: 'a field removed',
+    version: 'luo-v4',
+    edits: [edit(FILE_SER_TOKEN, '\tu64 data;\n} __packed;')],
+    expect: layoutChanged('struct luo_file_ser > token'),
+  },
+  {
+    name: 'two fields swapped',
+    version: 'luo-v4',
+    edits: [edit(FILE_SER_TOKEN, '\tu64 token;\n\tu64 data;\n} __packed;')],
+    expect: layoutChanged('struct luo_file_ser > data'),
+  },
+  {
+    name: 'a field retyped to a narrower type',
+    version: 'luo-v4',
+    edits: [edit('struct luo_block_header_ser {\n\tu64 next;\n\tu64 count;', 'struct luo_block_header_ser {\n\tu64 next;\n\tu32 count;')],
+    expect: layoutChanged('struct luo_block_header_ser > count'),
+  },
+  {
+    name: 'a field retyped to a signed type of the same size',
+    version: 'luo-v4',
+    edits: [edit('struct luo_ser {\n\tu64 liveupdate_num;', 'struct luo_ser {\n\ts64 liveupdate_num;')],
+    expect: layoutChanged('struct luo_ser > liveupdate_num'),
+  },
+  {
+    name: 'the macro that sizes an array changed',
+    version: 'luo-v4',
+    edits: [edit('#define LIVEUPDATE_HNDL_COMPAT_LENGTH\t48', '#define LIVEUPDATE_HNDL_COMPAT_LENGTH\t64')],
+    expect: layoutChanged('#define LIVEUPDATE_HNDL_COMPAT_LENGTH'),
+  },
+  {
+    name: "LIVEUPDATE_SESSION_NAME_LENGTH changed in the tree's uapi header",
+    version: 'luo-v4',
+    edits: [edit('#define LIVEUPDATE_SESSION_NAME_LENGTH 64', '#define LIVEUPDATE_SESSION_NAME_LENGTH 32', UAPI)],
+    expect: layoutChanged('struct luo_session_ser > name'),
+  },
+  {
+    name: '__packed removed',
+    version: 'luo-v4',
+    edits: [edit(FILE_SER_TOKEN, '\tu64 data;\n\tu64 token;\n};')],
+    expect: layoutChanged('struct luo_file_ser'),
+  },
+  {
+    name: 'an FDT property name changed',
+    version: 'luo-v4',
+    edits: [edit('#define LUO_FDT_ABI_HEADER\t"luo-abi-header"', '#define LUO_FDT_ABI_HEADER\t"luo-abi-root"')],
+    expect: layoutChanged('#define LUO_FDT_ABI_HEADER'),
+  },
+  {
+    name: 'a comment edited',
+    version: 'luo-v4',
+    edits: [edit(' * struct luo_flb_ser - One File-Lifecycle-Bound object.', ' * struct luo_flb_ser - A preserved File-Lifecycle-Bound object.')],
+    expect: { exit: 0 },
+  },
+  {
+    name: 'a field added with the root string bumped',
+    version: 'luo-v4',
+    edits: [FIELD_ADDED, ROOT_BUMPED],
+    // Against the schema, luo-v5 is a version it lacks: header-mutations-pending.ts.
+    modes: ['against HEAD'],
+    expect: { exit: 0 },
+  },
+  {
+    name: 'the luo-v5 header: no FDT, the root string renamed to LUO_ABI_COMPATIBLE with a new value',
+    version: 'luo-v4',
+    files: { [HEADER]: { fixture: 'luo-v5' } },
+    // Against the schema, luo-v5 is a version it lacks: header-mutations-pending.ts.
+    modes: ['against HEAD'],
+    expect: { exit: 0 },
+  },
+  // luo-v1: each node's string guards its own structs and properties.
+  {
+    name: 'luo-v1: a field added to a struct the session string guards',
+    version: 'luo-v1',
+    edits: [FIELD_ADDED],
+    expect: layoutChanged('struct luo_file_ser > flags', 'LUO_FDT_SESSION_COMPATIBLE "luo-session-v2"'),
+  },
+  {
+    name: 'luo-v1: ... covered by bumping the session string',
+    version: 'luo-v1',
+    edits: [
+      FIELD_ADDED,
+      edit('#define LUO_FDT_SESSION_COMPATIBLE\t"luo-session-v2"', '#define LUO_FDT_SESSION_COMPATIBLE\t"luo-session-v3"'),
+    ],
+    modes: ['against HEAD'],
+    expect: { exit: 0 },
+  },
+  {
+    name: 'luo-v1: ... not covered by bumping the FLB string',
+    version: 'luo-v1',
+    edits: [
+      FIELD_ADDED,
+      edit('#define LUO_FDT_FLB_COMPATIBLE\t"luo-flb-v1"', '#define LUO_FDT_FLB_COMPATIBLE\t"luo-flb-v2"'),
+    ],
+    modes: ['against HEAD'],
+    expect: layoutChanged('struct luo_file_ser > flags', 'LUO_FDT_SESSION_COMPATIBLE "luo-session-v2"'),
+  },
+  {
+    name: 'luo-v1: the FLB property name changed',
+    version: 'luo-v1',
+    edits: [edit('#define LUO_FDT_FLB_HEADER\t"luo-flb-header"', '#define LUO_FDT_FLB_HEADER\t"luo-flb-head"')],
+    expect: layoutChanged('#define LUO_FDT_FLB_HEADER', 'LUO_FDT_FLB_COMPATIBLE "luo-flb-v1"'),
+  },
+  {
+    name: 'luo-v1: the macro that sizes the FLB name changed',
+    version: 'luo-v1',
+    edits: [edit('#define LIVEUPDATE_FLB_COMPAT_LENGTH\t48', '#define LIVEUPDATE_FLB_COMPAT_LENGTH\t56')],
+    expect: layoutChanged('struct luo_flb_ser > name', 'LUO_FDT_FLB_COMPATIBLE "luo-flb-v1"'),
+  },
+  {
+    name: "luo-v1-session-v1: LIVEUPDATE_SESSION_NAME_LENGTH changed in the tree's uapi header",
+    version: 'luo-v1-session-v1',
+    edits: [edit('#define LIVEUPDATE_SESSION_NAME_LENGTH 64', '#define LIVEUPDATE_SESSION_NAME_LENGTH (48 + 16 + 8)', UAPI)],
+    expect: layoutChanged('struct luo_session_ser > name', 'LUO_FDT_SESSION_COMPATIBLE "luo-session-v1"'),
+  },
+];
+
+export interface MutationOutcome {
+  readonly status: number;
+  /** The --format json report, when check ran to the end (exit 0 or 1). */
+  readonly report?: { readonly findings: readonly Finding[]; readonly baseline: string; readonly notes?: readonly string[] };
+  readonly stderr: string;
+}
+
+/** Checks out the case's version in `repo`, makes its edits, runs check --header in `mode`, and puts the tree back. */
+export async function runMutation(repo: KernelRepository, mutation: HeaderMutation, mode: Mode): Promise<MutationOutcome> {
+  repo.git('checkout', '-q', mutation.version);
+  try {
+    for (const e of mutation.edits ?? []) repo.edit(e.path, e.from, e.to);
+    for (const [path, { fixture }] of Object.entries(mutation.files ?? {})) writeFileSync(join(repo.root, path), fixtureText(fixture, path));
+    const result = await luoAbiInProcess(['check', '--header', repo.header, '--format', 'json', ...(mode === 'against HEAD' ? ['--against', 'HEAD'] : [])]);
+    return { status: result.status, stderr: result.stderr, ...(result.status <= 1 ? { report: JSON.parse(result.stdout) } : {}) };
+  } finally {
+    repo.reset();
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * Reading luo.h the way the kernel compiles it, in kernel-style trees (test/fixtures/kernel/, our own
+ * text in the manner of the upstream headers): every version's fixture compiles and has the schema's
+ * layout, macros included, however they are written (multi-line, function-like, CONFIG-guarded);
+ * every step of the tree's history passes `check --header`, against the schema and against the
+ * commit before; the prelude's macros have the kernel's values for each page size; and every message
+ * names the file and line it is about, and what to do.
+ */
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { versionCView, headerCView } from '../generator/check/header/c-view.ts';
+import { HeaderError } from '../generator/check/header/diagnostics.ts';
+import { readHeader, readHeaderAtRevision, type HeaderLayout } from '../generator/check/header/extract.ts';
+import { loadModel } from '../generator/cli/schema-loader.ts';
+import { findVersion, type Model } from '../generator/model/index.ts';
+import { FIXTURES, fixtureText, HEADER, kernelRepository, SCHEMA_VERSIONS, UAPI, type KernelRepository } from './kernel-fixtures.ts';
+import { luoAbiInProcess, ROOT, runOk, scratchDir, thrown } from './support/tools.ts';
+
+/** 1-based number of the first line of `text` that matches. */
+function lineOf(text: string, pattern: RegExp): number {
+  const index = text.split('\n').findIndex((line) => pattern.test(line));
+  if (index < 0) throw new Error(`no line matches ${pattern}`);
+  return index + 1;
+}
+
+const shown = (path: string) => relative(process.cwd(), path);
+const byName = <T extends { name: string }>(list: readonly T[]) => [...list].sort((a, b) => a.name.localeCompare(b.name));
+
+let model: Model;
+let repo: KernelRepository;
+const layouts = new Map<string, HeaderLayout>();
+beforeAll(async () => {
+  model = await loadModel();
+  repo = kernelRepository('kernel-header');
+  // Each version once, from its commit: the revision path reads the whole tree as it was then.
+  for (const version of SCHEMA_VERSIONS) layouts.set(version, readHeaderAtRevision(repo.header, version));
+});
+
+describe('every fixture version compiles with the schema layout', () => {
+  for (const version of SCHEMA_VERSIONS) {
+    it(`${version}: structs (sizeof, offsetof, alignment) and macros are the schema's`, () => {
+      const header = headerCView(layouts.get(version)!, version);
+      const schema = versionCView(findVersion(model, version));
+      expect(byName(header.structs)).toEqual(byName(schema.structs));
+      expect(header.macros).toEqual(schema.macros);
+    });
+  }
+
+  it('the facts hold in the compiled headers: luo_session_ser is 64 bytes, then 80; luo_ser 24; all packed', () => {
+    const size = (version: string, name: string) => layouts.get(version)!.structs.find((s) => s.name === name)?.size;
+    expect(size('luo-v1-session-v1', 'luo_session_ser')).toBe(64);
+    expect(SCHEMA_VERSIONS.slice(1).map((v) => size(v, 'luo_session_ser'))).toEqual([80, 80, 80, 80]);
+    expect(['luo-v2', 'luo-v3', 'luo-v4'].map((v) => size(v, 'luo_ser'))).toEqual([24, 24, 24]);
+    expect(new Set([...layouts.values()].flatMap((l) => l.structs.map((s) => s.align)))).toEqual(new Set([1]));
+  });
+
+  it("keeps what the header's includes declare out of its layout (the uapi ioctl struct, block.h's struct)", () => {
+    const v4 = layouts.get('luo-v4')!;
+    expect(v4.definitions.get('LIVEUPDATE_IOCTL_OPEN_SESSION')).toBeDefined();
+    expect(v4.structs.map((s) => s.name)).not.toContain('liveupdate_session_args');
+    // luo-v5 includes <linux/kho/abi/block.h> and uses ALIGN() from the prelude to size an array.
+    const tree = scratchDir('kernel-v5');
+    cpSync(join(FIXTURES, 'common'), tree, { recursive: true });
+    cpSync(join(FIXTURES, 'luo-v5'), tree, { recursive: true });
+    const v5 = readHeader(join(tree, HEADER));
+    expect(v5.structs.map((s) => s.name)).not.toContain('kho_block_header_ser');
+    expect(v5.structs.find((s) => s.name === 'luo_ser')).toMatchObject({ size: 32, fields: [{ name: 'compatible', offset: 0, size: 8 }, {}, {}, { name: 'flbs_pa', offset: 24 }] });
+  });
+
+  it('resolves includes from the tree first: <asm/ioctl.h> falls back to asm-generic as kbuild does', () => {
+    const v4 = layouts.get('luo-v4')!;
+    const line = lineOf(fixtureText('common', UAPI), /^#define LIVEUPDATE_SESSION_NAME_LENGTH/);
+    expect(v4.definitions.get('LIVEUPDATE_SESSION_NAME_LENGTH')).toMatchObject({ text: '64', origin: 'tree', where: `${shown(repo.uapi)}:${line} at luo-v4` });
+    expect(v4.definitions.get('_IO')).toMatchObject({ params: ['type', 'nr'], origin: 'tree', where: expect.stringMatching(/include\/uapi\/asm-generic\/ioctl\.h:\d+ at luo-v4$/) });
+    expect(v4.definitions.get('__packed')).toMatchObject({ origin: 'prelude', where: expect.stringMatching(/^luo-abi's prelude <luo-abi\/compiler\.h>:\d+$/) });
+  });
+
+  it('reads multi-line and function-like macros at the lines that define them', () => {
+    for (const version of SCHEMA_VERSIONS) {
+      const text = fixtureText(version);
+      const layout = layouts.get(version)!;
+      for (const m of [...layout.macros.values(), ...layout.functionMacros.values()]) {
+        expect(m.line, `${version} ${m.name}`).toBe(lineOf(text, new RegExp(`^#define ${m.name}\\b`)));
+      }
+      for (const s of layout.structs) expect(s.line, `${version} ${s.name}`).toBe(lineOf(text, new RegExp(`^struct ${s.name} \\{`)));
+    }
+    const v4 = layouts.get('luo-v4')!;
+    expect(v4.macros.get('LUO_FDT_SIZE')?.text).toBe('PAGE_SIZE');
+    expect(v4.functionMacros.get('LUO_BLOCK_CAPACITY')).toMatchObject({
+      params: ['pages', 'type'],
+      text: '(((pages) * PAGE_SIZE - sizeof(struct luo_block_header_ser)) / sizeof(type))',
+    });
+    // CONFIG_LIVEUPDATE_TEST is not set without a .config: the CONFIG block is skipped, as in the kernel.
+    expect(v4.functionMacros.has('LIVEUPDATE_TEST_FLB_COMPATIBLE')).toBe(false);
+  });
+
+  it('with CONFIG_LIVEUPDATE_TEST set, reads the function-like LIVEUPDATE_TEST_FLB_COMPATIBLE(i), nothing else changed', () => {
+    const configured = readHeader(repo.header, { config: ['CONFIG_LIVEUPDATE_TEST'] });
+    expect(configured.functionMacros.get('LIVEUPDATE_TEST_FLB_COMPATIBLE')).toEqual({
+      name: 'LIVEUPDATE_TEST_FLB_COMPATIBLE',
+      params: ['i'],
+      text: '"liveupdate-test-flb-v" #i',
+      line: lineOf(fixtureText('luo-v4'), /^#define LIVEUPDATE_TEST_FLB_COMPATIBLE/),
+    });
+    expect(configured.macros).toEqual(layouts.get('luo-v4')!.macros);
+    expect(configured.structs.map(({ name, size }) => ({ name, size }))).toEqual(layouts.get('luo-v4')!.structs.map(({ name, size }) => ({ name, size })));
+  });
+});
+
+describe('the history of a kernel tree, one commit per version', () => {
+  it('every step passes check --header against the schema and against HEAD~1', async () => {
+    const history = kernelRepository('kernel-history');
+    const warnings: string[] = [];
+    for (const [i, version] of SCHEMA_VERSIONS.entries()) {
+      history.git('checkout', '-q', version);
+      const againstSchema = await luoAbiInProcess(['check', '--header', history.header]);
+      expect(againstSchema.status, againstSchema.stderr).toBe(0);
+      expect(againstSchema.stdout).toMatch(new RegExp(`luo-abi check: no ABI drift against schema version ${version}\\n$`));
+      if (i === 0) continue;
+      const againstParent = await luoAbiInProcess(['check', '--header', history.header, '--against', 'HEAD~1', '--format', 'json']);
+      expect(againstParent.status, againstParent.stderr).toBe(0);
+      const report = JSON.parse(againstParent.stdout) as { errors: number; findings: { rule: string; file: string; line: number }[] };
+      expect(report.errors, version).toBe(0);
+      for (const f of report.findings) {
+        warnings.push(`${version} ${f.rule}`);
+        expect(f).toMatchObject({ file: shown(history.header), line: lineOf(fixtureText(version), /^#define LUO_FDT_COMPATIBLE/) });
+      }
+    }
+    // luo-v3 -> luo-v4 changed only what an address points at: the header sees a bump and no change.
+    expect(warnings).toEqual(['luo-v4 LUO005']);
+    expect(history.git('status', '--porcelain').stdout).toBe('');
+  });
+});
+
+describe('the prelude', () => {
+  const PROBE = `#ifndef PRELUDE_PROBE_H
+#define PRELUDE_PROBE_H
+#include <asm/page.h>
+#include <linux/align.h>
+#include <linux/bits.h>
+#include <linux/build_bug.h>
+#include <linux/log2.h>
+#include <linux/math.h>
+#include <linux/types.h>
+
+struct prelude_probe {
+	char pages[PAGE_SIZE >> 10];
+	char aligned[ALIGN(13, 8)];
+	char aligned_down[ALIGN_DOWN(13, 8)];
+	char bit[BIT(4)];
+	char bit_ull[BIT_ULL(3)];
+	char genmask[GENMASK(5, 2)];
+	char log[ilog2(4096)];
+	char rounded[DIV_ROUND_UP(10, 4)];
+	char up[round_up(10, 8)];
+	DECLARE_BITMAP(map, 65);
+	phys_addr_t pa;
+	u8 tail __aligned(4);
+} __packed;
+
+/* False on purpose: the prelude's static_assert must not stop the compilation. */
+static_assert(sizeof(struct prelude_probe) == 1);
+
+#endif
+`;
+
+  function probeTree(): string {
+    const tree = scratchDir('prelude');
+    mkdirSync(join(tree, 'include/linux'), { recursive: true });
+    writeFileSync(join(tree, 'include/linux/prelude_probe.h'), PROBE);
+    return join(tree, 'include/linux/prelude_probe.h');
+  }
+
+  it('gives the kernel values of its macros, PAGE_SIZE by --page-shift, and __packed/__aligned as attributes', () => {
+    const header = probeTree();
+    for (const [pageShift, pages] of [[12, 4], [14, 16], [16, 64]] as const) {
+      const probe = readHeader(header, { pageShift }).structs.find((s) => s.name === 'prelude_probe')!;
+      const sizes = Object.fromEntries(probe.fields.map((f) => [f.name, f.size]));
+      expect(sizes).toEqual({ pages, aligned: 16, aligned_down: 8, bit: 16, bit_ull: 8, genmask: 60, log: 12, rounded: 3, up: 16, map: 16, pa: 8, tail: 1 });
+      // __packed makes the struct 1-aligned but leaves the member's own __aligned(4): tail is padded to 4.
+      expect(probe.fields.at(-1)!.offset % 4).toBe(0);
+      expect(probe.align).toBe(4);
+    }
+  });
+
+  it('--page-shift must be a page size a kernel can have; --arch must be one the tree has', async () => {
+    const bad = await luoAbiInProcess(['check', '--header', repo.header, '--page-shift', '13']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--page-shift must be one of 12, 14, 16');
+    const arch = await luoAbiInProcess(['check', '--header', repo.header, '--arch', 'arm65']);
+    expect(arch.status).toBe(2);
+    expect(arch.stderr).toBe(`luo-abi check: --arch arm65: the kernel tree at ${shown(repo.root)} has no arch/arm65; its architectures: none\n`);
+  });
+});
+
+describe('every message names the file and line, and what to do', () => {
+  /** check --header in process on the tree at luo-v4 with one edit; the tree is put back after. */
+  async function checkEdited(path: string, from: string, to: string, ...more: string[]) {
+    repo.git('checkout', '-q', 'luo-v4');
+    repo.edit(path, from, to);
+    try {
+      return await luoAbiInProcess(['check', '--header', repo.header, ...more]);
+    } finally {
+      repo.reset();
+    }
+  }
+  const noCommandLine = (text: string) => expect(text).not.toMatch(/gcc |-nostdinc|-isystem|-fdiagnostics/);
+
+  it('an include the tree lacks: the include, the file and line that asked for it, where it looked, what to do', async () => {
+    const result = await checkEdited(HEADER, '#include <linux/align.h>\n', '#include <linux/align.h>\n#include <linux/kho/abi/memfd.h>\n');
+    expect(result.status).toBe(2);
+    const line = lineOf(fixtureText('luo-v4'), /^#include <linux\/align\.h>/) + 1;
+    expect(result.stderr).toBe(
+      `luo-abi check: ${shown(repo.header)} does not compile as the kernel would see it:\n` +
+        `  ${shown(repo.header)}:${line}: #include <linux/kho/abi/memfd.h> not found; looked in luo-abi's prelude and in the kernel tree at ${shown(repo.root)}: include/, include/uapi/.\n` +
+        '    To do: add the header to the tree or correct the #include; if the kernel generates it only in a configured build, the prelude must stand in for it (report it to luo-abi).\n',
+    );
+  });
+
+  it('an include missing deeper down names the file that asked and the chain of includes to it', async () => {
+    const result = await checkEdited(UAPI, '#include <linux/types.h>\n', '#include <linux/types.h>\n#include "liveupdate_abi.h"\n');
+    expect(result.status).toBe(2);
+    const uapiLine = lineOf(fixtureText('common', UAPI), /^#include <linux\/types\.h>/) + 1;
+    const luoLine = lineOf(fixtureText('luo-v4'), /^#include <uapi\/linux\/liveupdate\.h>/);
+    expect(result.stderr).toContain(`  ${shown(repo.uapi)}:${uapiLine}: #include "liveupdate_abi.h" not found (included from ${shown(repo.header)}:${luoLine});`);
+    noCommandLine(result.stderr);
+  });
+
+  it('an architecture header: says to choose the architecture with --arch', async () => {
+    const result = await checkEdited(HEADER, '#include <linux/align.h>\n', '#include <linux/align.h>\n#include <asm/setup.h>\n');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`${shown(repo.header)}:\\d+: #include <asm/setup\\.h> not found; .*asm-generic\\.\\n    To do: an architecture header: give the architecture that has it with --arch \\(now x86\\)`));
+  });
+
+  it('a header in no kernel tree: says to check it where it lives in one', () => {
+    const lonely = join(scratchDir('lonely'), 'luo.h');
+    writeFileSync(lonely, '#include <linux/types.h>\n#include <linux/ioctl.h>\nstruct lonely { u64 a; } __packed;\n');
+    const error = thrown(HeaderError, () => readHeader(lonely));
+    expect(error.message).toContain(`${shown(lonely)}:2: #include <linux/ioctl.h> not found; looked in luo-abi's prelude only: the header sits in no kernel tree`);
+    expect(error.message).toContain('To do: check the header where it lives in a kernel tree');
+  });
+
+  it('C the compiler rejects: each error at its file and line, without a gcc command line', async () => {
+    const result = await checkEdited(HEADER, '\tu64 data;\n\tu64 token;\n} __packed;', '\tu64 data;\n\tfoo_t token;\n} __packed;');
+    expect(result.status).toBe(2);
+    const line = lineOf(fixtureText('luo-v4'), /^\tu64 token;/);
+    expect(result.stderr).toContain(`  ${shown(repo.header)}:${line}: unknown type name 'foo_t'\n`);
+    expect(result.stderr).toContain("To do: fix the lines named. A name the kernel defines in a header this one does not include must be included; luo-abi's prelude stands in only for <linux/types.h>,");
+    noCommandLine(result.stderr);
+  });
+
+  it('at a revision: the file and line at that revision', async () => {
+    const broken = kernelRepository('kernel-broken', ['luo-v4']);
+    broken.edit(HEADER, '\tu64 data;\n\tu64 token;\n} __packed;', '\tu64 data;\n\tfoo_t token;\n} __packed;');
+    broken.git('commit', '-qam', 'broken');
+    writeFileSync(broken.header, fixtureText('luo-v4'));
+    const result = await luoAbiInProcess(['check', '--header', broken.header, '--against', 'HEAD']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`  ${shown(broken.header)}:${lineOf(fixtureText('luo-v4'), /^\tu64 token;/)} at HEAD: unknown type name 'foo_t'\n`);
+  });
+
+  it('a header the revision lacks: names the header and the revision', async () => {
+    const young = kernelRepository('kernel-young', ['luo-v4']);
+    const path = join(young.root, 'include/linux/kho/abi/young.h');
+    writeFileSync(path, fixtureText('luo-v4'));
+    const result = await luoAbiInProcess(['check', '--header', path, '--against', 'HEAD']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(`luo-abi check: ${shown(path)} does not exist at revision HEAD; give a revision that has it (--against)\n`);
+  });
+
+  it('notes say where each value the schema takes from another header came from: file and line', async () => {
+    repo.git('checkout', '-q', 'luo-v4');
+    const result = await luoAbiInProcess(['check', '--header', repo.header, '--against', 'luo-v3']);
+    expect(result.status).toBe(0);
+    const line = lineOf(fixtureText('common', UAPI), /^#define LIVEUPDATE_SESSION_NAME_LENGTH/);
+    expect(result.stdout).toContain(`note: LIVEUPDATE_SESSION_NAME_LENGTH: 64 in ${shown(repo.uapi)}:${line} at luo-v3\nnote: LIVEUPDATE_SESSION_NAME_LENGTH: 64 in ${shown(repo.uapi)}:${line}\n`);
+  });
+
+  it('findings of each rule name the file and the line: LUO001 the struct or field, LUO003 and LUO005 the #define', async () => {
+    const text = fixtureText('luo-v4');
+    const root = lineOf(text, /^#define LUO_FDT_COMPATIBLE/);
+    const downgraded = await checkEdited(HEADER, '#define LUO_FDT_COMPATIBLE\t"luo-v4"', '#define LUO_FDT_COMPATIBLE\t"luo-v2"', '--against', 'HEAD', '--format', 'json');
+    expect(JSON.parse(downgraded.stdout).findings).toEqual([expect.objectContaining({ rule: 'LUO003', file: shown(repo.header), line: root })]);
+    const added = await checkEdited(HEADER, '\tu64 data;\n\tu64 token;\n} __packed;', '\tu64 data;\n\tu64 token;\n\tu64 flags;\n} __packed;', '--format', 'json');
+    const fileSer = lineOf(text, /^struct luo_file_ser \{/);
+    expect(JSON.parse(added.stdout).findings.map((f: { rule: string; subject: string; line: number }) => `${f.rule} ${f.subject}:${f.line}`)).toEqual([
+      `LUO001 struct luo_file_ser:${fileSer}`,
+      `LUO001 struct luo_file_ser > flags:${fileSer + 4}`,
+    ]);
+  });
+});
+
+describe('a real kernel tree (Debian linux-source-6.1 with our luo.h and uapi header added)', () => {
+  const tree = join(ROOT, '.cache/linux-6.1-headers');
+
+  beforeAll(() => {
+    // Extracted once (about ten seconds) and kept in .cache/, like the kernel scripts setup-interop.sh takes.
+    if (!existsSync(join(tree, '.extracted'))) {
+      mkdirSync(tree, { recursive: true });
+      const top = 'linux-source-6.1';
+      runOk('tar', ['-xf', `/usr/src/${top}.tar.xz`, '-C', tree, '--strip-components=1', ...['include', 'arch/x86/include', 'arch/arm64/include'].map((d) => `${top}/${d}`)]);
+      writeFileSync(join(tree, '.extracted'), '');
+    }
+    mkdirSync(join(tree, 'include/linux/kho/abi'), { recursive: true });
+    writeFileSync(join(tree, HEADER), fixtureText('luo-v4'));
+    writeFileSync(join(tree, UAPI), fixtureText('common', UAPI));
+  });
+
+  for (const [arch, pageShift] of [['x86', '12'], ['arm64', '16']] as const) {
+    it(`passes check --header on ${arch}, the kernel's own <linux/ioctl.h> reached through its asm-generic fallback`, async () => {
+      const result = await luoAbiInProcess(['check', '--header', join(tree, HEADER), '--arch', arch, '--page-shift', pageShift]);
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/no ABI drift against schema version luo-v4\n$/);
+      const layout = readHeader(join(tree, HEADER), { arch });
+      expect(layout.definitions.get('_IOC')?.where).toMatch(/linux-6\.1-headers\/include\/uapi\/asm-generic\/ioctl\.h:\d+$/);
+    });
+  }
+});

@@ -1,0 +1,40 @@
+/**
+ * `luo-abi check --header` on kernel-style trees (test/fixtures/kernel/) edited as a kernel developer
+ * would: each layout change without a bump exits 1 with the rule that catches it, against the schema
+ * and against the commit before the edit; a comment edit and a covered change exit 0. Every finding
+ * names the file and line it is about. The cases are in header-mutations.ts.
+ */
+import { relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HEADER_MUTATIONS, runMutation, type Mode } from './header-mutations.ts';
+import { kernelRepository, type KernelRepository } from './kernel-fixtures.ts';
+
+let repo: KernelRepository;
+beforeAll(() => {
+  repo = kernelRepository('kernel-mutations');
+});
+
+describe('check --header on a kernel tree, edited without a bump', () => {
+  for (const mutation of HEADER_MUTATIONS) {
+    for (const mode of mutation.modes ?? (['schema', 'against HEAD'] as Mode[])) {
+      it(`${mutation.name} (${mode}): exit ${mutation.expect.exit}`, async () => {
+        const outcome = await runMutation(repo, mutation, mode);
+        expect(outcome.status, outcome.stderr).toBe(mutation.expect.exit);
+        const findings = outcome.report!.findings;
+        for (const f of findings) {
+          expect(f.file, `${f.rule} ${f.subject}`).toBe(relative(process.cwd(), repo.header));
+          expect(f.line, `${f.rule} ${f.subject}`).toBeGreaterThan(0);
+        }
+        if (mutation.expect.exit === 0) {
+          expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
+          return;
+        }
+        const { rule, subject, compatible } = mutation.expect;
+        expect(findings.filter((f) => f.severity === 'error').map((f) => f.rule)).toContain(rule);
+        const named = findings.filter((f) => f.rule === rule && (subject === undefined || f.subject === subject));
+        expect(named.map((f) => f.subject), JSON.stringify(findings, null, 1)).not.toEqual([]);
+        if (compatible !== undefined) expect(named.map((f) => f.compatible)).toContain(compatible);
+      });
+    }
+  }
+});
