@@ -23,11 +23,12 @@ export const KERNEL_ABI_DIR = 'include/linux/kho/abi';
 const REGENERATE = 'luo-abi generate --kernel-tree';
 const SEAL = /^ \* luo-abi seal: ([0-9a-f]{16})\n/m;
 
-/** The newest version's headers, sealed, by their path in a kernel tree. */
+/** The newest version of every header of the family, sealed, by its path in a kernel tree. */
 export function kernelTreeFiles(model: Model): GeneratedFile[] {
-  const path = model.header.path;
-  if (!path.startsWith(`${KERNEL_ABI_DIR}/`)) throw new Error(`the schema's header path ${path} is not under ${KERNEL_ABI_DIR}/`);
-  return [{ path, content: sealed(renderCHeader(model, model.current.name)) }];
+  return model.headers.map((header) => {
+    if (!header.path.startsWith(`${KERNEL_ABI_DIR}/`)) throw new Error(`the schema's header path ${header.path} is not under ${KERNEL_ABI_DIR}/`);
+    return { path: header.path, content: sealed(renderCHeader(model, header.current)) };
+  });
 }
 
 function digest(text: string): string {

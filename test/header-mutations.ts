@@ -32,6 +32,8 @@ export interface HeaderMutation {
         readonly subject?: string;
         /** The compatible string that finding names. */
         readonly compatible?: string;
+        /** What that finding's message must say. */
+        readonly message?: RegExp;
       };
 }
 
@@ -42,6 +44,13 @@ export const FIELD_ADDED = edit(FILE_SER_TOKEN, '\tu64 data;\n\tu64 token;\n\tu6
 /** luo-v4's root string bumped to luo-v5. */
 export const ROOT_BUMPED = edit('#define LUO_FDT_COMPATIBLE\t"luo-v4"', '#define LUO_FDT_COMPATIBLE\t"luo-v5"');
 const ROOT_V4 = 'LUO_FDT_COMPATIBLE "luo-v4"';
+/** The header as findings name it: relative to where the tests run. */
+export const HEADER_SHOWN = '(the header)';
+const BLOCK = 'include/linux/kho/abi/block.h';
+/** block.h's header grows a field. */
+const BLOCK_FIELD_ADDED = edit('\tu64 next;\n\tu64 count;\n} __packed;', '\tu64 next;\n\tu64 count;\n\tu64 flags;\n} __packed;', BLOCK);
+/** block.h's string bumped. */
+const BLOCK_BUMPED = edit('#define KHO_BLOCK_COMPATIBLE "block-v1"', '#define KHO_BLOCK_COMPATIBLE "block-v2"', BLOCK);
 const layoutChanged = (subject: string, compatible = ROOT_V4) => ({ exit: 1, rule: 'LUO001', subject, compatible }) as const;
 
 export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
@@ -79,7 +88,7 @@ export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
     name: 'the macro that sizes an array changed',
     version: 'luo-v4',
     edits: [edit('#define LIVEUPDATE_HNDL_COMPAT_LENGTH\t48', '#define LIVEUPDATE_HNDL_COMPAT_LENGTH\t64')],
-    expect: layoutChanged('#define LIVEUPDATE_HNDL_COMPAT_LENGTH'),
+    expect: layoutChanged('struct luo_file_ser > compatible'),
   },
   {
     name: "LIVEUPDATE_SESSION_NAME_LENGTH changed in the tree's uapi header",
@@ -97,7 +106,7 @@ export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
     name: 'an FDT property name changed',
     version: 'luo-v4',
     edits: [edit('#define LUO_FDT_ABI_HEADER\t"luo-abi-header"', '#define LUO_FDT_ABI_HEADER\t"luo-abi-root"')],
-    expect: layoutChanged('#define LUO_FDT_ABI_HEADER'),
+    expect: layoutChanged('node / > luo-abi-root'),
   },
   {
     name: 'a comment edited',
@@ -109,17 +118,60 @@ export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
     name: 'a field added with the root string bumped',
     version: 'luo-v4',
     edits: [FIELD_ADDED, ROOT_BUMPED],
-    // Against the schema, luo-v5 is a version it lacks: header-mutations-pending.ts.
     modes: ['against HEAD'],
     expect: { exit: 0 },
   },
   {
-    name: 'the luo-v5 header: no FDT, the root string renamed to LUO_ABI_COMPATIBLE with a new value',
+    name: 'a field added with the root string bumped, against the schema: a version it lacks',
+    version: 'luo-v4',
+    edits: [FIELD_ADDED, ROOT_BUMPED],
+    modes: ['schema'],
+    expect: { exit: 1, rule: 'LUO008', subject: HEADER_SHOWN },
+  },
+  {
+    name: 'the luo-v5 header over luo-v4: no FDT, the root string renamed to LUO_ABI_COMPATIBLE with a new value',
     version: 'luo-v4',
     files: { [HEADER]: { fixture: 'luo-v5' } },
-    // Against the schema, luo-v5 is a version it lacks: header-mutations-pending.ts.
     modes: ['against HEAD'],
     expect: { exit: 0 },
+  },
+  {
+    name: 'the guard macro renamed with its value kept, and a field added',
+    version: 'luo-v4',
+    edits: [edit('#define LUO_FDT_COMPATIBLE\t"luo-v4"', '#define LUO_ROOT_COMPATIBLE\t"luo-v4"'), FIELD_ADDED],
+    expect: { exit: 1, rule: 'LUO001', subject: 'struct luo_file_ser > flags', compatible: 'LUO_ROOT_COMPATIBLE "luo-v4"', message: /renamed from LUO_FDT_COMPATIBLE to LUO_ROOT_COMPATIBLE/ },
+  },
+  {
+    name: 'a luo-v6 header (luo-v5 bumped, a field added), against the schema: a version it lacks',
+    version: 'luo-v5',
+    edits: [edit('#define LUO_ABI_COMPATIBLE\t"luo-v5"', '#define LUO_ABI_COMPATIBLE\t"luo-v6"'), FIELD_ADDED],
+    modes: ['schema'],
+    expect: { exit: 1, rule: 'LUO008', subject: HEADER_SHOWN, message: /nearest is luo-v5; it differs in: .*luo_file_ser has a new field flags/ },
+  },
+  // The composed form: block.h's own string guards the block header luo.h uses.
+  {
+    name: 'luo-v5+block-v1: the block header changed in block.h without a bump of its string',
+    version: 'luo-v5+block-v1',
+    edits: [BLOCK_FIELD_ADDED],
+    expect: layoutChanged('struct kho_block_header_ser > flags', 'KHO_BLOCK_COMPATIBLE "block-v1"'),
+  },
+  {
+    name: 'luo-v5+block-v1: ... with block.h\'s string bumped, the composed LUO string follows it',
+    version: 'luo-v5+block-v1',
+    edits: [BLOCK_FIELD_ADDED, BLOCK_BUMPED],
+    modes: ['against HEAD'],
+    expect: { exit: 0 },
+  },
+  {
+    name: 'luo-v5+block-v1: block.h bumped, but luo.h spells the old composed string out',
+    version: 'luo-v5+block-v1',
+    edits: [
+      BLOCK_FIELD_ADDED,
+      BLOCK_BUMPED,
+      edit('#define LUO_ABI_COMPATIBLE\t\\\n\tLUO_ABI_COMPAT_BASE \\\n\tKHO_SUB_COMPAT(KHO_BLOCK_COMPATIBLE)', '#define LUO_ABI_COMPATIBLE\t"luo-v5;block-v1"'),
+    ],
+    modes: ['against HEAD'],
+    expect: { exit: 1, rule: 'LUO009', subject: 'LUO_ABI_COMPATIBLE' },
   },
   // luo-v1: each node's string guards its own structs and properties.
   {
@@ -152,7 +204,7 @@ export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
     name: 'luo-v1: the FLB property name changed',
     version: 'luo-v1',
     edits: [edit('#define LUO_FDT_FLB_HEADER\t"luo-flb-header"', '#define LUO_FDT_FLB_HEADER\t"luo-flb-head"')],
-    expect: layoutChanged('#define LUO_FDT_FLB_HEADER', 'LUO_FDT_FLB_COMPATIBLE "luo-flb-v1"'),
+    expect: layoutChanged('node /luo-flb > luo-flb-head', 'LUO_FDT_FLB_COMPATIBLE "luo-flb-v1"'),
   },
   {
     name: 'luo-v1: the macro that sizes the FLB name changed',

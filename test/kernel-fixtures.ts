@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { ROOT, runOk, scratchDir, type RunResult } from './support/tools.ts';
 
 export const FIXTURES = join(ROOT, 'test/fixtures/kernel');
-/** The versions the schema has, oldest first; luo-v5 (a fixture too) is one it lacks. */
-export const SCHEMA_VERSIONS = ['luo-v1-session-v1', 'luo-v1', 'luo-v2', 'luo-v3', 'luo-v4'] as const;
+/** Every version of luo.h the schema has, oldest first, each a fixture. */
+export const SCHEMA_VERSIONS = ['luo-v1-session-v1', 'luo-v1-session-v2', 'luo-v1', 'luo-v2', 'luo-v3', 'luo-v4', 'luo-v5', 'luo-v5+block-v1'] as const;
 export const HEADER = 'include/linux/kho/abi/luo.h';
 export const UAPI = 'include/uapi/linux/liveupdate.h';
 

@@ -6,14 +6,16 @@
  * commit before; the prelude's macros have the kernel's values for each page size; and every message
  * names the file and line it is about, and what to do.
  */
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { versionCView, headerCView } from '../generator/check/header/c-view.ts';
+import { cVisible, headerCanonical } from '../generator/check/header/c-view.ts';
+import { canonicalVersion } from '../generator/model/canonical.ts';
+import { diffCanonicalVersions } from '../generator/model/diff.ts';
 import { HeaderError } from '../generator/check/header/diagnostics.ts';
 import { readHeader, readHeaderAtRevision, type HeaderLayout } from '../generator/check/header/extract.ts';
 import { loadModel } from '../generator/cli/schema-loader.ts';
-import { findVersion, type Model } from '../generator/model/index.ts';
+import { findHeader, findVersion, type Model } from '../generator/model/index.ts';
 import { FIXTURES, fixtureText, HEADER, kernelRepository, SCHEMA_VERSIONS, UAPI, type KernelRepository } from './kernel-fixtures.ts';
 import { luoAbiInProcess, ROOT, runOk, scratchDir, thrown } from './support/tools.ts';
 
@@ -25,7 +27,11 @@ function lineOf(text: string, pattern: RegExp): number {
 }
 
 const shown = (path: string) => relative(process.cwd(), path);
-const byName = <T extends { name: string }>(list: readonly T[]) => [...list].sort((a, b) => a.name.localeCompare(b.name));
+/** block.h as the tree holds it at a version: the version's own copy, else the common one. */
+const blockTextAt = (version: string) => {
+  const own = join(FIXTURES, version, 'include/linux/kho/abi/block.h');
+  return readFileSync(existsSync(own) ? own : join(FIXTURES, 'common', 'include/linux/kho/abi/block.h'), 'utf8');
+};
 
 let model: Model;
 let repo: KernelRepository;
@@ -39,23 +45,30 @@ beforeAll(async () => {
 
 describe('every fixture version compiles with the schema layout', () => {
   for (const version of SCHEMA_VERSIONS) {
-    it(`${version}: structs (sizeof, offsetof, alignment) and macros are the schema's`, () => {
-      const header = headerCView(layouts.get(version)!, version);
-      const schema = versionCView(findVersion(model, version));
-      expect(byName(header.structs)).toEqual(byName(schema.structs));
-      expect(header.macros).toEqual(schema.macros);
+    it(`${version}: structs (sizeof, offsetof, alignment), guard strings and property names are the schema's`, () => {
+      const schema = findVersion(findHeader(model, 'luo'), version);
+      const layout = layouts.get(version)!;
+      const differences = diffCanonicalVersions(cVisible(canonicalVersion(schema)), cVisible(headerCanonical(schema, layout)));
+      // The luo-v5 fixture is the applied form whose file handler address is a plain u64 `data`; the
+      // schema's luo-v5 (linux-mm fb2257f) calls the same 8 bytes `serialized_data`.
+      const expected = version === 'luo-v5' ? ['renamed struct luo_file_ser > data'] : [];
+      expect(differences.map((c) => `${c.kind} ${c.subject}`)).toEqual(expected);
+      // Every own macro of the schema version is defined by the header with the same text.
+      for (const c of schema.constants.filter((c) => !c.include && !c.config)) {
+        expect(layout.definitions.get(c.name)?.text.replace(/\s+/g, ' '), `${version} ${c.name}`).toBe(c.c);
+      }
     });
   }
 
   it('the facts hold in the compiled headers: luo_session_ser is 64 bytes, then 80; luo_ser 24; all packed', () => {
     const size = (version: string, name: string) => layouts.get(version)!.structs.find((s) => s.name === name)?.size;
     expect(size('luo-v1-session-v1', 'luo_session_ser')).toBe(64);
-    expect(SCHEMA_VERSIONS.slice(1).map((v) => size(v, 'luo_session_ser'))).toEqual([80, 80, 80, 80]);
-    expect(['luo-v2', 'luo-v3', 'luo-v4'].map((v) => size(v, 'luo_ser'))).toEqual([24, 24, 24]);
+    expect(SCHEMA_VERSIONS.slice(1).map((v) => size(v, 'luo_session_ser'))).toEqual([80, 80, 80, 80, 80, 80, 80]);
+    expect(['luo-v2', 'luo-v3', 'luo-v4', 'luo-v5', 'luo-v5+block-v1'].map((v) => size(v, 'luo_ser'))).toEqual([24, 24, 24, 32, 40]);
     expect(new Set([...layouts.values()].flatMap((l) => l.structs.map((s) => s.align)))).toEqual(new Set([1]));
   });
 
-  it("keeps what the header's includes declare out of its layout (the uapi ioctl struct, block.h's struct)", () => {
+  it("keeps the uapi ioctl struct out of the layout, and reads block.h's struct, which a guard of luo.h covers", () => {
     const v4 = layouts.get('luo-v4')!;
     expect(v4.definitions.get('LIVEUPDATE_IOCTL_OPEN_SESSION')).toBeDefined();
     expect(v4.structs.map((s) => s.name)).not.toContain('liveupdate_session_args');
@@ -64,7 +77,7 @@ describe('every fixture version compiles with the schema layout', () => {
     cpSync(join(FIXTURES, 'common'), tree, { recursive: true });
     cpSync(join(FIXTURES, 'luo-v5'), tree, { recursive: true });
     const v5 = readHeader(join(tree, HEADER));
-    expect(v5.structs.map((s) => s.name)).not.toContain('kho_block_header_ser');
+    expect(v5.structs.find((s) => s.name === 'kho_block_header_ser')).toMatchObject({ size: 16, file: expect.stringMatching(/block\.h$/) });
     expect(v5.structs.find((s) => s.name === 'luo_ser')).toMatchObject({ size: 32, fields: [{ name: 'compatible', offset: 0, size: 8 }, {}, {}, { name: 'flbs_pa', offset: 24 }] });
   });
 
@@ -83,7 +96,11 @@ describe('every fixture version compiles with the schema layout', () => {
       for (const m of [...layout.macros.values(), ...layout.functionMacros.values()]) {
         expect(m.line, `${version} ${m.name}`).toBe(lineOf(text, new RegExp(`^#define ${m.name}\\b`)));
       }
-      for (const s of layout.structs) expect(s.line, `${version} ${s.name}`).toBe(lineOf(text, new RegExp(`^struct ${s.name} \\{`)));
+      for (const s of layout.structs) {
+        // block.h's block header is read from the sibling header that declares it.
+        const declaring = s.file?.includes('block.h') ? blockTextAt(version) : text;
+        expect(s.line, `${version} ${s.name}`).toBe(lineOf(declaring, new RegExp(`^struct ${s.name} \\{`)));
+      }
     }
     const v4 = layouts.get('luo-v4')!;
     expect(v4.macros.get('LUO_FDT_SIZE')?.text).toBe('PAGE_SIZE');
@@ -96,7 +113,7 @@ describe('every fixture version compiles with the schema layout', () => {
   });
 
   it('with CONFIG_LIVEUPDATE_TEST set, reads the function-like LIVEUPDATE_TEST_FLB_COMPATIBLE(i), nothing else changed', () => {
-    const configured = readHeader(repo.header, { config: ['CONFIG_LIVEUPDATE_TEST'] });
+    const configured = readHeaderAtRevision(repo.header, 'luo-v4', { config: ['CONFIG_LIVEUPDATE_TEST'] });
     expect(configured.functionMacros.get('LIVEUPDATE_TEST_FLB_COMPATIBLE')).toEqual({
       name: 'LIVEUPDATE_TEST_FLB_COMPATIBLE',
       params: ['i'],
@@ -112,11 +129,12 @@ describe('the history of a kernel tree, one commit per version', () => {
   it('every step passes check --header against the schema and against HEAD~1', async () => {
     const history = kernelRepository('kernel-history');
     const warnings: string[] = [];
+    const rootMacro = (version: string) => (version.startsWith('luo-v5') ? 'LUO_ABI_COMPATIBLE' : 'LUO_FDT_COMPATIBLE');
     for (const [i, version] of SCHEMA_VERSIONS.entries()) {
       history.git('checkout', '-q', version);
       const againstSchema = await luoAbiInProcess(['check', '--header', history.header]);
       expect(againstSchema.status, againstSchema.stderr).toBe(0);
-      expect(againstSchema.stdout).toMatch(new RegExp(`luo-abi check: no ABI drift against schema version ${version}\\n$`));
+      expect(againstSchema.stdout.endsWith(`luo-abi check: no ABI drift against schema version ${version}\n`), againstSchema.stdout).toBe(true);
       if (i === 0) continue;
       const againstParent = await luoAbiInProcess(['check', '--header', history.header, '--against', 'HEAD~1', '--format', 'json']);
       expect(againstParent.status, againstParent.stderr).toBe(0);
@@ -124,11 +142,12 @@ describe('the history of a kernel tree, one commit per version', () => {
       expect(report.errors, version).toBe(0);
       for (const f of report.findings) {
         warnings.push(`${version} ${f.rule}`);
-        expect(f).toMatchObject({ file: shown(history.header), line: lineOf(fixtureText(version), /^#define LUO_FDT_COMPATIBLE/) });
+        expect(f).toMatchObject({ file: shown(history.header), line: lineOf(fixtureText(version), new RegExp(`^#define ${rootMacro(version)}`)) });
       }
     }
-    // luo-v3 -> luo-v4 changed only what an address points at: the header sees a bump and no change.
-    expect(warnings).toEqual(['luo-v4 LUO005']);
+    // luo-v3 -> luo-v4 changed only what an address points at: the header sees no change, and the
+    // schema knows the bump was for the pointer, so there is nothing to warn of.
+    expect(warnings).toEqual([]);
     expect(history.git('status', '--porcelain').stdout).toBe('');
   });
 });

@@ -63,6 +63,8 @@ export interface CheckInputs {
   readonly invisibleChange?: (guard: CanonicalGuard, before: GuardState) => boolean;
   /** Headers (or revisions) whose guard strings match no schema version: LUO008's input. */
   readonly unmatched?: readonly UnmatchedHeader[];
+  /** What a fix says to do after a bump; default: run `luo-abi lock`. */
+  readonly afterBump?: string;
 }
 
 /** A header that no schema version matches, with the nearest version and how it differs. */
@@ -86,6 +88,7 @@ export class CheckContext {
   readonly stale?: { readonly outDir: string; readonly report: StaleReport };
   readonly invisibleChange: (guard: CanonicalGuard, before: GuardState) => boolean;
   readonly unmatched: readonly UnmatchedHeader[];
+  readonly afterBump: string;
   private readonly root: string;
   private readonly ranks = new Map<string, number>();
 
@@ -98,11 +101,15 @@ export class CheckContext {
     if (inputs.stale) this.stale = inputs.stale;
     this.invisibleChange = inputs.invisibleChange ?? (() => false);
     this.unmatched = inputs.unmatched ?? [];
+    this.afterBump = inputs.afterBump ?? 'then run `luo-abi lock`';
     this.root = inputs.root;
     const rank = (role: string, value: string) => {
       const key = `${role}=${value}`;
       if (!this.ranks.has(key)) this.ranks.set(key, this.ranks.size);
     };
+    // The order values were released in: a history the baseline carries first (a header's schema
+    // versions), then the baseline's entries, then the versions checked.
+    for (const v of this.baseline.history ?? []) for (const g of v.guards) rank(g.role, g.value);
     for (const entry of this.baseline.compatibles) rank(entry.role, entry.value);
     for (const v of this.versions) for (const g of v.canonical.guards) rank(g.role, g.value);
   }

@@ -21,6 +21,8 @@ export interface LockFile {
   readonly schema: string;
   /** Release order: the first entry was released first. */
   readonly compatibles: readonly LockEntry[];
+  /** Not in the file: versions released before every entry, for the order of values (a header's check). */
+  readonly history?: readonly CanonicalVersion[];
 }
 
 export function emptyLock(schema: string): LockFile {

@@ -30,6 +30,8 @@ export type LayoutChangeKind =
   | 'property'
   | 'node'
   | 'container'
+  /** A field under a new name, same bytes: not breaking. */
+  | 'renamed'
   /** A guard string took a new value (or its macro a new name): not a layout change, but what a changelog wants to say. */
   | 'compatible';
 
@@ -347,21 +349,35 @@ export function diffStruct(older: CanonicalStruct, newer: CanonicalStruct): Layo
 
   const oldFields = new Map(older.fields.map((f) => [f.name, f]));
   const newFields = new Map(newer.fields.map((f) => [f.name, f]));
-  for (const f of older.fields) {
-    if (!newFields.has(f.name)) {
-      changes.push({
-        kind: 'removed',
-        subject: `${subject} > ${f.name}`,
-        old: fieldText(f),
-        summary: `${subject} lost the field ${f.name}.`,
-        breaking: true,
-        target,
-      });
-    }
+  // A field gone and a field new at the same offset, of the same size and type, is one field renamed:
+  // the bytes are the same, so the other kernel reads them the same.
+  const renamed = new Map<string, CanonicalField>();
+  for (const f of newer.fields) {
+    if (oldFields.has(f.name)) continue;
+    const was = older.fields.find((o) => !newFields.has(o.name) && !renamed.has(o.name) && o.offset === f.offset && o.size === f.size && describeType(o.type) === describeType(f.type));
+    if (was) renamed.set(was.name, f);
   }
+  for (const f of older.fields) {
+    if (newFields.has(f.name)) continue;
+    const now = renamed.get(f.name);
+    if (now) {
+      changes.push({ kind: 'renamed', subject: `${subject} > ${now.name}`, old: f.name, new: now.name, summary: `${subject}.${f.name} is now called ${now.name}, same bytes.`, breaking: false, target: { ...target, field: now.name } });
+      continue;
+    }
+    changes.push({
+      kind: 'removed',
+      subject: `${subject} > ${f.name}`,
+      old: fieldText(f),
+      summary: `${subject} lost the field ${f.name}.`,
+      breaking: true,
+      target,
+    });
+  }
+  const renamedTo = new Set([...renamed.values()].map((f) => f.name));
   for (const f of newer.fields) {
     const before = oldFields.get(f.name);
     if (!before) {
+      if (renamedTo.has(f.name)) continue;
       changes.push({
         kind: 'added',
         subject: `${subject} > ${f.name}`,
@@ -374,8 +390,9 @@ export function diffStruct(older: CanonicalStruct, newer: CanonicalStruct): Layo
     }
     changes.push(...diffField(subject, newer.name, before, f));
   }
-  const common = newer.fields.map((f) => f.name).filter((n) => oldFields.has(n));
-  const oldOrder = older.fields.map((f) => f.name).filter((n) => newFields.has(n));
+  const backTo = new Map([...renamed].map(([from, to]) => [to.name, from]));
+  const common = newer.fields.map((f) => backTo.get(f.name) ?? f.name).filter((n) => oldFields.has(n));
+  const oldOrder = older.fields.map((f) => f.name).filter((n) => newFields.has(n) || renamed.has(n));
   if (common.join(',') !== oldOrder.join(',')) {
     change('reordered', oldOrder.join(', '), common.join(', '), `The fields of ${subject} are in another order.`);
   }

@@ -1,26 +1,25 @@
 /**
- * `luo-abi check --header`: a real C header against the schema version with the same compatible
- * strings, or against the same header at another git revision. The rules are the schema's (LUO001,
- * LUO003, LUO005), applied to what a compiler sees: macros and struct layouts.
- *
- * Which string guards which struct comes from the schema version the older side matches (by its
- * compatible strings); a header no version matches has every struct guarded by the root string alone,
- * which is always safe: the root string covers everything beneath it.
+ * `luo-abi check --header`: a real C header against the schema version it is, or against the same
+ * header at another git revision. The header is read as the kernel compiles it (extract.ts), turned
+ * into the checker's canonical form with the roles of the schema version it matches (c-view.ts),
+ * and checked by the same rules, in the same context, as the schema itself.
  *
  * What this mode cannot see: where a u64 physical address points. luo-v3 -> luo-v4 turned
  * luo_file_set_ser.files from the address of an array into the address of a chain of blocks without
- * changing a byte of any struct, so two headers that differ only in that look identical here.
+ * changing a byte of any struct; the schema knows it, and a bump for it is then no finding.
  */
+import { basename, resolve } from 'node:path';
 import { displayPath } from '../../cli/command.ts';
 import { loadModel } from '../../cli/schema-loader.ts';
-import { allNodes, type Model, type VersionModel } from '../../model/index.ts';
-import { diffStructLists, type LayoutChange } from '../diff.ts';
-import { compatibleText, nextValue, type Finding, reportOf } from '../finding.ts';
+import { canonicalVersion, type CanonicalGuard, type CanonicalVersion } from '../../model/canonical.ts';
+import { diffCanonicalVersions, diffGuardLayouts } from '../../model/diff.ts';
+import { allVersions, usedVersion, versionNodes, type HeaderModel, type Model, type PageShift, type VersionModel } from '../../model/index.ts';
+import type { UnmatchedHeader } from '../context.ts';
+import type { Finding } from '../finding.ts';
 import type { CheckReport } from '../format.ts';
-import { compatibleDowngraded } from '../rules/compatible-downgraded.ts';
-import { compatibleBumpedWithoutChange } from '../rules/compatible-bumped-without-change.ts';
-import { layoutChangedWithoutBump } from '../rules/layout-changed-without-bump.ts';
-import { headerCView, versionCView, type CView } from './c-view.ts';
+import { lockFromVersions } from '../lock.ts';
+import { runRules } from '../run.ts';
+import { cVisible, headerCanonical, headerGuard, HeaderStrings } from './c-view.ts';
 import { readHeader, readHeaderAtRevision, type HeaderLayout, type ReadOptions } from './extract.ts';
 import type { IncludedMacros } from './tree.ts';
 
@@ -33,27 +32,182 @@ export interface HeaderCheckOptions {
   readonly compile?: ReadOptions;
 }
 
+/** After a bump in a header, the schema must learn the new version. */
+const AFTER_BUMP = 'then describe the new version in the luo-abi schema and run `luo-abi lock`';
+
+/** A header as read, and the schema version it is (exact) or is nearest to. */
+interface Reading {
+  readonly name: string;
+  readonly layout: HeaderLayout;
+  readonly match: VersionModel;
+  readonly exact: boolean;
+}
+
 export async function checkHeader(options: HeaderCheckOptions): Promise<CheckReport> {
-  const model = await loadModel(options.schemaPath);
+  const pageShift = options.compile?.pageShift as PageShift | undefined;
+  const model = await loadModel(options.schemaPath, pageShift);
+  const header = headerOf(model, options.headerPath);
   const shown = displayPath(options.headerPath);
   const compile: ReadOptions = { ...options.compile, standIns: schemaStandIns(model) };
-  const currentLayout = readHeader(options.headerPath, compile);
-  const newer = headerCView(currentLayout, shown);
-  const current = includedNotes(model, currentLayout, '');
+  const newer = reading(header, readHeader(options.headerPath, compile), shown);
+  const notes = includedNotes(model, newer.layout, '');
   if (options.against) {
     const ref = options.against;
-    const thenLayout = readHeaderAtRevision(options.headerPath, ref, compile);
-    const older = { ...headerCView(thenLayout, `${shown} at ${ref}`), lines: new Map<string, number>() };
-    const reference = matchVersion(model, older);
-    const baseline = `${shown} at revision ${ref}`;
-    return { baseline, notes: [...includedNotes(model, thenLayout, ` at ${ref}`), ...current], findings: compareViews(older, newer, ownership(model, reference), model) };
+    const older = reading(header, readHeaderAtRevision(options.headerPath, ref, compile), `${shown} at ${ref}`);
+    const reference = older.match;
+    // A new form against a known one is what kernel CI checks before the schema learns it; when the
+    // schema knows neither, the two are compared with each other and that is a finding too.
+    const neither = !older.exact && !newer.exact;
+    const compared = neither ? [`neither revision is a version of the schema: ${shown} is compared with itself at ${ref}, with the roles of ${reference.name}`] : [];
+    const checked = withUsed(model, reference, [newer.layout, older.layout]);
+    const findings = runRules({
+      versions: checked,
+      canonical: checked.map((v) => cVisible(headerCanonical(v, newer.layout, v === reference))),
+      baseline: withHistory(model, checked.map((v) => cVisible(headerCanonical(v, older.layout, v === reference)))),
+      baselineName: `${shown} at revision ${ref}`,
+      requireLocked: false,
+      root: process.cwd(),
+        invisibleChange: schemaKnowsChange(older.match, newer.match),
+      unmatched: neither ? [unmatchedOf(newer, header)] : [],
+      afterBump: AFTER_BUMP,
+    });
+    return {
+      baseline: `${shown} at revision ${ref}`,
+      notes: [...compared, ...includedNotes(model, older.layout, ` at ${ref}`), ...notes],
+      findings: located(findings, newer),
+    };
   }
-  const reference = matchVersion(model, newer) ?? model.current;
-  return {
-    baseline: `schema version ${reference.name}`,
-    notes: current,
-    findings: compareViews(versionCView(reference), newer, ownership(model, reference), model),
+  const reference = newer.match;
+  const checked = withUsed(model, reference, [newer.layout]);
+  const findings = runRules({
+    versions: checked,
+    canonical: checked.map((v) => cVisible(headerCanonical(v, newer.layout, v === reference))),
+    baseline: withHistory(model, checked.map((v) => cVisible(canonicalVersion(v)))),
+    baselineName: `schema version ${reference.name}`,
+    requireLocked: false,
+    root: process.cwd(),
+    unmatched: newer.exact ? [] : [unmatchedOf(newer, header)],
+    afterBump: AFTER_BUMP,
+  });
+  return { baseline: `schema version ${reference.name}`, notes, findings: located(findings, newer) };
+}
+
+/**
+ * The version checked and the versions of other headers it uses (block.h's for luo.h), those first:
+ * the header's tree holds them too, and a string luo.h composes guards their structs.
+ */
+function withUsed(model: Model, version: VersionModel, layouts: readonly HeaderLayout[]): VersionModel[] {
+  const found: VersionModel[] = [];
+  const visit = (v: VersionModel): void => {
+    if (found.includes(v)) return;
+    for (const ref of v.uses) visit(usedVersion(model, ref));
+    found.push(v);
   };
+  visit(version);
+  // A used header is checked where the tree holds it (every side defines its strings).
+  const present = (v: VersionModel) => v.guards.length > 0 && layouts.every((l) => v.guards.every((g) => l.definitions.has(g.macro)));
+  return found.filter((v) => v === version || present(v));
+}
+
+/** The schema's header the file is: by its path in a kernel tree, else by its file name. */
+function headerOf(model: Model, path: string): HeaderModel {
+  const full = resolve(path).split('\\').join('/');
+  const found = model.headers.find((h) => full.endsWith(`/${h.path}`)) ?? model.headers.find((h) => basename(h.path) === basename(full));
+  return found ?? model.headers.find((h) => h.name === 'luo') ?? model.headers.at(-1)!;
+}
+
+function reading(header: HeaderModel, layout: HeaderLayout, name: string): Reading {
+  const strings = new HeaderStrings(layout);
+  // How much of a version's strings the header has: 3 for a macro with its value, 2 for the macro with
+  // another value (a bump), 1 for the value under another name (a rename).
+  const score = (version: VersionModel) =>
+    canonicalVersion(version).guards.reduce((sum, g) => {
+      if (layout.definitions.has(g.macro)) return sum + (strings.value(g.macro) === g.value ? 3 : 2);
+      return sum + (headerGuard(g, version, layout, strings).value === g.value ? 1 : 0);
+    }, 0);
+  const newestFirst = [...header.versions].reverse();
+  const exact = newestFirst.find((v) => v.guards.length > 0 && sameStrings(v, layout, strings));
+  if (exact) return { name, layout, match: exact, exact: true };
+  // The nearest: the best score, then the fewest differences, then the newest.
+  const differences = (v: VersionModel) => diffCanonicalVersions(cVisible(canonicalVersion(v)), cVisible(headerCanonical(v, layout))).length;
+  const best = Math.max(...newestFirst.map(score));
+  const candidates = newestFirst.filter((v) => score(v) === best);
+  const fewest = Math.min(...candidates.map(differences));
+  return { name, layout, match: candidates.find((v) => differences(v) === fewest) ?? header.current, exact: false };
+}
+
+/** Every guard of the version is there under its own name with its value (a renamed macro is no exact match). */
+function sameStrings(version: VersionModel, layout: HeaderLayout, strings: HeaderStrings): boolean {
+  return version.guards.every((g) => layout.definitions.has(g.macro) && strings.value(g.macro) === g.value);
+}
+
+/** LUO008's input: what the header says, the nearest version and how the header differs from it. */
+function unmatchedOf(r: Reading, header: HeaderModel): UnmatchedHeader {
+  const strings = new HeaderStrings(r.layout);
+  const schema = canonicalVersion(r.match);
+  const found = schema.guards.map((g) => headerGuard(g, r.match, r.layout, strings));
+  const says = found.map((g) => `${g.macro} ${g.value === undefined ? '(undefined)' : `"${g.value}"`}`);
+  const differences = diffCanonicalVersions(cVisible(schema), cVisible(headerCanonical(r.match, r.layout))).map((c) => c.summary.replace(/\.$/, ''));
+  const line = r.layout.macros.get(found[0]?.macro ?? '')?.line;
+  return { name: r.name, says: says.join(', ') || `no string of ${header.name}.h`, nearest: r.match.name, differences, file: displayPath(r.layout.path), ...(line ? { line } : {}) };
+}
+
+/**
+ * The baseline: the layouts compared against, after every earlier version of the header as the
+ * schema has them, so that the rules know the order values were released in.
+ */
+function withHistory(model: Model, baseline: readonly CanonicalVersion[]) {
+  const history = allVersions(model).map((v) => cVisible(canonicalVersion(v)));
+  const lock = lockFromVersions(model.name, baseline);
+  return { ...lock, history };
+}
+
+/**
+ * Whether the schema knows that what a guard covers changed between the versions the two sides are,
+ * beyond what C shows (a pointer's target): a bump for that is right, not a bump without change.
+ */
+function schemaKnowsChange(older: VersionModel, newer: VersionModel) {
+  return (guard: CanonicalGuard): boolean => {
+    if (older === newer) return false;
+    const role = (v: VersionModel) => canonicalVersion(v).guards.find((g) => g.role === guard.role);
+    const a = role(older);
+    const b = role(newer);
+    return a !== undefined && b !== undefined && diffGuardLayouts(a.layout, b.layout).some((c) => c.breaking);
+  };
+}
+
+/**
+ * Findings point at the header's lines: a struct or member where it is declared (in the header, or
+ * in the sibling header that declares it), a property or string where its macro is defined.
+ */
+function located(findings: readonly Finding[], r: Reading): Finding[] {
+  const file = displayPath(r.layout.path);
+  const structs = new Map(r.layout.structs.map((s) => [s.name, s]));
+  const strings = new HeaderStrings(r.layout);
+  // A property is named by its macro's value: the macro by the name the header gives the property.
+  const propertyMacro = new Map(versionNodes(r.match).flatMap((n) => n.properties.map((p) => [strings.value(p.macro) ?? p.name, p.macro] as const)));
+  const definedAt = (macro: string): { file: string; line: number } | undefined => {
+    const own = r.layout.macros.get(macro)?.line;
+    if (own) return { file, line: own };
+    const elsewhere = r.layout.definitions.get(macro);
+    const at = elsewhere && /^(.*):(\d+)$/.exec(elsewhere.where.replace(/ at .*$/, ''));
+    return at ? { file: at[1]!, line: Number(at[2]) } : undefined;
+  };
+  const where = (f: Finding): { file: string; line?: number } => {
+    const guardLine = f.compatible ? definedAt(f.compatible.split(' ')[0]!) : undefined;
+    const member = /^(?:struct|union) (\w+)(?: > (\w+))?/.exec(f.subject);
+    if (member) {
+      const s = structs.get(member[1]!);
+      const line = (member[2] ? s?.fieldLines.get(member[2]) : undefined) ?? s?.line;
+      // A struct the header no longer has is the guard's to answer for: its string's line.
+      if (!line) return guardLine ?? { file };
+      return { file: s?.file && s.file !== file ? s.file.replace(/ at .*$/, '') : file, line };
+    }
+    const property = /^node \S+ > (\S+)$/.exec(f.subject);
+    const macro = property ? propertyMacro.get(property[1]!) : (f.compatible?.split(' ')[0] ?? f.subject);
+    return (macro ? definedAt(macro) : undefined) ?? definedAt(f.subject) ?? { file };
+  };
+  return findings.map((f) => (f.rule === 'LUO008' ? f : { ...f, line: undefined, ...where(f) }));
 }
 
 /**
@@ -62,7 +216,7 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
  */
 function schemaStandIns(model: Model): IncludedMacros {
   const wanted = new Map<string, Map<string, string>>();
-  for (const c of model.versions.flatMap((v) => v.constants)) {
+  for (const c of allVersions(model).flatMap((v) => v.constants)) {
     if (!c.include) continue;
     if (!wanted.has(c.include)) wanted.set(c.include, new Map());
     wanted.get(c.include)!.set(c.name, c.c);
@@ -85,155 +239,4 @@ function includedNotes(model: Model, layout: HeaderLayout, when: string): string
     }
   }
   return notes;
-}
-
-/**
- * The version the view is, or grew from: the newest whose compatible strings are all the view's, else
- * the one sharing most of them (newest first), else none.
- */
-function matchVersion(model: Model, view: CView): VersionModel | undefined {
-  const says = (macro: string, value: string) => view.macros.get(macro) === `"${value}"`;
-  const shared = (v: VersionModel) => v.guards.filter((g) => says(g.macro, g.value)).length;
-  const newestFirst = [...model.versions].reverse();
-  const exact = newestFirst.find((v) => shared(v) === v.guards.length);
-  if (exact) return exact;
-  const best = Math.max(...newestFirst.map(shared));
-  return best > 0 ? newestFirst.find((v) => shared(v) === best) : undefined;
-}
-
-interface Ownership {
-  readonly root: string;
-  /** Every macro that holds a compatible string. */
-  readonly guards: ReadonlySet<string>;
-  guardOfStruct(name: string): string;
-  guardOfMacro(name: string): string;
-  outer(macro: string): readonly string[];
-}
-
-function ownership(model: Model, reference: VersionModel | undefined): Ownership {
-  const root = (reference ?? model.current).guards[0]!.macro;
-  const guards = new Set(model.versions.flatMap((v) => v.guards.map((g) => g.macro)));
-  const macroOwner = new Map<string, string>();
-  if (reference) {
-    for (const n of allNodes(reference.fdt.root)) {
-      for (const p of n.properties) macroOwner.set(p.macro, n.compatible.macro);
-      for (const child of n.children) if (child.nameMacro) macroOwner.set(child.nameMacro, n.compatible.macro);
-      for (const child of n.children) macroOwner.set(child.compatible.macro, n.compatible.macro);
-    }
-    for (const s of reference.structs) {
-      for (const f of s.fields) {
-        const constant = f.type.kind === 'chars' || f.type.kind === 'array' ? f.type.lengthConstant : undefined;
-        if (constant && !macroOwner.has(constant)) macroOwner.set(constant, s.guard);
-      }
-    }
-  }
-  return {
-    root,
-    guards,
-    guardOfStruct: (name) => reference?.structs.find((s) => s.name === name)?.guard ?? root,
-    guardOfMacro: (name) => macroOwner.get(name) ?? root,
-    outer: (macro) => reference?.guards.find((g) => g.macro === macro)?.outer ?? (macro === root ? [] : [root]),
-  };
-}
-
-function diffMacros(older: CView, newer: CView, guards: ReadonlySet<string>): LayoutChange[] {
-  const changes: LayoutChange[] = [];
-  for (const [name, text] of older.macros) {
-    const now = newer.macros.get(name);
-    if (now === undefined) {
-      changes.push({ kind: 'constant', subject: `#define ${name}`, old: text, summary: `${name} is no longer defined.`, breaking: true, target: {} });
-    } else if (now !== text && !guards.has(name)) {
-      changes.push({ kind: 'constant', subject: `#define ${name}`, old: text, new: now, summary: `${name} changed from ${text} to ${now}.`, breaking: true, target: {} });
-    }
-  }
-  for (const [name, text] of newer.macros) {
-    if (older.macros.has(name)) continue;
-    // A new macro changes nothing the older kernel reads; a struct that uses it shows up on its own.
-    changes.push({ kind: 'constant', subject: `#define ${name}`, new: text, summary: `${name} is new.`, breaking: false, target: {} });
-  }
-  return changes;
-}
-
-function compareViews(older: CView, newer: CView, owners: Ownership, model: Model): Finding[] {
-  const guards = new Set([...owners.guards, ...[...newer.macros.keys(), ...older.macros.keys()].filter((m) => m.endsWith('_COMPATIBLE'))]);
-  const changes = [...diffStructLists(older.structs, newer.structs), ...diffMacros(older, newer, guards)];
-  const ownerOf = (change: LayoutChange) =>
-    change.target.struct ? owners.guardOfStruct(change.target.struct) : owners.guardOfMacro(change.subject.replace(/^#define /, ''));
-  const value = (view: CView, macro: string) => view.macros.get(macro)?.replace(/^"|"$/g, '');
-  const bumped = (macro: string) => value(older, macro) !== undefined && value(newer, macro) !== value(older, macro);
-  const covered = (macro: string) => bumped(macro) || owners.outer(macro).some(bumped);
-  const where = (subject: string) => {
-    const line = newer.lines.get(subject) ?? newer.lines.get(subject.split(' > ')[0]!);
-    return newer.file ? { file: displayPath(newer.file), ...(line ? { line } : {}) } : {};
-  };
-  const findings: Finding[] = [];
-  for (const change of changes) {
-    const owner = ownerOf(change);
-    if (!change.breaking || covered(owner)) continue;
-    const oldValue = value(older, owner) ?? '?';
-    findings.push(reportOf(layoutChangedWithoutBump, {
-      version: newer.name,
-      compatible: compatibleText(owner, oldValue),
-      subject: change.subject,
-      ...(change.old !== undefined ? { old: change.old } : {}),
-      ...(change.new !== undefined ? { new: change.new } : {}),
-      message: `${change.summary} ${newer.name} still says ${compatibleText(owner, oldValue)}, as ${older.name} does.`,
-      ...where(change.subject),
-      fix: `bump ${owner} from "${oldValue}" to "${freshValue(model, owner, oldValue)}"${owners.outer(owner).length > 0 ? ` (a bump of ${owners.outer(owner).join(' or ')} covers it too)` : ''}, then describe the new version in the luo-abi schema`,
-    }));
-  }
-  for (const macro of guards) {
-    const before = value(older, macro);
-    const now = value(newer, macro);
-    if (before === undefined || now === undefined || before === now) continue;
-    if (isDowngrade(model, macro, before, now)) {
-      findings.push(reportOf(compatibleDowngraded, {
-        version: newer.name,
-        compatible: compatibleText(macro, now),
-        subject: macro,
-        old: `"${before}"`,
-        new: `"${now}"`,
-        message: `${newer.name} sets ${macro} back from "${before}" to "${now}", a value released before it.`,
-        ...where(`#define ${macro}`),
-        fix: `compatible strings only move forward: give ${macro} a value never released, after "${before}"`,
-      }));
-      continue;
-    }
-    const owned = changes.filter((c) => {
-      const owner = ownerOf(c);
-      return owner === macro || owners.outer(owner).includes(macro);
-    });
-    if (owned.length > 0) continue;
-    findings.push(reportOf(compatibleBumpedWithoutChange, {
-      version: newer.name,
-      compatible: compatibleText(macro, now),
-      subject: macro,
-      old: `"${before}"`,
-      new: `"${now}"`,
-      message:
-        `${newer.name} bumps ${macro} from "${before}" to "${now}" but no struct or macro it guards changed. --header cannot see ` +
-        'what a physical address points at (luo-v3 -> luo-v4 changed only that), so check that the schema describes the change.',
-      ...where(`#define ${macro}`),
-      fix: `describe the change in the schema and run \`luo-abi check\` there, or keep ${macro} at "${before}"`,
-    }));
-  }
-  return findings;
-}
-
-/** By the schema's release order when it knows both values, else by their trailing numbers. */
-function isDowngrade(model: Model, macro: string, from: string, to: string): boolean {
-  const order = model.versions.flatMap((v) => v.guards.filter((g) => g.macro === macro).map((g) => g.value));
-  const a = order.indexOf(from);
-  const b = order.indexOf(to);
-  if (a >= 0 && b >= 0) return b < a;
-  const number = (s: string) => Number(/(\d+)$/.exec(s)?.[1] ?? NaN);
-  return number(to) < number(from);
-}
-
-/** The next value after `value` that no version of the schema has used for this macro. */
-function freshValue(model: Model, macro: string, value: string): string {
-  const used = new Set(model.versions.flatMap((v) => v.guards.filter((g) => g.macro === macro).map((g) => g.value)));
-  let candidate = nextValue(value);
-  while (used.has(candidate)) candidate = nextValue(candidate);
-  return candidate;
 }

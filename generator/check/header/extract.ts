@@ -8,8 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { CanonicalField, CanonicalStruct, CanonicalType } from '../canonical.ts';
+import { dirname, join, resolve } from 'node:path';
+import type { CanonicalField, CanonicalStruct, CanonicalType } from '../../model/canonical.ts';
 import { compileError, HeaderError, type CompileContext } from './diagnostics.ts';
 import { includePath, revisionSource, workTreeSource, DEFAULT_ARCH, type HeaderSource, type IncludePath, type TreeOptions } from './tree.ts';
 
@@ -101,12 +101,15 @@ function compile(headerPath: string, source: HeaderSource, options: ReadOptions,
   const all = parsePahole(tool('pahole', [object]));
   const aligns = new Map((all.find((s) => s.name === PROBE)?.fields ?? []).map((f) => [f.name, f.size]));
   const lines = declarationLines(tool('readelf', ['--debug-dump=info', object]));
-  const wanted = ownStructs(all, preprocessed.declared, source.file);
+  // The header's structs, and those of its sibling headers it includes (block.h's block header, which
+  // luo.h only points at): a guard of the header may cover them.
+  const wanted = ownStructs(all, preprocessed.declared, (file) => dirname(file) === dirname(source.file));
   const structs = all
     .filter((s) => wanted.has(s.name))
     .map((s): HeaderStruct => {
       const file = preprocessed.declared.get(s.name)?.file;
-      const own = file === source.file;
+      // DWARF lines are those of the file that declares the struct: the header's own, or a sibling's.
+      const own = file !== undefined && dirname(file) === dirname(source.file);
       const where = lines.get(s.name);
       const align = aligns.get(s.name);
       // Every struct the header declares or embeds has a `struct NAME {` in the preprocessed text, so was probed.
@@ -159,7 +162,7 @@ function probeStruct(declared: ReadonlyMap<string, { kind: string }>): string {
 }
 
 /** The header's structs, and every struct they embed (a change there changes them), transitively. */
-function ownStructs(all: readonly CanonicalStruct[], declared: ReadonlyMap<string, { file: string }>, header: string): Set<string> {
+function ownStructs(all: readonly CanonicalStruct[], declared: ReadonlyMap<string, { file: string }>, inTree: (file: string) => boolean): Set<string> {
   const byName = new Map(all.map((s) => [s.name, s]));
   const wanted = new Set<string>();
   const visit = (name: string) => {
@@ -167,7 +170,10 @@ function ownStructs(all: readonly CanonicalStruct[], declared: ReadonlyMap<strin
     wanted.add(name);
     for (const f of byName.get(name)!.fields) for (const embedded of aggregatesOf(f.type)) visit(embedded);
   };
-  for (const s of all) if (s.name !== PROBE && declared.get(s.name)?.file === header) visit(s.name);
+  for (const s of all) {
+    const file = declared.get(s.name)?.file;
+    if (s.name !== PROBE && file !== undefined && inTree(file)) visit(s.name);
+  }
   return wanted;
 }
 
