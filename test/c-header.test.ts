@@ -27,6 +27,7 @@ import type { AbiSchema } from '../schema/lang.ts';
 import kho from '../schema/index.ts';
 import aligned from './fixtures/aligned-schema.ts';
 import gadget from './fixtures/gadget-schema.ts';
+import handler from './fixtures/handler-schema.ts';
 import { KERNEL_SCRIPTS, ROOT, run, runOk, scratchDir } from './support/tools.ts';
 
 const SHIM = join(ROOT, 'test/c/shim');
@@ -37,6 +38,7 @@ const SCHEMAS: readonly { readonly label: string; readonly schema: AbiSchema }[]
   { label: 'kho', schema: kho },
   { label: 'gadget', schema: gadget },
   { label: 'aligned', schema: aligned },
+  { label: 'handler', schema: handler },
 ];
 
 interface Case {
@@ -363,6 +365,19 @@ describe('the header as upstream would take it', () => {
       }
     }
     expect(text('gadget-v1')).toContain('#define GADGET_COMPATIBLE \\\n\tGADGET_COMPAT_BASE GADGET_SUB_COMPAT(GADGET_BASE_COMPATIBLE)\n');
+  });
+
+  it('says which field of which other header leads to state reached from there', () => {
+    const handlers = models.get('handler')!.get(12)!;
+    const doc = renderCHeader(handlers, findVersion(handlers, 'widget-v1'))
+      .split('\n')
+      .filter((line) => line.startsWith(' *'))
+      .map((line) => line.slice(2).trim())
+      .join(' ');
+    expect(doc).toContain(
+      'The state is reached from struct holder_slot of holder.h: when its handler field holds WIDGET_COMPATIBLE ("widget-v1"), its data field is the physical address of one struct widget_ser. Never 0.',
+    );
+    expect(doc).toContain('WIDGET_COMPATIBLE ("widget-v1"), held in the handler field of struct holder_slot of holder.h, guards struct widget_ser.');
   });
 
   it('puts an expression with an operator in parentheses, so it expands as one value', () => {
