@@ -1,14 +1,14 @@
 /**
  * Geometry of a struct's byte-layout diagram: rows of BYTES_PER_ROW bytes, each byte BYTE_WIDTH
- * pixels wide, every field a box (or, when it wraps, several) whose area is its size. A union's
+ * pixels wide, every field a box (or, when it wraps, several) whose area is its size; a bit-field's
+ * box is as wide as its bits, so the fields of one storage unit share its bytes. A union's
  * members all start at 0, so each gets a lane of its own, one under the other. The HTML template
  * draws these numbers as they are; labels are cut to what fits, as SVG text does not wrap.
  */
-import type { StructModel, VersionModel } from '../../model/index.ts';
+import type { FieldModel, StructModel, VersionModel } from '../../model/index.ts';
 import { findStruct } from '../../model/index.ts';
 import { roleOf, type FieldRole } from './describe.ts';
-import { cTypeText } from '../c/declarator.ts';
-import type { FieldDoc } from './view.ts';
+import { typeText, type FieldDoc } from './view.ts';
 
 export const BYTES_PER_ROW = 16;
 export const BYTE_WIDTH = 40;
@@ -46,8 +46,9 @@ export interface StructDiagram {
 export interface FieldBox {
   readonly name: string;
   readonly role: FieldRole;
-  readonly offset: number;
-  readonly size: number;
+  /** Where the field is, in bits (a byte field's are whole bytes). */
+  readonly bitOffset: number;
+  readonly bitSize: number;
   readonly title: string;
   /** Where byte 0 of this field's lane is drawn (every field shares one lane, but in a union). */
   readonly originY: number;
@@ -115,21 +116,22 @@ export function structDiagram(struct: StructModel, fields: readonly FieldDoc[], 
 }
 
 function fieldBox(field: FieldDoc, struct: StructModel, version: VersionModel, originY: number): FieldBox {
-  const segments = segmentsOf(field.offset, field.size, originY);
+  const segments = segmentsOf(field.bitOffset, field.bitSize, originY);
   const widest = segments.reduce((best, s) => (s.width * s.height > best.width * best.height ? s : best), segments[0]!);
-  const name = field.role === 'padding' ? 'padding' : field.name;
+  const name = field.role === 'padding' ? 'padding' : field.label;
   const first = segments[0]!;
   const rowEnd = MARGIN_LEFT + BYTES_PER_ROW * BYTE_WIDTH;
-  const labelBox = field.size === 0 ? { ...first, width: rowEnd - first.x } : widest;
+  const labelBox = field.bitSize === 0 ? { ...first, width: rowEnd - first.x } : widest;
+  const extent = /bits$/.test(field.sizeText) ? field.sizeText : `${field.sizeText} ${field.sizeText === '1' ? 'byte' : 'bytes'}`;
   return {
     name: field.name,
     role: field.role,
-    offset: field.offset,
-    size: field.size,
-    title: `${field.role === 'padding' ? 'padding' : `${field.type} ${field.name}`}: offset ${field.offset}, ${field.size} ${field.size === 1 ? 'byte' : 'bytes'}`,
+    bitOffset: field.bitOffset,
+    bitSize: field.bitSize,
+    title: `${field.role === 'padding' ? 'padding' : `${field.type} ${field.label}`}: offset ${field.offset}, ${extent}`,
     originY,
     segments,
-    ...(field.size === 0 ? { marker: { x: first.x, y1: first.y, y2: first.y + first.height } } : {}),
+    ...(field.bitSize === 0 ? { marker: { x: first.x, y1: first.y, y2: first.y + first.height } } : {}),
     ...(labelBox.width > 0 ? { label: boxLabel(labelBox, field, name) } : {}),
     parts: nestedParts(field, struct, version, originY),
   };
@@ -143,8 +145,9 @@ function boxLabel(box: Rect, field: FieldDoc, name: string): BoxLabel {
   const room = box.width - 2 * LABEL_INSET;
   const left = box.x + LABEL_INSET;
   const top = box.y + 13;
-  const offset = fit(`+${field.offset}`, room, DETAIL_FONT);
-  const type = field.role === 'padding' ? `${field.size} B` : `${field.type} · ${field.size} B`;
+  const offset = fit(/bits$/.test(field.sizeText) ? `bit ${field.bitOffset}` : `+${field.offset}`, room, DETAIL_FONT);
+  const extent = /bits$/.test(field.sizeText) ? field.sizeText.replace('bits', 'b') : `${field.sizeText} B`;
+  const type = field.role === 'padding' ? extent : `${field.type} · ${extent}`;
   if (field.role === 'struct') {
     const nameX = left + (offset.length + 1) * DETAIL_FONT * GLYPH;
     const nameText = fit(name, box.width / 2 - (nameX - box.x), NAME_FONT);
@@ -163,25 +166,27 @@ function boxLabel(box: Rect, field: FieldDoc, name: string): BoxLabel {
 }
 
 /**
- * The members of a nested struct, at their offsets inside the outer one, below its label line. A
- * nested union's members overlap; its own diagram shows them.
+ * The members of a nested struct (named, or declared in place), at their places inside the outer
+ * one, below its label line. A nested union's members overlap; its own diagram or its type shows them.
  */
 function nestedParts(field: FieldDoc, struct: StructModel, version: VersionModel, originY: number): PartBox[] {
-  const member = struct.fields.find((f) => f.name === field.name);
-  if (member?.type.kind !== 'aggregate' || member.type.aggregate === 'union') return [];
-  const nested = findStruct(version, member.type.name);
-  return nested.fields.map((inner) => {
-    const segments = segmentsOf(field.offset + inner.offset, inner.size, originY).map((r) => ({
+  const member = struct.fields.find((f) => f.name === field.name && field.role !== 'padding');
+  const type = member?.type;
+  const inner: readonly FieldModel[] =
+    type?.kind === 'aggregate' && type.aggregate === 'struct' ? findStruct(version, type.name).fields : type?.kind === 'inline' && type.aggregate === 'struct' ? type.fields : [];
+  return inner.map((f) => {
+    const bitOffset = field.bitOffset + f.offset * 8 + (f.bits?.shift ?? 0);
+    const segments = segmentsOf(bitOffset, f.bits?.width ?? f.size * 8, originY).map((r) => ({
       x: r.x + 3,
       y: r.y + PART_TOP,
       width: Math.max(0, r.width - 6),
       height: r.height - PART_TOP - 3,
     }));
     const first = segments[0]!;
-    const text = fit(`${inner.name}: ${cTypeText(inner.type)}`, first.width - 2 * LABEL_INSET, DETAIL_FONT);
+    const text = fit(`${f.name}: ${typeText(f)}`, first.width - 2 * LABEL_INSET, DETAIL_FONT);
     return {
-      name: inner.name,
-      role: roleOf(inner.type),
+      name: f.name,
+      role: roleOf(f.type),
       segments,
       ...(text ? { label: { x: first.x + LABEL_INSET, y: first.y + first.height / 2 + 4, text } } : {}),
     };
@@ -189,28 +194,29 @@ function nestedParts(field: FieldDoc, struct: StructModel, version: VersionModel
 }
 
 /**
- * The boxes covering bytes [offset, offset + size): the rest of the first row, then the full rows
+ * The boxes covering bits [offset, offset + size): the rest of the first row, then the full rows
  * as one box, then the start of the last row. A zero-size member (a flexible array) is a marker
  * line where it starts.
  */
 function segmentsOf(offset: number, size: number, originY: number): Rect[] {
-  const at = (byte: number): { x: number; y: number } => ({
-    x: MARGIN_LEFT + (byte % BYTES_PER_ROW) * BYTE_WIDTH,
-    y: originY + Math.floor(byte / BYTES_PER_ROW) * ROW_HEIGHT,
+  const rowBits = BYTES_PER_ROW * 8;
+  const at = (bit: number): { x: number; y: number } => ({
+    x: MARGIN_LEFT + ((bit % rowBits) * BYTE_WIDTH) / 8,
+    y: originY + Math.floor(bit / rowBits) * ROW_HEIGHT,
   });
   if (size === 0) return [{ ...at(offset), width: 0, height: ROW_HEIGHT }];
   const rects: Rect[] = [];
   let start = offset;
   const end = offset + size;
   while (start < end) {
-    const rowEnd = (Math.floor(start / BYTES_PER_ROW) + 1) * BYTES_PER_ROW;
-    if (start % BYTES_PER_ROW === 0 && end >= rowEnd) {
-      const fullRows = Math.floor((end - start) / BYTES_PER_ROW);
+    const rowEnd = (Math.floor(start / rowBits) + 1) * rowBits;
+    if (start % rowBits === 0 && end >= rowEnd) {
+      const fullRows = Math.floor((end - start) / rowBits);
       rects.push({ ...at(start), width: BYTES_PER_ROW * BYTE_WIDTH, height: fullRows * ROW_HEIGHT });
-      start += fullRows * BYTES_PER_ROW;
+      start += fullRows * rowBits;
     } else {
       const stop = Math.min(end, rowEnd);
-      rects.push({ ...at(start), width: (stop - start) * BYTE_WIDTH, height: ROW_HEIGHT });
+      rects.push({ ...at(start), width: ((stop - start) * BYTE_WIDTH) / 8, height: ROW_HEIGHT });
       start = stop;
     }
   }
