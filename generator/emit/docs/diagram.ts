@@ -2,8 +2,11 @@
  * Geometry of a struct's byte-layout diagram: rows of BYTES_PER_ROW bytes, each byte BYTE_WIDTH
  * pixels wide, every field a box (or, when it wraps, several) whose area is its size; a bit-field's
  * box is as wide as its bits, so the fields of one storage unit share its bytes. A union's
- * members all start at 0, so each gets a lane of its own, one under the other. The HTML template
- * draws these numbers as they are; labels are cut to what fits, as SVG text does not wrap.
+ * members all start at 0, so each gets a lane of its own, one under the other. A long run of rows
+ * that one field fills (a page-sized table) is folded into its first row, one row standing for the
+ * rest, and its last row; the diagram lists the byte each drawn row starts at, so the geometry still
+ * says where every bit is. The HTML template draws these numbers as they are; labels are cut to
+ * what fits, as SVG text does not wrap.
  */
 import type { FieldModel, StructModel, VersionModel } from '../../model/index.ts';
 import { findStruct } from '../../model/index.ts';
@@ -28,6 +31,9 @@ const DETAIL_FONT = 11;
 const LABEL_INSET = 6;
 /** Where a nested struct's members start below the top of its box. */
 const PART_TOP = 19;
+/** Runs of more rows than this that one field fills are folded. */
+const FOLD_AFTER = 4;
+const ROW_BITS = BYTES_PER_ROW * 8;
 
 export interface StructDiagram {
   readonly width: number;
@@ -38,9 +44,17 @@ export interface StructDiagram {
   readonly originX: number;
   /** Byte columns marked above the rows. */
   readonly rulers: readonly { readonly x: number; readonly top: number; readonly bottom: number; readonly labelY: number; readonly label: string }[];
-  /** The offset each row starts at, left of it. */
+  /** The offset each row starts at, left of it ('…' for a row that stands for several). */
   readonly rows: readonly { readonly x: number; readonly y: number; readonly label: string }[];
+  /** The byte each drawn row starts at, space-separated, then where the last one ends. */
+  readonly rowStarts: string;
   readonly fields: readonly FieldBox[];
+}
+
+/** A drawn row: the bits it stands for (one row of BYTES_PER_ROW bytes, or a folded run). */
+interface GridRow {
+  readonly start: number;
+  readonly end: number;
 }
 
 export interface FieldBox {
@@ -88,18 +102,19 @@ export interface TextAt {
 }
 
 export function structDiagram(struct: StructModel, fields: readonly FieldDoc[], version: VersionModel): StructDiagram {
-  const rowCount = Math.max(1, Math.ceil(struct.size / BYTES_PER_ROW));
+  const grid = gridRows(struct, fields);
   const laneCount = struct.kind === 'union' ? fields.length : 1;
-  const laneTop = (lane: number): number => MARGIN_TOP + lane * (rowCount * ROW_HEIGHT + LANE_GAP);
-  const bottom = laneTop(laneCount - 1) + rowCount * ROW_HEIGHT;
+  const laneTop = (lane: number): number => MARGIN_TOP + lane * (grid.length * ROW_HEIGHT + LANE_GAP);
+  const bottom = laneTop(laneCount - 1) + grid.length * ROW_HEIGHT;
   const rulers = [];
   for (let byte = 0; byte <= BYTES_PER_ROW; byte += 4) {
     rulers.push({ x: MARGIN_LEFT + byte * BYTE_WIDTH, top: MARGIN_TOP - 4, bottom, labelY: MARGIN_TOP - 8, label: String(byte) });
   }
   const rows = [];
   for (let lane = 0; lane < laneCount; lane++) {
-    for (let row = 0; row < rowCount; row++) {
-      rows.push({ x: MARGIN_LEFT - 8, y: laneTop(lane) + row * ROW_HEIGHT + ROW_HEIGHT / 2 + 4, label: String(row * BYTES_PER_ROW) });
+    for (const [index, row] of grid.entries()) {
+      const folded = row.end - row.start > ROW_BITS;
+      rows.push({ x: MARGIN_LEFT - 8, y: laneTop(lane) + index * ROW_HEIGHT + ROW_HEIGHT / 2 + 4, label: folded ? '…' : String(row.start / 8) });
     }
   }
   return {
@@ -111,12 +126,36 @@ export function structDiagram(struct: StructModel, fields: readonly FieldDoc[], 
     originX: MARGIN_LEFT,
     rulers,
     rows,
-    fields: fields.map((f, i) => fieldBox(f, struct, version, laneTop(struct.kind === 'union' ? i : 0))),
+    rowStarts: [...grid.map((r) => r.start / 8), grid.at(-1)!.end / 8].join(' '),
+    fields: fields.map((f, i) => fieldBox(f, struct, version, grid, laneTop(struct.kind === 'union' ? i : 0))),
   };
 }
 
-function fieldBox(field: FieldDoc, struct: StructModel, version: VersionModel, originY: number): FieldBox {
-  const segments = segmentsOf(field.bitOffset, field.bitSize, originY);
+/** The drawn rows: one per BYTES_PER_ROW bytes, but the middle of a long run one field fills is one row. */
+function gridRows(struct: StructModel, fields: readonly FieldDoc[]): GridRow[] {
+  const count = Math.max(1, Math.ceil(struct.size / BYTES_PER_ROW));
+  const rows: GridRow[] = Array.from({ length: count }, (_, i) => ({ start: i * ROW_BITS, end: (i + 1) * ROW_BITS }));
+  // A union's lanes overlap; only a struct's rows are folded.
+  if (struct.kind === 'union') return rows;
+  const filler = (row: GridRow): FieldDoc | undefined => fields.find((f) => f.bitOffset <= row.start && f.bitOffset + f.bitSize >= row.end);
+  const out: GridRow[] = [];
+  for (let i = 0; i < rows.length; ) {
+    const field = filler(rows[i]!);
+    let j = i;
+    while (field && j + 1 < rows.length && filler(rows[j + 1]!) === field) j++;
+    const run = j - i + 1;
+    if (field && run > FOLD_AFTER) {
+      out.push(rows[i]!, { start: rows[i + 1]!.start, end: rows[j - 1]!.end }, rows[j]!);
+    } else {
+      out.push(...rows.slice(i, j + 1));
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+function fieldBox(field: FieldDoc, struct: StructModel, version: VersionModel, grid: readonly GridRow[], originY: number): FieldBox {
+  const segments = segmentsOf(grid, field.bitOffset, field.bitSize, originY);
   const widest = segments.reduce((best, s) => (s.width * s.height > best.width * best.height ? s : best), segments[0]!);
   const name = field.role === 'padding' ? 'padding' : field.label;
   const first = segments[0]!;
@@ -133,7 +172,7 @@ function fieldBox(field: FieldDoc, struct: StructModel, version: VersionModel, o
     segments,
     ...(field.bitSize === 0 ? { marker: { x: first.x, y1: first.y, y2: first.y + first.height } } : {}),
     ...(labelBox.width > 0 ? { label: boxLabel(labelBox, field, name) } : {}),
-    parts: nestedParts(field, struct, version, originY),
+    parts: nestedParts(field, struct, version, grid, originY),
   };
 }
 
@@ -169,14 +208,14 @@ function boxLabel(box: Rect, field: FieldDoc, name: string): BoxLabel {
  * The members of a nested struct (named, or declared in place), at their places inside the outer
  * one, below its label line. A nested union's members overlap; its own diagram or its type shows them.
  */
-function nestedParts(field: FieldDoc, struct: StructModel, version: VersionModel, originY: number): PartBox[] {
+function nestedParts(field: FieldDoc, struct: StructModel, version: VersionModel, grid: readonly GridRow[], originY: number): PartBox[] {
   const member = struct.fields.find((f) => f.name === field.name && field.role !== 'padding');
   const type = member?.type;
   const inner: readonly FieldModel[] =
     type?.kind === 'aggregate' && type.aggregate === 'struct' ? findStruct(version, type.name).fields : type?.kind === 'inline' && type.aggregate === 'struct' ? type.fields : [];
   return inner.map((f) => {
     const bitOffset = field.bitOffset + f.offset * 8 + (f.bits?.shift ?? 0);
-    const segments = segmentsOf(bitOffset, f.bits?.width ?? f.size * 8, originY).map((r) => ({
+    const segments = segmentsOf(grid, bitOffset, f.bits?.width ?? f.size * 8, originY).map((r) => ({
       x: r.x + 3,
       y: r.y + PART_TOP,
       width: Math.max(0, r.width - 6),
@@ -198,28 +237,28 @@ function nestedParts(field: FieldDoc, struct: StructModel, version: VersionModel
  * as one box, then the start of the last row. A zero-size member (a flexible array) is a marker
  * line where it starts.
  */
-function segmentsOf(offset: number, size: number, originY: number): Rect[] {
-  const rowBits = BYTES_PER_ROW * 8;
-  const at = (bit: number): { x: number; y: number } => ({
-    x: MARGIN_LEFT + ((bit % rowBits) * BYTE_WIDTH) / 8,
-    y: originY + Math.floor(bit / rowBits) * ROW_HEIGHT,
-  });
-  if (size === 0) return [{ ...at(offset), width: 0, height: ROW_HEIGHT }];
-  const rects: Rect[] = [];
-  let start = offset;
+function segmentsOf(grid: readonly GridRow[], offset: number, size: number, originY: number): Rect[] {
+  const rowWidth = BYTES_PER_ROW * BYTE_WIDTH;
+  const xOf = (row: GridRow, bit: number): number => MARGIN_LEFT + ((bit - row.start) / (row.end - row.start)) * rowWidth;
   const end = offset + size;
-  while (start < end) {
-    const rowEnd = (Math.floor(start / rowBits) + 1) * rowBits;
-    if (start % rowBits === 0 && end >= rowEnd) {
-      const fullRows = Math.floor((end - start) / rowBits);
-      rects.push({ ...at(start), width: BYTES_PER_ROW * BYTE_WIDTH, height: fullRows * ROW_HEIGHT });
-      start += fullRows * rowBits;
-    } else {
-      const stop = Math.min(end, rowEnd);
-      rects.push({ ...at(start), width: ((stop - start) * BYTE_WIDTH) / 8, height: ROW_HEIGHT });
-      start = stop;
-    }
+  if (size === 0) {
+    const index = Math.max(0, grid.findIndex((r) => offset < r.end));
+    return [{ x: xOf(grid[index]!, offset), y: originY + index * ROW_HEIGHT, width: 0, height: ROW_HEIGHT }];
   }
+  const rects: Rect[] = [];
+  grid.forEach((row, index) => {
+    const from = Math.max(offset, row.start);
+    const to = Math.min(end, row.end);
+    if (from >= to) return;
+    const rect = { x: xOf(row, from), y: originY + index * ROW_HEIGHT, width: xOf(row, to) - xOf(row, from), height: ROW_HEIGHT };
+    const last = rects.at(-1);
+    // Full rows one after the other are one box.
+    if (last && last.width === rowWidth && rect.width === rowWidth && last.x === MARGIN_LEFT && last.y + last.height === rect.y) {
+      rects[rects.length - 1] = { ...last, height: last.height + ROW_HEIGHT };
+    } else {
+      rects.push(rect);
+    }
+  });
   return rects;
 }
 
