@@ -345,8 +345,12 @@ describe('docs: index.html in Chromium', () => {
     expect(boxes.map((b) => [b.kind, b.structs])).toEqual([
       ['from', ''],
       ['memory', 'widget_ser'],
+      ['memory', 'widget_page'],
     ]);
-    expect(edges).toEqual([{ kind: 'pointer', from: boxes[0]!.id, to: boxes[1]!.id, via: 'holder_slot.data' }]);
+    expect(edges).toEqual([
+      { kind: 'pointer', from: boxes[0]!.id, to: boxes[1]!.id, via: 'holder_slot.data' },
+      { kind: 'pointer', from: boxes[1]!.id, to: boxes[2]!.id, via: 'widget_ser.table' },
+    ]);
     const start = await page.locator(`svg.graph[data-version="widget-v1"] g.gbox-from`).evaluate((g) => [...g.querySelectorAll('text')].map((t) => t.textContent));
     expect(start).toEqual(['struct holder_slot', 'in holder.h', 'handler', '"widget-v1"', 'data', 'PA']);
     // In holder.h's graph, the slot's address leads to a box naming the widget's string, linked to widget-v1.
@@ -379,6 +383,16 @@ describe('docs: index.html in Chromium', () => {
     expect(await svg.getAttribute('data-row-starts')).toBe('0 16 4080 4096');
     expect(Number(await svg.getAttribute('height'))).toBeLessThan(300);
     expect(await drawnFields(pages.get('gadget')!, 'gadget-v1', 'gadget_page')).toEqual([{ name: 'table', bitOffset: 0, bits: 4096 * 8, dataBitOffset: 0, dataBits: 4096 * 8 }]);
+  });
+
+  it('folds only the rows one field fills, not the row it shares with the header before it', async () => {
+    const page = pages.get('handler')!;
+    // hdr and the first entry share row 0; the entries fill rows 1 to 255.
+    expect(await page.locator('svg.layout[data-struct="widget_page"]').getAttribute('data-row-starts')).toBe('0 16 32 4080 4096');
+    expect(await drawnFields(page, 'widget-v1', 'widget_page')).toEqual([
+      { name: 'hdr', bitOffset: 0, bits: 64, dataBitOffset: 0, dataBits: 64 },
+      { name: 'entries', bitOffset: 64, bits: 4088 * 8, dataBitOffset: 64, dataBits: 4088 * 8 },
+    ]);
   });
 
   it('draws the bit-fields of one storage unit side by side in its bytes', async () => {

@@ -161,11 +161,17 @@ describe('docs: widget.md, state reached from another header', () => {
     expect(prose(section(markdown, '### `widget-v1`: Reached from'))).toBe(
       'The state is reached from struct holder_slot of holder.h: when its handler field holds WIDGET_COMPATIBLE ("widget-v1"), its data field is the physical address of one struct widget_ser. Never 0.',
     );
-    expect(structRows(markdown, 'widget-v1', true, 'widget_ser', '16 bytes')).toEqual([
+    expect(structRows(markdown, 'widget-v1', true, 'widget_ser', '24 bytes')).toEqual([
       ['0', '8', 'u64', 'size'],
       ['8', '4', 'struct { u32 kind:4; u32 level:28; }', 'mode'],
       ['12', '2', 'u16', 'users'],
       ['14', '2', 'padding', ''],
+      ['16', '8', 'u64', 'table'],
+    ]);
+    // (4096 - 8) / 8 entries after an 8-byte header fill a 4 KiB page.
+    expect(structRows(markdown, 'widget-v1', true, 'widget_page', 'PAGE_SIZE bytes, 4096 with 4 KiB pages')).toEqual([
+      ['0', '8', 'struct widget_hdr', 'hdr'],
+      ['8', '4088', 'u64[WIDGET_ENTRIES]', 'entries'],
     ]);
   });
 });
