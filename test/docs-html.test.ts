@@ -318,6 +318,21 @@ describe('docs: index.html in Chromium', () => {
     });
   });
 
+  it('has a changelog tab per header with a card per pair of consecutive versions, and shows the luo-v4 break as a pointer-target change', async () => {
+    const page = pages.get('kho')!;
+    const luo = MODELS[0]!.model.headers.find((h) => h.name === 'luo')!;
+    await page.click('label[for="tab-header-luo-changelog"]');
+    expect(await page.locator('#header-luo-changelog').isVisible()).toBe(true);
+    for (const version of luo.versions) expect(await page.locator(`section.version[data-version="${version.name}"]`).isVisible()).toBe(false);
+    const pairs = await page.locator('#header-luo-changelog [data-older]').evaluateAll((cards) => cards.map((c) => [c.getAttribute('data-older'), c.getAttribute('data-newer')]));
+    expect(pairs).toEqual(luo.versions.slice(1).map((v, i) => [luo.versions[i]!.name, v.name]));
+    const last = await page
+      .locator('#header-luo-changelog [data-older="luo-v3"][data-newer="luo-v4"] li')
+      .evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-kind'), li.querySelector('.subject')?.textContent]));
+    expect(last).toContainEqual(['pointer-target', 'struct luo_file_set_ser > files']);
+    await page.click(`label[for="tab-${luo.current.name}"]`);
+  });
+
   it('brings a struct\'s card into view when its box in the graph is clicked', async () => {
     const page = pages.get('gadget')!;
     const link = page.locator('svg.graph[data-version="gadget-v1"] g.gbox-memory a.glink').first();
