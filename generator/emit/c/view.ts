@@ -5,12 +5,12 @@
 import {
   findHeader,
   memberDeclaration,
+  spellingMacros,
   versionNodes,
   type FieldModel,
   type Model,
   type PropertyModel,
   type StructModel,
-  type TypeInfo,
   type VersionModel,
 } from '../../model/index.ts';
 import { fdtPicture } from '../fdt-picture.ts';
@@ -180,7 +180,7 @@ function propertyKind(property: PropertyModel): string {
 function structView(struct: StructModel): CStructView {
   return {
     // kernel-doc cannot read DECLARE_KHOSER_PTR members: such a struct's comment is a plain one.
-    opener: struct.fields.some((f) => spellsKhoser(f.type)) ? '/*' : '/**',
+    opener: struct.fields.some((f) => spellingMacros(f.type).includes('DECLARE_KHOSER_PTR')) ? '/*' : '/**',
     comment: structComment(struct),
     keyword: struct.kind,
     name: struct.name,
@@ -188,12 +188,6 @@ function structView(struct: StructModel): CStructView {
     attributes: struct.packed ? ' __packed' : '',
     sizeC: struct.sizeC,
   };
-}
-
-function spellsKhoser(type: TypeInfo): boolean {
-  if (type.kind === 'pointer') return type.form === 'khoser';
-  if (type.kind === 'inline') return type.fields.some((f) => spellsKhoser(f.type));
-  return false;
 }
 
 /** A member's lines; an anonymous union or struct says what it is for in a comment above it. */
