@@ -1,4 +1,4 @@
-/** The LUO FDT drawn in dtc's source syntax, one line each: the same picture in luo.h and the docs. */
+/** An FDT container drawn in dtc's source syntax, one line each: the same picture in the C header and the docs. */
 import { targetStructs, type NodeModel, type PropertyModel } from '../model/index.ts';
 
 export function fdtPicture(node: NodeModel, indent = ''): string[] {
@@ -19,7 +19,10 @@ function pictureValue(property: PropertyModel): string {
       return '"..."';
     case 'u64':
       return '<u64>';
-    case 'pointer':
-      return `<PA of struct ${targetStructs(property.pointer!.target)[0]}>`;
+    case 'pointer': {
+      // A struct, or what a selector string chooses (no struct of this header).
+      const first = targetStructs(property.pointer!.target)[0];
+      return first ? `<PA of struct ${first}>` : '<PA>';
+    }
   }
 }

@@ -31,3 +31,25 @@ export function displayWidth(text: string): number {
   for (const ch of text) column = ch === '\t' ? (Math.floor(column / 8) + 1) * 8 : column + 1;
   return column;
 }
+
+/** A C string or character literal, escapes included. */
+const C_LITERAL = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g;
+
+/** The identifiers C text names outside its string literals, in order of first use, each once. */
+export function cIdentifiers(text: string): string[] {
+  return [...new Set(text.replace(C_LITERAL, '""').match(/\b[A-Za-z_]\w*\b/g) ?? [])];
+}
+
+/**
+ * Whether C text has an operator outside parentheses, brackets, braces and literals: such a macro
+ * body needs parentheses of its own, or it binds differently where it is expanded.
+ */
+export function hasTopLevelOperator(text: string): boolean {
+  let depth = 0;
+  for (const ch of text.replace(C_LITERAL, '""')) {
+    if ('([{'.includes(ch)) depth++;
+    else if (')]}'.includes(ch)) depth--;
+    else if (depth === 0 && '+-*/%<>&|^?:=!~'.includes(ch)) return true;
+  }
+  return false;
+}

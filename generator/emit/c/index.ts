@@ -1,12 +1,16 @@
-/** model -> out/luo.h (the current version) and out/<version>/luo.h for every version. */
+/**
+ * model -> the C headers: the current version of every header at its place in a kernel tree
+ * (include/linux/kho/abi/luo.h), and every version of every header under its own directory
+ * (luo/luo-v4/luo.h). One template for every header.
+ */
 import { readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import Handlebars from 'handlebars';
-import type { Model } from '../../model/index.ts';
-import { file, type Emitter, type GeneratedFile } from '../files.ts';
+import type { Model, VersionModel } from '../../model/index.ts';
+import { currentHeaderFile, file, versionHeaderFile, type Emitter, type GeneratedFile } from '../files.ts';
 import { cHeaderView } from './view.ts';
 
-const TEMPLATE = resolve(import.meta.dirname, '../../../templates/c/luo.h.hbs');
+const TEMPLATE = resolve(import.meta.dirname, '../../../templates/c/header.h.hbs');
 
 let compiled: HandlebarsTemplateDelegate | undefined;
 
@@ -15,16 +19,12 @@ function template(): HandlebarsTemplateDelegate {
   return compiled;
 }
 
-export function renderCHeader(model: Model, versionName: string): string {
-  const version = model.versions.find((v) => v.name === versionName);
-  if (!version) throw new Error(`no version ${versionName}`);
+export function renderCHeader(model: Model, version: VersionModel): string {
   return template()(cHeaderView(model, version));
 }
 
-export const emitCHeaders: Emitter = (model): GeneratedFile[] => {
-  const name = basename(model.header.path);
-  return [
-    file(name, renderCHeader(model, model.current.name)),
-    ...model.versions.map((v) => file(`${v.name}/${name}`, renderCHeader(model, v.name))),
-  ];
-};
+export const emitCHeaders: Emitter = (model): GeneratedFile[] =>
+  model.headers.flatMap((header) => [
+    file(currentHeaderFile(header), renderCHeader(model, header.current)),
+    ...header.versions.map((v) => file(versionHeaderFile(header, v), renderCHeader(model, v))),
+  ]);

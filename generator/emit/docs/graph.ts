@@ -1,13 +1,16 @@
 /**
- * The handover graph of one version: the FDT nodes, and every memory block the next kernel finds by
- * following physical addresses from them, laid out in columns by how many hops it takes to get
- * there. Computed from the model's pointer targets alone; the HTML template draws the numbers.
+ * The handover graph of one version: where the next kernel starts (the FDT nodes, the struct a KHO
+ * entry holds, or the field of another header's struct that points here), and every memory block it
+ * finds by following physical addresses from there, laid out in columns by how many hops it takes
+ * to get there. Computed from the model's container and pointer targets alone; the HTML template
+ * draws the numbers.
  */
-import type { FieldModel, NodeModel, TargetModel, VersionModel } from '../../model/index.ts';
-import { findStruct } from '../../model/index.ts';
+import type { ContainerModel, FieldModel, Model, NodeModel, TargetModel, VersionModel } from '../../model/index.ts';
+import { allVersions, findStruct } from '../../model/index.ts';
+import { headerFile } from '../prose.ts';
+import { containerAnchor, structAnchor, versionAnchor } from './anchors.ts';
 import { roleOf, type FieldRole } from './describe.ts';
-import { cTypeText } from '../c/declarator.ts';
-import { fdtLayoutAnchor, structAnchor } from './anchors.ts';
+import { typeText } from './view.ts';
 
 const FONT = 12;
 const GLYPH = 0.6;
@@ -33,10 +36,11 @@ export interface HandoverGraph {
 
 export interface GraphBox {
   readonly id: string;
-  readonly kind: 'fdt' | 'memory';
-  /** The in-page link of the title: the FDT layout card, or the card of the box's first struct. */
+  /** Where the next kernel starts (an FDT node, a KHO entry, another header's field), or a memory block. */
+  readonly kind: 'fdt' | 'entry' | 'from' | 'memory';
+  /** The in-page link of the title: the container card, or the card of the box's first struct. */
   readonly link: string;
-  /** The structs this box holds, space-separated (empty for an FDT node). */
+  /** The structs this box holds, space-separated (empty where the next kernel starts, and for state another header's handler keeps). */
   readonly structs: string;
   readonly x: number;
   readonly y: number;
@@ -75,7 +79,10 @@ export interface GraphEdge {
   readonly kind: 'pointer' | 'subnode' | 'next';
   readonly from: string;
   readonly to: string;
-  /** The property or field holding the address: `/luo-session:luo-session-header`, `luo_ser.flbs_pa`. */
+  /**
+   * The property or field holding the address: `/luo-session:luo-session-header`, `luo_ser.flbs_pa`;
+   * `kho-entry` for what a KHO entry holds.
+   */
   readonly via: string;
   readonly path: string;
   readonly labelX: number;
@@ -104,29 +111,31 @@ interface PendingEdge {
   label: string;
 }
 
-export function handoverGraph(version: VersionModel, anchor: string): HandoverGraph {
+export function handoverGraph(model: Model, version: VersionModel): HandoverGraph {
   const boxes = new Map<string, PendingBox>();
   const edges: PendingEdge[] = [];
   const queue: PendingBox[] = [];
+  const prefix = `${versionAnchor(version.name)}-graph`;
+  const anchor = version.name;
   const add = (box: PendingBox): PendingBox => {
     boxes.set(box.id, box);
     queue.push(box);
     return box;
   };
   /** The box of a pointer target, made on first sight one column right of where it was seen. */
-  const targetBox = (target: TargetModel, column: number): string => {
-    const id = `${anchor}-${targetKey(target)}`;
-    if (!boxes.has(id)) add(memoryBox(id, target, version, anchor, column));
+  const targetBox = (target: TargetModel, column: number, via: string): string => {
+    const id = `${prefix}-${targetKey(target, via)}`;
+    if (!boxes.has(id)) add(memoryBox(model, id, target, version, via, column));
     return id;
   };
 
   const visitNode = (node: NodeModel, column: number): PendingBox => {
-    const box = add(fdtBox(`${anchor}-fdt${node.path === '/' ? '' : node.path.replaceAll('/', '-')}`, node, anchor, column));
+    const box = add(fdtBox(`${prefix}-fdt${node.path === '/' ? '' : node.path.replaceAll('/', '-')}`, node, anchor, column));
     node.properties.forEach((property, i) => {
       if (!property.pointer) return;
-      const to = targetBox(property.pointer.target, column + 1);
+      const via = `${node.path}:${property.name}`;
       // Row 0 is the node's compatible string; the properties follow.
-      edges.push({ kind: 'pointer', from: box.id, row: i + 1, to, via: `${node.path}:${property.name}`, label: '' });
+      edges.push({ kind: 'pointer', from: box.id, row: i + 1, to: targetBox(property.pointer.target, column + 1, via), via, label: '' });
     });
     for (const child of node.children) {
       const childBox = visitNode(child, column + 1);
@@ -134,9 +143,29 @@ export function handoverGraph(version: VersionModel, anchor: string): HandoverGr
     }
     return box;
   };
-  visitNode(version.fdt.root, 0);
+  const start = (container: ContainerModel): void => {
+    switch (container.kind) {
+      case 'fdt':
+        visitNode(container.root, 0);
+        return;
+      case 'kho-entry': {
+        const box = add(entryBox(`${prefix}-entry`, container, anchor));
+        const via = 'kho-entry';
+        edges.push({ kind: 'pointer', from: box.id, row: 0, to: targetBox({ shape: 'struct', struct: container.struct }, 1, via), via, label: '' });
+        return;
+      }
+      case 'reached-from': {
+        const box = add(fromBox(model, `${prefix}-from`, container, anchor));
+        const via = `${container.from.struct}.${container.field}`;
+        // Row 0 is the selector string, row 1 the address.
+        edges.push({ kind: 'pointer', from: box.id, row: 1, to: targetBox(container.target, 1, via), via, label: '' });
+        return;
+      }
+    }
+  };
+  if (version.container) start(version.container);
 
-  // Breadth first, so a block sits in the column of its shortest path from the FDT.
+  // Breadth first, so a block sits in the column of its shortest path from where the kernel starts.
   for (let i = 0; i < queue.length; i++) {
     const box = queue[i]!;
     if (box.kind !== 'memory') continue;
@@ -146,7 +175,7 @@ export function handoverGraph(version: VersionModel, anchor: string): HandoverGr
       if (pointer.loop) {
         edges.push({ kind: 'next', from: box.id, row: index, to: box.id, via: pointer.via, label: 'next' });
       } else {
-        edges.push({ kind: 'pointer', from: box.id, row: index, to: targetBox(pointer.target!, box.column + 1), via: pointer.via, label: '' });
+        edges.push({ kind: 'pointer', from: box.id, row: index, to: targetBox(pointer.target!, box.column + 1, pointer.via), via: pointer.via, label: '' });
       }
     });
   }
@@ -160,7 +189,7 @@ interface PendingRow extends Pick<GraphRow, 'kind' | 'role' | 'height' | 'text' 
   readonly pointer?: { readonly via: string; readonly target?: TargetModel; readonly loop?: boolean };
 }
 
-function fdtBox(id: string, node: NodeModel, versionAnchor: string, column: number): PendingBox {
+function fdtBox(id: string, node: NodeModel, version: string, column: number): PendingBox {
   const rows: PendingRow[] = [
     { kind: 'field', role: 'property', height: ROW_HEIGHT, text: 'compatible', detail: `"${node.compatible.value}"` },
     ...node.properties.map((p): PendingRow => ({
@@ -171,12 +200,37 @@ function fdtBox(id: string, node: NodeModel, versionAnchor: string, column: numb
       detail: p.kind === 'pointer' ? 'PA' : p.kind,
     })),
   ];
-  return { id, kind: 'fdt', link: `#${fdtLayoutAnchor(versionAnchor)}`, structs: [], title: node.path === '/' ? 'FDT /' : `FDT ${node.path}`, subtitle: node.compatible.macro, rows, column };
+  return { id, kind: 'fdt', link: `#${containerAnchor(version)}`, structs: [], title: node.path === '/' ? 'FDT /' : `FDT ${node.path}`, subtitle: node.compatible.macro, rows, column };
 }
 
-function memoryBox(id: string, target: TargetModel, version: VersionModel, versionAnchor: string, column: number): PendingBox {
+/** The KHO entry: its name, and the address of the struct it holds. */
+function entryBox(id: string, container: Extract<ContainerModel, { kind: 'kho-entry' }>, version: string): PendingBox {
+  const rows: PendingRow[] = [{ kind: 'field', role: 'pointer', height: ROW_HEIGHT, text: `struct ${container.struct}`, detail: 'PA' }];
+  return { id, kind: 'entry', link: `#${containerAnchor(version)}`, structs: [], title: `KHO entry "${String(container.khoEntry.value)}"`, subtitle: container.khoEntry.name, rows, column: 0 };
+}
+
+/** The other header's struct: the string that selects this state, and the field with its address. */
+function fromBox(model: Model, id: string, container: Extract<ContainerModel, { kind: 'reached-from' }>, version: string): PendingBox {
+  const rows: PendingRow[] = [
+    { kind: 'field', role: 'chars', height: ROW_HEIGHT, text: container.selector, detail: `"${container.compatible.value}"` },
+    { kind: 'field', role: 'pointer', height: ROW_HEIGHT, text: container.field, detail: 'PA' },
+  ];
+  return {
+    id,
+    kind: 'from',
+    link: `#${containerAnchor(version)}`,
+    structs: [],
+    title: `struct ${container.from.struct}`,
+    subtitle: `in ${headerFile(model, container.from.header)}`,
+    rows,
+    column: 0,
+  };
+}
+
+function memoryBox(model: Model, id: string, target: TargetModel, version: VersionModel, via: string, column: number): PendingBox {
   const rows: PendingRow[] = [];
-  const link = (struct: string): string => `#${structAnchor(versionAnchor, struct)}`;
+  // A struct's card is in the section of the version that declares it.
+  const link = (struct: string): string => `#${structAnchor(findStruct(version, struct).version, struct)}`;
   const section = (struct: string, detail: string): void =>
     void rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text: `struct ${struct}`, detail, link: link(struct) });
   const fieldsOf = (structName: string, loopField?: string): void => {
@@ -210,24 +264,45 @@ function memoryBox(id: string, target: TargetModel, version: VersionModel, versi
         rows,
         column,
       };
+    case 'selected': {
+      // What the handler named by the selector keeps: the headers of the family that say so.
+      const owner = via.split('.')[0]!;
+      const field = via.slice(owner.length + 1);
+      const handlers = allVersions(model).filter((v) => v.container?.kind === 'reached-from' && v.container.from.struct === owner && v.container.field === field);
+      for (const handler of handlers) {
+        const container = handler.container as Extract<ContainerModel, { kind: 'reached-from' }>;
+        rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text: `"${container.compatible.value}"`, detail: handler.name, link: `#${containerAnchor(handler.name)}` });
+      }
+      return {
+        id,
+        kind: 'memory',
+        link: handlers.length > 0 ? `#${containerAnchor(handlers[0]!.name)}` : link(owner),
+        structs: [],
+        title: 'handler state',
+        subtitle: `chosen by ${owner}.${target.selector}`,
+        rows,
+        column,
+      };
+    }
   }
 }
 
-/** A struct's members, nested structs spelled out as `outer.inner`, so every address has a row. */
+/** A struct's members, nested structs spelled out as `outer.inner` (an anonymous one's by their own names), so every address has a row. */
 function flatFields(owner: string, fields: readonly FieldModel[], prefix: string, version: VersionModel, loopField?: string): PendingRow[] {
   return fields.flatMap((f): PendingRow[] => {
     const name = `${prefix}${f.name}`;
     if (f.type.kind === 'aggregate') return flatFields(owner, findStruct(version, f.type.name).fields, `${name}.`, version);
+    if (f.type.kind === 'inline') return flatFields(owner, f.type.fields, f.anonymous ? prefix : `${name}.`, version);
     const via = `${owner}.${name}`;
-    const row = { kind: 'field' as const, role: roleOf(f.type), height: ROW_HEIGHT, text: name, detail: f.type.kind === 'pointer' ? 'PA' : cTypeText(f.type) };
+    const row = { kind: 'field' as const, role: roleOf(f.type), height: ROW_HEIGHT, text: name, detail: f.type.kind === 'pointer' ? 'PA' : typeText(f) };
     if (name === loopField) return [{ ...row, detail: 'PA', role: 'pointer', pointer: { via, loop: true } }];
     return [f.type.kind === 'pointer' ? { ...row, pointer: { via, target: f.type.target } } : row];
   });
 }
 
-/** Two pointers to the same kind of memory share a box. */
-function targetKey(target: TargetModel): string {
-  const slug = (name: string): string => name.replaceAll('_', '-');
+/** Two pointers to the same kind of memory share a box; the state a selector chooses is the field's own. */
+function targetKey(target: TargetModel, via: string): string {
+  const slug = (name: string): string => name.replaceAll('_', '-').replaceAll('.', '-');
   switch (target.shape) {
     case 'struct':
       return slug(target.struct);
@@ -236,6 +311,8 @@ function targetKey(target: TargetModel): string {
     case 'header-array':
     case 'chain':
       return `${target.shape}-${slug(target.header)}-${slug(target.entry)}`;
+    case 'selected':
+      return `selected-${slug(via)}`;
   }
 }
 

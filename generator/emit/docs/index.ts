@@ -1,13 +1,12 @@
-/** model -> out/docs/luo.md, out/docs/luo.rst and out/docs/index.html, from one view model. */
+/** model -> out/docs/<header>.md and <header>.rst for every header, and out/docs/index.html for the family. */
 import { file, type Emitter, type GeneratedFile } from '../files.ts';
 import { renderDocs } from './render.ts';
-import { docsView } from './view.ts';
+import { familyDocsView } from './view.ts';
 
 export const emitDocs: Emitter = (model): GeneratedFile[] => {
-  const view = docsView(model);
+  const view = familyDocsView(model);
   return [
-    file('docs/luo.md', renderDocs('md', view)),
-    file('docs/luo.rst', renderDocs('rst', view)),
+    ...view.headers.flatMap((header) => [file(`docs/${header.name}.md`, renderDocs('md', header)), file(`docs/${header.name}.rst`, renderDocs('rst', header))]),
     file('docs/index.html', renderDocs('html', view)),
   ];
 };

@@ -6,13 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Handlebars from 'handlebars';
-import type { DocsView } from './view.ts';
+import type { FamilyDocsView, HeaderDoc } from './view.ts';
 
 const TEMPLATES = resolve(import.meta.dirname, '../../../templates/docs');
 
 export type DocsFormat = 'md' | 'rst' | 'html';
 
-const TEMPLATE_FILE: Record<DocsFormat, string> = { md: 'luo.md.hbs', rst: 'luo.rst.hbs', html: 'index.html.hbs' };
+/** Markdown and RST: one page per header; HTML: one page for the family. */
+const TEMPLATE_FILE: Record<DocsFormat, string> = { md: 'header.md.hbs', rst: 'header.rst.hbs', html: 'index.html.hbs' };
+
+type ViewOf<F extends DocsFormat> = F extends 'html' ? FamilyDocsView : HeaderDoc;
 
 /** Markdown: backslash-escape what could start emphasis, code, a link, HTML or a table cell. */
 function markdownText(text: string): string {
@@ -61,14 +64,14 @@ function environment(format: DocsFormat): typeof Handlebars {
   return hb;
 }
 
-const compiled = new Map<DocsFormat, HandlebarsTemplateDelegate<DocsView>>();
+const compiled = new Map<DocsFormat, HandlebarsTemplateDelegate>();
 
-export function renderDocs(format: DocsFormat, view: DocsView): string {
+export function renderDocs<F extends DocsFormat>(format: F, view: ViewOf<F>): string {
   let template = compiled.get(format);
   if (!template) {
     const source = readFileSync(resolve(TEMPLATES, TEMPLATE_FILE[format]), 'utf8');
     // Markdown and RST escape through their helpers; HTML relies on Handlebars' own escaping.
-    template = environment(format).compile<DocsView>(source, { noEscape: format !== 'html', strict: true });
+    template = environment(format).compile(source, { noEscape: format !== 'html', strict: true });
     compiled.set(format, template);
   }
   return template(view);

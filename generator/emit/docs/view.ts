@@ -1,21 +1,49 @@
 /**
- * The reference docs' view model: everything luo.md, luo.rst and index.html say about the ABI,
- * computed from the model and from the checker's comparison of versions (diffVersions), in no output
- * format. Each format's template only arranges it; escaping is that format's helpers' (render.ts).
+ * The reference docs' view model: everything <header>.md, <header>.rst and index.html say about the
+ * ABI, computed from the model and from the checker's comparison of versions (diffVersions), in no
+ * output format. Each format's template only arranges it; escaping is that format's helpers'
+ * (render.ts).
  */
-import type { ConstantModel, FieldModel, GuardModel, Model, NodeModel, PropertyModel, StructModel, VersionModel } from '../../model/index.ts';
-import { allNodes } from '../../model/index.ts';
+import { basename } from 'node:path';
+import {
+  chainLinks,
+  cTypeText,
+  findHeader,
+  memberDeclaration,
+  targetSentence,
+  versionNodes,
+  type ConstantModel,
+  type FieldModel,
+  type HeaderModel,
+  type Model,
+  type NodeModel,
+  type PropertyModel,
+  type StructModel,
+  type VersionModel,
+} from '../../model/index.ts';
 import { diffVersions, type LayoutChange } from '../../check/diff.ts';
-import { chainLinks, roleOf, targetText, type FieldRole } from './describe.ts';
-import { cTypeText } from '../c/declarator.ts';
-import { structDiagram, type StructDiagram } from './diagram.ts';
 import { fdtPicture } from '../fdt-picture.ts';
+import { containerSentence, guardSentence } from '../prose.ts';
+import { changelogAnchor, containerAnchor, headerAnchor, structAnchor, versionAnchor } from './anchors.ts';
+import { roleOf, type FieldRole } from './describe.ts';
+import { structDiagram, type StructDiagram } from './diagram.ts';
 import { handoverGraph, type HandoverGraph } from './graph.ts';
-import { anchorOf, fdtLayoutAnchor, structAnchor } from './anchors.ts';
 
-export interface DocsView {
-  readonly spdx: string;
+/** The family page: one section per header. */
+export interface FamilyDocsView {
   readonly title: string;
+  readonly headers: readonly HeaderDoc[];
+}
+
+export interface HeaderDoc {
+  readonly spdx: string;
+  readonly name: string;
+  /** `luo.h`. */
+  readonly file: string;
+  readonly title: string;
+  readonly anchor: string;
+  readonly changelogAnchor: string;
+  /** `include/linux/kho/abi/luo.h`. */
   readonly headerPath: string;
   readonly current: string;
   readonly versions: readonly VersionDoc[];
@@ -26,25 +54,31 @@ export interface VersionDoc {
   readonly name: string;
   /** Safe as an HTML id and an RST label. */
   readonly anchor: string;
-  /** The id of the FDT layout card, which the graph's FDT boxes link to. */
-  readonly fdtAnchor: string;
   readonly isCurrent: boolean;
   readonly origin: string;
   readonly paragraphs: readonly string[];
-  readonly khoEntryName: ConstantRefDoc;
-  readonly maxSize: ConstantRefDoc;
-  /** The FDT as the dtc source syntax would show it, one line each. */
-  readonly fdtPicture: readonly string[];
-  readonly properties: readonly PropertyDoc[];
+  /** The versions of other headers it includes. */
+  readonly uses: readonly UseDoc[];
+  /** Where the state lives; false for a header whose structs others use. */
+  readonly container: ContainerDoc | false;
   readonly structs: readonly StructDoc[];
   readonly constants: readonly ConstantDoc[];
-  readonly guards: readonly GuardModel[];
-  readonly graph: HandoverGraph;
+  readonly guards: readonly GuardDoc[];
+  readonly graph: HandoverGraph | false;
 }
 
-export interface ConstantRefDoc {
-  readonly macro: string;
-  readonly c: string;
+export interface UseDoc {
+  readonly file: string;
+  readonly version: string;
+  readonly anchor: string;
+}
+
+export interface ContainerDoc {
+  /** The id of the card, which the graph's first box links to. */
+  readonly anchor: string;
+  readonly title: string;
+  readonly sentence: string;
+  readonly fdt: { readonly picture: readonly string[]; readonly properties: readonly PropertyDoc[] } | false;
 }
 
 export interface PropertyDoc {
@@ -55,10 +89,25 @@ export interface PropertyDoc {
   readonly doc: string;
 }
 
+export interface GuardDoc {
+  readonly macro: string;
+  readonly value: string;
+  readonly sentence: string;
+}
+
 export interface FieldDoc {
+  /** The model's name ('' for padding); an anonymous member's is the schema's, not C's. */
   readonly name: string;
+  /** What a reader calls it: the name, or `(anonymous union)`. */
+  readonly label: string;
+  readonly anonymous: boolean;
+  /** Byte offset (of the first byte holding a bit-field's bits). */
   readonly offset: number;
-  readonly size: number;
+  /** `8`, or `52 bits` for a bit-field. */
+  readonly sizeText: string;
+  /** Where it is, in bits: a bit-field's own bits, a byte field's whole bytes. */
+  readonly bitOffset: number;
+  readonly bitSize: number;
   /** The C type as the header declares it. */
   readonly type: string;
   readonly role: FieldRole;
@@ -72,10 +121,12 @@ export interface StructDoc {
   readonly name: string;
   readonly anchor: string;
   readonly size: number;
+  /** `24 bytes`, or `PAGE_SIZE bytes, 4096 with 4 KiB pages` where the size follows the page size. */
+  readonly sizeText: string;
   readonly packed: boolean;
   readonly summary: string;
   readonly description: readonly string[];
-  readonly guard: { readonly macro: string; readonly value: string };
+  readonly guard: { readonly macro: string; readonly value: string } | false;
   readonly fields: readonly FieldDoc[];
   readonly diagram: StructDiagram;
 }
@@ -95,48 +146,65 @@ export interface ChangeSetDoc {
   readonly changes: readonly LayoutChange[];
 }
 
-export function docsView(model: Model): DocsView {
-  const versions = model.versions;
+export function familyDocsView(model: Model): FamilyDocsView {
+  return { title: `${model.name} handover ABI headers`, headers: model.headers.map((h) => headerDoc(model, h)) };
+}
+
+export function headerDoc(model: Model, header: HeaderModel): HeaderDoc {
+  const versions = header.versions;
+  const file = basename(header.path);
   return {
-    spdx: model.header.spdx,
-    title: `${model.name.toUpperCase()} handover ABI`,
-    headerPath: model.header.path,
-    current: model.current.name,
-    versions: versions.map((v) => versionDoc(v, v.name === model.current.name)),
+    spdx: header.spdx,
+    name: header.name,
+    file,
+    title: `${file} handover ABI`,
+    anchor: headerAnchor(header.name),
+    changelogAnchor: changelogAnchor(header.name),
+    headerPath: header.path,
+    current: header.current.name,
+    versions: versions.map((v) => versionDoc(model, v, v.name === header.current.name)),
     changelog: versions.slice(1).map((newer, i) => {
       const older = versions[i]!;
-      return { older: older.name, newer: newer.name, anchor: `changes-${anchorOf(newer.name)}`, changes: diffVersions(older, newer) };
+      return { older: older.name, newer: newer.name, anchor: `changes-${versionAnchor(newer.name)}`, changes: diffVersions(older, newer) };
     }),
   };
 }
 
-function versionDoc(version: VersionModel, isCurrent: boolean): VersionDoc {
-  const anchor = anchorOf(version.name);
+function versionDoc(model: Model, version: VersionModel, isCurrent: boolean): VersionDoc {
   const links = chainLinks(version);
   return {
     name: version.name,
-    anchor,
-    fdtAnchor: fdtLayoutAnchor(anchor),
+    anchor: versionAnchor(version.name),
     isCurrent,
     origin: version.origin,
     paragraphs: version.doc.paragraphs,
-    khoEntryName: constantRef(version.fdt.khoEntryName),
-    maxSize: constantRef(version.fdt.maxSize),
-    fdtPicture: fdtPicture(version.fdt.root),
-    properties: allNodes(version.fdt.root).flatMap((node) => [compatibleDoc(node), ...node.properties.map((p) => propertyDoc(node, p))]),
-    structs: version.structs.map((s) => structDoc(s, version, anchor, links)),
+    uses: version.uses.map((ref) => ({ file: basename(findHeader(model, ref.header).path), version: ref.version, anchor: versionAnchor(ref.version) })),
+    container: containerDoc(model, version),
+    structs: version.structs.map((s) => structDoc(s, version, links, model.target.pageSize)),
     constants: version.constants.map(constantDoc),
-    guards: version.guards,
-    graph: handoverGraph(version, anchor),
+    guards: version.guards.map((g) => ({ macro: g.macro, value: g.value, sentence: guardSentence(model, version, g) })),
+    graph: version.container ? handoverGraph(model, version) : false,
   };
 }
 
-function constantRef(constant: ConstantModel): ConstantRefDoc {
-  return { macro: constant.name, c: constant.c };
-}
-
 // -----------------------------------------------------------------------------------------------
-// The FDT
+// Where the state lives
+
+const CONTAINER_TITLE = { fdt: 'FDT layout', 'kho-entry': 'KHO entry', 'reached-from': 'Reached from' } as const;
+
+function containerDoc(model: Model, version: VersionModel): ContainerDoc | false {
+  const container = version.container;
+  if (!container) return false;
+  return {
+    anchor: containerAnchor(version.name),
+    title: CONTAINER_TITLE[container.kind],
+    sentence: containerSentence(model, container),
+    fdt:
+      container.kind === 'fdt'
+        ? { picture: fdtPicture(container.root), properties: versionNodes(version).flatMap((node) => [compatibleDoc(node), ...node.properties.map((p) => propertyDoc(node, p))]) }
+        : false,
+  };
+}
 
 function compatibleDoc(node: NodeModel): PropertyDoc {
   return {
@@ -154,28 +222,36 @@ function propertyDoc(node: NodeModel, property: PropertyModel): PropertyDoc {
       ? 'string'
       : property.kind === 'u64'
         ? 'u64, CPU byte order'
-        : `u64 physical address, CPU byte order: ${targetText(property.pointer!.target, property.pointer!.nullable)}`;
+        : `u64 physical address, CPU byte order: ${targetSentence(property.pointer!.target, property.pointer!.nullable)}`;
   return { node: node.path, name: property.name, macro: property.macro, value, doc: property.doc };
 }
 
 // -----------------------------------------------------------------------------------------------
 // Structs
 
-function structDoc(struct: StructModel, version: VersionModel, versionAnchor: string, links: ReadonlyMap<string, readonly string[]>): StructDoc {
-  const guard = version.guards.find((g) => g.macro === struct.guard)!;
+function structDoc(struct: StructModel, version: VersionModel, links: ReadonlyMap<string, readonly string[]>, pageSize: number): StructDoc {
+  const guard = version.guards.find((g) => g.macro === struct.guard);
   const fields = withPadding(struct, struct.fields.map((f) => fieldDoc(f, links.get(`${struct.name}.${f.name}`))));
   return {
     keyword: struct.kind,
     name: struct.name,
-    anchor: structAnchor(versionAnchor, struct.name),
+    anchor: structAnchor(version.name, struct.name),
     size: struct.size,
+    sizeText: struct.sizeC === String(struct.size) ? `${struct.size} bytes` : `${struct.sizeC || 'page-size dependent'} bytes, ${struct.size} with ${pageSize / 1024} KiB pages`,
     packed: struct.packed,
     summary: struct.summary,
     description: struct.description,
-    guard: { macro: guard.macro, value: guard.value },
+    guard: guard ? { macro: guard.macro, value: guard.value } : false,
     fields,
     diagram: structDiagram(struct, fields, version),
   };
+}
+
+/** The C type of a member as docs show it; a struct or union declared in place with its members. */
+export function typeText(field: FieldModel): string {
+  const type = field.type;
+  if (type.kind !== 'inline') return cTypeText(type);
+  return `${type.aggregate} { ${type.fields.map((f) => memberDeclaration(f, '').join(' ')).join(' ')} }`;
 }
 
 /** A field; `chainEntries` is set when the field links the blocks of chains of those entries. */
@@ -184,33 +260,54 @@ function fieldDoc(field: FieldModel, chainEntries?: readonly string[]): FieldDoc
   const pointsAt = chain
     ? `the next block of the same chain (of ${chainEntries.map((e) => `struct ${e}`).join(' or ')} entries). 0 ends the chain.`
     : field.type.kind === 'pointer'
-      ? targetText(field.type.target, field.type.nullable)
+      ? targetSentence(field.type.target, field.type.nullable)
       : undefined;
+  const bits = field.bits;
+  const bitOffset = field.offset * 8 + (bits?.shift ?? 0);
+  const bitSize = bits?.width ?? field.size * 8;
+  const anonymous = field.anonymous === true;
   return {
     name: field.name,
+    label: anonymous && field.type.kind === 'inline' ? `(anonymous ${field.type.aggregate})` : field.name,
+    anonymous,
     offset: field.offset,
-    size: field.size,
-    type: cTypeText(field.type),
+    sizeText: bits ? `${bits.width} bits` : String(field.size),
+    bitOffset,
+    bitSize,
+    type: typeText(field),
     role: chain ? 'pointer' : roleOf(field.type),
-    doc: field.doc,
+    doc: bits ? `Bits ${bitOffset}-${bitOffset + bitSize - 1} of the struct. ${field.doc}` : field.doc,
     ...(pointsAt ? { pointsAt } : {}),
   };
 }
 
-/** Holes gcc leaves in a naturally aligned struct, shown as padding so every byte is accounted for. */
+/** Holes gcc leaves in a naturally aligned struct (and bits no bit-field uses), shown as padding so every bit is accounted for. */
 function withPadding(struct: StructModel, fields: readonly FieldDoc[]): FieldDoc[] {
   if (struct.kind === 'union') return [...fields];
   const out: FieldDoc[] = [];
   let end = 0;
   const pad = (upTo: number): void => {
-    if (upTo > end) out.push({ name: '', offset: end, size: upTo - end, type: 'padding', role: 'padding', doc: 'Padding inserted by the compiler.' });
+    if (upTo <= end) return;
+    const bytes = (upTo - end) / 8;
+    out.push({
+      name: '',
+      label: '',
+      anonymous: false,
+      offset: Math.floor(end / 8),
+      sizeText: Number.isInteger(bytes) ? String(bytes) : `${upTo - end} bits`,
+      bitOffset: end,
+      bitSize: upTo - end,
+      type: 'padding',
+      role: 'padding',
+      doc: 'Padding inserted by the compiler.',
+    });
   };
   for (const field of fields) {
-    pad(field.offset);
+    pad(field.bitOffset);
     out.push(field);
-    end = Math.max(end, field.offset + field.size);
+    end = Math.max(end, field.bitOffset + field.bitSize);
   }
-  pad(struct.size);
+  pad(struct.size * 8);
   return out;
 }
 
@@ -219,9 +316,9 @@ function withPadding(struct: StructModel, fields: readonly FieldDoc[]): FieldDoc
 
 function constantDoc(constant: ConstantModel): ConstantDoc {
   return {
-    name: constant.name,
+    name: constant.params ? `${constant.name}(${constant.params.join(', ')})` : constant.name,
     c: constant.c,
     include: constant.include ?? '',
-    doc: constant.doc ?? '',
+    doc: [constant.doc ?? '', constant.config ? `Defined only with ${constant.config}.` : ''].filter(Boolean).join(' '),
   };
 }
