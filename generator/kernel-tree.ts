@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { renderCHeader } from './emit/c/index.ts';
+import { REGENERATE_LINE } from './emit/c/view.ts';
 import type { GeneratedFile } from './emit/files.ts';
 import type { Model } from './model/index.ts';
 import { OutputError } from './write.ts';
@@ -20,7 +21,7 @@ import { OutputError } from './write.ts';
 export const KERNEL_ABI_DIR = 'include/linux/kho/abi';
 
 /** The line of every generated header that says how to regenerate it; the seal goes after it. */
-const REGENERATE = 'luo-abi generate --kernel-tree';
+const REGENERATE = REGENERATE_LINE;
 const SEAL = /^ \* luo-abi seal: ([0-9a-f]{16})\n/m;
 
 /** The newest version of every header of the family, sealed, by its path in a kernel tree. */

@@ -4,8 +4,8 @@ import { targetStructs, type NodeModel, type PropertyModel } from '../model/inde
 export function fdtPicture(node: NodeModel, indent = ''): string[] {
   const inner = `${indent}    `;
   const lines = [
-    `${indent}${node.path === '/' ? '/' : node.name} {`,
-    `${inner}compatible = "${node.compatible.value}";`,
+    `${indent}${node.path === '/' ? '/' : node.anyName !== undefined ? `<${node.anyName}>` : node.name} {`,
+    ...(node.compatible ? [`${inner}compatible = "${node.compatible.value}";`] : []),
     ...node.properties.map((p) => `${inner}${p.name} = ${pictureValue(p)};`),
   ];
   for (const child of node.children) lines.push('', ...fdtPicture(child, inner));

@@ -66,7 +66,7 @@ export function guardSentence(model: Model, version: VersionModel, guard: GuardM
     ...(role.kind === 'node' ? [`the properties of ${role.node === '/' ? 'the root node' : `the node ${role.node}`}`] : []),
     ...guard.structs.map((s) => `struct ${s}`),
   ];
-  const composed = guard.components.map((component) => {
+  const composed = guard.components.map(({ macro: component }) => {
     const structs = componentStructs(model, version, component);
     return structs.length > 0 ? `${listText(structs.map((s) => `struct ${s}`))} through ${component}, which it composes` : `composes ${component}`;
   });

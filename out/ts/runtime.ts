@@ -327,3 +327,85 @@ export function checkUnion(value: object, members: readonly string[], path: stri
     );
   }
 }
+
+// -----------------------------------------------------------------------------------------------
+// Bit-fields and bitmaps. A bit-field is `width` bits starting `shift` bits into the `size` bytes at
+// `at`, counted from the least significant bit of those bytes read little-endian, or from the most
+// significant bit read big-endian: the order in which gcc allocates bit-fields on either.
+
+function readBytesAsBigint(bytes: Uint8Array, at: number, size: number, le: boolean): bigint {
+  let value = 0n;
+  for (let i = 0; i < size; i++) value = (value << 8n) | BigInt(bytes[le ? at + size - 1 - i : at + i]!);
+  return value;
+}
+
+function writeBigintAsBytes(bytes: Uint8Array, at: number, size: number, value: bigint, le: boolean): void {
+  for (let i = 0; i < size; i++) {
+    bytes[le ? at + i : at + size - 1 - i] = Number(value & 0xffn);
+    value >>= 8n;
+  }
+}
+
+function bitShift(size: number, shift: number, width: number, le: boolean): bigint {
+  return BigInt(le ? shift : size * 8 - shift - width);
+}
+
+/** A bit-field wider than 32 bits, as a bigint. */
+export function readBitsBigint(
+  bytes: Uint8Array,
+  at: number,
+  size: number,
+  shift: number,
+  width: number,
+  signed: boolean,
+  le: boolean,
+): bigint {
+  const raw =
+    (readBytesAsBigint(bytes, at, size, le) >> bitShift(size, shift, width, le)) &
+    ((1n << BigInt(width)) - 1n);
+  return signed ? BigInt.asIntN(width, raw) : raw;
+}
+
+/** A bit-field of at most 32 bits, as a number. */
+export function readBitsNumber(
+  bytes: Uint8Array,
+  at: number,
+  size: number,
+  shift: number,
+  width: number,
+  signed: boolean,
+  le: boolean,
+): number {
+  return Number(readBitsBigint(bytes, at, size, shift, width, signed, le));
+}
+
+export function writeBits(
+  bytes: Uint8Array,
+  at: number,
+  size: number,
+  shift: number,
+  width: number,
+  signed: boolean,
+  value: number | bigint,
+  le: boolean,
+  path: string,
+): void {
+  const big = typeof value === 'bigint' ? value : Number.isSafeInteger(value) ? BigInt(value) : undefined;
+  const low = signed ? -(1n << BigInt(width - 1)) : 0n;
+  const high = signed ? (1n << BigInt(width - 1)) - 1n : (1n << BigInt(width)) - 1n;
+  if (big === undefined || typeof value !== (width > 32 ? 'bigint' : 'number') || big < low || big > high) {
+    throw new CodecError(
+      path,
+      `must be a ${signed ? 'signed' : 'unsigned'} ${width}-bit ${width > 32 ? 'bigint' : 'integer'} (${low}..${high}), not ${String(value)}`,
+    );
+  }
+  const mask = ((1n << BigInt(width)) - 1n) << bitShift(size, shift, width, le);
+  const current = readBytesAsBigint(bytes, at, size, le);
+  writeBigintAsBytes(
+    bytes,
+    at,
+    size,
+    (current & ~mask) | ((BigInt.asUintN(width, big) << bitShift(size, shift, width, le)) & mask),
+    le,
+  );
+}

@@ -191,7 +191,7 @@ interface PendingRow extends Pick<GraphRow, 'kind' | 'role' | 'height' | 'text' 
 
 function fdtBox(id: string, node: NodeModel, version: string, column: number): PendingBox {
   const rows: PendingRow[] = [
-    { kind: 'field', role: 'property', height: ROW_HEIGHT, text: 'compatible', detail: `"${node.compatible.value}"` },
+    ...(node.compatible ? [{ kind: 'field', role: 'property', height: ROW_HEIGHT, text: 'compatible', detail: `"${node.compatible.value}"` } as PendingRow] : []),
     ...node.properties.map((p): PendingRow => ({
       kind: 'field',
       role: p.kind === 'pointer' ? 'pointer' : p.kind === 'u64' ? 'number' : 'chars',
@@ -200,7 +200,7 @@ function fdtBox(id: string, node: NodeModel, version: string, column: number): P
       detail: p.kind === 'pointer' ? 'PA' : p.kind,
     })),
   ];
-  return { id, kind: 'fdt', link: `#${containerAnchor(version)}`, structs: [], title: node.path === '/' ? 'FDT /' : `FDT ${node.path}`, subtitle: node.compatible.macro, rows, column };
+  return { id, kind: 'fdt', link: `#${containerAnchor(version)}`, structs: [], title: node.path === '/' ? 'FDT /' : `FDT ${node.path}`, subtitle: node.compatible?.macro ?? `guarded by its parent's string`, rows, column };
 }
 
 /** The KHO entry: its name, and the address of the struct it holds. */

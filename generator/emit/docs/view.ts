@@ -21,7 +21,7 @@ import {
   type StructModel,
   type VersionModel,
 } from '../../model/index.ts';
-import { diffVersions, type LayoutChange } from '../../check/diff.ts';
+import { diffVersions, type LayoutChange } from '../../model/diff.ts';
 import { fdtPicture } from '../fdt-picture.ts';
 import { containerSentence, guardSentence } from '../prose.ts';
 import { changelogAnchor, containerAnchor, headerAnchor, structAnchor, versionAnchor } from './anchors.ts';
@@ -201,19 +201,22 @@ function containerDoc(model: Model, version: VersionModel): ContainerDoc | false
     sentence: containerSentence(model, container),
     fdt:
       container.kind === 'fdt'
-        ? { picture: fdtPicture(container.root), properties: versionNodes(version).flatMap((node) => [compatibleDoc(node), ...node.properties.map((p) => propertyDoc(node, p))]) }
+        ? { picture: fdtPicture(container.root), properties: versionNodes(version).flatMap((node) => [...compatibleDoc(node), ...node.properties.map((p) => propertyDoc(node, p))]) }
         : false,
   };
 }
 
-function compatibleDoc(node: NodeModel): PropertyDoc {
-  return {
-    node: node.path,
-    name: 'compatible',
-    macro: node.compatible.macro,
-    value: `string "${node.compatible.value}"`,
-    doc: `${node.doc} Its compatible string says which form of everything below it the kernel wrote.`,
-  };
+function compatibleDoc(node: NodeModel): PropertyDoc[] {
+  if (!node.compatible) return [];
+  return [
+    {
+      node: node.path,
+      name: 'compatible',
+      macro: node.compatible.macro,
+      value: `string "${node.compatible.value}"`,
+      doc: `${node.doc} Its compatible string says which form of everything below it the kernel wrote.`,
+    },
+  ];
 }
 
 function propertyDoc(node: NodeModel, property: PropertyModel): PropertyDoc {
