@@ -30,12 +30,14 @@ export function edit(copy: SchemaCopy, file: string, from: string, to: string): 
   writeFileSync(path, text.slice(0, at) + to + text.slice(at + from.length));
 }
 
-/** Adds luo-v5 (NEXT_VERSION, in schema/luo/next.ts) to the copy as its current version. */
+/**
+ * Adds luo-next (NEXT_VERSION, in schema/luo/next.ts) to the copy, right after luo-v4, the FDT form
+ * it grows from: the raw forms after it are another container, so luo-v4 is what it is compared with.
+ */
 export function addNextVersion(copy: SchemaCopy, source: string = NEXT_VERSION): void {
   writeFileSync(join(copy.dir, 'schema/luo/next.ts'), source);
-  edit(copy, 'luo/index.ts', "import { luoV1, luoV1SessionV1, luoV2, luoV3, luoV4 } from './versions.ts';", "import { luoV1, luoV1SessionV1, luoV2, luoV3, luoV4 } from './versions.ts';\nimport { luoV5 } from './next.ts';");
-  edit(copy, 'luo/index.ts', 'versions: [luoV1SessionV1, luoV1, luoV2, luoV3, luoV4],', 'versions: [luoV1SessionV1, luoV1, luoV2, luoV3, luoV4, luoV5],');
-  edit(copy, 'luo/index.ts', "current: 'luo-v4',", "current: 'luo-v5',");
+  edit(copy, 'luo/index.ts', "import { luoV1, luoV1SessionV1, luoV1SessionV2, luoV2, luoV3, luoV4 } from './versions.ts';", "import { luoV1, luoV1SessionV1, luoV1SessionV2, luoV2, luoV3, luoV4 } from './versions.ts';\nimport { luoNext } from './next.ts';");
+  edit(copy, 'luo/index.ts', 'luoV3, luoV4, luoV5, luoV5Composed],', 'luoV3, luoV4, luoNext, luoV5, luoV5Composed],');
 }
 
 /** Replaces `from` (exactly once) in a source text. */
@@ -46,11 +48,11 @@ export function replaceOnce(source: string, from: string, to: string): string {
 }
 
 /**
- * luo-v4 written out in full under the name luo-v5, still with the string "luo-v4". It imports more
+ * luo-v4 written out in full under the name luo-next, still with the string "luo-v4". It imports more
  * than it uses so that the tests' edits (s64, u32, u64Property, new constants) need no import edits.
  */
 export const NEXT_VERSION = `
-import { chars, field, node, pa, pages, pagesIn, pointerProperty, s64, struct, toChain, toHeaderArray, toStruct, u32, u64, u64Property, version, defineNumber, defineString } from '../lang.ts';
+import { chars, fdtContainer, field, node, pa, pages, pagesIn, pointerProperty, s64, selectedBy, struct, toChain, toHeaderArray, toStruct, u32, u64, u64Property, version, defineNumber, defineString } from '../lang.ts';
 import {
   LIVEUPDATE_FLB_COMPAT_LENGTH,
   LIVEUPDATE_HNDL_COMPAT_LENGTH,
@@ -58,6 +60,7 @@ import {
   LUO_FDT_ABI_HEADER,
   LUO_FDT_KHO_ENTRY_NAME,
   LUO_FDT_SIZE,
+  LIVEUPDATE_TEST_FLB_COMPATIBLE,
   fdtCompatible,
 } from './constants.ts';
 
@@ -80,7 +83,7 @@ const file = struct('luo_file_ser', {
   summary: 'Serialised state of one preserved file.',
   fields: {
     compatible: field(chars(LIVEUPDATE_HNDL_COMPAT_LENGTH), 'Compatible string of the file handler.'),
-    data: field(u64, 'Opaque value of the file handler.'),
+    data: field(pa(selectedBy('compatible')), 'Opaque value of the file handler.'),
     token: field(u64, 'Token userspace gave the file.'),
   },
 });
@@ -127,19 +130,19 @@ const root = struct('luo_ser', {
   summary: 'The root of the LUO state handed to the next kernel.',
   fields: {
     liveupdate_num: field(u64, 'Number of live updates so far.'),
-    sessions_pa: field(pa(toChain({ header: block_header, next: 'next', count: 'count', entry: session, block: pages(16) })), 'First block of sessions.'),
+    sessions_pa: field(pa(toChain({ header: block_header, next: 'next', count: 'count', entry: session, block: pages(2) })), 'First block of sessions.'),
     flbs_pa: field(pa(toHeaderArray({ header: flb_header, count: 'count', entry: flb, block: pagesIn(flb_header, 'pgcnt') })), 'The FLB block.'),
   },
 });
 
-export const luoV5 = version({
-  name: 'luo-v5',
+export const luoNext = version({
+  name: 'luo-next',
   origin: 'The next version, for the check tests.',
   doc: { title: 'Live Update Orchestrator ABI', paragraphs: ['The next version of the LUO ABI.'] },
-  constants: [LUO_FDT_SIZE, KHO_ENTRY_NAME, fdtCompatible(COMPATIBLE), ABI_HEADER, LIVEUPDATE_SESSION_NAME_LENGTH, LIVEUPDATE_HNDL_COMPAT_LENGTH, LIVEUPDATE_FLB_COMPAT_LENGTH, ...EXTRA_CONSTANTS],
+  constants: [LUO_FDT_SIZE, KHO_ENTRY_NAME, fdtCompatible(COMPATIBLE), ABI_HEADER, LIVEUPDATE_SESSION_NAME_LENGTH, LIVEUPDATE_HNDL_COMPAT_LENGTH, LIVEUPDATE_FLB_COMPAT_LENGTH, LIVEUPDATE_TEST_FLB_COMPATIBLE, ...EXTRA_CONSTANTS],
   types: [root, block_header, file, file_set, session, flb_header, flb],
-  fdt: {
-    khoEntryName: KHO_ENTRY_NAME,
+  container: fdtContainer({
+    khoEntry: KHO_ENTRY_NAME,
     maxSize: LUO_FDT_SIZE,
     root: node({
       compatible: fdtCompatible(COMPATIBLE),
@@ -147,6 +150,6 @@ export const luoV5 = version({
       properties: [pointerProperty(ABI_HEADER, pa(toStruct(root), { nullable: false }), 'Physical address of struct luo_ser.')],
       children: [],
     }),
-  },
+  }),
 });
 `;

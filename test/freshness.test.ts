@@ -11,7 +11,7 @@ import { generateFiles } from '../generator/generate.ts';
 import { filesDigest, inputsDigest, recordLines, recordedFresh } from '../generator/freshness.ts';
 import { buildModel } from '../generator/model/index.ts';
 import { MARKER, writeAtomically } from '../generator/write.ts';
-import { luoSchema } from '../schema/index.ts';
+import luoSchema from '../schema/index.ts';
 import { OUT, scratchDir } from './support/tools.ts';
 
 const files = [

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { generateFiles } from '../generator/generate.ts';
 import { buildModel } from '../generator/model/index.ts';
 import { commands } from '../generator/cli/commands/index.ts';
-import { luoSchema } from '../schema/index.ts';
+import luoSchema from '../schema/index.ts';
+import { luoHeader } from '../schema/luo/index.ts';
 import { luoAbi, ROOT, run, runOk, scratchDir } from './support/tools.ts';
 
 function schemaCopy(edit: (structs: string) => string): string {
@@ -25,13 +26,14 @@ describe('luo-abi generate', () => {
     expect(second).toEqual(first);
   });
 
-  it('writes luo.h for the current version and one per version', async () => {
-    const paths = (await generateFiles(buildModel(luoSchema))).map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['luo.h', ...luoSchema.versions.map((v) => `${v.name}/luo.h`)]));
+  it('writes each header\'s current version where a kernel tree has it, and every version of every header', async () => {
     const files = await generateFiles(buildModel(luoSchema));
+    const paths = files.map((f) => f.path);
+    const current = ['kexec_handover', 'block', 'compat', 'luo'].map((h) => `include/linux/kho/abi/${h}.h`);
+    expect(paths).toEqual(expect.arrayContaining([...current, ...luoHeader.versions.map((v) => `luo/${v.name}/luo.h`), 'block/block-v0/block.h', 'block/block-v1/block.h']));
     const content = (p: string) => files.find((f) => f.path === p)!.content;
-    expect(content('luo.h')).toBe(content('luo-v4/luo.h'));
-    expect(content('luo-v2/luo.h')).toMatch(/#define LUO_FDT_COMPATIBLE\t+"luo-v2"/);
+    expect(content('include/linux/kho/abi/luo.h')).toBe(content('luo/luo-v5+block-v1/luo.h'));
+    expect(content('luo/luo-v2/luo.h')).toMatch(/#define LUO_FDT_COMPATIBLE\t+"luo-v2"/);
   });
 
   it('--check passes on the committed out/', () => {
@@ -42,14 +44,15 @@ describe('luo-abi generate', () => {
 
   it('--check fails after a documentation edit to the schema, naming each stale header, and writes nothing', () => {
     const schema = schemaCopy((s) => s.replace("'Token userspace gave the file when it preserved it.'", "'The token of the file.'"));
-    const before = readFileSync(join(ROOT, 'out/luo.h'), 'utf8');
+    const before = readFileSync(join(ROOT, 'out/include/linux/kho/abi/luo.h'), 'utf8');
     const result = luoAbi(['generate', '--check', '--schema', schema]);
     expect(result.status).toBe(1);
-    for (const v of luoSchema.versions.filter((v) => v.name !== 'luo-v1-session-v1')) {
-      expect(result.stderr).toContain(`stale: out/${v.name}/luo.h`);
+    // That luo_file_ser is in every version but the first and luo-v5 (whose own spells the address as a KHOSER union).
+    for (const v of luoHeader.versions.filter((v) => v.name !== 'luo-v1-session-v1' && v.name !== 'luo-v5')) {
+      expect(result.stderr).toContain(`stale: out/luo/${v.name}/luo.h`);
     }
     expect(result.stderr).not.toContain('luo-v1-session-v1/luo.h');
-    expect(readFileSync(join(ROOT, 'out/luo.h'), 'utf8')).toBe(before);
+    expect(readFileSync(join(ROOT, 'out/include/linux/kho/abi/luo.h'), 'utf8')).toBe(before);
   });
 
   it('--check fails after a layout edit and names missing and extra files', () => {
@@ -59,7 +62,7 @@ describe('luo-abi generate', () => {
     const schema = schemaCopy((s) => s.replace("token: field(u64,", "token: field(u32,").replace('  u64,\n', '  u32,\n  u64,\n'));
     const result = luoAbi(['generate', '--check', '--out', out, '--schema', schema]);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('luo-v2/luo.h');
+    expect(result.stderr).toContain('luo/luo-v2/luo.h');
     expect(result.stderr).toMatch(/extra: .*leftover\.h/);
   });
 
@@ -82,7 +85,7 @@ describe('luo-abi generate', () => {
     writeFileSync(join(out, 'stale.h'), 'old');
     expect(luoAbi(['generate', '--out', out]).status).toBe(0);
     expect(existsSync(join(out, 'stale.h'))).toBe(false);
-    expect(existsSync(join(out, 'luo.h'))).toBe(true);
+    expect(existsSync(join(out, 'include/linux/kho/abi/luo.h'))).toBe(true);
   });
 
   it('refuses to replace a directory it did not write', () => {
@@ -117,7 +120,7 @@ describe('the luo-abi command', () => {
     const npx = run('npx', ['--no-install', 'luo-abi', 'generate', '--out', 'gen'], { cwd: dir });
     expect(npx.stderr).toBe('');
     expect(npx.status).toBe(0);
-    expect(readFileSync(join(dir, 'gen/luo.h'), 'utf8')).toBe(readFileSync(join(ROOT, 'out/luo.h'), 'utf8'));
+    expect(readFileSync(join(dir, 'gen/include/linux/kho/abi/luo.h'), 'utf8')).toBe(readFileSync(join(ROOT, 'out/include/linux/kho/abi/luo.h'), 'utf8'));
   }, 120_000);
 
   it('exits 2 on an unknown command or option', () => {

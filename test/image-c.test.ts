@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PhysicalMemory, decodeImage, encodeImage, stateToJson } from '../generator/image/index.ts';
-import { buildImageTool, codecs, expectedState, model, toolArgs, version, type Content } from './image-fixtures.ts';
+import { buildImageTool, codecs, expectedState, luo, toolArgs, version, type Content } from './image-fixtures.ts';
 import { luoAbi, run, runOk, scratchDir } from './support/tools.ts';
 
 const BASE = 0x4000_0000n;
@@ -40,7 +40,7 @@ describe.each(Object.keys(CONTENT))('%s against luo_image.c and libfdt', (name) 
   });
 
   const decodeFiles = (fdt: string, mem: string) =>
-    decodeImage(model.versions, codecs, new Uint8Array(readFileSync(fdt)), new PhysicalMemory([{ base: BASE, bytes: new Uint8Array(readFileSync(mem)) }]));
+    decodeImage(luo.versions, codecs, new Uint8Array(readFileSync(fdt)), new PhysicalMemory([{ base: BASE, bytes: new Uint8Array(readFileSync(mem)) }]));
 
   it('decodes the image the C program built as the kernel does', () => {
     const fdt = join(dir, 'c.dtb');
@@ -53,14 +53,14 @@ describe.each(Object.keys(CONTENT))('%s against luo_image.c and libfdt', (name) 
     const image = encodeImage(version(name), codecs[name]!, expectedState(name, content), { base: BASE });
     const fdt = join(dir, 'ours.dtb');
     const mem = join(dir, 'ours.mem');
-    writeFileSync(fdt, image.fdt);
+    writeFileSync(fdt, image.fdt!);
     writeFileSync(mem, image.memory);
     expect(runOk(tool, ['check', ...toolArgs(fdt, mem, BASE, content)]).stdout).toBe('ok\n');
   });
 
   it('lays the image out exactly as the C program does', () => {
     const image = encodeImage(version(name), codecs[name]!, expectedState(name, content), { base: BASE });
-    expect(Buffer.from(image.fdt).equals(readFileSync(join(dir, 'c.dtb')))).toBe(true);
+    expect(Buffer.from(image.fdt!).equals(readFileSync(join(dir, 'c.dtb')))).toBe(true);
     expect(Buffer.from(image.memory).equals(readFileSync(join(dir, 'c.mem')))).toBe(true);
   });
 });
@@ -73,7 +73,7 @@ describe.each(['luo-v1', 'luo-v2', 'luo-v3', 'luo-v4'])('%s: the C check is not 
     const state = structuredClone(expectedState(name, content));
     findFirstFiles(state.root)[0]!.token = 999999n;
     const image = encodeImage(version(name), codecs[name]!, state, { base: BASE });
-    writeFileSync(join(dir, 'bad.dtb'), image.fdt);
+    writeFileSync(join(dir, 'bad.dtb'), image.fdt!);
     writeFileSync(join(dir, 'bad.mem'), image.memory);
     const result = run(tool, ['check', ...toolArgs(join(dir, 'bad.dtb'), join(dir, 'bad.mem'), BASE, content)]);
     expect(result.status).toBe(1);

@@ -25,7 +25,7 @@ describe('luo-abi decode and encode', () => {
     const image = encodeImage(version('luo-v4'), codecs['luo-v4']!, state, { base: BASE });
     fdt = join(dir, 'luo.dtb');
     mem = join(dir, 'luo.mem');
-    writeFileSync(fdt, image.fdt);
+    writeFileSync(fdt, image.fdt!);
     writeFileSync(mem, image.memory);
     writeFileSync(join(dir, 'state.json'), stateToJson(state));
   });
@@ -86,12 +86,12 @@ describe('luo-abi decode and encode', () => {
   });
 
   it.each([
-    [['decode'], 'decode: --fdt FILE is required'],
+    [['decode'], 'decode: give either --fdt FILE or --at ADDR'],
     [['decode', '--fdt', 'x', '--mem', 'm'], 'decode: give one --mem-base for each --mem (1 --mem, 0 --mem-base)'],
     [['decode', '--fdt', 'x', '--format', 'xml'], 'decode: --format must be json or tree, not "xml"'],
     [['decode', '--fdt', '-', '--mem', '-', '--mem-base', '0'], 'decode: only one input can be stdin ("-")'],
     [['decode', '--fdt', 'x', '--mem', 'm', '--mem-base', '12k'], '"12k" is not a physical address (decimal or 0x hexadecimal, below 2^64)'],
-    [['decode', '--fdt', 'x', '--page-size', '1000'], '--page-size must be a power of two of at least 256, not "1000"'],
+    [['decode', '--fdt', 'x', '--page-size', '1000'], '--page-size must be one of 4096, 16384, 65536 (the page sizes KHO runs on), not "1000"'],
     [['decode', '--fdt', '/nonexistent/luo.dtb'], 'cannot read /nonexistent/luo.dtb: '],
     [['decode', '--frobnicate'], 'decode: Unknown option \'--frobnicate\''],
     [['encode', 'a.json'], 'encode: --fdt-out FILE, --mem-out FILE and --mem-base ADDR are required'],
@@ -115,7 +115,7 @@ describe('luo-abi decode and encode', () => {
 
   it('both are listed in luo-abi --help', async () => {
     const result = await luoAbi('--help');
-    expect(result.stdout).toMatch(/\n {2}decode +decode a LUO handover image/);
+    expect(result.stdout).toMatch(/\n {2}decode +decode a handover image/);
     expect(result.stdout).toMatch(/\n {2}encode +build a LUO handover image/);
   });
 });

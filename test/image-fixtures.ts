@@ -4,16 +4,19 @@
  * state comes from the formulas, never from the code under test.
  */
 import { join } from 'node:path';
-import { buildModel, findVersion, type VersionModel } from '../generator/model/index.ts';
+import { buildModel, findHeader, findVersion, type VersionModel } from '../generator/model/index.ts';
 import { luoCodecs } from '../generator/image/luo-codecs.ts';
-import type { ImageState, StructValue } from '../generator/image/index.ts';
-import luoSchema from '../schema/index.ts';
+import type { FdtImageState, ImageState, NodeState, StructValue } from '../generator/image/index.ts';
+import khoFamily from '../schema/index.ts';
 import { OUT, ROOT, runOk } from './support/tools.ts';
 
-export const model = buildModel(luoSchema);
+export const model = buildModel(khoFamily);
+/** luo.h's versions: what the image tests decode and encode. */
+export const luo = findHeader(model, 'luo');
 export const codecs = luoCodecs;
-export const version = (name: string): VersionModel => findVersion(model, name);
-export const VERSION_NAMES = model.versions.map((v) => v.name);
+export const version = (name: string): VersionModel => findVersion(luo, name);
+/** The versions whose state is an FDT, the C image tool's. */
+export const VERSION_NAMES = luo.versions.filter((v) => v.container?.kind === 'fdt').map((v) => v.name);
 
 export interface Content {
   readonly sessions: number;
@@ -27,6 +30,8 @@ const fileCount = (i: number, c: Content) => (c.filesMod ? (i * 13) % c.filesMod
 function file(i: number, j: number): StructValue {
   return { compatible: `fh-${i}-${j}`, data: (1n << 63n) | (BigInt(i) << 20n) | BigInt(j), token: BigInt(i) * 1000n + BigInt(j) };
 }
+
+export type { ImageState };
 
 function session(name: string, i: number, c: Content): StructValue {
   if (name === 'luo-v1-session-v1') return { name: `session-${i}` };
@@ -44,13 +49,13 @@ function flb(k: number): StructValue {
 const LIVEUPDATE_NUM = 41n;
 
 /** The state test/c/image/luo_image.c builds for this content. */
-export function expectedState(name: string, c: Content): ImageState {
+export function expectedState(name: string, c: Content): FdtImageState {
   const sessions = Array.from({ length: c.sessions }, (_, i) => session(name, i, c));
   const flbs = Array.from({ length: c.flbs }, (_, k) => flb(k));
   if (name.startsWith('luo-v1')) {
-    const children: Record<string, ImageState['root']> = {
+    const children: Record<string, NodeState> = {
       'luo-session': {
-        compatible: name === 'luo-v1' ? 'luo-session-v2' : 'luo-session-v1',
+        compatible: name === 'luo-v1-session-v1' ? 'luo-session-v1' : 'luo-session-v2',
         properties: { 'luo-session-header': sessions },
         children: {},
       },
@@ -74,7 +79,7 @@ export function buildImageTool(name: string, dir: string): string {
   const source = join(ROOT, 'test/c/image');
   runOk('gcc', [
     '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-O1',
-    '-I', join(source, 'shim'), '-I', join(OUT, name),
+    '-I', join(ROOT, 'test/c/shim'), '-I', join(OUT, 'luo', name),
     ...(CHAIN_FLAGS[name] ?? []),
     join(source, 'luo_image.c'), '-lfdt', '-o', program,
   ]);

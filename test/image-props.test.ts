@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FdtError, readFdt } from '../generator/fdt/index.ts';
 import { ImageError, PhysicalMemory, decodeImage, encodeImage, type ImageState, type StructValue } from '../generator/image/index.ts';
-import { codecs, expectedState, model, version } from './image-fixtures.ts';
+import { codecs, expectedState, luo, version, VERSION_NAMES } from './image-fixtures.ts';
 
 const RUNS = 40;
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
@@ -66,7 +66,7 @@ const layout = fc.record({
 });
 
 function decodeWith(fdt: Uint8Array, regions: { base: bigint; bytes: Uint8Array }[], littleEndian = true) {
-  return decodeImage(model.versions, codecs, fdt, new PhysicalMemory(regions), { littleEndian });
+  return decodeImage(luo.versions, codecs, fdt, new PhysicalMemory(regions), { littleEndian });
 }
 
 /** Run and require success or one of our typed errors. */
@@ -81,13 +81,13 @@ function onlyTypedErrors(run: () => unknown): 'ok' | 'FdtError' | 'ImageError' {
   }
 }
 
-describe.each(model.versions.map((v) => v.name))('%s images round-trip', (name) => {
+describe.each(VERSION_NAMES)('%s images round-trip', (name) => {
   it('decode(encode(state)) is the state, in either byte order and packing, at any base', () => {
     fc.assert(
       fc.property(stateOf(name), layout, (state, { littleEndian, packing, page }) => {
         const base = page * 4096n;
         const image = encodeImage(version(name), codecs[name]!, state, { base, littleEndian, packing });
-        expect(decodeWith(image.fdt, [{ base, bytes: image.memory }], littleEndian).state).toEqual(state);
+        expect(decodeWith(image.fdt!, [{ base, bytes: image.memory }], littleEndian).state).toEqual(state);
       }),
       { numRuns: RUNS },
     );
@@ -98,7 +98,7 @@ describe.each(model.versions.map((v) => v.name))('%s images round-trip', (name) 
 const samples = ['luo-v1', 'luo-v3', 'luo-v4'].map((name) => {
   const base = 0x10_0000n;
   const image = encodeImage(version(name), codecs[name]!, expectedState(name, { sessions: 5, filesMod: 4, flbs: 2 }), { base, packing: 'packed' });
-  return { name, fdt: image.fdt, memory: image.memory, base };
+  return { name, fdt: image.fdt!, memory: image.memory, base };
 });
 
 describe('hostile bytes end in typed errors', () => {
@@ -173,12 +173,12 @@ describe('hostile bytes end in typed errors', () => {
     (state.root.properties['luo-abi-header'] as { sessions_pa: unknown }).sessions_pa = sessions;
     const base = 0x10_0000n;
     const image = encodeImage(version('luo-v3'), codecs['luo-v3']!, state, { base });
-    const blocks = decodeWith(image.fdt, [{ base, bytes: image.memory }]).blocks.filter((b) => b.what.startsWith('luo_block_header_ser'));
+    const blocks = decodeWith(image.fdt!, [{ base, bytes: image.memory }]).blocks.filter((b) => b.what.startsWith('luo_block_header_ser'));
     for (const [k, from] of blocks.entries()) {
       for (const to of blocks.slice(0, k + 1)) {
         const bytes = image.memory.slice();
         new DataView(bytes.buffer).setBigUint64(Number(from.pa - base), to.pa, true);
-        expect(() => decodeWith(image.fdt, [{ base, bytes }])).toThrow(/the chain loops|overlaps/);
+        expect(() => decodeWith(image.fdt!, [{ base, bytes }])).toThrow(/the chain loops|overlaps/);
       }
     }
   });

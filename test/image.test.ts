@@ -12,12 +12,14 @@ import {
   ImageError,
   PhysicalMemory,
   loadMemory,
+  decodeEntry,
   decodeImage,
   encodeImage,
   walkImage,
   stateFromJson,
   stateToJson,
   type CodecRegistry,
+  type FdtImageState,
   type ImageState,
   type StructValue,
 } from '../generator/image/index.ts';
@@ -30,7 +32,8 @@ import {
   pa,
   pages,
   pointerProperty,
-  schema,
+  fdtContainer,
+  header,
   stringProperty,
   struct,
   toArray,
@@ -43,7 +46,7 @@ import {
   defineExpr,
   defineString,
 } from '../schema/lang.ts';
-import { codecs, expectedState, model, version } from './image-fixtures.ts';
+import { codecs, expectedState, luo, version } from './image-fixtures.ts';
 import { scratchDir, thrown } from './support/tools.ts';
 
 const BASE = 0x8000_0000n;
@@ -55,7 +58,7 @@ const sessionWith = (name: string, files: number): StructValue => ({
   file_set_ser: { files: files ? Array.from({ length: files }, (_, j) => file(BigInt(j))) : null, count: BigInt(files) },
 });
 
-function v3State(sessions: readonly StructValue[], flbs: readonly StructValue[] | null = null): ImageState {
+function v3State(sessions: readonly StructValue[], flbs: readonly StructValue[] | null = null): FdtImageState {
   return {
     version: 'luo-v3',
     root: { compatible: 'luo-v3', properties: { 'luo-abi-header': { liveupdate_num: 1n, sessions_pa: sessions, flbs_pa: flbs } }, children: {} },
@@ -64,7 +67,7 @@ function v3State(sessions: readonly StructValue[], flbs: readonly StructValue[] 
 
 const encode = (state: ImageState, options: Partial<Parameters<typeof encodeImage>[3]> = {}) =>
   encodeImage(version(state.version), codecs[state.version]!, state, { base: BASE, ...options });
-const decode = (fdt: Uint8Array, memory: Uint8Array, base = BASE) => decodeImage(model.versions, codecs, fdt, new PhysicalMemory([{ base, bytes: memory }]));
+const decode = (fdt: Uint8Array, memory: Uint8Array, base = BASE) => decodeImage(luo.versions, codecs, fdt, new PhysicalMemory([{ base, bytes: memory }]));
 
 const view = (memory: Uint8Array) => new DataView(memory.buffer, memory.byteOffset, memory.byteLength);
 const u64At = (memory: Uint8Array, address: bigint) => view(memory).getBigUint64(Number(address - BASE), true);
@@ -119,53 +122,53 @@ describe('PhysicalMemory', () => {
 describe('choosing the version from the compatible strings', () => {
   const content = { sessions: 3, filesMod: 2, flbs: 1 };
 
-  it.each(model.versions.map((v) => v.name))('%s round-trips and is recognised as itself', (name) => {
+  it.each(luo.versions.filter((v) => v.container?.kind === 'fdt').map((v) => v.name))('%s round-trips and is recognised as itself', (name) => {
     const image = encode(expectedState(name, content));
-    expect(decode(image.fdt, image.memory).state.version).toBe(name);
+    expect(decode(image.fdt!, image.memory).state.version).toBe(name);
   });
 
   it('refuses an unknown root string, listing the known ones', () => {
     const image = encode(v3State([]));
-    const tree = readFdt(image.fdt);
+    const tree = readFdt(image.fdt!);
     const root: FdtNodeData = { ...tree.root, properties: [{ name: 'compatible', value: stringValue('luo-v9') }, ...tree.root.properties.slice(1)] };
     expect(imageError(() => decode(writeFdt({ ...tree, root }), image.memory)).message).toBe(
-      '/compatible: "luo-v9" names no known version; known: "luo-v1" (luo-v1-session-v1), "luo-v1" (luo-v1), "luo-v2" (luo-v2), "luo-v3" (luo-v3), "luo-v4" (luo-v4)',
+      '/compatible: "luo-v9" names no known version; known: "luo-v1" (luo-v1-session-v1), "luo-v1" (luo-v1-session-v2), "luo-v1" (luo-v1), "luo-v2" (luo-v2), "luo-v3" (luo-v3), "luo-v4" (luo-v4)',
     );
   });
 
   it('refuses a luo-v1 root whose session node no luo-v1 version has', () => {
     const image = encode(expectedState('luo-v1', content));
-    const tree = readFdt(image.fdt);
+    const tree = readFdt(image.fdt!);
     const session = tree.root.children[0]!;
     const changed = { ...session, properties: [{ name: 'compatible', value: stringValue('luo-session-v3') }, ...session.properties.slice(1)] };
     const fdt = writeFdt({ ...tree, root: { ...tree.root, children: [changed, ...tree.root.children.slice(1)] } });
     expect(imageError(() => decode(fdt, image.memory)).message).toBe(
-      '/: the root says "luo-v1" but no version with that root matches the subnodes: luo-v1-session-v1 wants "luo-session-v1" at /luo-session, found "luo-session-v3"; luo-v1 wants "luo-session-v2" at /luo-session, found "luo-session-v3"',
+      '/: the root says "luo-v1" but no version with that root matches the subnodes: luo-v1-session-v1 wants "luo-session-v1" at /luo-session, found "luo-session-v3"; luo-v1-session-v2 wants "luo-session-v2" at /luo-session, found "luo-session-v3"; luo-v1 wants "luo-session-v2" at /luo-session, found "luo-session-v3"',
     );
   });
 });
 
 describe('the kernel layout', () => {
-  it('puts every block on a page boundary, 16 pages per session block, 2 per file array', () => {
+  it('puts every block on a page boundary, 2 pages per session block of a chain (LUO_BLOCK_PGCNT), 2 per file array', () => {
     const image = encode(v3State([sessionWith('a', 2), sessionWith('b', 1), sessionWith('c', 0)], [{ name: 'f', data: 1n, count: 1n }]));
-    const blocks = decode(image.fdt, image.memory).blocks.map((b) => [b.pa - BASE, b.what]);
+    const blocks = decode(image.fdt!, image.memory).blocks.map((b) => [b.pa - BASE, b.what]);
     expect(blocks).toEqual([
       [0n, 'luo_ser'],
       [PAGE, 'luo_block_header_ser + luo_session_ser[3]'],
-      [17n * PAGE, 'luo_file_ser[2]'],
-      [19n * PAGE, 'luo_file_ser[1]'],
-      [21n * PAGE, 'luo_flb_header_ser + luo_flb_ser[1]'],
+      [3n * PAGE, 'luo_file_ser[2]'],
+      [5n * PAGE, 'luo_file_ser[1]'],
+      [7n * PAGE, 'luo_flb_header_ser + luo_flb_ser[1]'],
     ]);
-    expect(image.memory.length).toBe(22 * 4096);
+    expect(image.memory.length).toBe(8 * 4096);
   });
 
-  it('starts a new session block when 819 sessions fill one (luo-v3)', () => {
-    const sessions = Array.from({ length: 820 }, (_, i) => ({ name: `s${i}`, file_set_ser: { files: null, count: 0n } }));
+  it('starts a new session block when 102 sessions fill one of 2 pages (luo-v3)', () => {
+    const sessions = Array.from({ length: 103 }, (_, i) => ({ name: `s${i}`, file_set_ser: { files: null, count: 0n } }));
     const image = encode(v3State(sessions));
     const first = sessionsPa(image.memory);
-    expect([u64At(image.memory, first + 8n), u64At(image.memory, first)]).toEqual([819n, first + 16n * PAGE]);
-    expect([u64At(image.memory, first + 16n * PAGE + 8n), u64At(image.memory, first + 16n * PAGE)]).toEqual([1n, 0n]);
-    expect(decode(image.fdt, image.memory).state).toEqual(v3State(sessions));
+    expect([u64At(image.memory, first + 8n), u64At(image.memory, first)]).toEqual([102n, first + 2n * PAGE]);
+    expect([u64At(image.memory, first + 2n * PAGE + 8n), u64At(image.memory, first + 2n * PAGE)]).toEqual([1n, 0n]);
+    expect(decode(image.fdt!, image.memory).state).toEqual(v3State(sessions));
   });
 
   it('starts a new file block when 127 files fill one (luo-v4)', () => {
@@ -174,7 +177,7 @@ describe('the kernel layout', () => {
     const luoSer = state.root.properties['luo-abi-header'] as { sessions_pa: StructValue[] };
     luoSer.sessions_pa = [{ name: 'big', file_set_ser: { files, count: 255n } }];
     const image = encode(state);
-    const decoded = decode(image.fdt, image.memory);
+    const decoded = decode(image.fdt!, image.memory);
     expect(decoded.blocks.filter((b) => b.what.startsWith('luo_block_header_ser + luo_file_ser')).map((b) => b.entries)).toEqual([127, 127, 1]);
     expect(decoded.state).toEqual(state);
   });
@@ -203,29 +206,29 @@ describe('the kernel layout', () => {
     (state.root.properties['luo-abi-header'] as { sessions_pa: unknown }).sessions_pa = sessions;
     const image = encode(state, { pageSize: 16384 });
     const memory = new PhysicalMemory([{ base: BASE, bytes: image.memory }]);
-    expect(decodeImage(model.versions, codecs, image.fdt, memory, { pageSize: 16384 }).state).toEqual(state);
-    expect(() => decodeImage(model.versions, codecs, image.fdt, memory)).toThrow(
+    expect(decodeImage(luo.versions, codecs, image.fdt!, memory, { pageSize: 16384 }).state).toEqual(state);
+    expect(() => decodeImage(luo.versions, codecs, image.fdt!, memory)).toThrow(
       '/luo-abi-header -> luo_ser.sessions_pa: count 1000 is more than the 819 entries of struct luo_session_ser a block of 65536 bytes holds',
     );
   });
 
   it('never hands out physical address 0, which means none', () => {
     const image = encode(v3State([sessionWith('a', 1)]), { base: 0n });
-    expect(decode(image.fdt, image.memory, 0n).state).toEqual(v3State([sessionWith('a', 1)]));
-    expect(decode(image.fdt, image.memory, 0n).blocks[0]!.pa).toBe(4096n);
+    expect(decode(image.fdt!, image.memory, 0n).state).toEqual(v3State([sessionWith('a', 1)]));
+    expect(decode(image.fdt!, image.memory, 0n).blocks[0]!.pa).toBe(4096n);
   });
 
   it('packs blocks back to back on request, still a valid image', () => {
     const state = v3State([sessionWith('a', 2), sessionWith('b', 1)]);
     const image = encode(state, { packing: 'packed' });
     expect(image.memory.length).toBe(24 + 16 + 2 * 80 + 3 * 64);
-    expect(decode(image.fdt, image.memory).state).toEqual(state);
+    expect(decode(image.fdt!, image.memory).state).toEqual(state);
   });
 
   it('fills in counts beside pointers, and refuses ones that disagree', () => {
     const withoutCount = v3State([{ name: 'a', file_set_ser: { files: [file(1n)] } }]);
     const image = encode(withoutCount);
-    expect(decode(image.fdt, image.memory).state).toEqual(v3State([sessionWith('a', 0)].map(() => ({ name: 'a', file_set_ser: { files: [file(1n)], count: 1n } }))));
+    expect(decode(image.fdt!, image.memory).state).toEqual(v3State([sessionWith('a', 0)].map(() => ({ name: 'a', file_set_ser: { files: [file(1n)], count: 1n } }))));
     expect(imageError(() => encode(v3State([{ name: 'a', file_set_ser: { files: [file(1n)], count: 2n } }]))).message).toBe(
       '/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 0 -> luo_session_ser.file_set_ser.files: holds 1 entries but the count beside it says 2',
     );
@@ -245,10 +248,11 @@ describe('the kernel layout', () => {
     expect(imageError(() => encode(v3State([]), { base: 0x1234n })).message).toBe('memory: base 0x1234 is not on a page boundary (4096); blocks are whole pages');
   });
 
-  it('refuses an FDT larger than LUO_FDT_SIZE, which follows PAGE_SIZE', () => {
+  it('refuses an FDT larger than the limit, named after LUO_FDT_SIZE', () => {
     const state = expectedState('luo-v1', { sessions: 1, filesMod: 0, flbs: 0 });
-    expect(() => encode(state, { pageSize: 256 })).toThrow(new FdtError('size', 'the blob needs 311 bytes, more than LUO_FDT_SIZE (256)'));
-    expect(() => encode(state, { maxFdtSize: 300 })).toThrow('more than LUO_FDT_SIZE (300)');
+    expect(() => encode(state, { maxFdtSize: 300 })).toThrow(new FdtError('size', 'the blob needs 311 bytes, more than LUO_FDT_SIZE (300)'));
+    // The default is the model's LUO_FDT_SIZE, PAGE_SIZE on the model's page size.
+    expect(encode(state).fdt!.length).toBe(311);
   });
 });
 
@@ -262,7 +266,8 @@ describe('refusing a bad image, saying where', () => {
   };
 
   beforeAll(() => {
-    good = encode(state);
+    const image = encode(state);
+    good = { fdt: image.fdt!, memory: image.memory };
   });
 
   it('a pointer outside memory', () => {
@@ -272,8 +277,8 @@ describe('refusing a bad image, saying where', () => {
   });
 
   it('a count larger than its block can hold', () => {
-    expect(bad((m) => setU64(m, sessionsPa(m) + 8n, 820n))).toBe(
-      '/luo-abi-header -> luo_ser.sessions_pa -> block 0: count 820 is more than the 819 entries of struct luo_session_ser a block of 65536 bytes holds',
+    expect(bad((m) => setU64(m, sessionsPa(m) + 8n, 103n))).toBe(
+      '/luo-abi-header -> luo_ser.sessions_pa -> block 0: count 103 is more than the 102 entries of struct luo_session_ser a block of 8192 bytes holds',
     );
     expect(bad((m) => setU64(m, sessionEntry(sessionsPa(m), 1) + 72n, 129n))).toBe(
       '/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 1 -> luo_session_ser.file_set_ser.files: count 129 is more than the 128 entries of struct luo_file_ser a block of 8192 bytes holds',
@@ -287,7 +292,7 @@ describe('refusing a bad image, saying where', () => {
       setU64(m, u64At(m, BASE + 16n) + 8n, huge);
     };
     expect(bad(pgcntAndCount)).toBe(
-      `/luo-abi-header -> luo_ser.flbs_pa: ${16n + huge * 64n} bytes at 0x${(BASE + 21n * PAGE).toString(16)} run past the end of the region 0x80000000..0x${(BASE + BigInt(good.memory.length)).toString(16)}`,
+      `/luo-abi-header -> luo_ser.flbs_pa: ${16n + huge * 64n} bytes at 0x${(BASE + 7n * PAGE).toString(16)} run past the end of the region 0x80000000..0x${(BASE + BigInt(good.memory.length)).toString(16)}`,
     );
   });
 
@@ -299,7 +304,7 @@ describe('refusing a bad image, saying where', () => {
 
   it('overlapping blocks', () => {
     expect(bad((m) => setU64(m, sessionEntry(sessionsPa(m), 1) + 64n, filesPa(m, sessionsPa(m), 0) + 64n))).toBe(
-      `/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 1 -> luo_session_ser.file_set_ser.files: luo_file_ser[3] at 0x80011040..0x80011100 overlaps luo_file_ser[2] at 0x80011000..0x80011080 read by /luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 0 -> luo_session_ser.file_set_ser.files`,
+      `/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 1 -> luo_session_ser.file_set_ser.files: luo_file_ser[3] at 0x80003040..0x80003100 overlaps luo_file_ser[2] at 0x80003000..0x80003080 read by /luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 0 -> luo_session_ser.file_set_ser.files`,
     );
   });
 
@@ -312,7 +317,7 @@ describe('refusing a bad image, saying where', () => {
     const firstFiles = view(memory).getBigUint64(at(sessionEntry(sessions, 0) + 64n), true);
     view(memory).setBigUint64(at(sessionEntry(sessions, 1) + 64n), firstFiles + 64n, true);
     const hexOf = (address: bigint) => `0x${address.toString(16)}`;
-    expect(imageError(() => decode(image.fdt, memory, high)).message).toBe(
+    expect(imageError(() => decode(image.fdt!, memory, high)).message).toBe(
       `/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 1 -> luo_session_ser.file_set_ser.files: luo_file_ser[3] at ${hexOf(firstFiles + 64n)}..${hexOf(firstFiles + 256n)} overlaps luo_file_ser[2] at ${hexOf(firstFiles)}..${hexOf(firstFiles + 128n)} read by /luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 0 -> luo_session_ser.file_set_ser.files`,
     );
     // One byte apart at that height is the same double: only exact arithmetic tells these apart.
@@ -330,22 +335,23 @@ describe('refusing a bad image, saying where', () => {
     const image = encode(v4);
     const memory = image.memory.slice();
     setU64(memory, sessionEntry(sessionsPa(memory), 1) + 72n, 5n);
-    expect(imageError(() => decode(image.fdt, memory)).message).toBe(
+    expect(imageError(() => decode(image.fdt!, memory)).message).toBe(
       '/luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 1 -> luo_session_ser.file_set_ser.files: the chain holds 1 entries but the count beside the pointer says 5',
     );
   });
 
   it('many sessions aliasing one file block end at once, not after reading every alias', () => {
-    const sessions = Array.from({ length: 800 }, (_, i) => sessionWith(`s${i}`, i === 0 ? 128 : 1));
+    // One session block holds 102 sessions: 101 of them point at the first one's file array.
+    const sessions = Array.from({ length: 102 }, (_, i) => sessionWith(`s${i}`, i === 0 ? 128 : 1));
     const image = encode(v3State(sessions));
     const memory = image.memory.slice();
     const block = sessionsPa(memory);
     const shared = filesPa(memory, block, 0);
-    for (let i = 1; i < 800; i++) {
+    for (let i = 1; i < 102; i++) {
       setU64(memory, sessionEntry(block, i) + 64n, shared);
       setU64(memory, sessionEntry(block, i) + 72n, 128n);
     }
-    expect(imageError(() => decode(image.fdt, memory)).message).toMatch(/^\/luo-abi-header -> luo_ser\.sessions_pa -> block 0 -> entry \d+ -> luo_session_ser\.file_set_ser\.files: luo_file_ser\[128\] at 0x80011000\.\.0x80013000 overlaps luo_file_ser\[128\] at 0x80011000\.\.0x80013000 read by/);
+    expect(imageError(() => decode(image.fdt!, memory)).message).toMatch(/^\/luo-abi-header -> luo_ser\.sessions_pa -> block 0 -> entry \d+ -> luo_session_ser\.file_set_ser\.files: luo_file_ser\[128\] at 0x80003000\.\.0x80005000 overlaps luo_file_ser\[128\] at 0x80003000\.\.0x80005000 read by/);
   });
 
   const withRootProperty = (name: string, value: Uint8Array) => {
@@ -370,7 +376,7 @@ describe('refusing a bad image, saying where', () => {
 describe('the streaming walk (walkImage): the same walker, nothing kept', () => {
   const walk = (fdt: Uint8Array, memory: Uint8Array) => {
     const seen: [string, StructValue, string, number][] = [];
-    const summary = walkImage(model.versions, codecs, fdt, new PhysicalMemory([{ base: BASE, bytes: memory }]), {
+    const summary = walkImage(luo.versions, codecs, fdt, new PhysicalMemory([{ base: BASE, bytes: memory }]), {
       struct: (name, value, block, index) => seen.push([name, value, block.toString(), index]),
     });
     return { seen, summary };
@@ -379,9 +385,9 @@ describe('the streaming walk (walkImage): the same walker, nothing kept', () => 
   it('visits every struct decodeImage keeps, in walk order, with pointers as addresses', () => {
     for (const name of ['luo-v3', 'luo-v4']) {
       const image = encode(expectedState(name, { sessions: 300, filesMod: name === 'luo-v3' ? 120 : 300, flbs: 2 }));
-      const decoded = decode(image.fdt, image.memory);
-      const { seen, summary } = walk(image.fdt, image.memory);
-      const root = decoded.state.root.properties['luo-abi-header'] as { sessions_pa: StructValue[]; flbs_pa: StructValue[] };
+      const decoded = decode(image.fdt!, image.memory);
+      const { seen, summary } = walk(image.fdt!, image.memory);
+      const root = (decoded.state as FdtImageState).root.properties['luo-abi-header'] as { sessions_pa: StructValue[]; flbs_pa: StructValue[] };
       const files = root.sessions_pa.flatMap((s) => ((s['file_set_ser'] as { files: StructValue[] | null }).files ?? []));
       expect(seen.filter(([n]) => n === 'luo_file_ser').map(([, v]) => v)).toEqual(files);
       expect(seen.filter(([n]) => n === 'luo_flb_ser').map(([, v]) => v)).toEqual(root.flbs_pa);
@@ -414,7 +420,7 @@ describe('the streaming walk (walkImage): the same walker, nothing kept', () => 
       (m: Uint8Array) => setU64(m, BASE + 8n, 0xdead000n),
     ]) {
       const memory = patched(patch);
-      expect(imageError(() => walk(image.fdt, memory)).message).toBe(imageError(() => decode(image.fdt, memory)).message);
+      expect(imageError(() => walk(image.fdt!, memory)).message).toBe(imageError(() => decode(image.fdt!, memory)).message);
     }
   });
 });
@@ -425,26 +431,26 @@ describe('the state as JSON', () => {
   it('writes 64-bit integers as decimal strings and reads them back', () => {
     const text = stateToJson(state);
     expect(JSON.parse(text).root.properties['luo-abi-header'].flbs_pa[0].data).toBe('18446744073709551615');
-    expect(stateFromJson(model.versions, JSON.parse(text))).toEqual(state);
+    expect(stateFromJson(luo.versions, JSON.parse(text))).toEqual(state);
   });
 
   it('takes a count beside a pointer as optional, and 0x addresses and small JSON numbers', () => {
     const json = { version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: 1, sessions_pa: [{ name: 'a', file_set_ser: { files: null } }], flbs_pa: null } } } };
-    const read = stateFromJson(model.versions, json);
+    const read = stateFromJson(luo.versions, json) as FdtImageState;
     expect(read.root.properties['luo-abi-header']).toEqual({ liveupdate_num: 1n, sessions_pa: [{ name: 'a', file_set_ser: { files: null } }], flbs_pa: null });
     const image = encode(read);
-    expect(decode(image.fdt, image.memory).state).toEqual(v3State([sessionWith('a', 0)]));
+    expect(decode(image.fdt!, image.memory).state).toEqual(v3State([sessionWith('a', 0)]));
   });
 
   it.each([
-    [{ version: 'luo-v7', root: {} }, 'state.version: "luo-v7" is not a version; known: luo-v1-session-v1, luo-v1, luo-v2, luo-v3, luo-v4'],
+    [{ version: 'luo-v7', root: {} }, 'state.version: "luo-v7" is not a version; known: luo-v1-session-v1, luo-v1-session-v2, luo-v1, luo-v2, luo-v3, luo-v4, luo-v5, luo-v5+block-v1'],
     [{ version: 'luo-v3', root: { properties: {} } }, 'state.root.properties["luo-abi-header"]: is missing'],
     [{ version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: '1.5', sessions_pa: null, flbs_pa: null } } } }, 'state.root.properties["luo-abi-header"].liveupdate_num: must be an integer, as a decimal string such as "42" (got "1.5")'],
     [{ version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: '18446744073709551616', sessions_pa: null, flbs_pa: null } } } }, 'state.root.properties["luo-abi-header"].liveupdate_num: 18446744073709551616 is outside u64 (0 to 18446744073709551615)'],
     [{ version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: '1', sessions_pa: [{ nam: 'x' }], flbs_pa: null } } } }, 'state.root.properties["luo-abi-header"].sessions_pa[0]: has "nam", which is not one of name, file_set_ser'],
     [{ version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: '1', sessions_pa: {}, flbs_pa: null } } } }, 'state.root.properties["luo-abi-header"].sessions_pa: must be null or an array of struct luo_session_ser'],
   ])('refuses %j', (json, message) => {
-    expect(imageError(() => stateFromJson(model.versions, json)).message).toBe(message);
+    expect(imageError(() => stateFromJson(luo.versions, json)).message).toBe(message);
   });
 });
 
@@ -475,9 +481,12 @@ describe('a schema that is not LUO', () => {
     epoch: defineString('DEMO_EPOCH', 'epoch'),
     label: defineString('DEMO_LABEL', 'label'),
   };
-  const demo = schema({
+  const demo = header({
     name: 'demo',
-    header: { path: 'include/demo.h', includeGuard: 'DEMO_H', spdx: 'GPL-2.0', copyright: [] },
+    path: 'include/demo.h',
+    includeGuard: 'DEMO_H',
+    spdx: 'GPL-2.0',
+    copyright: [],
     current: 'demo-v1',
     versions: [
       abiVersion({
@@ -486,8 +495,8 @@ describe('a schema that is not LUO', () => {
         doc: { title: 'Demo', paragraphs: [] },
         constants: Object.values(c),
         types: [leaf, item, pair, record, hdr, top],
-        fdt: {
-          khoEntryName: c.kho,
+        container: fdtContainer({
+          khoEntry: c.kho,
           maxSize: c.size,
           root: node({
             compatible: c.compatible,
@@ -503,11 +512,12 @@ describe('a schema that is not LUO', () => {
               }),
             ],
           }),
-        },
+        }),
       }),
     ],
   });
   const demoModel = buildModel(demo);
+  const demoVersions = demoModel.headers[0]!.versions;
   let demoCodecs: CodecRegistry;
 
   beforeAll(async () => {
@@ -521,7 +531,7 @@ describe('a schema that is not LUO', () => {
   });
 
   const records = Array.from({ length: 600 }, (_, i) => ({ seq: BigInt(i) * 11n }));
-  const state: ImageState = {
+  const state: FdtImageState = {
     version: 'demo-v1',
     root: {
       compatible: 'demo-v1',
@@ -545,10 +555,46 @@ describe('a schema that is not LUO', () => {
   };
 
   it('follows struct, array and chain pointers and FDT string properties the same way', () => {
-    const image = encodeImage(demoModel.versions[0]!, demoCodecs['demo-v1']!, state, { base: BASE });
-    const decoded = decodeImage(demoModel.versions, demoCodecs, image.fdt, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
+    const image = encodeImage(demoVersions[0]!, demoCodecs['demo-v1']!, state, { base: BASE });
+    const decoded = decodeImage(demoVersions, demoCodecs, image.fdt!, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
     expect(decoded.state).toEqual(state);
     // 255 records of 8 bytes fit a page after the 16-byte header: 600 take three blocks.
     expect(decoded.blocks.filter((b) => b.what.startsWith('demo_hdr')).map((b) => b.entries)).toEqual([510, 90]);
+  });
+});
+
+describe('a raw KHO entry (luo-v5 on): struct luo_ser found at an address, its version read from its string', () => {
+  const files = (n: number) => Array.from({ length: n }, (_, j) => ({ compatible: 'memfd-v1', data: 0x1000n * BigInt(j + 1), token: BigInt(j) }));
+  const sessions = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `s${i}`, file_set_ser: { files: i % 2 ? files(i) : null, count: BigInt(i % 2 ? i : 0) } }));
+  const entry = (name: string, compatible: string, fileField: 'data' | 'serialized_data') => ({
+    version: name,
+    entry: {
+      compatible,
+      liveupdate_num: 7n,
+      sessions_pa: sessions(60).map((s) => ({ ...s, file_set_ser: { ...s.file_set_ser, files: s.file_set_ser.files?.map(({ data, ...f }) => ({ ...f, [fileField]: data })) ?? null } })),
+      flbs_pa: null,
+    },
+  });
+
+  it.each([
+    ['luo-v5', 'luo-v5', 'serialized_data'],
+    ['luo-v5+block-v1', 'luo-v5;block-v1', 'data'],
+  ] as const)('%s round-trips: one-page block chains, the handler address kept as it is', (name, compatible, fileField) => {
+    const state = entry(name, compatible, fileField) as ImageState;
+    const image = encode(state);
+    expect(image.fdt).toBeUndefined();
+    const decoded = decodeEntry(luo.versions, codecs, image.entryPa!, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
+    expect(decoded.state).toEqual(state);
+    // 80-byte sessions after a 16-byte header: 51 fit one 4 KiB block (KHO_BLOCK_SIZE), so 60 take two.
+    expect(decoded.blocks.filter((b) => b.what.startsWith('kho_block_header_ser + luo_session_ser')).map((b) => b.entries)).toEqual([51, 9]);
+  });
+
+  it('picks the version by the string the struct holds, and names what it found otherwise', () => {
+    const image = encode(entry('luo-v5', 'luo-v5', 'serialized_data') as ImageState);
+    const memory = image.memory.slice();
+    memory.set(new TextEncoder().encode('luo-v9\0'), Number(image.entryPa! - BASE));
+    expect(imageError(() => decodeEntry(luo.versions, codecs, image.entryPa!, new PhysicalMemory([{ base: BASE, bytes: memory }]))).message).toBe(
+      `0x${image.entryPa!.toString(16)}: the entry's compatible string names no known version: "luo-v9" where luo-v5 has "luo-v5"; "luo-v9" where luo-v5+block-v1 has "luo-v5;block-v1"`,
+    );
   });
 });

@@ -210,17 +210,17 @@ describe('the FDT of each FDT version', () => {
 
   it('luo-v1-session-v1: root compatible and counter, then the session node', () => {
     const [root, ...children] = nodes('luo-v1-session-v1');
-    expect(root!.compatible.value).toBe('luo-v1');
+    expect(root!.compatible!.value).toBe('luo-v1');
     expect(root!.properties.map((p) => [p.name, p.kind])).toEqual([['liveupdate-number', 'u64']]);
-    expect(children.map((c) => [c.name, c.compatible.value, c.properties.map((p) => p.name)])).toEqual([['luo-session', 'luo-session-v1', ['luo-session-header']]]);
+    expect(children.map((c) => [c.name, c.compatible!.value, c.properties.map((p) => p.name)])).toEqual([['luo-session', 'luo-session-v1', ['luo-session-header']]]);
   });
 
   it('luo-v1-session-v2: the session node only (mainline before FLBs)', () => {
-    expect(nodes('luo-v1-session-v2').slice(1).map((c) => [c.name, c.compatible.value])).toEqual([['luo-session', 'luo-session-v2']]);
+    expect(nodes('luo-v1-session-v2').slice(1).map((c) => [c.name, c.compatible!.value])).toEqual([['luo-session', 'luo-session-v2']]);
   });
 
   it('luo-v1: root properties, then luo-session, then luo-flb', () => {
-    expect(nodes('luo-v1').slice(1).map((c) => [c.name, c.compatible.value, c.properties.map((p) => p.name)])).toEqual([
+    expect(nodes('luo-v1').slice(1).map((c) => [c.name, c.compatible!.value, c.properties.map((p) => p.name)])).toEqual([
       ['luo-session', 'luo-session-v2', ['luo-session-header']],
       ['luo-flb', 'luo-flb-v1', ['luo-flb-header']],
     ]);
@@ -228,7 +228,7 @@ describe('the FDT of each FDT version', () => {
 
   it.each(['luo-v2', 'luo-v3', 'luo-v4'])('%s: the root only, with luo-abi-header pointing at struct luo_ser', (name) => {
     const [root, ...rest] = nodes(name);
-    expect(root!.compatible.value).toBe(name);
+    expect(root!.compatible!.value).toBe(name);
     expect(rest).toEqual([]);
     expect(root!.properties.map((p) => [p.name, p.kind, p.pointer?.target])).toEqual([['luo-abi-header', 'pointer', { shape: 'struct', struct: 'luo_ser' }]]);
     expect(findVersion(luo, name).container).toMatchObject({ kind: 'fdt', maxSize: { c: 'PAGE_SIZE' }, khoEntry: { value: 'LUO' } });

@@ -36,9 +36,10 @@ function formatText(report: CheckReport): string {
     const tail = f.acknowledged ? `\n    acknowledged: ${f.acknowledged}` : `\n    fix: ${f.fix}`;
     return `${where}${f.severity} ${f.rule} ${f.name}: ${f.message}${values}${tail}`;
   });
+  const acknowledged = report.findings.length - errors - warnings;
   const summary =
-    report.findings.length === 0
-      ? `luo-abi check: no ABI drift against ${report.baseline}`
+    errors + warnings === 0
+      ? `luo-abi check: no ABI drift against ${report.baseline}${acknowledged > 0 ? ` (${acknowledged} acknowledged, shown above)` : ''}`
       : `luo-abi check: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} against ${report.baseline}`;
   const notes = (report.notes ?? []).map((n) => `note: ${n}`);
   return [...lines, ...notes, summary].join('\n') + '\n';

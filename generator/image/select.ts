@@ -47,11 +47,16 @@ export function pickVersion(allVersions: readonly VersionModel[], root: FdtNodeD
     throw new ImageError('/compatible', `${quoted(rootStrings)} names no known version; known: ${known}`);
   }
   const reasons: string[] = [];
+  const matching: VersionModel[] = [];
   for (const version of candidates) {
     const why = mismatch(version, root);
-    if (!why) return version;
-    reasons.push(`${version.name} wants "${why.wanted}" at ${why.path}, found ${quoted(why.found)}`);
+    if (!why) matching.push(version);
+    else reasons.push(`${version.name} wants "${why.wanted}" at ${why.path}, found ${quoted(why.found)}`);
   }
+  // Forms that share the root string differ in their subnodes: the one that names the most is the image's.
+  const guardedNodes = (v: VersionModel) => allNodes(fdtOf(v).root).filter((n) => n.compatible).length;
+  const best = matching.reduce<VersionModel | undefined>((a, v) => (!a || guardedNodes(v) >= guardedNodes(a) ? v : a), undefined);
+  if (best) return best;
   throw new ImageError('/', `the root says ${quoted(rootStrings)} but no version with that root matches the subnodes: ${reasons.join('; ')}`);
 }
 

@@ -184,6 +184,21 @@ function addStruct(source: SourceFile, context: CodecContext, struct: StructMode
   });
 }
 
+/** Struct names a field's type nests (its interface names them). */
+function nestedStructs(type: TypeInfo): string[] {
+  switch (type.kind) {
+    case 'aggregate':
+      return [type.name];
+    case 'array':
+    case 'flexible':
+      return nestedStructs(type.element);
+    case 'inline':
+      return type.fields.flatMap((f) => nestedStructs(f.type));
+    default:
+      return [];
+  }
+}
+
 /** Where a version's module is, relative to out/ts. */
 const modulePath = (version: VersionModel): string => `${version.header}/${version.name}.ts`;
 
@@ -205,11 +220,13 @@ function versionModule(project: Project, version: VersionModel): string {
   const used = version.visibleStructs.filter((s) => !own.has(s.name));
   const owners = new Map<string, StructModel[]>();
   for (const s of used) owners.set(`${s.header}/${s.version}`, [...(owners.get(`${s.header}/${s.version}`) ?? []), s]);
+  // The interfaces of used structs are imported where an own struct nests one.
+  const nested = new Set(version.structs.flatMap((s) => s.fields.flatMap((f) => nestedStructs(f.type))));
   for (const [path, structs] of owners) {
     const names = structs.flatMap((s) => [`${constantName(s.name)}_SIZE`, `${constantName(s.name)}_OFFSETS`, `decode${typeName(s.name)}`, `encode${typeName(s.name)}`]);
     source.addImportDeclaration({
       moduleSpecifier: `../${path}.ts`,
-      namedImports: [...structs.map((s) => ({ name: typeName(s.name), isTypeOnly: true })), ...names.sort()],
+      namedImports: [...structs.filter((s) => nested.has(s.name)).map((s) => ({ name: typeName(s.name), isTypeOnly: true })), ...names.sort()],
     });
   }
   addConstant(
@@ -218,10 +235,12 @@ function versionModule(project: Project, version: VersionModel): string {
     'Every struct this version can see (its own and those of the headers it uses) by its C name: what a walker of the handover image looks codecs up in.',
     ast.asConst(ast.object(version.visibleStructs.map((s) => [s.name, codec(s)] as const))),
   );
-  source.insertImportDeclaration(0, {
-    moduleSpecifier: `.${RUNTIME}`,
-    namedImports: [{ name: 'CodecOptions', isTypeOnly: true }, ...[...context.helpers].sort()],
-  });
+  if (version.structs.length > 0) {
+    source.insertImportDeclaration(0, {
+      moduleSpecifier: `.${RUNTIME}`,
+      namedImports: [{ name: 'CodecOptions', isTypeOnly: true }, ...[...context.helpers].sort()],
+    });
+  }
   source.addExportDeclaration({
     moduleSpecifier: `.${RUNTIME}`,
     namedExports: ['CodecError', { name: 'CodecOptions', isTypeOnly: true }, { name: 'StructCodec', isTypeOnly: true }],

@@ -11,8 +11,6 @@
  * CodecError whose `path` names the struct and field.
  */
 
-import { type CodecOptions } from '../runtime.ts';
-
 /** The ABI version these codecs are for. */
 export const VERSION = 'compat' as const;
 /**

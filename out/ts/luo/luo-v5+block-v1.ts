@@ -23,7 +23,6 @@ import {
   writeU64,
 } from '../runtime.ts';
 import {
-  type KhoBlockHeaderSer,
   KHO_BLOCK_HEADER_SER_OFFSETS,
   KHO_BLOCK_HEADER_SER_SIZE,
   decodeKhoBlockHeaderSer,

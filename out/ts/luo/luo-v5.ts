@@ -23,11 +23,6 @@ import {
   writeU64,
 } from '../runtime.ts';
 import {
-  type KhoVmallocHdr,
-  type KhoVmallocChunk,
-  type KhoVmalloc,
-  type KhoRadixNode,
-  type KhoRadixLeaf,
   KHO_RADIX_LEAF_OFFSETS,
   KHO_RADIX_LEAF_SIZE,
   KHO_RADIX_NODE_OFFSETS,
@@ -50,7 +45,6 @@ import {
   encodeKhoVmallocHdr,
 } from '../kexec_handover/kho-v4.ts';
 import {
-  type KhoBlockHeaderSer,
   KHO_BLOCK_HEADER_SER_OFFSETS,
   KHO_BLOCK_HEADER_SER_SIZE,
   decodeKhoBlockHeaderSer,

@@ -24,7 +24,12 @@
 #include <libfdt.h>
 #include "luo.h"
 
+/* The one block of the session array (luo-v1, luo-v2), and each block of a chain (LUO_BLOCK_PGCNT). */
+#ifdef SESSION_CHAIN
+#define SESSION_BLOCK_PAGES 2
+#else
 #define SESSION_BLOCK_PAGES 16
+#endif
 #define FILE_BLOCK_PAGES 2
 #define LIVEUPDATE_NUM 41
 
