@@ -3,29 +3,52 @@
  * temporary directory, like `buf breaking --against`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { UsageError } from '../cli/command.ts';
+import { InputError } from '../core/errors.ts';
+import { displayPath } from '../core/paths.ts';
 
-function git(cwd: string, args: string[]): Buffer {
+/** git's output; a failure is an InputError saying `what` failed and git's own reason. */
+function git(cwd: string, args: string[], what = `git ${args.join(' ')}`): Buffer {
   const result = spawnSync('git', args, { cwd, maxBuffer: 256 * 1024 * 1024 });
-  if (result.error) throw new UsageError(`git could not run: ${result.error.message}`);
-  if (result.status !== 0) throw new UsageError(`git ${args.join(' ')}: ${String(result.stderr).trim()}`);
+  if (result.error) throw new InputError(`git could not run (${result.error.message}); --against needs git`);
+  if (result.status !== 0) throw new InputError(`${what}: ${gitReason(result.stderr, result.status)}`);
   return result.stdout;
+}
+
+/** git's message without its "fatal: " prefix, or its exit status when it printed nothing. */
+function gitReason(stderr: Buffer, status: number | null): string {
+  const text = String(stderr)
+    .split('\n')
+    .map((line) => line.replace(/^(fatal|error): /, '').trim())
+    .filter(Boolean)
+    .join('; ');
+  return text || `git exited ${status ?? 'on a signal'}`;
 }
 
 /** The repository holding `path`, and `path` relative to its top. */
 export function repositoryOf(path: string): { top: string; inside: string } {
   const dir = dirname(resolve(path));
-  const top = git(dir, ['rev-parse', '--show-toplevel']).toString().trim();
+  if (!existsSync(dir)) throw new InputError(`${displayPath(dir)} does not exist`);
+  const top = git(dir, ['rev-parse', '--show-toplevel'], `${displayPath(path)} is not in a git repository, which --against needs`).toString().trim();
   return { top, inside: relative(top, resolve(path)).split('\\').join('/') };
+}
+
+/** Throws unless `ref` names a commit of the repository at `top`. */
+function requireRevision(top: string, ref: string): void {
+  const found = spawnSync('git', ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], { cwd: top });
+  if (found.error) throw new InputError(`git could not run (${found.error.message}); --against needs git`);
+  if (found.status !== 0) {
+    throw new InputError(`--against ${ref}: no such revision in the repository at ${displayPath(top)} (git: ${gitReason(found.stderr, found.status)}); give a branch, tag or commit`);
+  }
 }
 
 /** The content of one file at a revision. */
 export function fileAtRevision(path: string, ref: string): string {
   const { top, inside } = repositoryOf(path);
-  return git(top, ['show', `${ref}:${inside}`]).toString();
+  requireRevision(top, ref);
+  return git(top, ['show', `${ref}:${inside}`], `${displayPath(path)} at ${ref}`).toString();
 }
 
 /**
@@ -35,7 +58,7 @@ export function fileAtRevision(path: string, ref: string): string {
  */
 export function filesAtRevision(anchor: string, ref: string): (path: string) => string | undefined {
   const { top } = repositoryOf(anchor);
-  git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  requireRevision(top, ref);
   return (path) => {
     const inside = relative(top, resolve(path)).split('\\').join('/');
     if (inside.startsWith('..') || isAbsolute(inside)) return undefined;
@@ -51,7 +74,7 @@ export function filesAtRevision(anchor: string, ref: string): (path: string) => 
 export async function withDirectoryAtRevision<T>(path: string, ref: string, use: (pathThere: string) => Promise<T>): Promise<T> {
   const { top, inside } = repositoryOf(path);
   const folder = dirname(inside);
-  git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  requireRevision(top, ref);
   const tree = git(top, ['archive', '--format=tar', ref, '--', folder === '.' ? '.' : folder]);
   const scratch = mkdtempSync(join(tmpdir(), 'luo-abi-against-'));
   try {

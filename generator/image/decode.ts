@@ -69,7 +69,10 @@ export function walkImage(
   const { tree, version, walker } = startWalk(versions, codecs, fdt, memory, options, visitor);
   walker.node(version.fdt.root, tree.root);
   walker.checkOverlaps();
-  return { version: version.name, structs: walker.structs, blocks: walker.table.length, bytes: walker.table.bytes };
+  const table = walker.table;
+  const summary = { version: version.name, structs: walker.structs, blocks: table.length, bytes: table.bytes };
+  // Not enumerable: the summary stays plain numbers to compare and print.
+  return Object.defineProperty(summary, 'block', { value: (index: number) => table.info(index) }) as WalkSummary;
 }
 
 /** Read the FDT, pick the version from its compatible strings, and set up a walker over the memory. */

@@ -14,8 +14,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { displayPath } from '../../cli/command.ts';
-import { loadModel } from '../../cli/schema-loader.ts';
+import { displayPath } from '../../core/paths.ts';
+import { loadModel } from '../../core/schema.ts';
 import { allNodes, type Model, type VersionModel } from '../../model/index.ts';
 import { diffStructLists, type LayoutChange } from '../diff.ts';
 import { compatibleText, nextValue, type Finding, reportOf } from '../finding.ts';

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError } from '../../cli/command.ts';
+import { InputError, ToolError } from '../../core/errors.ts';
 import type { CanonicalField, CanonicalStruct, CanonicalType } from '../canonical.ts';
 
 export interface HeaderMacro {
@@ -71,8 +71,8 @@ const BUILD_BUG_SHIM = `/* luo-abi check --header: stands in for the kernel's <l
 
 function tool(command: string, args: string[], input?: string): string {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...(input !== undefined ? { input } : {}) });
-  if (result.error) throw new UsageError(`${command} could not run (${result.error.message}); install it (scripts/setup-interop.sh installs gcc and dwarves)`);
-  if (result.status !== 0) throw new UsageError(`${command} ${args.join(' ')} failed:\n${result.stderr.trim()}`);
+  if (result.error) throw new InputError(`${command} could not run (${result.error.message}); install it (scripts/setup-interop.sh installs gcc and dwarves)`);
+  if (result.status !== 0) throw new ToolError(command, args, result.stderr);
   return result.stdout;
 }
 

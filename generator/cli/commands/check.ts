@@ -2,7 +2,9 @@ import { checkHeader } from '../../check/header/check-header.ts';
 import { counts, formatReport, FORMATS, type CheckReport, type Format } from '../../check/format.ts';
 import { checkSchema } from '../../check/run.ts';
 import { rules } from '../../check/rules/index.ts';
-import { EXIT, parseCommandLine, UsageError, type Command } from '../command.ts';
+import { UsageError } from '../../core/errors.ts';
+import { EXIT } from '../../core/exit-codes.ts';
+import { asksForJson, parseCommandLine, type Command } from '../command.ts';
 
 export const checkCommand: Command = {
   name: 'check',
@@ -37,9 +39,14 @@ ${rules.map((r) => `  ${r.id} ${r.name.padEnd(34)} ${r.severity.padEnd(7)} ${r.d
 --header mode sees C layouts and macros only: a change to what a physical address points at (like
 luo-v3 -> luo-v4) leaves every struct as it was, so only the schema modes can demand that bump.
 
-Exit codes: 0 clean or warnings only, 1 breaking change without a bump, 2 usage or schema error.`,
+With --format json a run that fails before it can report (exit 2 or 70) prints instead
+{ "format": 1, "ok": false, "error": { "kind", "exitCode", "message" } } on stdout, the message on stderr.
+
+Exit codes: 0 clean or warnings only, 1 breaking change without a bump, 2 usage or input error (schema,
+lock file, revision, header), 70 internal error.`,
+  jsonErrors: asksForJson,
   async run(args) {
-    const { values } = parseCommandLine('check', args, {
+    const { values } = parseCommandLine(args, {
       schema: { type: 'string' },
       lock: { type: 'string' },
       against: { type: 'string' },
@@ -48,9 +55,9 @@ Exit codes: 0 clean or warnings only, 1 breaking change without a bump, 2 usage 
       format: { type: 'string', default: 'text' },
     });
     const format = values.format as Format;
-    if (!FORMATS.includes(format)) throw new UsageError(`check: --format must be one of ${FORMATS.join(', ')}`);
-    if (values.lock && values.against) throw new UsageError('check: --lock and --against are two baselines; give one');
-    if (values.header && (values.lock || values.out)) throw new UsageError('check: --header compares a header; --lock and --out do not apply');
+    if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+    if (values.lock && values.against) throw new UsageError('--lock and --against are two baselines; give one');
+    if (values.header && (values.lock || values.out)) throw new UsageError('--header compares a header; --lock and --out do not apply');
     const report: CheckReport = values.header
       ? await checkHeader({
           headerPath: values.header,

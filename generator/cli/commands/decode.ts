@@ -1,9 +1,15 @@
+import { EXIT } from '../../core/exit-codes.ts';
+import { UsageError } from '../../core/errors.ts';
+import { loadModel } from '../../core/schema.ts';
 import { FdtError } from '../../fdt/index.ts';
-import { DEFAULT_PAGE_SIZE, ImageError, PhysicalMemory, decodeImage, formatTree, stateToJson } from '../../image/index.ts';
-import { parseAddress, readInput } from '../../image/io.ts';
+import { DEFAULT_PAGE_SIZE, ImageError, PhysicalMemory } from '../../image/index.ts';
+import { ChunkedText } from '../../image/io.ts';
+import { JsonWriter } from '../../image/json.ts';
 import { luoCodecs } from '../../image/luo-codecs.ts';
-import { EXIT, UsageError, parseCommandLine, type Command } from '../command.ts';
-import { loadModel } from '../schema-loader.ts';
+import { streamImage } from '../../image/stream.ts';
+import { TreeWriter, formatBlocks } from '../../image/view.ts';
+import { parseCommandLine, type Command } from '../command.ts';
+import { addressOption, pageSizeOption, readInputOption } from '../options.ts';
 
 export const decodeCommand: Command = {
   name: 'decode',
@@ -11,7 +17,9 @@ export const decodeCommand: Command = {
   help: `Usage: luo-abi decode --fdt FILE [--mem FILE --mem-base ADDR]... [options]
 
 Read the LUO FDT and the physical memory it points into, pick the ABI version from the compatible
-strings, follow every physical address the schema declares and print the whole state.
+strings, follow every physical address the schema declares and print the whole state. The image is
+checked whole before anything is printed; then the state is printed as it is read, so that memory
+stays bounded by the image, not by the text.
 
 Options:
   --fdt FILE        the LUO FDT blob ("-" for stdin)
@@ -19,12 +27,13 @@ Options:
   --mem-base ADDR   physical address of the first byte of the preceding --mem (decimal or 0x...)
   --format FORMAT   json (default; 64-bit integers as decimal strings) or tree (for people)
   --big-endian      the image was written by a big-endian kernel (default little-endian)
-  --page-size N     PAGE_SIZE of the kernel that wrote it (default ${DEFAULT_PAGE_SIZE})
+  --page-size N     PAGE_SIZE of the kernel that wrote it: a power of two, 4096 to 1 GiB (default ${DEFAULT_PAGE_SIZE})
   -h, --help        show this help
 
-Exit codes: 0 decoded, 1 bad image (the message says where), 2 usage error.`,
+Exit codes: 0 decoded, 1 bad image (the message says where; nothing is printed on stdout), 2 usage error,
+70 internal error.`,
   async run(args) {
-    const { values } = parseCommandLine('decode', args, {
+    const { values } = parseCommandLine(args, {
       fdt: { type: 'string' },
       mem: { type: 'string', multiple: true },
       'mem-base': { type: 'string', multiple: true },
@@ -32,24 +41,27 @@ Exit codes: 0 decoded, 1 bad image (the message says where), 2 usage error.`,
       'big-endian': { type: 'boolean' },
       'page-size': { type: 'string' },
     });
-    if (!values.fdt) throw new UsageError('decode: --fdt FILE is required');
+    if (!values.fdt) throw new UsageError('--fdt FILE is required');
     const format = values.format ?? 'json';
-    if (format !== 'json' && format !== 'tree') throw new UsageError(`decode: --format must be json or tree, not "${format}"`);
+    if (format !== 'json' && format !== 'tree') throw new UsageError(`--format must be json or tree, not "${format}"`);
     const mems = values.mem ?? [];
     const bases = values['mem-base'] ?? [];
     if (mems.length !== bases.length) {
-      throw new UsageError(`decode: give one --mem-base for each --mem (${mems.length} --mem, ${bases.length} --mem-base)`);
+      throw new UsageError(`give one --mem-base for each --mem (${mems.length} --mem, ${bases.length} --mem-base)`);
     }
-    if ([values.fdt, ...mems].filter((f) => f === '-').length > 1) throw new UsageError('decode: only one input can be stdin ("-")');
-    const pageSize = parsePageSize(values['page-size']);
+    if ([values.fdt, ...mems].filter((f) => f === '-').length > 1) throw new UsageError('only one input can be stdin ("-")');
+    const pageSize = pageSizeOption(values['page-size']);
     const regions = [];
-    for (const [i, path] of mems.entries()) regions.push({ base: addressOption(bases[i]!), bytes: await readFile(path) });
-    const fdt = await readFile(values.fdt);
+    for (const [i, path] of mems.entries()) regions.push({ base: addressOption('--mem-base', bases[i]!), bytes: await readInputOption('--mem', path) });
+    const fdt = await readInputOption('--fdt', values.fdt);
     const model = await loadModel();
+    const text = new ChunkedText((chunk) => void process.stdout.write(chunk));
     try {
       const memory = new PhysicalMemory(regions);
-      const image = decodeImage(model.versions, luoCodecs, fdt, memory, { littleEndian: !values['big-endian'], pageSize });
-      process.stdout.write(format === 'json' ? stateToJson(image.state) + '\n' : formatTree(image));
+      const sink = format === 'json' ? new JsonWriter(text.write) : new TreeWriter(text.write);
+      const summary = streamImage(model.versions, luoCodecs, fdt, memory, sink, { littleEndian: !values['big-endian'], pageSize });
+      if (format === 'tree') text.write(formatBlocks(summary.blocks, summary.bytes, (i) => summary.block(i)));
+      text.flush();
       return EXIT.ok;
     } catch (error) {
       if (error instanceof ImageError || error instanceof FdtError) {
@@ -60,26 +72,3 @@ Exit codes: 0 decoded, 1 bad image (the message says where), 2 usage error.`,
     }
   },
 };
-
-export function addressOption(text: string): bigint {
-  const value = parseAddress(text);
-  if (value === undefined) throw new UsageError(`"${text}" is not a physical address (decimal or 0x hexadecimal, below 2^64)`);
-  return value;
-}
-
-export function parsePageSize(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_PAGE_SIZE;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 256 || (value & (value - 1)) !== 0) {
-    throw new UsageError(`--page-size must be a power of two of at least 256, not "${text}"`);
-  }
-  return value;
-}
-
-export async function readFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readInput(path);
-  } catch (error) {
-    throw new UsageError(`cannot read ${path === '-' ? 'stdin' : path}: ${(error as Error).message}`);
-  }
-}

@@ -1,7 +1,9 @@
+import { EXIT } from '../../core/exit-codes.ts';
+import { DEFAULT_OUT, displayPath } from '../../core/paths.ts';
+import { loadModel } from '../../core/schema.ts';
 import { inputsDigest, recordedFresh, recordLines } from '../../freshness.ts';
 import { MARKER, assertReplaceable, compareWithDisk, isClean, writeAtomically } from '../../write.ts';
-import { EXIT, displayPath, parseCommandLine, type Command } from '../command.ts';
-import { DEFAULT_OUT, loadModel } from '../schema-loader.ts';
+import { parseCommandLine, type Command } from '../command.ts';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -19,9 +21,9 @@ Options:
   -h, --help     show this help
 
 The output directory is replaced as a whole, atomically: on any error nothing is written.
-Exit codes: 0 written or up to date, 1 stale (--check), 2 usage or schema error.`,
+Exit codes: 0 written or up to date, 1 stale (--check), 2 usage or schema error, or DIR cannot be written.`,
   async run(args) {
-    const { values } = parseCommandLine('generate', args, {
+    const { values } = parseCommandLine(args, {
       out: { type: 'string' },
       schema: { type: 'string' },
       check: { type: 'boolean' },
