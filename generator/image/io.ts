@@ -16,10 +16,11 @@ export function parseAddress(text: string): bigint | undefined {
 
 /** A file, or stdin for `-` (read as a stream: a pipe may be non-blocking, which readFileSync(0) cannot take). */
 export async function readInput(path: string): Promise<Uint8Array> {
-  if (path !== '-') return new Uint8Array(readFileSync(path));
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return new Uint8Array(Buffer.concat(chunks));
+  if (path === '-') for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const bytes = path === '-' ? Buffer.concat(chunks) : readFileSync(path);
+  // The Buffer's own memory, not a copy: a memory dump may be as large as the machine allows.
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** A file, or stdin for `-`, in chunks of at most 1 MiB, for input that need not be held whole. */
@@ -28,10 +29,36 @@ export function readChunks(path: string): AsyncIterable<Uint8Array> {
 }
 
 /**
- * Text written in pieces, passed on to `out` in chunks of about 64 KiB: a million small writes to
- * process.stdout cost more than the text. On Linux, writes to a file, pipe or terminal are synchronous,
- * so what waits here is one chunk, whatever the size of the whole.
+ * Standard output for what is written while a synchronous walk goes on. process.stdout queues what a
+ * full pipe does not take, and the queue drains only once the walk returns to the event loop: a
+ * state printed to a slow reader would pile up whole in memory. Here each write returns only when
+ * written (a non-blocking pipe that is full is waited for), so what is held is one chunk. A reader
+ * that has gone (EPIPE: `decode | head`) ends the output quietly. Tests replace `write`.
  */
+export const standardOutput = {
+  closed: false,
+  write(chunk: string | Uint8Array): void {
+    if (this.closed) return;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (let at = 0; at < bytes.length; ) {
+      try {
+        at += writeSync(1, bytes, at, bytes.length - at);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') {
+          this.closed = true;
+          return;
+        }
+        if (code !== 'EAGAIN') throw error;
+        Atomics.wait(PAUSE, 0, 0, 1);
+      }
+    }
+  },
+};
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/** Text written in pieces, passed on to `out` in chunks of about 64 KiB: a million small writes cost more than the text. */
 export class ChunkedText {
   private pending: string[] = [];
   private length = 0;
@@ -80,7 +107,7 @@ export function writeOutputs(outputs: readonly Output[]): void {
       attempt(output, () => writeAll(temporary, output.bytes, 'wx'));
     }
     for (const output of outputs) if (output.path !== '-' && isSpecial(output.path)) attempt(output, () => writeAll(output.path, output.bytes, 'w'));
-    for (const output of outputs) if (output.path === '-') process.stdout.write(output.bytes);
+    for (const output of outputs) if (output.path === '-') standardOutput.write(output.bytes);
     for (const { output, temporary } of temporaries) attempt(output, () => renameSync(temporary, output.path));
   } finally {
     for (const { temporary } of temporaries) rmSync(temporary, { force: true });

@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.ts';
 import { loadModel } from '../../core/schema.ts';
 import { FdtError } from '../../fdt/index.ts';
 import { DEFAULT_PAGE_SIZE, ImageError, PhysicalMemory } from '../../image/index.ts';
-import { ChunkedText } from '../../image/io.ts';
+import { ChunkedText, standardOutput } from '../../image/io.ts';
 import { JsonWriter } from '../../image/json.ts';
 import { luoCodecs } from '../../image/luo-codecs.ts';
 import { streamImage } from '../../image/stream.ts';
@@ -55,7 +55,7 @@ Exit codes: 0 decoded, 1 bad image (the message says where; nothing is printed o
     for (const [i, path] of mems.entries()) regions.push({ base: addressOption('--mem-base', bases[i]!), bytes: await readInputOption('--mem', path) });
     const fdt = await readInputOption('--fdt', values.fdt);
     const model = await loadModel();
-    const text = new ChunkedText((chunk) => void process.stdout.write(chunk));
+    const text = new ChunkedText((chunk) => standardOutput.write(chunk));
     try {
       const memory = new PhysicalMemory(regions);
       const sink = format === 'json' ? new JsonWriter(text.write) : new TreeWriter(text.write);

@@ -5,7 +5,7 @@ import { FdtError } from '../../fdt/index.ts';
 import { findVersion } from '../../model/index.ts';
 import { DEFAULT_PAGE_SIZE, ImageError, encodeImage } from '../../image/index.ts';
 import { exampleState } from '../../image/example.ts';
-import { ChunkedText, readChunks, writeOutputs } from '../../image/io.ts';
+import { ChunkedText, readChunks, standardOutput, writeOutputs } from '../../image/io.ts';
 import { JsonWriter, readStateJson } from '../../image/json.ts';
 import { luoCodecs } from '../../image/luo-codecs.ts';
 import { emitState } from '../../image/stream.ts';
@@ -117,7 +117,7 @@ async function printExample(name: string): Promise<number> {
   const model = await loadModel();
   const version = model.versions.find((v) => v.name === name);
   if (!version) throw new UsageError(`--example: "${name}" is not a version; known: ${model.versions.map((v) => v.name).join(', ')}`);
-  const text = new ChunkedText((chunk) => void process.stdout.write(chunk));
+  const text = new ChunkedText((chunk) => standardOutput.write(chunk));
   emitState(exampleState(version), new JsonWriter(text.write));
   text.flush();
   return EXIT.ok;
