@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { AbiSchema } from '../../schema/lang.ts';
 import { buildModel, type Model } from '../model/index.ts';
 import { InputError } from './errors.ts';
@@ -26,16 +26,29 @@ export async function importModule(path: string, what: string): Promise<Record<s
   }
 }
 
-/** One line: the error's first line and, when its stack passes through a file of the user's, where. */
+/**
+ * One line: where (the file and line, from a syntax error or from the stack of an exception the
+ * module threw) and what, in the words of the error.
+ */
 function loadFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  // A compiler's syntax error names the file, line and column somewhere in its text: esbuild's (tsx)
+  // "x.ts:3:1: ERROR: Expected ...", oxc's (vitest) "[PARSE_ERROR] Expected ... [ x.ts:3:1 ]".
+  const text = error.message.replace(/\x1b\[[0-9;]*m/g, '');
+  const what = /ERROR: (.*)$/m.exec(text)?.[1] ?? /\[[A-Z_]*ERROR\] (.*)$/m.exec(text)?.[1];
+  const place = /([^\s[\]]+\.[cm]?tsx?):(\d+):(\d+)/.exec(text);
+  if (what && place) return `syntax error at ${displayPath(place[1]!)}:${place[2]}:${place[3]}: ${what.trim()}`;
   const first = error.message.split('\n')[0]!.trim();
-  const frame = /\((file:\/\/[^)]+?):(\d+):\d+\)|at (file:\/\/\S+?):(\d+):\d+/.exec(error.stack ?? '');
-  if (!frame) return `${error.name}: ${first}`;
-  const url = frame[1] ?? frame[3]!;
-  const line = frame[2] ?? frame[4]!;
-  return `${error.name} at ${displayPath(fileURLToPath(url))}:${line}: ${first}`;
+  if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_REQUIRE')) {
+    return `${first} (a schema is an ES module: name it .mts, or put it beside a package.json that says "type": "module")`;
+  }
+  // The first frame in a file of the user's: not Node's, not a dependency's, not luo-abi's own.
+  const frames = [...(error.stack ?? '').matchAll(/\(?(?:file:\/\/)?(\/[^():\s]+):(\d+):\d+\)?$/gm)];
+  const own = frames.find((f) => !f[1]!.includes('/node_modules/') && !f[1]!.startsWith(GENERATOR));
+  return own ? `${error.name} at ${displayPath(own[1]!)}:${own[2]}: ${first}` : `${error.name}: ${first}`;
 }
+
+const GENERATOR = resolve(import.meta.dirname, '..');
 
 export async function loadSchema(path: string = DEFAULT_SCHEMA): Promise<AbiSchema> {
   const what = `the schema ${displayPath(path)}`;
