@@ -4,13 +4,16 @@
 import { register } from 'tsx/esm/api';
 
 // Under npx, npm starts this through `sh -c`, and a signal npm passes on (SIGTERM, SIGINT) ends that
-// shell, not this process, which would run on to the end. So here, once the process that started
-// us is gone, we end as it did. (Only under npm: a user's `nohup luo-abi ... &` must outlive its shell.)
+// shell, not this process, which would run on to the end. So once the process that started us is
+// gone, we end as it did. A worker thread watches, so that a long synchronous step cannot hold the
+// check back. (Only under npm: a user's `nohup luo-abi ... &` must outlive its shell.)
 if (process.env.npm_command === 'exec') {
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM');
-  }, 100).unref();
+  const { Worker } = await import('node:worker_threads');
+  const watch = `
+    const { workerData } = require('node:worker_threads');
+    setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGTERM'); }, 100);
+  `;
+  new Worker(watch, { eval: true, workerData: process.ppid }).unref();
 }
 
 register();

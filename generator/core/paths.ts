@@ -6,7 +6,9 @@ export const DEFAULT_SCHEMA = resolve(PROJECT_ROOT, 'schema/index.ts');
 export const DEFAULT_OUT = resolve(PROJECT_ROOT, 'out');
 export const DEFAULT_LOCK = resolve(PROJECT_ROOT, 'schema/abi.lock.json');
 
-/** A path as messages show it: relative to where luo-abi runs, `.` for that folder itself. */
+/** A path as messages show it: relative to where luo-abi runs (`.` for that folder itself), or absolute when outside it. */
 export function displayPath(path: string): string {
-  return relative(process.cwd(), resolve(path)) || '.';
+  const absolute = resolve(path);
+  const shown = relative(process.cwd(), absolute);
+  return shown === '' ? '.' : shown.startsWith('..') ? absolute : shown;
 }
