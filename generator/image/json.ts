@@ -385,22 +385,8 @@ class VersionSpecs {
           return value;
         },
       };
-      const propertiesSpec: Spec = {
-        expected: 'an object of properties',
-        object: (parent) =>
-          new ObjectFrame(parent, 'properties', properties, (frame) => {
-            for (const property of model.properties) if (!frame.has(property.name)) throw frame.missing(property.name);
-            return frame.members;
-          }),
-      };
-      const childrenSpec: Spec = {
-        expected: 'an object of nodes',
-        object: (parent) =>
-          new ObjectFrame(parent, 'children', children, (frame) => {
-            for (const child of model.children) if (!frame.has(child.name)) throw frame.missing(child.name);
-            return frame.members;
-          }),
-      };
+      const propertiesSpec = objectOf('an object of properties', properties);
+      const childrenSpec = objectOf('an object of nodes', children);
       const members = new Map<string, Spec>([
         ['compatible', compatible],
         ['properties', propertiesSpec],
@@ -453,17 +439,8 @@ class VersionSpecs {
 
   private struct(struct: StructModel): Spec {
     return this.once(struct, () => {
-      const fields = struct.fields.filter((f) => f.type.kind !== 'flexible');
-      const members = new Map(fields.map((f) => [f.name, this.type(f.type)]));
-      const derived = derivedCounts(struct);
-      return {
-        expected: `an object (struct ${struct.name})`,
-        object: (parent) =>
-          new ObjectFrame(parent, parent.childKey(), members, (frame) => {
-            for (const field of fields) if (!frame.has(field.name) && !derived.has(field.name)) throw frame.missing(field.name);
-            return frame.members;
-          }),
-      };
+      const members = new Map(struct.fields.filter((f) => f.type.kind !== 'flexible').map((f) => [f.name, this.type(f.type)]));
+      return objectOf(`an object (struct ${struct.name})`, members, derivedCounts(struct));
     });
   }
 
@@ -491,6 +468,18 @@ class VersionSpecs {
     if (!struct) throw new Error(`${this.version.name}: no struct ${name}`);
     return struct;
   }
+}
+
+/** An object whose members are `specs`, each required unless `optional` names it. */
+function objectOf(expected: string, specs: ReadonlyMap<string, Spec>, optional: ReadonlySet<string> = new Set()): Spec {
+  return {
+    expected,
+    object: (parent) =>
+      new ObjectFrame(parent, parent.childKey(), specs, (frame) => {
+        for (const name of specs.keys()) if (!optional.has(name) && !frame.has(name)) throw frame.missing(name);
+        return frame.members;
+      }),
+  };
 }
 
 const STRING: Spec = {

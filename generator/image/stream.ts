@@ -6,7 +6,8 @@
  *
  * streamImage walks twice: once with every check and nothing written (so that a bad image prints
  * nothing on stdout: an overlap is only known at the end), then again, writing each struct as the
- * walker hands it over. The second walk is followed by a model-driven reader of the walk's visits:
+ * walker hands it over. A writer that wants each array's length up front (the tree's `N entries`)
+ * has the first walk count the entries of every chain, one number per chain, kept off the heap. The second walk is followed by a model-driven reader of the walk's visits:
  * the walk order is the model's (a struct, then what its pointers lead to, depth first, in field
  * order), so the reader knows at each visit which place of the state it fills.
  */
@@ -20,14 +21,17 @@ import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
 import type { PhysicalMemory } from './memory.ts';
 import { nodeAt, pickVersion } from './select.ts';
 import type { ImageState, StructValue } from './state.ts';
-import type { WalkSummary } from './walk.ts';
+import type { ImageVisitor, WalkSummary } from './walk.ts';
 
 /** A member's key in its object, an element's index in its array; undefined for the top value. */
 export type SinkKey = string | number | undefined;
 
 /** What a writer of the state receives: containers opened and closed, and the values in them, in order. */
 export interface ValueSink {
-  open(key: SinkKey, kind: 'object' | 'array'): void;
+  /** Whether the writer wants each array's length when it opens (the tree prints `N entries`). */
+  readonly lengths?: boolean;
+  /** `length`: the array's, when known (always, for a writer that asks for lengths). */
+  open(key: SinkKey, kind: 'object' | 'array', length?: number): void;
   close(kind: 'object' | 'array'): void;
   value(key: SinkKey, value: string | number | bigint | null): void;
   /** After the top value. */
@@ -44,7 +48,7 @@ function emitValue(sink: ValueSink, key: SinkKey, value: unknown): void {
   if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') {
     sink.value(key, value);
   } else if (Array.isArray(value)) {
-    sink.open(key, 'array');
+    sink.open(key, 'array', value.length);
     for (let i = 0; i < value.length; i++) emitValue(sink, i, value[i]);
     sink.close('array');
   } else {
@@ -69,16 +73,64 @@ export function streamImage(
   sink: ValueSink,
   options: DecodeOptions = {},
 ): WalkSummary {
-  const summary = walkImage(versions, codecs, fdt, memory, { struct() {} }, options);
   const tree = readFdt(fdt);
   const version = pickVersion(versions, tree.root);
   const layout = new VersionLayout(version, codecs[version.name]!, options.pageSize ?? DEFAULT_PAGE_SIZE);
-  const reader = new VisitReader(layout, sink, options.littleEndian ?? true).state(tree.root);
+  const littleEndian = options.littleEndian ?? true;
+  const chains = sink.lengths ? new ChainLengths() : undefined;
+  let visitor: ImageVisitor = { struct() {} };
+  if (chains) {
+    const counting = new VisitReader(layout, NO_SINK, littleEndian, chains).state(tree.root);
+    counting.next();
+    visitor = { struct: (_name, value) => void counting.next(value) };
+  }
+  const summary = walkImage(versions, codecs, fdt, memory, visitor, options);
+  chains?.rewind();
+  const reader = new VisitReader(layout, sink, littleEndian, chains).state(tree.root);
   reader.next();
   walkImage(versions, codecs, fdt, memory, { struct: (_name, value) => void reader.next(value) }, options);
   // The reader ends with the walk; anything else is a bug here, not in the image.
   if (!reader.next().done) throw new Error('the state writer expected more of the walk than it gave');
   return summary;
+}
+
+const NO_SINK: ValueSink = { open() {}, close() {}, value() {}, end() {} };
+
+/**
+ * The number of entries of each chain, in the order the chains start: recorded by the first walk
+ * (a slot taken when a chain starts, filled when it ends, since chains nest), read by the second.
+ */
+class ChainLengths {
+  private lengths = new Float64Array(1024);
+  private count = 0;
+  private read = -1;
+
+  /** Recording: a slot for a chain that starts now. */
+  start(): number {
+    if (this.count === this.lengths.length) {
+      const bigger = new Float64Array(this.lengths.length * 2);
+      bigger.set(this.lengths);
+      this.lengths = bigger;
+    }
+    return this.count++;
+  }
+
+  set(slot: number, length: number): void {
+    this.lengths[slot] = length;
+  }
+
+  rewind(): void {
+    this.read = 0;
+  }
+
+  /** Replaying: the length of the chain that starts now. */
+  next(): number {
+    return this.lengths[this.read++]!;
+  }
+
+  get replaying(): boolean {
+    return this.read >= 0;
+  }
 }
 
 class VisitReader {
@@ -88,6 +140,7 @@ class VisitReader {
     private readonly layout: VersionLayout,
     private readonly sink: ValueSink,
     private readonly littleEndian: boolean,
+    private readonly chains?: ChainLengths,
   ) {}
 
   *state(root: FdtNodeData): Reader {
@@ -129,20 +182,28 @@ class VisitReader {
       return;
     }
     const entry = this.layout.struct(target.entry);
-    this.sink.open(key, 'array');
     if (target.shape === 'array') {
-      yield* this.entries(entry, Number(owner![target.count]), 0);
+      const count = Number(owner![target.count]);
+      this.sink.open(key, 'array', count);
+      yield* this.entries(entry, count, 0);
     } else if (target.shape === 'header-array') {
       const header = yield;
-      yield* this.entries(entry, Number(header[target.count]), 0);
+      const count = Number(header[target.count]);
+      this.sink.open(key, 'array', count);
+      yield* this.entries(entry, count, 0);
     } else {
-      for (let first = 0; ; ) {
+      const chains = this.chains;
+      const slot = chains && !chains.replaying ? chains.start() : -1;
+      this.sink.open(key, 'array', chains?.replaying ? chains.next() : undefined);
+      let first = 0;
+      for (;;) {
         const header = yield;
         const count = Number(header[target.count]);
         yield* this.entries(entry, count, first);
         first += count;
         if (header[target.next] === 0n) break;
       }
+      if (slot >= 0) chains!.set(slot, first);
     }
     this.sink.close('array');
   }
@@ -180,7 +241,7 @@ class VisitReader {
         return yield* this.struct(key, this.layout.struct(type.name), value as StructValue);
       case 'array': {
         const elements = value as readonly unknown[];
-        this.sink.open(key, 'array');
+        this.sink.open(key, 'array', elements.length);
         for (let i = 0; i < elements.length; i++) yield* this.field(i, type.element, elements[i], owner);
         this.sink.close('array');
         return;

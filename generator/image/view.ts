@@ -38,21 +38,20 @@ interface Frame {
   readonly role: 'state' | 'node' | 'properties' | 'children' | 'object' | 'array';
   readonly depth: number;
   readonly label: string;
-  /** Members so far; an array's label line waits for its first element, or says it has none. */
-  members: number;
 }
 
 /**
  * The tree: `version X`, then each node as `path (compatible "X")` with its properties and subnodes
- * indented beneath, a struct as `label:` and its fields, an array as `label:` and `[i]` elements
- * (`label: 0 entries` when empty), a null pointer as `label: none`, integers above 9 with their hex.
+ * indented beneath, a struct as `label:` and its fields, an array as `label: N entries` and its
+ * `[i]` elements, a null pointer as `label: none`, integers above 9 with their hex.
  */
 export class TreeWriter implements ValueSink {
+  readonly lengths = true;
   private readonly frames: Frame[] = [];
 
   constructor(private readonly write: (text: string) => void) {}
 
-  open(key: SinkKey, kind: 'object' | 'array'): void {
+  open(key: SinkKey, kind: 'object' | 'array', length?: number): void {
     const parent = this.frames[this.frames.length - 1];
     if (!parent) return this.push('state', 0, '');
     switch (parent.role) {
@@ -64,15 +63,14 @@ export class TreeWriter implements ValueSink {
         return this.push('node', parent.depth, String(key));
       default: {
         const { depth, label } = this.member(parent, key);
-        if (kind === 'object') this.line(depth, `${label}:`);
+        this.line(depth, kind === 'object' || length === undefined ? `${label}:` : `${label}: ${length} ${length === 1 ? 'entry' : 'entries'}`);
         this.push(kind, depth, label);
       }
     }
   }
 
   close(): void {
-    const frame = this.frames.pop()!;
-    if (frame.role === 'array' && frame.members === 0) this.line(frame.depth, `${frame.label}: 0 entries`);
+    this.frames.pop();
   }
 
   value(key: SinkKey, value: string | number | bigint | null): void {
@@ -86,13 +84,11 @@ export class TreeWriter implements ValueSink {
   end(): void {}
 
   private push(role: Frame['role'], depth: number, label: string): void {
-    this.frames.push({ role, depth, label, members: 0 });
+    this.frames.push({ role, depth, label });
   }
 
-  /** Where a member of `parent` goes, its label, and (for an array's first element) the array's own line. */
+  /** Where a member of `parent` goes, and its label. */
   private member(parent: Frame, key: SinkKey): { depth: number; label: string } {
-    if (parent.role === 'array' && parent.members === 0) this.line(parent.depth, `${parent.label}:`);
-    parent.members++;
     const depth = parent.role === 'properties' ? parent.depth : parent.depth + 1;
     return { depth, label: typeof key === 'number' ? `[${key}]` : String(key) };
   }
