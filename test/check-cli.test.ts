@@ -3,9 +3,9 @@
  * stale out/. The command runs in process (main() with its output caught); the rest calls the same
  * functions the command does.
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { formatReport } from '../generator/check/format.ts';
 import { checkSchema, lockSchema } from '../generator/check/run.ts';
 import { generateFiles } from '../generator/generate.ts';
@@ -22,8 +22,14 @@ const ADDED_FIELD: [string, string] = [
 ];
 const BUMP: [string, string] = ["const COMPATIBLE = 'luo-v4';", "const COMPATIBLE = 'luo-v5';"];
 
+/** Scratch directories of this file, removed when its tests are done. */
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const scratchOwn = (prefix: string) => (made.push(scratchDir(prefix)), made.at(-1)!);
+
 function mutated(prefix: string, ...edits: [string, string][]) {
   const copy = copySchema(prefix);
+  made.push(copy.dir);
   addNextVersion(copy, edits.reduce((s, [a, b]) => replaceOnce(s, a, b), NEXT_VERSION));
   return copy;
 }
@@ -100,7 +106,7 @@ describe('luo-abi check (CLI)', () => {
   });
 
   it('reports generated-out-stale when a generated file differs from what the schema gives', async () => {
-    const out = join(scratchDir('cli-stale'), 'out');
+    const out = join(scratchOwn('cli-stale'), 'out');
     writeAtomically(out, await generateFiles(buildModel(luoSchema)));
     expect((await checkSchema({ outDir: out })).findings).toEqual([]);
     const header = join(out, 'luo-v4/luo.h');
@@ -111,7 +117,7 @@ describe('luo-abi check (CLI)', () => {
   });
 
   it('--against compares with the schema at another revision, leaving the work tree alone', async () => {
-    const repo = join(scratchDir('cli-against'), 'repo');
+    const repo = join(scratchOwn('cli-against'), 'repo');
     mkdirSync(repo);
     const git = (...args: string[]) => runOk('git', ['-c', 'user.name=luo-abi test', '-c', 'user.email=test@luo-abi.invalid', ...args], { cwd: repo });
     git('init', '-q');
