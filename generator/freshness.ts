@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { GeneratedFile } from './emit/files.ts';
-import { DEFAULT_LOCK, PROJECT_ROOT } from './cli/schema-loader.ts';
+import { DEFAULT_LOCK, PROJECT_ROOT } from './core/paths.ts';
 import { MARKER, readGenerated } from './write.ts';
 
 /** Everything the generated files are made from, besides Node itself. */

@@ -15,7 +15,7 @@ import { renderCHeader } from './emit/c/index.ts';
 import { REGENERATE_LINE } from './emit/c/view.ts';
 import type { GeneratedFile } from './emit/files.ts';
 import type { Model } from './model/index.ts';
-import { OutputError } from './write.ts';
+import { OutputError } from './core/errors.ts';
 
 /** Where the generated headers go in a kernel tree. */
 export const KERNEL_ABI_DIR = 'include/linux/kho/abi';

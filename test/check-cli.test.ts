@@ -1,11 +1,11 @@
 /**
  * `luo-abi check` and `luo-abi lock` as CI runs them: exit codes, the three formats, --against,
- * stale out/. Spawning luo-abi is slow on a shared machine, so only exit codes and what reaches the
- * terminal go through the command; the rest calls the same functions the command does.
+ * stale out/. The command runs in process (main() with its output caught); the rest calls the same
+ * functions the command does.
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { formatReport } from '../generator/check/format.ts';
 import { checkSchema, lockSchema } from '../generator/check/run.ts';
 import { generateFiles } from '../generator/generate.ts';
@@ -13,6 +13,7 @@ import { buildModel } from '../generator/model/index.ts';
 import { writeAtomically } from '../generator/write.ts';
 import luoSchema from '../schema/index.ts';
 import { addNextVersion, copySchema, NEXT_VERSION, replaceOnce } from './check-support.ts';
+import { cli } from './support/cli.ts';
 import { luoAbi, ROOT, runOk, scratchDir } from './support/tools.ts';
 
 /** What a run found, but the notes the schema acknowledges (kho-v2's blob-size): those are in every run. */
@@ -24,15 +25,21 @@ const ADDED_FIELD: [string, string] = [
 ];
 const BUMP: [string, string] = ["const COMPATIBLE = 'luo-v4';", "const COMPATIBLE = 'luo-v5';"];
 
+/** Scratch directories of this file, removed when its tests are done. */
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const scratchOwn = (prefix: string) => (made.push(scratchDir(prefix)), made.at(-1)!);
+
 function mutated(prefix: string, ...edits: [string, string][]) {
   const copy = copySchema(prefix);
+  made.push(copy.dir);
   addNextVersion(copy, edits.reduce((s, [a, b]) => replaceOnce(s, a, b), NEXT_VERSION));
   return copy;
 }
 
 describe('luo-abi check (CLI)', () => {
-  it('passes on the project as committed', () => {
-    const result = luoAbi(['check']);
+  it('passes on the project as committed', async () => {
+    const result = await cli('check');
     expect(result.stderr).toBe('');
     // kho-v2 kept its string when blob-size came: the schema acknowledges it, and check shows it.
     expect(result.stdout).toMatch(/note LUO001 layout-changed-without-bump: Node \/<client> has a new property "blob-size"[\s\S]*acknowledged: upstream added blob-size/);
@@ -40,17 +47,17 @@ describe('luo-abi check (CLI)', () => {
     expect(result.status).toBe(0);
   });
 
-  it('exits 1 on a layout change without a bump: text on stderr, github annotations on stdout', () => {
+  it('exits 1 on a layout change without a bump: text on stderr, github annotations on stdout', async () => {
     const copy = mutated('cli-added', ADDED_FIELD);
     const base = ['check', '--schema', copy.schemaPath, '--lock', copy.lockPath];
-    const text = luoAbi(base);
+    const text = await cli(...base);
     expect(text.status).toBe(1);
     expect(text.stderr).toMatch(/schema\/luo\/next\.ts:\d+: error LUO001 layout-changed-without-bump: struct luo_flb_ser has a new field extra\./);
     expect(text.stderr).toContain('    struct luo_flb_ser > extra: (none) -> u64 at offset 64, 8 bytes\n');
     expect(text.stderr).toContain('    fix: bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5", then run `luo-abi lock`\n');
     expect(text.stderr).toMatch(/luo-abi check: 2 errors, 0 warnings against .*abi\.lock\.json\n$/);
 
-    const github = luoAbi([...base, '--format', 'github']);
+    const github = await cli(...base, '--format', 'github');
     expect(github.status).toBe(1);
     const lines = github.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
@@ -73,7 +80,7 @@ describe('luo-abi check (CLI)', () => {
   it('lock refuses the change (exit 1), accepts it with the bump, and only appends', async () => {
     const copy = mutated('cli-lock', ADDED_FIELD);
     const before = readFileSync(copy.lockPath, 'utf8');
-    const refused = luoAbi(['lock', '--schema', copy.schemaPath, '--lock', copy.lockPath]);
+    const refused = await cli('lock', '--schema', copy.schemaPath, '--lock', copy.lockPath);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('not changed: a locked layout would change');
     expect(readFileSync(copy.lockPath, 'utf8')).toBe(before);
@@ -90,21 +97,21 @@ describe('luo-abi check (CLI)', () => {
   it('exits 0 with warnings only', async () => {
     const copy = mutated('cli-warning', BUMP);
     expect((await lockSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath })).written).toBe(true);
-    const result = luoAbi(['check', '--schema', copy.schemaPath, '--lock', copy.lockPath, '--format', 'github']);
+    const result = await cli('check', '--schema', copy.schemaPath, '--lock', copy.lockPath, '--format', 'github');
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^::warning file=.*,title=LUO005 compatible-bumped-without-change::luo-next bumps LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5"/m);
   });
 
-  it('exits 2 on a usage error and on a broken schema', () => {
-    expect(luoAbi(['check', '--format', 'xml']).status).toBe(2);
+  it('exits 2 on a usage error and on a broken schema', async () => {
+    expect((await cli('check', '--format', 'xml')).status).toBe(2);
     const copy = mutated('cli-broken', ['chars(LIVEUPDATE_FLB_COMPAT_LENGTH)', 'chars(0 as number)']);
-    const broken = luoAbi(['check', '--schema', copy.schemaPath, '--lock', copy.lockPath]);
+    const broken = await cli('check', '--schema', copy.schemaPath, '--lock', copy.lockPath);
     expect(broken.status).toBe(2);
     expect(broken.stderr).toContain('must be a positive integer');
   });
 
   it('reports generated-out-stale when a generated file differs from what the schema gives', async () => {
-    const out = join(scratchDir('cli-stale'), 'out');
+    const out = join(scratchOwn('cli-stale'), 'out');
     writeAtomically(out, await generateFiles(buildModel(luoSchema)));
     expect((await checkSchema({ outDir: out })).findings).toEqual([]);
     const header = join(out, 'luo-v4/luo.h');
@@ -115,7 +122,7 @@ describe('luo-abi check (CLI)', () => {
   });
 
   it('--against compares with the schema at another revision, leaving the work tree alone', async () => {
-    const repo = join(scratchDir('cli-against'), 'repo');
+    const repo = join(scratchOwn('cli-against'), 'repo');
     mkdirSync(repo);
     const git = (...args: string[]) => runOk('git', ['-c', 'user.name=luo-abi test', '-c', 'user.email=test@luo-abi.invalid', ...args], { cwd: repo });
     git('init', '-q');
@@ -127,6 +134,7 @@ describe('luo-abi check (CLI)', () => {
     git('add', '.');
     git('commit', '-q', '-m', 'luo-v5 without a bump');
 
+    // A process of its own: the schema is edited below, and this process would keep the modules it imported.
     const failed = luoAbi(['check', '--schema', copy.schemaPath, '--against', 'HEAD~1', '--format', 'json']);
     expect(failed.status).toBe(1);
     const report = JSON.parse(failed.stdout) as { baseline: string; findings: { rule: string; subject: string; severity: string }[] };

@@ -10,7 +10,8 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copySchema, edit } from './check-support.ts';
 import { FIXTURES, fixtureText, HEADER } from './kernel-fixtures.ts';
-import { luoAbiInProcess, OUT, runOk, scratchDir } from './support/tools.ts';
+import { OUT, runOk, scratchDir } from './support/tools.ts';
+import { cli } from './support/cli.ts';
 
 /** A kernel tree holding the fixture's hand-written luo-v4 header. */
 function handWrittenTree(): string {
@@ -45,7 +46,7 @@ function expectedHeader(generated = readFileSync(join(OUT, 'luo.h'), 'utf8')): s
   return generated.replace(regenerate, `${regenerate} * luo-abi seal: ${seal}\n`);
 }
 
-const generate = (...args: string[]) => luoAbiInProcess(['generate', ...args]);
+const generate = (...args: string[]) => cli('generate', ...args);
 
 describe('generate --kernel-tree', () => {
   it('refuses to replace a hand-written luo.h: exit 1, the diff shown, nothing written; --force writes it', async () => {
@@ -90,7 +91,7 @@ describe('generate --kernel-tree', () => {
     expect(again).toMatchObject({ status: 0, stdout: `${relative(process.cwd(), join(tree, HEADER))}: up to date\n`, stderr: '' });
     expect(readFileSync(join(tree, HEADER), 'utf8')).toBe(expectedHeader());
     // What it wrote is what check --header reads as luo-v4.
-    const checked = await luoAbiInProcess(['check', '--header', join(tree, HEADER)]);
+    const checked = await cli('check', '--header', join(tree, HEADER));
     expect(checked.stdout).toMatch(/no ABI drift against schema version luo-v4\n$/);
   });
 

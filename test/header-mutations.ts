@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../generator/check/finding.ts';
 import { fixtureText, HEADER, UAPI, type KernelRepository, type SCHEMA_VERSIONS } from './kernel-fixtures.ts';
-import { luoAbiInProcess } from './support/tools.ts';
+import { cli } from './support/cli.ts';
 
 export type Mode = 'schema' | 'against HEAD';
 
@@ -233,7 +233,7 @@ export async function runMutation(repo: KernelRepository, mutation: HeaderMutati
   try {
     for (const e of mutation.edits ?? []) repo.edit(e.path, e.from, e.to);
     for (const [path, { fixture }] of Object.entries(mutation.files ?? {})) writeFileSync(join(repo.root, path), fixtureText(fixture, path));
-    const result = await luoAbiInProcess(['check', '--header', repo.header, '--format', 'json', ...(mode === 'against HEAD' ? ['--against', 'HEAD'] : [])]);
+    const result = await cli('check', '--header', repo.header, '--format', 'json', ...(mode === 'against HEAD' ? ['--against', 'HEAD'] : []));
     return { status: result.status, stderr: result.stderr, ...(result.status <= 1 ? { report: JSON.parse(result.stdout) } : {}) };
   } finally {
     repo.reset();

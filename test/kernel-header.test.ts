@@ -14,10 +14,11 @@ import { canonicalVersion } from '../generator/model/canonical.ts';
 import { diffCanonicalVersions } from '../generator/model/diff.ts';
 import { HeaderError } from '../generator/check/header/diagnostics.ts';
 import { readHeader, readHeaderAtRevision, type HeaderLayout } from '../generator/check/header/extract.ts';
-import { loadModel } from '../generator/cli/schema-loader.ts';
+import { loadModel } from '../generator/core/schema.ts';
 import { findHeader, findVersion, type Model } from '../generator/model/index.ts';
 import { FIXTURES, fixtureText, HEADER, kernelRepository, SCHEMA_VERSIONS, UAPI, type KernelRepository } from './kernel-fixtures.ts';
-import { luoAbiInProcess, ROOT, runOk, scratchDir, thrown } from './support/tools.ts';
+import { ROOT, runOk, scratchDir, thrown } from './support/tools.ts';
+import { cli } from './support/cli.ts';
 
 /** 1-based number of the first line of `text` that matches. */
 function lineOf(text: string, pattern: RegExp): number {
@@ -132,11 +133,11 @@ describe('the history of a kernel tree, one commit per version', () => {
     const rootMacro = (version: string) => (version.startsWith('luo-v5') ? 'LUO_ABI_COMPATIBLE' : 'LUO_FDT_COMPATIBLE');
     for (const [i, version] of SCHEMA_VERSIONS.entries()) {
       history.git('checkout', '-q', version);
-      const againstSchema = await luoAbiInProcess(['check', '--header', history.header]);
+      const againstSchema = await cli('check', '--header', history.header);
       expect(againstSchema.status, againstSchema.stderr).toBe(0);
       expect(againstSchema.stdout.endsWith(`luo-abi check: no ABI drift against schema version ${version}\n`), againstSchema.stdout).toBe(true);
       if (i === 0) continue;
-      const againstParent = await luoAbiInProcess(['check', '--header', history.header, '--against', 'HEAD~1', '--format', 'json']);
+      const againstParent = await cli('check', '--header', history.header, '--against', 'HEAD~1', '--format', 'json');
       expect(againstParent.status, againstParent.stderr).toBe(0);
       const report = JSON.parse(againstParent.stdout) as { errors: number; findings: { rule: string; file: string; line: number }[] };
       expect(report.errors, version).toBe(0);
@@ -204,10 +205,10 @@ static_assert(sizeof(struct prelude_probe) == 1);
   });
 
   it('--page-shift must be a page size a kernel can have; --arch must be one the tree has', async () => {
-    const bad = await luoAbiInProcess(['check', '--header', repo.header, '--page-shift', '13']);
+    const bad = await cli('check', '--header', repo.header, '--page-shift', '13');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--page-shift must be one of 12, 14, 16');
-    const arch = await luoAbiInProcess(['check', '--header', repo.header, '--arch', 'arm65']);
+    const arch = await cli('check', '--header', repo.header, '--arch', 'arm65');
     expect(arch.status).toBe(2);
     expect(arch.stderr).toBe(`luo-abi check: --arch arm65: the kernel tree at ${shown(repo.root)} has no arch/arm65; its architectures: none\n`);
   });
@@ -219,7 +220,7 @@ describe('every message names the file and line, and what to do', () => {
     repo.git('checkout', '-q', 'luo-v4');
     repo.edit(path, from, to);
     try {
-      return await luoAbiInProcess(['check', '--header', repo.header, ...more]);
+      return await cli('check', '--header', repo.header, ...more);
     } finally {
       repo.reset();
     }
@@ -274,7 +275,7 @@ describe('every message names the file and line, and what to do', () => {
     broken.edit(HEADER, '\tu64 data;\n\tu64 token;\n} __packed;', '\tu64 data;\n\tfoo_t token;\n} __packed;');
     broken.git('commit', '-qam', 'broken');
     writeFileSync(broken.header, fixtureText('luo-v4'));
-    const result = await luoAbiInProcess(['check', '--header', broken.header, '--against', 'HEAD']);
+    const result = await cli('check', '--header', broken.header, '--against', 'HEAD');
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`  ${shown(broken.header)}:${lineOf(fixtureText('luo-v4'), /^\tu64 token;/)} at HEAD: unknown type name 'foo_t'\n`);
   });
@@ -283,14 +284,14 @@ describe('every message names the file and line, and what to do', () => {
     const young = kernelRepository('kernel-young', ['luo-v4']);
     const path = join(young.root, 'include/linux/kho/abi/young.h');
     writeFileSync(path, fixtureText('luo-v4'));
-    const result = await luoAbiInProcess(['check', '--header', path, '--against', 'HEAD']);
+    const result = await cli('check', '--header', path, '--against', 'HEAD');
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(`luo-abi check: ${shown(path)} does not exist at revision HEAD; give a revision that has it (--against)\n`);
   });
 
   it('notes say where each value the schema takes from another header came from: file and line', async () => {
     repo.git('checkout', '-q', 'luo-v4');
-    const result = await luoAbiInProcess(['check', '--header', repo.header, '--against', 'luo-v3']);
+    const result = await cli('check', '--header', repo.header, '--against', 'luo-v3');
     expect(result.status).toBe(0);
     const line = lineOf(fixtureText('common', UAPI), /^#define LIVEUPDATE_SESSION_NAME_LENGTH/);
     expect(result.stdout).toContain(`note: LIVEUPDATE_SESSION_NAME_LENGTH: 64 in ${shown(repo.uapi)}:${line} at luo-v3\nnote: LIVEUPDATE_SESSION_NAME_LENGTH: 64 in ${shown(repo.uapi)}:${line}\n`);
@@ -328,7 +329,7 @@ describe('a real kernel tree (Debian linux-source-6.1 with our luo.h and uapi he
 
   for (const [arch, pageShift] of [['x86', '12'], ['arm64', '16']] as const) {
     it(`passes check --header on ${arch}, the kernel's own <linux/ioctl.h> reached through its asm-generic fallback`, async () => {
-      const result = await luoAbiInProcess(['check', '--header', join(tree, HEADER), '--arch', arch, '--page-shift', pageShift]);
+      const result = await cli('check', '--header', join(tree, HEADER), '--arch', arch, '--page-shift', pageShift);
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout).toMatch(/no ABI drift against schema version luo-v4\n$/);
       const layout = readHeader(join(tree, HEADER), { arch });

@@ -3,23 +3,45 @@
  * temporary directory, like `buf breaking --against`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { UsageError } from '../cli/command.ts';
+import { InputError } from '../core/errors.ts';
+import { displayPath } from '../core/paths.ts';
 
-function git(cwd: string, args: string[]): Buffer {
+/** git's output; a failure is an InputError saying `what` failed and git's own reason. */
+function git(cwd: string, args: string[], what = `git ${args.join(' ')}`): Buffer {
   const result = spawnSync('git', args, { cwd, maxBuffer: 256 * 1024 * 1024 });
-  if (result.error) throw new UsageError(`git could not run: ${result.error.message}`);
-  if (result.status !== 0) throw new UsageError(`git ${args.join(' ')}: ${String(result.stderr).trim()}`);
+  if (result.error) throw new InputError(`git could not run (${result.error.message}); --against needs git`);
+  if (result.status !== 0) throw new InputError(`${what}: ${gitReason(result.stderr, result.status)}`);
   return result.stdout;
+}
+
+/** git's message without its "fatal: " prefix, or its exit status when it printed nothing. */
+function gitReason(stderr: Buffer, status: number | null): string {
+  const text = String(stderr)
+    .split('\n')
+    .map((line) => line.replace(/^(fatal|error): /, '').trim())
+    .filter(Boolean)
+    .join('; ');
+  return text || `git exited ${status ?? 'on a signal'}`;
 }
 
 /** The repository holding `path`, and `path` relative to its top. */
 export function repositoryOf(path: string): { top: string; inside: string } {
   const dir = dirname(resolve(path));
-  const top = git(dir, ['rev-parse', '--show-toplevel']).toString().trim();
+  if (!existsSync(dir)) throw new InputError(`${displayPath(dir)} does not exist`);
+  const top = git(dir, ['rev-parse', '--show-toplevel'], `${displayPath(path)} is not in a git repository, which --against needs`).toString().trim();
   return { top, inside: relative(top, resolve(path)).split('\\').join('/') };
+}
+
+/** Throws unless `ref` names a commit of the repository at `top`. */
+function requireRevision(top: string, ref: string): void {
+  const found = spawnSync('git', ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], { cwd: top });
+  if (found.error) throw new InputError(`git could not run (${found.error.message}); --against needs git`);
+  if (found.status !== 0) {
+    throw new InputError(`--against ${ref}: no such revision in the repository at ${displayPath(top)} (git: ${gitReason(found.stderr, found.status)}); give a branch, tag or commit`);
+  }
 }
 
 /**
@@ -29,7 +51,7 @@ export function repositoryOf(path: string): { top: string; inside: string } {
  */
 export function extractAtRevision(anchor: string, ref: string, paths: readonly string[], into: string): string[] {
   const { top } = repositoryOf(anchor);
-  git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  requireRevision(top, ref);
   // '.' is the whole tree, which git names `REV:` and archives without a path.
   const present = paths.filter((path) => spawnSync('git', ['cat-file', '-e', `${ref}:${path === '.' ? '' : path}`], { cwd: top }).status === 0);
   if (present.length === 0) return [];
@@ -49,7 +71,7 @@ export async function withDirectoryAtRevision<T>(path: string, ref: string, use:
   const folder = dirname(inside);
   const scratch = mkdtempSync(join(tmpdir(), 'luo-abi-against-'));
   try {
-    if (extractAtRevision(path, ref, [folder], scratch).length === 0) throw new UsageError(`${folder} does not exist at revision ${ref}`);
+    if (extractAtRevision(path, ref, [folder], scratch).length === 0) throw new InputError(`${folder} does not exist at revision ${ref}`);
     // The schema is ESM TypeScript; outside the project nothing says so.
     writeFileSync(join(scratch, 'package.json'), '{ "type": "module" }\n');
     return await use(join(scratch, inside));

@@ -4,8 +4,10 @@
  * The text is deterministic and diff-friendly: short objects on one line, longer ones broken up.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { UsageError } from '../cli/command.ts';
-import type { CanonicalGuard, CanonicalVersion } from '../model/canonical.ts';
+import { z } from 'zod';
+import { InputError } from '../core/errors.ts';
+import { displayPath } from '../core/paths.ts';
+import type { CanonicalField, CanonicalGuard, CanonicalNode, CanonicalType, CanonicalVersion } from '../model/canonical.ts';
 
 /** Format 2: guards identified by header and role (format 1 knew one header and keyed by macro). */
 export const LOCK_FORMAT = 2;
@@ -17,7 +19,7 @@ export interface LockEntry extends CanonicalGuard {
 }
 
 export interface LockFile {
-  readonly format: number;
+  readonly format: typeof LOCK_FORMAT;
   readonly schema: string;
   /** Release order: the first entry was released first. */
   readonly compatibles: readonly LockEntry[];
@@ -58,18 +60,138 @@ export function mergeIntoLock(lock: LockFile, versions: readonly CanonicalVersio
   return { lock: { format: LOCK_FORMAT, schema: lock.schema, compatibles: entries }, added };
 }
 
+/**
+ * The lock file's shape, checked on every read: the rules walk every layout, so a hand-edited or
+ * truncated lock must be refused with the place it goes wrong, not crash them.
+ */
+const name = z.string().min(1);
+const size = z.int().nonnegative();
+const block = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('pages'), pages: z.int().positive() }),
+  z.strictObject({ kind: z.literal('header-field'), field: name, unit: z.literal('pages') }),
+]);
+const target = z.discriminatedUnion('shape', [
+  z.strictObject({ shape: z.literal('struct'), struct: name }),
+  z.strictObject({ shape: z.literal('header-array'), header: name, count: name, entry: name, block }),
+  z.strictObject({ shape: z.literal('array'), entry: name, count: name, block }),
+  z.strictObject({ shape: z.literal('chain'), header: name, next: name, count: name, entry: name, block, total: name.optional() }),
+  z.strictObject({ shape: z.literal('selected'), selector: name }),
+]);
+const aggregateKind = z.enum(['struct', 'union']);
+const field: z.ZodType<CanonicalField> = z.lazy(() =>
+  z.strictObject({
+    name,
+    offset: size,
+    size,
+    bits: z.strictObject({ shift: size, width: z.int().positive() }).optional(),
+    anonymous: z.boolean().optional(),
+    type,
+  }),
+);
+const type: z.ZodType<CanonicalType> = z.lazy(() =>
+  z.union([
+    z.strictObject({ kind: z.literal('scalar'), name }),
+    z.strictObject({ kind: z.literal('bits'), base: name, width: z.int().positive() }),
+    z.strictObject({ kind: z.literal('chars'), length: size, c: name.optional() }),
+    z.strictObject({ kind: z.literal('array'), element: type, length: size, c: name.optional() }),
+    z.strictObject({ kind: z.literal('flexible'), element: type }),
+    z.strictObject({ kind: z.literal('bitmap'), bits: size, c: name.optional() }),
+    z.strictObject({ kind: aggregateKind, name }),
+    z.strictObject({ kind: z.literal('inline'), aggregate: aggregateKind, packed: z.boolean(), fields: z.array(field).readonly() }),
+    z.strictObject({ kind: z.literal('pointer'), nullable: z.boolean(), form: z.enum(['u64', 'phys_addr_t', 'khoser']).optional(), target }),
+  ]),
+);
+const compatibleRef = z.strictObject({ macro: name, value: name });
+const node: z.ZodType<CanonicalNode> = z.lazy(() =>
+  z.strictObject({
+    path: z.string().startsWith('/'),
+    nameMacro: name.optional(),
+    anyName: name.optional(),
+    properties: z
+      .array(
+        z.strictObject({
+          name,
+          macro: name,
+          kind: z.enum(['string', 'u64', 'pointer']),
+          pointer: z.strictObject({ nullable: z.boolean(), target }).optional(),
+        }),
+      )
+      .readonly(),
+    children: z.array(node).readonly().optional(),
+  }),
+);
+const container = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('fdt'), khoEntry: compatibleRef.optional(), maxSize: z.strictObject({ macro: name, c: name }).optional() }),
+  z.strictObject({ kind: z.literal('kho-entry'), khoEntry: compatibleRef, struct: name, field: name }),
+  z.strictObject({ kind: z.literal('reached-from'), from: name, field: name, selector: name, target }),
+]);
+const layout = z.strictObject({
+  container: container.optional(),
+  node: node.optional(),
+  structs: z
+    .array(
+      z.strictObject({
+        name,
+        kind: aggregateKind,
+        packed: z.boolean(),
+        size,
+        sizeC: name.optional(),
+        align: z.int().positive(),
+        fields: z.array(field).readonly(),
+      }),
+    )
+    .readonly(),
+});
+const entry = z.strictObject({
+  key: name,
+  role: name,
+  header: name,
+  macro: name,
+  value: name,
+  outer: z.array(z.strictObject({ role: name, macro: name, value: name })).readonly(),
+  components: z.array(compatibleRef).readonly(),
+  versions: z.array(name).readonly(),
+  layout,
+});
+const lockSchemaShape = z.strictObject({
+  format: z.literal(LOCK_FORMAT),
+  schema: name,
+  compatibles: z.array(entry).readonly(),
+});
+
+// The checker's types and the lock's shape are one: each must be assignable to the other, so that a
+// change to the canonical layout that this file does not follow is a type error here.
+const toTypes: [z.infer<typeof lockSchemaShape>] extends [LockFile] ? true : false = true;
+const fromTypes: [LockFile] extends [z.infer<typeof lockSchemaShape>] ? true : false = true;
+void [toTypes, fromTypes];
+
+/** Reads and checks a lock file; every way it can be wrong is an InputError naming the file and the place. */
 export function readLock(path: string): LockFile {
-  if (!existsSync(path)) throw new UsageError(`no lock file at ${path}; run \`luo-abi lock\` to create it`);
-  let parsed: LockFile;
+  const shown = displayPath(path);
+  if (!existsSync(path)) throw new InputError(`no lock file at ${shown}; run \`luo-abi lock\` to create it`);
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8')) as LockFile;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new UsageError(`${path} is not valid JSON (${(error as Error).message})`);
+    throw new InputError(`${shown} is not valid JSON (${(error as Error).message})`);
   }
-  if (parsed.format !== LOCK_FORMAT || !Array.isArray(parsed.compatibles)) {
-    throw new UsageError(`${path} is not a luo-abi lock file of format ${LOCK_FORMAT}`);
+  const format = (parsed as { format?: unknown } | null)?.format;
+  if (typeof parsed === 'object' && parsed !== null && format !== undefined && format !== LOCK_FORMAT) {
+    throw new InputError(`${shown} is a lock file of format ${JSON.stringify(format)}; this luo-abi reads format ${LOCK_FORMAT}`);
   }
-  return parsed;
+  const result = lockSchemaShape.safeParse(parsed);
+  if (!result.success) {
+    const issues = result.error.issues.slice(0, 5).map((issue) => `  ${jsonPath(issue.path)}: ${issue.message}`);
+    const more = result.error.issues.length > 5 ? [`  ... and ${result.error.issues.length - 5} more`] : [];
+    throw new InputError(`${shown} is not a valid luo-abi lock file (fix it, or restore it from version control):\n${[...issues, ...more].join('\n')}`);
+  }
+  return result.data;
+}
+
+/** `compatibles[3].layout.structs[0].size`, as a reader finds it in the file. */
+function jsonPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(the whole file)';
+  return path.map((step, i) => (typeof step === 'number' ? `[${step}]` : /^[A-Za-z_]\w*$/.test(String(step)) ? `${i === 0 ? '' : '.'}${String(step)}` : `[${JSON.stringify(String(step))}]`)).join('');
 }
 
 export function writeLock(path: string, lock: LockFile): void {

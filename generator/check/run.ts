@@ -4,10 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { AbiSchema } from '../../schema/lang.ts';
-import { displayPath, UsageError } from '../cli/command.ts';
-import { DEFAULT_LOCK, DEFAULT_OUT, DEFAULT_SCHEMA, loadSchema, PROJECT_ROOT } from '../cli/schema-loader.ts';
+import { InputError } from '../core/errors.ts';
+import { DEFAULT_LOCK, DEFAULT_OUT, DEFAULT_SCHEMA, displayPath, PROJECT_ROOT } from '../core/paths.ts';
+import { importModule, isSchema, loadSchema } from '../core/schema.ts';
 import { allVersions, buildModel, SchemaError, type Model, type SchemaIssue, type VersionModel } from '../model/index.ts';
 import { inputsDigest, recordedFresh } from '../freshness.ts';
 import { compareWithDisk, type StaleReport } from '../write.ts';
@@ -102,10 +102,9 @@ async function lockAtRevision(schemaPath: string, ref: string): Promise<LockFile
 
 /** An older revision may export its schema under another name: take the one AbiSchema it exports. */
 async function schemaExportedBy(path: string, ref: string): Promise<AbiSchema> {
-  const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  const candidates = [module['default'], module['schema'], ...Object.values(module)];
-  const found = candidates.find((value): value is AbiSchema => typeof value === 'object' && value !== null && ((value as AbiSchema).kind === 'family' || (value as AbiSchema).kind === 'header'));
-  if (!found) throw new UsageError(`the schema module at ${ref} exports no AbiSchema`);
+  const module = await importModule(path, `the schema at ${ref}`);
+  const found = [module['default'], module['schema'], ...Object.values(module)].find(isSchema);
+  if (!found) throw new InputError(`the schema module at ${ref} exports no AbiSchema`);
   return found;
 }
 

@@ -16,8 +16,8 @@ import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
 import type { PhysicalMemory } from './memory.ts';
-import { fdtOf, nodeAt, pickEntryVersion, pickVersion } from './select.ts';
-import type { BlockInfo, DecodedImage, NodeState, PropertyState, StructValue } from './state.ts';
+import { fdtOf, nodeChildren, pickEntryVersion, pickVersion } from './select.ts';
+import type { BlockInfo, DecodedImage, ImageState, NodeState, PropertyState, StructValue } from './state.ts';
 import type { ImageVisitor, WalkSummary } from './walk.ts';
 
 export interface DecodeOptions {
@@ -34,9 +34,12 @@ type HeaderTarget = Extract<TargetModel, { shape: 'header-array' | 'chain' }>;
 type ChainTarget = Extract<TargetModel, { shape: 'chain' }>;
 
 /**
- * The state a raw KHO entry holds: the struct at `pa`, its version picked by the compatible string in
- * it (the field the version's container names), every address in it followed.
+ * Where a handover's state starts: a client's FDT blob, or the physical address of the raw struct a
+ * KHO entry holds (its version read from the compatible string in it).
  */
+export type ImageSource = Uint8Array | { readonly entryAt: bigint };
+
+/** The state a raw KHO entry holds: decodeImage for the struct at `pa`. */
 export function decodeEntry(
   versions: readonly VersionModel[],
   codecs: CodecRegistry,
@@ -44,35 +47,23 @@ export function decodeEntry(
   memory: PhysicalMemory,
   options: DecodeOptions = {},
 ): DecodedImage {
-  const version = pickEntryVersion(versions, memory, pa);
-  const container = version.container as Extract<VersionModel['container'], { kind: 'kho-entry' }>;
-  const walker = walkerFor(version, codecs, memory, options);
-  const entry = walker.entry(container.struct, pa, String(container.khoEntry.value));
-  walker.checkOverlaps();
-  const table = walker.table;
-  let blocks: BlockInfo[] | undefined;
-  return {
-    state: { version: version.name, entry },
-    get blocks() {
-      return (blocks ??= table.infos());
-    },
-  };
+  return decodeImage(versions, codecs, { entryAt: pa }, memory, options);
 }
 
 export function decodeImage(
   versions: readonly VersionModel[],
   codecs: CodecRegistry,
-  fdt: Uint8Array,
+  source: ImageSource,
   memory: PhysicalMemory,
   options: DecodeOptions = {},
 ): DecodedImage {
-  const { tree, version, walker } = startWalk(versions, codecs, fdt, memory, options);
-  const root = walker.node(fdtOf(version).root, tree.root);
-  walker.checkOverlaps();
-  const table = walker.table;
+  const start = startWalk(versions, codecs, source, memory, options);
+  const state = start.walk();
+  start.walker.checkOverlaps();
+  const table = start.walker.table;
   let blocks: BlockInfo[] | undefined;
   return {
-    state: { version: version.name, root },
+    state,
     get blocks() {
       return (blocks ??= table.infos());
     },
@@ -87,29 +78,49 @@ export function decodeImage(
 export function walkImage(
   versions: readonly VersionModel[],
   codecs: CodecRegistry,
-  fdt: Uint8Array,
+  source: ImageSource,
   memory: PhysicalMemory,
   visitor: ImageVisitor,
   options: DecodeOptions = {},
 ): WalkSummary {
-  const { tree, version, walker } = startWalk(versions, codecs, fdt, memory, options, visitor);
-  walker.node(fdtOf(version).root, tree.root);
+  const { version, walker, walk } = startWalk(versions, codecs, source, memory, options, visitor);
+  walk();
   walker.checkOverlaps();
-  return { version: version.name, structs: walker.structs, blocks: walker.table.length, bytes: walker.table.bytes };
+  const table = walker.table;
+  const summary = { version: version.name, structs: walker.structs, blocks: table.length, bytes: table.bytes };
+  // Not enumerable: the summary stays plain numbers to compare and print.
+  return Object.defineProperty(summary, 'block', { value: (index: number) => table.info(index) }) as WalkSummary;
 }
 
-/** Read the FDT, pick the version from its compatible strings, and set up a walker over the memory. */
-function startWalk(
+/** Where a walk starts: the version the source names, and what walking it from its top gives. */
+export interface WalkStart {
+  readonly version: VersionModel;
+  /** The FDT's root, for a source that is an FDT. */
+  readonly root?: FdtNodeData;
+  readonly walker: Walker;
+  walk(): ImageState;
+}
+
+/** Pick the version the source names and set up a walker over the memory. */
+export function startWalk(
   versions: readonly VersionModel[],
   codecs: CodecRegistry,
-  fdt: Uint8Array,
+  source: ImageSource,
   memory: PhysicalMemory,
   options: DecodeOptions,
   visitor?: ImageVisitor,
-) {
-  const tree = readFdt(fdt);
-  const version = pickVersion(versions, tree.root);
-  return { tree, version, walker: walkerFor(version, codecs, memory, options, visitor) };
+): WalkStart {
+  if (source instanceof Uint8Array) {
+    const root = readFdt(source).root;
+    const version = pickVersion(versions, root);
+    const walker = walkerFor(version, codecs, memory, options, visitor);
+    return { version, root, walker, walk: () => ({ version: version.name, root: walker.node(fdtOf(version).root, root) }) };
+  }
+  const pa = source.entryAt;
+  const version = pickEntryVersion(versions, memory, pa);
+  const container = version.container as Extract<VersionModel['container'], { kind: 'kho-entry' }>;
+  const walker = walkerFor(version, codecs, memory, options, visitor);
+  return { version, walker, walk: () => ({ version: version.name, entry: walker.entry(container.struct, pa, String(container.khoEntry.value)) }) };
 }
 
 function walkerFor(version: VersionModel, codecs: CodecRegistry, memory: PhysicalMemory, options: DecodeOptions, visitor?: ImageVisitor): Walker {
@@ -151,7 +162,7 @@ const NOT_KEPT: StructValue[] = [];
  * Places are passed as Sites (`anchor -> entry N -> field`) so that following a pointer out of each of
  * a million entries makes no Place; one is made when an error needs its text.
  */
-class Walker {
+export class Walker {
   readonly table = new BlockTable();
   /** Structs read. */
   structs = 0;
@@ -176,21 +187,7 @@ class Walker {
       properties[property.name] = this.property(property, requireProperty(data, property.name, where), where);
     }
     const children: Record<string, NodeState> = {};
-    for (const child of model.children) {
-      if (child.anyName !== undefined) continue;
-      const childData = nodeAt(data, child.name);
-      if (!childData) throw new ImageError(child.path, 'node is missing');
-      children[child.name] = this.node(child, childData);
-    }
-    // Children named at run time: every child the model does not name, in the FDT's order.
-    const anyChild = model.children.find((c) => c.anyName !== undefined);
-    if (anyChild) {
-      const named = new Set(model.children.map((c) => c.name));
-      for (const childData of data.children) {
-        if (named.has(childData.name)) continue;
-        children[childData.name] = this.node({ ...anyChild, path: nodePath(model.path, childData.name) }, childData);
-      }
-    }
+    for (const child of nodeChildren(model, data)) children[child.name] = this.node(child.model, child.data);
     // pickVersion has made sure the model's string is among the node's.
     return { ...(model.compatible ? { compatible: model.compatible.value } : {}), properties, children };
   }

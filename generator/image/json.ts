@@ -1,142 +1,526 @@
 /**
- * The state as JSON: 64-bit integers as decimal strings (JSON numbers lose precision past 2^53),
- * everything else as itself. Reading JSON back is driven by the model, which says which strings are
- * 64-bit integers; any mistake is an ImageError naming the JSON path.
+ * The state as JSON. Written: 64-bit integers as decimal strings (JSON numbers lose precision past
+ * 2^53), everything else as itself. Read: an integer may be a decimal string, a 0x hexadecimal string
+ * or a JSON number up to 2^53 (past it, most JSON readers would round it, so it must be a string);
+ * counts beside a pointer may be left out. Reading is driven by the model, which says what each place
+ * holds; any mistake is an ImageError naming the JSON path (`state.root.properties["x"].sessions_pa[3].name`),
+ * and text that is not JSON one naming the line and column.
+ *
+ * One reader serves both inputs: a JSON value already in memory (stateFromJson) and text read as a
+ * stream of chunks (readStateJson), which never holds the text, only the state it builds.
  */
-import { derivedFields, integerRange, isBigintType, valueFields, type NodeModel, type PointerModel, type StructModel, type TypeInfo, type VersionModel } from '../model/index.ts';
+import { Tokenizer, TokenType } from '@streamparser/json';
+import {
+  derivedFields,
+  integerRange,
+  isBigintType,
+  memberFields,
+  type FieldModel,
+  type NodeModel,
+  type PointerModel,
+  type PropertyModel,
+  type StructModel,
+  type TypeInfo,
+  type VersionModel,
+} from '../model/index.ts';
 import { ImageError } from './errors.ts';
 import { fdtOf } from './select.ts';
-import type { ImageState, NodeState, PropertyState, StructValue } from './state.ts';
+import type { ImageState, NodeState } from './state.ts';
+import type { SinkKey, ValueSink } from './stream.ts';
 
 export function stateToJson(state: ImageState): string {
   return JSON.stringify(state, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Writing, as the walk goes: the same text as stateToJson, given in pieces.
+
+/** Writes what a ValueSink receives as JSON.stringify(state, ..., 2) would. */
+export class JsonWriter implements ValueSink {
+  /** Per open container: whether nothing is in it yet. */
+  private readonly empty: boolean[] = [];
+  private indent = '';
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  open(key: SinkKey, kind: 'object' | 'array'): void {
+    this.member(key, kind === 'object' ? '{' : '[');
+    this.empty.push(true);
+    this.indent += '  ';
+  }
+
+  close(kind: 'object' | 'array'): void {
+    this.indent = this.indent.slice(2);
+    const wasEmpty = this.empty.pop();
+    this.write(wasEmpty ? (kind === 'object' ? '}' : ']') : `\n${this.indent}${kind === 'object' ? '}' : ']'}`);
+  }
+
+  value(key: SinkKey, value: string | number | bigint | null): void {
+    this.member(key, typeof value === 'bigint' ? `"${value}"` : JSON.stringify(value));
+  }
+
+  end(): void {
+    this.write('\n');
+  }
+
+  private member(key: SinkKey, text: string): void {
+    const depth = this.empty.length;
+    if (depth === 0) {
+      this.write(text);
+      return;
+    }
+    const first = this.empty[depth - 1]!;
+    this.empty[depth - 1] = false;
+    this.write(`${first ? '\n' : ',\n'}${this.indent}${typeof key === 'string' ? `${JSON.stringify(key)}: ` : ''}${text}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** A JSON number, kept as written so that a large one is reported exactly. */
+class JsonNumber {
+  constructor(readonly text: string) {}
+}
+
+type Scalar = string | JsonNumber | boolean | null;
+
+/** A JSON text as events, from the tokenizer or from a value in memory. */
+interface JsonEvents {
+  startObject(): void;
+  key(name: string): void;
+  endObject(): void;
+  startArray(): void;
+  endArray(): void;
+  scalar(value: Scalar): void;
+}
+
+/** The state from a JSON value in memory (as JSON.parse gives it). */
 export function stateFromJson(versions: readonly VersionModel[], json: unknown): ImageState {
-  const top = object(json, 'state');
-  const name = top.version;
-  const version = versions.find((v) => v.name === name);
-  if (!version) {
-    throw new ImageError('state.version', `${JSON.stringify(name)} is not a version; known: ${versions.map((v) => v.name).join(', ')}`);
-  }
-  if (version.container?.kind === 'kho-entry') {
-    onlyKeys(top, ['version', 'entry'], 'state');
-    const reader = new JsonReader(version);
-    return { version: version.name, entry: reader.struct(reader.structNamed(version.container.struct), top.entry, 'state.entry') };
-  }
-  onlyKeys(top, ['version', 'root'], 'state');
-  return { version: version.name, root: new JsonReader(version).node(fdtOf(version).root, top.root, 'state.root') };
+  const reader = new StateReader(versions);
+  feedValue(reader, json, true);
+  return reader.result();
 }
 
-type JsonObject = Record<string, unknown>;
-
-function object(value: unknown, where: string): JsonObject {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ImageError(where, 'must be an object');
-  return value as JsonObject;
+/** The state from JSON text read in chunks: neither the text nor a parsed copy of it is kept. */
+export async function readStateJson(versions: readonly VersionModel[], chunks: AsyncIterable<Uint8Array>): Promise<ImageState> {
+  const reader = new StateReader(versions);
+  const text = new JsonText(reader);
+  for await (const chunk of chunks) text.write(chunk);
+  text.end();
+  return reader.result();
 }
 
-function onlyKeys(value: JsonObject, known: readonly string[], where: string): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw new ImageError(where, `has "${key}", which is not one of ${known.join(', ') || '(none)'}`);
+function feedValue(events: JsonEvents, value: unknown, top = false): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') events.scalar(value);
+  else if (typeof value === 'number' || typeof value === 'bigint') events.scalar(new JsonNumber(String(value)));
+  else if (Array.isArray(value)) {
+    events.startArray();
+    for (const element of value) feedValue(events, element);
+    events.endArray();
+  } else if (typeof value === 'object') {
+    events.startObject();
+    // The version says how to read the rest: a value in memory gives it first, whatever its key order.
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (top) entries.sort(([a], [b]) => Number(b === 'version') - Number(a === 'version'));
+    for (const [name, member] of entries) {
+      events.key(name);
+      feedValue(events, member);
+    }
+    events.endObject();
+  } else {
+    events.scalar(String(value));
   }
 }
 
-const key = (where: string, name: string) => (/^[A-Za-z_]\w*$/.test(name) ? `${where}.${name}` : `${where}[${JSON.stringify(name)}]`);
+const memberPath = (where: string, name: string | number): string =>
+  typeof name === 'number' ? `${where}[${name}]` : /^[A-Za-z_]\w*$/.test(name) ? `${where}.${name}` : `${where}[${JSON.stringify(name)}]`;
 
-class JsonReader {
+function describe(value: Scalar): string {
+  return value instanceof JsonNumber ? value.text : JSON.stringify(value);
+}
+
+/** What a place in the state holds: how to take a scalar there, or open an object or array there. */
+interface Spec {
+  /** For messages: `must be ${expected}`. */
+  readonly expected: string;
+  scalar?(value: Scalar, where: () => string): unknown;
+  object?(parent: Frame): Frame;
+  array?(parent: Frame): Frame;
+}
+
+/** An open object or array: where it is, what its next member must be, and what it becomes when closed. */
+abstract class Frame {
+  constructor(
+    readonly parent: Frame | undefined,
+    /** Its key in the parent, read when a message needs the path. */
+    readonly key: string | number | undefined,
+  ) {}
+
+  /** The JSON path, `state.root.properties["luo-abi-header"].sessions_pa[3]`. */
+  where(): string {
+    return this.parent && !(this.parent instanceof DocumentFrame) ? memberPath(this.parent.where(), this.key!) : 'state';
+  }
+
+  /** Where the next member goes. */
+  abstract childKey(): string | number;
+  abstract child(): Spec;
+  abstract add(value: unknown): void;
+  abstract end(): unknown;
+  setKey(_name: string): void {
+    throw new Error('a key in an array');
+  }
+}
+
+/** What an object's members may be: those a Map names, or (a node's children) any name too. */
+interface MemberSpecs {
+  get(name: string): Spec | undefined;
+  /** The names it knows, for messages and for what is required. */
+  keys(): Iterable<string>;
+}
+
+/** An object whose members are known by name: each key is checked against `specs`. */
+class ObjectFrame extends Frame {
+  readonly members: Record<string, unknown> = {};
+  private current = '';
+  private currentSpec: Spec | undefined;
+
+  constructor(
+    parent: Frame,
+    key: string | number,
+    private readonly specs: MemberSpecs,
+    private readonly finish: (frame: ObjectFrame) => unknown,
+  ) {
+    super(parent, key);
+  }
+
+  override setKey(name: string): void {
+    const spec = this.specs.get(name);
+    if (!spec) throw new ImageError(this.where(), `has "${name}", which is not one of ${[...this.specs.keys()].join(', ') || '(none)'}`);
+    if (Object.hasOwn(this.members, name)) throw new ImageError(this.where(), `has "${name}" twice`);
+    this.current = name;
+    this.currentSpec = spec;
+  }
+
+  childKey(): string | number {
+    return this.current;
+  }
+
+  child(): Spec {
+    return this.currentSpec!;
+  }
+
+  add(value: unknown): void {
+    this.members[this.current] = value;
+  }
+
+  end(): unknown {
+    return this.finish(this);
+  }
+
+  has(name: string): boolean {
+    return Object.hasOwn(this.members, name);
+  }
+
+  /** `name` (a member of this object, or with `inner` a member of that member) is missing. */
+  missing(name: string, inner?: string): ImageError {
+    const where = memberPath(this.where(), name);
+    return new ImageError(inner === undefined ? where : memberPath(where, inner), 'is missing');
+  }
+}
+
+/** An array of `element`s: exactly `length` of them where the type fixes it (refused at the first one too many). */
+class ArrayFrame extends Frame {
+  readonly elements: unknown[] = [];
+
+  constructor(
+    parent: Frame,
+    key: string | number,
+    private readonly element: Spec,
+    private readonly length?: number,
+  ) {
+    super(parent, key);
+  }
+
+  childKey(): string | number {
+    return this.elements.length;
+  }
+
+  child(): Spec {
+    if (this.length !== undefined && this.elements.length === this.length) throw this.wrongLength('more');
+    return this.element;
+  }
+
+  add(value: unknown): void {
+    this.elements.push(value);
+  }
+
+  end(): unknown {
+    if (this.length !== undefined && this.elements.length !== this.length) throw this.wrongLength(String(this.elements.length));
+    return this.elements;
+  }
+
+  private wrongLength(has: string): ImageError {
+    return new ImageError(this.where(), `must be an array of exactly ${this.length} (has ${has})`);
+  }
+}
+
+/** Outside the top value: holds the state once it is read. */
+class DocumentFrame extends Frame {
+  value: unknown;
+  done = false;
+
+  constructor(private readonly spec: Spec) {
+    super(undefined, undefined);
+  }
+
+  childKey(): string | number {
+    return 0;
+  }
+
+  child(): Spec {
+    return this.spec;
+  }
+
+  add(value: unknown): void {
+    this.value = value;
+    this.done = true;
+  }
+
+  end(): unknown {
+    return this.value;
+  }
+
+}
+
+/** A value of the wrong kind: a scalar is shown, an object or array is not. */
+function mismatch(spec: Spec, where: string, got?: string): ImageError {
+  return new ImageError(where, `must be ${spec.expected}${got === undefined ? '' : ` (got ${got})`}`);
+}
+
+/** Builds the state from JSON events; the model (picked by `version`) says what each place holds. */
+class StateReader implements JsonEvents {
+  private readonly document: DocumentFrame;
+  private frame: Frame;
+  private specs: VersionSpecs | undefined;
+
+  constructor(private readonly versions: readonly VersionModel[]) {
+    this.document = new DocumentFrame({ expected: 'an object with "version" and "root" (or "entry")', object: (parent) => this.stateFrame(parent) });
+    this.frame = this.document;
+  }
+
+  result(): ImageState {
+    if (!this.document.done) throw new ImageError('state', 'is empty');
+    return this.document.value as ImageState;
+  }
+
+  private stateFrame(parent: Frame): Frame {
+    const versionSpec: Spec = {
+      expected: 'the name of a version',
+      scalar: (value, where) => {
+        const version = this.versions.find((v) => v.name === value);
+        if (!version) throw new ImageError(where(), `${describe(value)} is not a version; known: ${this.versions.map((v) => v.name).join(', ')}`);
+        this.specs = new VersionSpecs(version);
+        return version.name;
+      },
+    };
+    // An FDT's state is its root node; a raw KHO entry's, the struct the entry holds.
+    const topSpec = (member: 'root' | 'entry'): Spec => ({
+      expected: member === 'root' ? 'a node' : 'an object (the struct the KHO entry holds)',
+      object: (frame) => {
+        const specs = this.specs;
+        if (!specs) throw new ImageError('state', `"version" must come before "${member}" (as \`luo-abi decode\` writes it): it says how to read the rest`);
+        const container = specs.version.container;
+        if (container?.kind === 'kho-entry') {
+          if (member === 'root') throw new ImageError('state.root', `${specs.version.name} keeps its state as a raw KHO entry, not in an FDT: give "entry"`);
+          return specs.struct(specs.structNamed(container.struct)).object!(frame);
+        }
+        if (member === 'entry') throw new ImageError('state.entry', `${specs.version.name} keeps its state in an FDT: give "root"`);
+        return specs.node(fdtOf(specs.version).root).object!(frame);
+      },
+    });
+    const specs = new Map<string, Spec>([
+      ['version', versionSpec],
+      ['root', topSpec('root')],
+      ['entry', topSpec('entry')],
+    ]);
+    return new ObjectFrame(parent, 0, specs, (frame) => {
+      if (!frame.has('version')) throw frame.missing('version');
+      const member = this.specs!.version.container?.kind === 'kho-entry' ? 'entry' : 'root';
+      if (!frame.has(member)) throw frame.missing(member);
+      return { version: frame.members['version'], [member]: frame.members[member] } as unknown as ImageState;
+    });
+  }
+
+  startObject(): void {
+    const spec = this.frame.child();
+    if (!spec.object) throw mismatch(spec, this.childWhere());
+    this.frame = spec.object(this.frame);
+  }
+
+  key(name: string): void {
+    this.frame.setKey(name);
+  }
+
+  endObject(): void {
+    this.close();
+  }
+
+  startArray(): void {
+    const spec = this.frame.child();
+    if (!spec.array) throw mismatch(spec, this.childWhere());
+    this.frame = spec.array(this.frame);
+  }
+
+  endArray(): void {
+    this.close();
+  }
+
+  scalar(value: Scalar): void {
+    const spec = this.frame.child();
+    if (!spec.scalar) throw mismatch(spec, this.childWhere(), describe(value));
+    this.frame.add(spec.scalar(value, () => this.childWhere()));
+  }
+
+  private close(): void {
+    const frame = this.frame;
+    const value = frame.end();
+    this.frame = frame.parent!;
+    this.frame.add(value);
+  }
+
+  private childWhere(): string {
+    return this.frame === this.document ? 'state' : memberPath(this.frame.where(), this.frame.childKey());
+  }
+}
+
+/** The specs of one version's places, each made once. */
+class VersionSpecs {
   private readonly structs: Map<string, StructModel>;
+  private readonly made = new Map<object, Spec>();
 
-  constructor(private readonly version: VersionModel) {
+  constructor(readonly version: VersionModel) {
     this.structs = new Map(version.visibleStructs.map((s) => [s.name, s]));
   }
 
-  node(model: NodeModel, json: unknown, where: string): NodeState {
-    const node = object(json, where);
-    onlyKeys(node, ['compatible', 'properties', 'children'], where);
-    if (node.compatible !== undefined && node.compatible !== model.compatible?.value) {
-      const has = model.compatible ? `has "${model.compatible.value}"` : 'has no compatible string at this node';
-      throw new ImageError(`${where}.compatible`, `is ${JSON.stringify(node.compatible)} but ${this.version.name} ${has}`);
+  private once(key: object, make: () => Spec): Spec {
+    let spec = this.made.get(key);
+    if (!spec) {
+      spec = make();
+      this.made.set(key, spec);
     }
-    const propertiesJson = object(node.properties ?? {}, `${where}.properties`);
-    onlyKeys(propertiesJson, model.properties.map((p) => p.name), `${where}.properties`);
-    const properties: Record<string, PropertyState> = {};
-    for (const property of model.properties) {
-      const here = key(`${where}.properties`, property.name);
-      const value = propertiesJson[property.name];
-      if (value === undefined) throw new ImageError(here, 'is missing');
-      properties[property.name] =
-        property.kind === 'string' ? this.string(value, here) : property.kind === 'u64' ? integer(value, 64, false, here) : this.pointer(property.pointer!, value, here);
-    }
-    const childrenJson = object(node.children ?? {}, `${where}.children`);
-    const anyChild = model.children.find((c) => c.anyName !== undefined);
-    if (!anyChild) onlyKeys(childrenJson, model.children.map((c) => c.name), `${where}.children`);
-    const children: Record<string, NodeState> = {};
-    for (const child of model.children) if (child.anyName === undefined) children[child.name] = this.node(child, childrenJson[child.name], key(`${where}.children`, child.name));
-    // Children named at run time: any name the model does not use.
-    for (const name of Object.keys(childrenJson)) {
-      if (anyChild && !(name in children)) children[name] = this.node(anyChild, childrenJson[name], key(`${where}.children`, name));
-    }
-    return { ...(model.compatible ? { compatible: model.compatible.value } : {}), properties, children };
+    return spec;
   }
 
-  private pointer(pointer: PointerModel, json: unknown, where: string): PropertyState {
-    const target = pointer.target;
-    // A selected address is the handler's: the state gives the address itself.
-    if (target.shape === 'selected') return integer(json, 64, false, where);
-    if (json === null) return null;
-    if (target.shape === 'struct') return this.struct(this.structNamed(target.struct), json, where);
-    if (!Array.isArray(json)) throw new ImageError(where, `must be null or an array of struct ${target.entry}`);
-    const entry = this.structNamed(target.entry);
-    return json.map((element, i) => this.struct(entry, element, `${where}[${i}]`));
+  node(model: NodeModel): Spec {
+    return this.once(model, () => {
+      const properties = new Map(model.properties.map((p) => [p.name, this.property(p)]));
+      const named = model.children.filter((c) => c.anyName === undefined);
+      const children = new Map(named.map((c) => [c.name, this.node(c)]));
+      // Children named at run time (a KHO client's): any name the model does not use, none required.
+      const anyChild = model.children.find((c) => c.anyName !== undefined);
+      const anySpec = anyChild && this.node(anyChild);
+      const childSpecs: MemberSpecs = anySpec ? { get: (name) => children.get(name) ?? anySpec, keys: () => children.keys() } : children;
+      const wanted = model.compatible?.value;
+      const compatible: Spec = {
+        expected: wanted === undefined ? 'absent (this node has no compatible string)' : `"${wanted}"`,
+        scalar: (value, where) => {
+          if (value !== wanted) {
+            const has = wanted === undefined ? 'has no compatible string at this node' : `has "${wanted}"`;
+            throw new ImageError(where(), `is ${describe(value)} but ${this.version.name} ${has}`);
+          }
+          return value;
+        },
+      };
+      const propertiesSpec = objectOf('an object of properties', properties);
+      const childrenSpec = objectOf('an object of nodes', childSpecs);
+      const members = new Map<string, Spec>([
+        ['compatible', compatible],
+        ['properties', propertiesSpec],
+        ['children', childrenSpec],
+      ]);
+      return {
+        expected: 'an object (a node)',
+        object: (parent) =>
+          new ObjectFrame(parent, parent.childKey(), members, (frame): NodeState => {
+            // Left out, a node's properties are all missing (each is named), and its children too.
+            if (!frame.has('properties') && model.properties.length > 0) throw frame.missing('properties', model.properties[0]!.name);
+            if (!frame.has('children') && named.length > 0) throw frame.missing('children', named[0]!.name);
+            return {
+              ...(wanted === undefined ? {} : { compatible: wanted }),
+              properties: (frame.members['properties'] ?? {}) as NodeState['properties'],
+              children: (frame.members['children'] ?? {}) as NodeState['children'],
+            };
+          }),
+      };
+    });
   }
 
-  struct(struct: Pick<StructModel, 'fields'>, json: unknown, where: string): StructValue {
-    const value = object(json, where);
-    const fields = members(struct.fields);
-    onlyKeys(value, fields.map((f) => f.name), where);
-    const derived = 'name' in struct ? derivedFields(struct as StructModel) : new Set<string>();
-    const result: Record<string, unknown> = {};
-    for (const field of fields) {
-      const here = `${where}.${field.name}`;
-      if (value[field.name] === undefined) {
-        if (derived.has(field.name)) continue;
-        throw new ImageError(here, 'is missing');
-      }
-      result[field.name] = this.value(field.type, value[field.name], here);
+  private property(property: PropertyModel): Spec {
+    switch (property.kind) {
+      case 'string':
+        return STRING;
+      case 'u64':
+        return integerSpec(64, false);
+      case 'pointer':
+        return this.pointer(property.pointer!);
     }
-    return result as StructValue;
   }
 
-  private value(type: TypeInfo, json: unknown, where: string): unknown {
+  private pointer(pointer: PointerModel): Spec {
+    return this.once(pointer, () => {
+      const target = pointer.target;
+      // A selected address is the handler's to read: the state keeps the address itself.
+      if (target.shape === 'selected') return integerSpec(64, false);
+      const nullable: Pick<Spec, 'scalar'> = {
+        scalar: (value, where) => {
+          if (value === null) return null;
+          throw new ImageError(where(), `must be ${spec.expected} (got ${describe(value)})`);
+        },
+      };
+      const spec: Spec =
+        target.shape === 'struct'
+          ? { ...this.struct(this.structNamed(target.struct)), ...nullable, expected: `null or an object (struct ${target.struct})` }
+          : { expected: `null or an array of struct ${target.entry}`, ...nullable, array: (parent) => new ArrayFrame(parent, parent.childKey(), this.struct(this.structNamed(target.entry))) };
+      return spec;
+    });
+  }
+
+  /** A struct's value; an anonymous member's own members stand in its place. */
+  struct(struct: StructModel): Spec {
+    return this.once(struct, () => objectOf(`an object (struct ${struct.name})`, this.members(struct.fields), derivedFields(struct)));
+  }
+
+  private members(fields: readonly FieldModel[]): Map<string, Spec> {
+    return new Map(memberFields(fields).filter((f) => f.type.kind !== 'flexible').map((f) => [f.name, this.type(f.type)]));
+  }
+
+  private type(type: TypeInfo): Spec {
     switch (type.kind) {
       case 'scalar':
       case 'bits': {
         const range = integerRange(type)!;
-        const value = integer(json, range.bits, range.signed, where);
-        return isBigintType(type) ? value : Number(value);
+        return integerSpec(range.bits, range.signed, isBigintType(type));
       }
-      case 'bitmap':
-        if (!Array.isArray(json) || json.length !== type.words) throw new ImageError(where, `must be an array of ${type.words} unsigned longs`);
-        return json.map((word, i) => integer(word, 64, false, `${where}[${i}]`));
-      case 'inline':
-        return this.struct(type, json, where);
       case 'chars':
-        return this.string(json, where);
-      case 'array':
-        if (!Array.isArray(json)) throw new ImageError(where, `must be an array of ${type.length}`);
-        return json.map((element, i) => this.value(type.element, element, `${where}[${i}]`));
+        return STRING;
+      case 'array': {
+        const element = this.type(type.element);
+        return { expected: `an array of ${type.length}`, array: (parent) => new ArrayFrame(parent, parent.childKey(), element, type.length) };
+      }
+      case 'bitmap': {
+        const word = integerSpec(64, false);
+        return { expected: `an array of ${type.words} unsigned longs`, array: (parent) => new ArrayFrame(parent, parent.childKey(), word, type.words) };
+      }
+      case 'inline':
+        return this.once(type, () => objectOf(`an object (the ${type.aggregate} declared in place)`, this.members(type.fields)));
       case 'aggregate':
-        return this.struct(this.structNamed(type.name), json, where);
+        return this.struct(this.structNamed(type.name));
       case 'pointer':
-        return this.pointer(type, json, where);
+        return this.pointer(type);
       case 'flexible':
-        return [];
+        throw new Error(`${this.version.name}: a flexible array has no value in the state`);
     }
-  }
-
-  private string(json: unknown, where: string): string {
-    if (typeof json !== 'string') throw new ImageError(where, 'must be a string');
-    return json;
   }
 
   structNamed(name: string): StructModel {
@@ -146,19 +530,214 @@ class JsonReader {
   }
 }
 
-/** The members a value has: fields with bytes, an anonymous member's own members in its place. */
-function members(fields: readonly StructModel['fields'][number][]): StructModel['fields'][number][] {
-  return valueFields({ fields }).flatMap((f) => (f.anonymous && f.type.kind === 'inline' ? members(f.type.fields) : [f]));
+/** An object whose members are `specs`, each required unless `optional` names it. */
+function objectOf(expected: string, specs: MemberSpecs, optional: ReadonlySet<string> = new Set()): Spec {
+  return {
+    expected,
+    object: (parent) =>
+      new ObjectFrame(parent, parent.childKey(), specs, (frame) => {
+        for (const name of specs.keys()) if (!optional.has(name) && !frame.has(name)) throw frame.missing(name);
+        return frame.members;
+      }),
+  };
 }
 
-/** An integer of `bits` bits, from a decimal or 0x string, or a JSON number that is exact. */
-function integer(json: unknown, bits: number, signed: boolean, where: string): bigint {
-  let value: bigint;
-  if (typeof json === 'string' && /^(-?\d+|0x[0-9a-fA-F]+)$/.test(json)) value = BigInt(json);
-  else if (typeof json === 'number' && Number.isSafeInteger(json)) value = BigInt(json);
-  else throw new ImageError(where, `must be an integer, as a decimal string such as "42" (got ${JSON.stringify(json)})`);
+const STRING: Spec = {
+  expected: 'a string',
+  scalar: (value, where) => {
+    if (typeof value !== 'string') throw new ImageError(where(), `must be a string (got ${describe(value)})`);
+    return value;
+  },
+};
+
+const integerSpecs = new Map<string, Spec>();
+
+/** An integer of `bits` bits: a bigint where the codecs take one (64-bit types), else a number. */
+function integerSpec(bits: number, signed: boolean, bigint = bits === 64): Spec {
+  const name = `${signed ? 's' : 'u'}${bits}${bigint ? 'n' : ''}`;
+  let spec = integerSpecs.get(name);
+  if (!spec) {
+    spec = {
+      expected: 'an integer',
+      scalar: (value, where) => {
+        const integer = readInteger(value, bits, signed, where);
+        return bigint ? integer : Number(integer);
+      },
+    };
+    integerSpecs.set(name, spec);
+  }
+  return spec;
+}
+
+const EXACT = 1n << 53n;
+
+function readInteger(value: Scalar, bits: number, signed: boolean, where: () => string): bigint {
+  let integer: bigint;
+  if (typeof value === 'string' && /^(-?\d+|0[xX][0-9a-fA-F]+)$/.test(value)) {
+    integer = BigInt(value);
+  } else if (value instanceof JsonNumber && /^-?\d+$/.test(value.text)) {
+    integer = BigInt(value.text);
+    if (integer > EXACT || integer < -EXACT) {
+      throw new ImageError(where(), `${value.text} is a JSON number past 2^53, which JSON readers round; write it as a string: "${value.text}"`);
+    }
+  } else {
+    throw new ImageError(where(), `must be an integer, as a decimal string such as "42" (got ${describe(value)})`);
+  }
   const min = signed ? -(1n << BigInt(bits - 1)) : 0n;
   const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
-  if (value < min || value > max) throw new ImageError(where, `${value} is outside ${signed ? 's' : 'u'}${bits} (${min} to ${max})`);
-  return value;
+  if (integer < min || integer > max) throw new ImageError(where(), `${integer} is outside ${signed ? 's' : 'u'}${bits} (${min} to ${max})`);
+  return integer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON text, in chunks: @streamparser/json's tokenizer (UTF-8 split across chunks, escapes, the
+// number grammar), with the structure checked here and numbers kept as written.
+
+const VALUE = 0;
+const KEY_OR_END = 1;
+const KEY = 2;
+const COLON = 3;
+const COMMA_OR_END = 4;
+const VALUE_OR_END = 5;
+const DONE = 6;
+
+const TOKEN_TEXT: Record<number, string> = {
+  [TokenType.LEFT_BRACE]: '"{"',
+  [TokenType.RIGHT_BRACE]: '"}"',
+  [TokenType.LEFT_BRACKET]: '"["',
+  [TokenType.RIGHT_BRACKET]: '"]"',
+  [TokenType.COLON]: '":"',
+  [TokenType.COMMA]: '","',
+};
+
+class NumberKeepingTokenizer extends Tokenizer {
+  protected override parseNumber(numberStr: string): number {
+    return numberStr as unknown as number;
+  }
+}
+
+class JsonText {
+  private readonly tokenizer = new NumberKeepingTokenizer();
+  private state = VALUE;
+  /** Per open container: true for an object. */
+  private readonly objects: boolean[] = [];
+  /** Where the current chunk starts, for line and column in messages. */
+  private chunk: Uint8Array = new Uint8Array(0);
+  private chunkOffset = 0;
+  private linesBefore = 0;
+
+  constructor(private readonly events: JsonEvents) {
+    this.tokenizer.onToken = ({ token, value, offset }) => this.token(token, value, offset);
+    this.tokenizer.onError = (error) => {
+      // The tokenizer passes on what onToken throws: the state's own errors, already precise.
+      if (error instanceof ImageError) throw error;
+      const at = /absolute position "?(\d+)/.exec(error.message);
+      throw this.syntax(at ? Number(at[1]) : undefined, error.message.replace(/ at (chunk )?position .*$/s, '').replace(/^Unexpected/, 'unexpected'));
+    };
+  }
+
+  write(chunk: Uint8Array): void {
+    // The chunk before stays current until now: a number at its end is only read with this one.
+    this.linesBefore += countLines(this.chunk, this.chunk.length);
+    this.chunkOffset += this.chunk.length;
+    this.chunk = chunk;
+    this.tokenizer.write(chunk);
+  }
+
+  end(): void {
+    // A number at the very end is only complete when the tokenizer is told so.
+    if (!this.tokenizer.isEnded) this.tokenizer.end();
+    if (this.state === VALUE && this.objects.length === 0) throw this.syntax(undefined, 'there is no JSON value');
+    if (this.state !== DONE) throw this.syntax(undefined, 'the text ends before the JSON value does');
+  }
+
+  private token(token: TokenType, value: unknown, offset: number): void {
+    switch (this.state) {
+      case KEY_OR_END:
+        if (token === TokenType.RIGHT_BRACE) return this.close(offset);
+      // falls through
+      case KEY:
+        if (token !== TokenType.STRING) throw this.unexpected(token, offset, this.state === KEY ? 'a key (a string)' : 'a key or "}"');
+        this.events.key(value as string);
+        this.state = COLON;
+        return;
+      case COLON:
+        if (token !== TokenType.COLON) throw this.unexpected(token, offset, '":"');
+        this.state = VALUE;
+        return;
+      case COMMA_OR_END: {
+        const inObject = this.objects[this.objects.length - 1]!;
+        if (token === TokenType.COMMA) this.state = inObject ? KEY : VALUE;
+        else if (token === (inObject ? TokenType.RIGHT_BRACE : TokenType.RIGHT_BRACKET)) this.close(offset);
+        else throw this.unexpected(token, offset, inObject ? '"," or "}"' : '"," or "]"');
+        return;
+      }
+      case VALUE_OR_END:
+        if (token === TokenType.RIGHT_BRACKET) return this.close(offset);
+      // falls through
+      case VALUE:
+        return this.value(token, value, offset);
+      case DONE:
+        throw this.syntax(offset, 'more text after the JSON value');
+    }
+  }
+
+  private value(token: TokenType, value: unknown, offset: number): void {
+    switch (token) {
+      case TokenType.LEFT_BRACE:
+        this.objects.push(true);
+        this.events.startObject();
+        this.state = KEY_OR_END;
+        return;
+      case TokenType.LEFT_BRACKET:
+        this.objects.push(false);
+        this.events.startArray();
+        this.state = VALUE_OR_END;
+        return;
+      case TokenType.STRING:
+      case TokenType.TRUE:
+      case TokenType.FALSE:
+      case TokenType.NULL:
+        this.events.scalar(value as Scalar);
+        break;
+      case TokenType.NUMBER:
+        this.events.scalar(new JsonNumber(value as unknown as string));
+        break;
+      default:
+        throw this.unexpected(token, offset, 'a value');
+    }
+    this.afterValue();
+  }
+
+  private close(_offset: number): void {
+    if (this.objects.pop()) this.events.endObject();
+    else this.events.endArray();
+    this.afterValue();
+  }
+
+  private afterValue(): void {
+    this.state = this.objects.length === 0 ? DONE : COMMA_OR_END;
+  }
+
+  private unexpected(token: TokenType, offset: number, wanted: string): ImageError {
+    return this.syntax(offset, `${TOKEN_TEXT[token] ?? 'a value'} where ${wanted} was expected`);
+  }
+
+  /** An error at byte `offset` of the text (line and column when it falls in the current chunk). */
+  private syntax(offset: number | undefined, problem: string): ImageError {
+    const inChunk = offset === undefined ? -1 : offset - this.chunkOffset;
+    if (offset === undefined || inChunk < 0 || inChunk > this.chunk.length) {
+      return new ImageError('state', `is not JSON: ${problem}${offset === undefined ? '' : ` (byte ${offset})`}`);
+    }
+    const line = this.linesBefore + countLines(this.chunk, inChunk) + 1;
+    const lineStart = inChunk === 0 ? 0 : this.chunk.lastIndexOf(10, inChunk - 1) + 1;
+    const column = inChunk - lineStart + 1;
+    return new ImageError('state', `is not JSON: line ${line}, column ${column}: ${problem}`);
+  }
+}
+
+function countLines(bytes: Uint8Array, end: number): number {
+  let lines = 0;
+  for (let at = bytes.indexOf(10); at !== -1 && at < end; at = bytes.indexOf(10, at + 1)) lines++;
+  return lines;
 }

@@ -3,18 +3,41 @@
  * Two versions may share the root string (luo-v1-session-v1 and luo-v1 both say "luo-v1"); their
  * subnodes' strings tell them apart.
  */
-import { allNodes, findStruct, type FdtContainerModel, type VersionModel } from '../model/index.ts';
+import { allNodes, findStruct, type FdtContainerModel, type NodeModel, type VersionModel } from '../model/index.ts';
 import type { PhysicalMemory } from './memory.ts';
 import { hex } from './errors.ts';
 import { findChild, type FdtNodeData } from '../fdt/index.ts';
 import { ImageError } from './errors.ts';
-import { compatibles } from './fdt-values.ts';
+import { compatibles, nodePath } from './fdt-values.ts';
 
 /** The FDT node at a model node's path, if present. */
 export function nodeAt(root: FdtNodeData, path: string): FdtNodeData | undefined {
   let node: FdtNodeData | undefined = root;
   for (const name of path.split('/').filter(Boolean)) node = node && findChild(node, name);
   return node;
+}
+
+/**
+ * The children of `data` the model describes, in the order a state lists them: the nodes it names
+ * (each must be there), then every other child where it allows children named at run time (a KHO
+ * client's), in the FDT's order, each with the model of such a child at its own path.
+ */
+export function nodeChildren(model: NodeModel, data: FdtNodeData): { name: string; model: NodeModel; data: FdtNodeData }[] {
+  const children = [];
+  for (const child of model.children) {
+    if (child.anyName !== undefined) continue;
+    const childData = nodeAt(data, child.name);
+    if (!childData) throw new ImageError(child.path, 'node is missing');
+    children.push({ name: child.name, model: child, data: childData });
+  }
+  const anyChild = model.children.find((c) => c.anyName !== undefined);
+  if (anyChild) {
+    const named = new Set(model.children.map((c) => c.name));
+    for (const childData of data.children) {
+      if (!named.has(childData.name)) children.push({ name: childData.name, model: { ...anyChild, path: nodePath(model.path, childData.name) }, data: childData });
+    }
+  }
+  return children;
 }
 
 /** The version's FDT, for readers of FDT images: an ImageError for a version whose state is no FDT. */

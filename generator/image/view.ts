@@ -1,49 +1,115 @@
-/** A decoded image as an indented tree, for people. */
+/**
+ * A decoded image as an indented tree, for people: written as the values come (TreeWriter, a
+ * ValueSink), so that a state of any size prints in the memory of one line.
+ */
 import { hex } from './errors.ts';
-import type { BlockInfo, DecodedImage, NodeState } from './state.ts';
+import type { BlockInfo, DecodedImage } from './state.ts';
+import { emitState, type SinkKey, type ValueSink } from './stream.ts';
 
 const INDENT = '  ';
 /** Blocks listed one by one up to this many; beyond, a summary. */
 const BLOCKS_SHOWN = 64;
 
 export function formatTree(image: DecodedImage): string {
-  const lines: string[] = [`version ${image.state.version}`];
-  if ('entry' in image.state) formatValue('entry', image.state.entry, 0, lines);
-  else formatNode('/', image.state.root, 0, lines);
-  lines.push('', ...formatBlocks(image.blocks));
+  let text = '';
+  const write = (piece: string) => void (text += piece);
+  emitState(image.state, new TreeWriter(write));
+  const blocks = image.blocks;
+  write(formatBlocks(blocks.length, blocks.reduce((sum, b) => sum + b.size, 0), (i) => blocks[i]!));
+  return text;
+}
+
+/** The list of blocks read that follows the tree: `count` blocks of `bytes` in all, the first few by address. */
+export function formatBlocks(count: number, bytes: number, block: (index: number) => BlockInfo): string {
+  const lines = ['', `memory read: ${count} blocks, ${bytes} bytes`];
+  for (let i = 0; i < Math.min(count, BLOCKS_SHOWN); i++) {
+    const b = block(i);
+    lines.push(`${INDENT}${hex(b.pa)}  ${String(b.size).padStart(6)} bytes  ${b.what}  (${b.place})`);
+  }
+  if (count > BLOCKS_SHOWN) lines.push(`${INDENT}... and ${count - BLOCKS_SHOWN} more`);
   return lines.join('\n') + '\n';
 }
 
-function formatNode(path: string, node: NodeState, depth: number, lines: string[]): void {
-  const pad = INDENT.repeat(depth);
-  lines.push(`${pad}${path} (compatible "${node.compatible}")`);
-  for (const [name, value] of Object.entries(node.properties)) formatValue(name, value, depth + 1, lines);
-  for (const [name, child] of Object.entries(node.children)) formatNode(name, child, depth + 1, lines);
+/**
+ * What an open container is in the state: the state itself, a node, a node's properties or children,
+ * or a value (struct or array) with its label line at `depth`.
+ */
+interface Frame {
+  readonly role: 'state' | 'node' | 'properties' | 'children' | 'object' | 'array';
+  readonly depth: number;
+  readonly label: string;
+  /** A node's: whether its line is out (with its compatible string, or before its properties when it has none). */
+  shown?: boolean;
 }
 
-function formatValue(label: string, value: unknown, depth: number, lines: string[]): void {
-  const pad = INDENT.repeat(depth);
-  if (value === null) {
-    lines.push(`${pad}${label}: none`);
-  } else if (Array.isArray(value)) {
-    lines.push(`${pad}${label}: ${value.length} ${value.length === 1 ? 'entry' : 'entries'}`);
-    value.forEach((element, i) => formatValue(`[${i}]`, element, depth + 1, lines));
-  } else if (typeof value === 'object') {
-    lines.push(`${pad}${label}:`);
-    for (const [name, field] of Object.entries(value as Record<string, unknown>)) formatValue(name, field, depth + 1, lines);
-  } else if (typeof value === 'bigint') {
-    lines.push(`${pad}${label}: ${value}${value > 9n ? ` (${hex(value)})` : ''}`);
-  } else {
-    lines.push(`${pad}${label}: ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+/**
+ * The tree: `version X`, then each node as `path (compatible "X")` with its properties and subnodes
+ * indented beneath, a struct as `label:` and its fields, an array as `label: N entries` and its
+ * `[i]` elements, a null pointer as `label: none`, integers above 9 with their hex.
+ */
+export class TreeWriter implements ValueSink {
+  readonly lengths = true;
+  private readonly frames: Frame[] = [];
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  open(key: SinkKey, kind: 'object' | 'array', length?: number): void {
+    const parent = this.frames[this.frames.length - 1];
+    if (!parent) return this.push('state', 0, '');
+    switch (parent.role) {
+      case 'state':
+        if (key === 'root') return this.push('node', 0, '/');
+        // The struct a raw KHO entry holds.
+        this.line(0, `${String(key)}:`);
+        return this.push('object', 0, String(key));
+      case 'node':
+        if (!parent.shown) this.line(parent.depth, parent.label);
+        parent.shown = true;
+        return this.push(key === 'children' ? 'children' : 'properties', parent.depth + 1, '');
+      case 'children':
+        return this.push('node', parent.depth, String(key));
+      default: {
+        const { depth, label } = this.member(parent, key);
+        this.line(depth, kind === 'object' || length === undefined ? `${label}:` : `${label}: ${length} ${length === 1 ? 'entry' : 'entries'}`);
+        this.push(kind, depth, label);
+      }
+    }
+  }
+
+  close(): void {
+    this.frames.pop();
+  }
+
+  value(key: SinkKey, value: string | number | bigint | null): void {
+    const parent = this.frames[this.frames.length - 1]!;
+    if (parent.role === 'state') return this.line(0, `version ${String(value)}`);
+    if (parent.role === 'node') {
+      parent.shown = true;
+      return this.line(parent.depth, `${parent.label} (compatible "${String(value)}")`);
+    }
+    const { depth, label } = this.member(parent, key);
+    this.line(depth, `${label}: ${formatScalar(value)}`);
+  }
+
+  end(): void {}
+
+  private push(role: Frame['role'], depth: number, label: string): void {
+    this.frames.push({ role, depth, label });
+  }
+
+  /** Where a member of `parent` goes, and its label. */
+  private member(parent: Frame, key: SinkKey): { depth: number; label: string } {
+    const depth = parent.role === 'properties' ? parent.depth : parent.depth + 1;
+    return { depth, label: typeof key === 'number' ? `[${key}]` : String(key) };
+  }
+
+  private line(depth: number, text: string): void {
+    this.write(`${INDENT.repeat(depth)}${text}\n`);
   }
 }
 
-function formatBlocks(blocks: readonly BlockInfo[]): string[] {
-  const bytes = blocks.reduce((sum, b) => sum + b.size, 0);
-  const lines = [`memory read: ${blocks.length} blocks, ${bytes} bytes`];
-  for (const block of blocks.slice(0, BLOCKS_SHOWN)) {
-    lines.push(`${INDENT}${hex(block.pa)}  ${String(block.size).padStart(6)} bytes  ${block.what}  (${block.place})`);
-  }
-  if (blocks.length > BLOCKS_SHOWN) lines.push(`${INDENT}... and ${blocks.length - BLOCKS_SHOWN} more`);
-  return lines;
+function formatScalar(value: string | number | bigint | null): string {
+  if (value === null) return 'none';
+  if (typeof value === 'bigint') return `${value}${value > 9n ? ` (${hex(value)})` : ''}`;
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }

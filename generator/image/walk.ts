@@ -1,6 +1,6 @@
 /** The streaming walk's callback and result (walkImage in decode.ts, the one walker). */
 import type { Site } from './errors.ts';
-import type { StructValue } from './state.ts';
+import type { BlockInfo, StructValue } from './state.ts';
 
 export interface ImageVisitor {
   /**
@@ -21,4 +21,6 @@ export interface WalkSummary {
   readonly blocks: number;
   /** Bytes of memory read. */
   readonly bytes: number;
+  /** Block `index` (0 to blocks - 1) in walk order, made when asked: the walk keeps a row of numbers per block. */
+  block(index: number): BlockInfo;
 }

@@ -5,8 +5,6 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { vi } from 'vitest';
-import { main } from '../../generator/cli/main.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const OUT = join(ROOT, 'out');
@@ -45,23 +43,6 @@ export function runOk(command: string, args: readonly string[], options: SpawnSy
 /** The luo-abi command itself, as a user runs it. */
 export function luoAbi(args: readonly string[], options: SpawnSyncOptions = {}): RunResult {
   return run(process.execPath, [BIN, ...args], options);
-}
-
-/**
- * luo-abi run in this process, as main() with stdout and stderr caught: the exit code and the output a
- * user sees, without the second or so a new process takes to load.
- */
-export async function luoAbiInProcess(args: readonly string[]): Promise<RunResult & { readonly bytes: Buffer }> {
-  const out: Buffer[] = [];
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(Buffer.from(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const status = await main([...args]);
-    return { status, stdout: Buffer.concat(out).toString('utf8'), stderr, bytes: Buffer.concat(out) };
-  } finally {
-    vi.restoreAllMocks();
-  }
 }
 
 /** The error of class `type` that `action` throws; anything else it throws is thrown on, and throwing nothing fails. */

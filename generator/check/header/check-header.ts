@@ -9,8 +9,8 @@
  * changing a byte of any struct; the schema knows it, and a bump for it is then no finding.
  */
 import { basename, resolve } from 'node:path';
-import { displayPath } from '../../cli/command.ts';
-import { loadModel } from '../../cli/schema-loader.ts';
+import { displayPath } from '../../core/paths.ts';
+import { loadModel } from '../../core/schema.ts';
 import { canonicalVersion, type CanonicalGuard, type CanonicalVersion } from '../../model/canonical.ts';
 import { diffCanonicalVersions, diffGuardLayouts } from '../../model/diff.ts';
 import { allVersions, usedVersion, versionNodes, type HeaderModel, type Model, type PageShift, type VersionModel } from '../../model/index.ts';

@@ -3,10 +3,13 @@
  * do. A message never ends in a gcc command line: the user did not write one.
  */
 import { readFileSync } from 'node:fs';
+import { InputError } from '../../core/errors.ts';
 import { preludeHeaders } from './prelude.ts';
 
 /** The header cannot be read as the kernel would read it: bad input, exit 2. */
-export class HeaderError extends Error {}
+export class HeaderError extends InputError {
+  override readonly name: string = 'HeaderError';
+}
 
 export interface Diagnostic {
   readonly file: string;

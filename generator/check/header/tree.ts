@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { displayPath } from '../../cli/command.ts';
+import { displayPath } from '../../core/paths.ts';
 import { extractAtRevision, repositoryOf } from '../git.ts';
 import { HeaderError } from './diagnostics.ts';
 import { FORCED_INCLUDE, preludeFiles, type PageShift } from './prelude.ts';

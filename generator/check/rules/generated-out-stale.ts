@@ -1,6 +1,6 @@
 /** LUO007: the generated files in out/ are not what the schema gives, so the header shipped is not the one checked. */
 import { join } from 'node:path';
-import { displayPath } from '../../cli/command.ts';
+import { displayPath } from '../../core/paths.ts';
 import { reportOf, type Finding, type Rule } from '../finding.ts';
 
 export const generatedOutStale: Rule = {

@@ -1,11 +1,12 @@
 import { checkHeader } from '../../check/header/check-header.ts';
-import { HeaderError } from '../../check/header/diagnostics.ts';
 import { PAGE_SHIFTS } from '../../check/header/prelude.ts';
 import { DEFAULT_ARCH } from '../../check/header/tree.ts';
 import { counts, formatReport, FORMATS, type CheckReport, type Format } from '../../check/format.ts';
 import { checkSchema } from '../../check/run.ts';
 import { rules } from '../../check/rules/index.ts';
-import { EXIT, parseCommandLine, UsageError, type Command } from '../command.ts';
+import { UsageError } from '../../core/errors.ts';
+import { EXIT } from '../../core/exit-codes.ts';
+import { asksForJson, parseCommandLine, type Command } from '../command.ts';
 
 export const checkCommand: Command = {
   name: 'check',
@@ -44,9 +45,14 @@ ${rules.map((r) => `  ${r.id} ${r.name.padEnd(34)} ${r.severity.padEnd(7)} ${r.d
 --header mode sees C layouts and macros only: a change to what a physical address points at (like
 luo-v3 -> luo-v4) leaves every struct as it was, so only the schema modes can demand that bump.
 
-Exit codes: 0 clean or warnings only, 1 breaking change without a bump, 2 usage or schema error.`,
+With --format json a run that fails before it can report (exit 2 or 70) prints instead
+{ "format": 1, "ok": false, "error": { "kind", "exitCode", "message" } } on stdout, the message on stderr.
+
+Exit codes: 0 clean or warnings only, 1 breaking change without a bump, 2 usage or input error (schema,
+lock file, revision, header), 70 internal error.`,
+  jsonErrors: asksForJson,
   async run(args) {
-    const { values } = parseCommandLine('check', args, {
+    const { values } = parseCommandLine(args, {
       schema: { type: 'string' },
       lock: { type: 'string' },
       against: { type: 'string' },
@@ -57,33 +63,25 @@ Exit codes: 0 clean or warnings only, 1 breaking change without a bump, 2 usage 
       'page-shift': { type: 'string' },
     });
     const format = values.format as Format;
-    if (!FORMATS.includes(format)) throw new UsageError(`check: --format must be one of ${FORMATS.join(', ')}`);
-    if (values.lock && values.against) throw new UsageError('check: --lock and --against are two baselines; give one');
-    if (values.header && (values.lock || values.out)) throw new UsageError('check: --header compares a header; --lock and --out do not apply');
-    if (!values.header && (values.arch || values['page-shift'])) throw new UsageError('check: --arch and --page-shift say how to compile a header; give --header');
+    if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+    if (values.lock && values.against) throw new UsageError('--lock and --against are two baselines; give one');
+    if (values.header && (values.lock || values.out)) throw new UsageError('--header compares a header; --lock and --out do not apply');
+    if (!values.header && (values.arch || values['page-shift'])) throw new UsageError('--arch and --page-shift say how to compile a header; give --header');
     const pageShift = values['page-shift'] === undefined ? undefined : PAGE_SHIFTS.find((n) => String(n) === values['page-shift']);
-    if (values['page-shift'] !== undefined && pageShift === undefined) throw new UsageError(`check: --page-shift must be one of ${PAGE_SHIFTS.join(', ')}`);
-    let report: CheckReport;
-    try {
-      report = values.header
-        ? await checkHeader({
-            headerPath: values.header,
-            ...(values.against ? { against: values.against } : {}),
-            ...(values.schema ? { schemaPath: values.schema } : {}),
-            compile: { ...(values.arch ? { arch: values.arch } : {}), ...(pageShift ? { pageShift } : {}) },
-          })
-        : await checkSchema({
-            ...(values.schema ? { schemaPath: values.schema } : {}),
-            ...(values.lock ? { lockPath: values.lock } : {}),
-            ...(values.against ? { against: values.against } : {}),
-            ...(values.out ? { outDir: values.out } : {}),
-          });
-    } catch (error) {
-      // A header gcc cannot read as the kernel would is bad input: its message says where and what to do.
-      if (!(error instanceof HeaderError)) throw error;
-      process.stderr.write(`luo-abi check: ${error.message}\n`);
-      return EXIT.usage;
-    }
+    if (values['page-shift'] !== undefined && pageShift === undefined) throw new UsageError(`--page-shift must be one of ${PAGE_SHIFTS.join(', ')}`);
+    const report: CheckReport = values.header
+      ? await checkHeader({
+          headerPath: values.header,
+          ...(values.against ? { against: values.against } : {}),
+          ...(values.schema ? { schemaPath: values.schema } : {}),
+          compile: { ...(values.arch ? { arch: values.arch } : {}), ...(pageShift ? { pageShift } : {}) },
+        })
+      : await checkSchema({
+          ...(values.schema ? { schemaPath: values.schema } : {}),
+          ...(values.lock ? { lockPath: values.lock } : {}),
+          ...(values.against ? { against: values.against } : {}),
+          ...(values.out ? { outDir: values.out } : {}),
+        });
     const text = formatReport(report, format);
     const { errors } = counts(report.findings);
     (format === 'text' && errors > 0 ? process.stderr : process.stdout).write(text);

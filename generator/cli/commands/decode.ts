@@ -1,10 +1,16 @@
+import { EXIT } from '../../core/exit-codes.ts';
+import { UsageError } from '../../core/errors.ts';
+import { loadModel } from '../../core/schema.ts';
 import { FdtError } from '../../fdt/index.ts';
-import { DEFAULT_PAGE_SIZE, ImageError, PhysicalMemory, decodeEntry, decodeImage, formatTree, stateToJson } from '../../image/index.ts';
-import { allVersions, PAGE_SHIFTS, type PageShift } from '../../model/index.ts';
-import { parseAddress, readInput } from '../../image/io.ts';
+import { DEFAULT_PAGE_SIZE, ImageError, PhysicalMemory } from '../../image/index.ts';
+import { ChunkedText, standardOutput } from '../../image/io.ts';
+import { JsonWriter } from '../../image/json.ts';
+import { allVersions } from '../../model/index.ts';
 import { luoCodecs } from '../../image/luo-codecs.ts';
-import { EXIT, UsageError, parseCommandLine, type Command } from '../command.ts';
-import { loadModel } from '../schema-loader.ts';
+import { streamImage } from '../../image/stream.ts';
+import { TreeWriter, formatBlocks } from '../../image/view.ts';
+import { parseCommandLine, type Command } from '../command.ts';
+import { addressOption, pageShiftOf, pageSizeOption, readInputOption } from '../options.ts';
 
 export const decodeCommand: Command = {
   name: 'decode',
@@ -13,7 +19,8 @@ export const decodeCommand: Command = {
 
 Read a client's FDT (or the raw struct a KHO entry holds) and the physical memory it points into,
 pick the ABI version from the compatible strings, follow every physical address the schema declares
-and print the whole state.
+and print the whole state. The image is checked whole before anything is printed; then the state is
+printed as it is read, so that memory stays bounded by the image, not by the text.
 
 Options:
   --fdt FILE        the client's FDT blob, e.g. LUO's up to luo-v4 ("-" for stdin)
@@ -27,9 +34,10 @@ Options:
   --page-size N     PAGE_SIZE of the kernel that wrote it: 4096, 16384 or 65536 (default ${DEFAULT_PAGE_SIZE})
   -h, --help        show this help
 
-Exit codes: 0 decoded, 1 bad image (the message says where), 2 usage error.`,
+Exit codes: 0 decoded, 1 bad image (the message says where; nothing is printed on stdout), 2 usage error,
+70 internal error.`,
   async run(args) {
-    const { values } = parseCommandLine('decode', args, {
+    const { values } = parseCommandLine(args, {
       fdt: { type: 'string' },
       at: { type: 'string' },
       schema: { type: 'string' },
@@ -39,28 +47,29 @@ Exit codes: 0 decoded, 1 bad image (the message says where), 2 usage error.`,
       'big-endian': { type: 'boolean' },
       'page-size': { type: 'string' },
     });
-    if (!values.fdt === !values.at) throw new UsageError('decode: give either --fdt FILE or --at ADDR');
+    if (!values.fdt === !values.at) throw new UsageError('give either --fdt FILE or --at ADDR');
     const format = values.format ?? 'json';
-    if (format !== 'json' && format !== 'tree') throw new UsageError(`decode: --format must be json or tree, not "${format}"`);
+    if (format !== 'json' && format !== 'tree') throw new UsageError(`--format must be json or tree, not "${format}"`);
     const mems = values.mem ?? [];
     const bases = values['mem-base'] ?? [];
     if (mems.length !== bases.length) {
-      throw new UsageError(`decode: give one --mem-base for each --mem (${mems.length} --mem, ${bases.length} --mem-base)`);
+      throw new UsageError(`give one --mem-base for each --mem (${mems.length} --mem, ${bases.length} --mem-base)`);
     }
-    if ([values.fdt, ...mems].filter((f) => f === '-').length > 1) throw new UsageError('decode: only one input can be stdin ("-")');
-    const pageSize = parsePageSize(values['page-size']);
-    const at = values.at === undefined ? undefined : addressOption(values.at);
+    if ([values.fdt, ...mems].filter((f) => f === '-').length > 1) throw new UsageError('only one input can be stdin ("-")');
+    const pageSize = pageSizeOption(values['page-size']);
+    const at = values.at === undefined ? undefined : addressOption('--at', values.at);
     const regions = [];
-    for (const [i, path] of mems.entries()) regions.push({ base: addressOption(bases[i]!), bytes: await readFile(path) });
-    const fdt = values.fdt === undefined ? undefined : await readFile(values.fdt);
+    for (const [i, path] of mems.entries()) regions.push({ base: addressOption('--mem-base', bases[i]!), bytes: await readInputOption('--mem', path) });
+    const source = values.fdt === undefined ? { entryAt: at! } : await readInputOption('--fdt', values.fdt);
     // Layouts depend on the page size: the model is laid out for the kernel that wrote the image.
     const model = await loadModel(values.schema, pageShiftOf(pageSize));
+    const text = new ChunkedText((chunk) => standardOutput.write(chunk));
     try {
       const memory = new PhysicalMemory(regions);
-      const options = { littleEndian: !values['big-endian'], pageSize };
-      const versions = allVersions(model);
-      const image = fdt ? decodeImage(versions, luoCodecs, fdt, memory, options) : decodeEntry(versions, luoCodecs, at!, memory, options);
-      process.stdout.write(format === 'json' ? stateToJson(image.state) + '\n' : formatTree(image));
+      const sink = format === 'json' ? new JsonWriter(text.write) : new TreeWriter(text.write);
+      const summary = streamImage(allVersions(model), luoCodecs, source, memory, sink, { littleEndian: !values['big-endian'], pageSize });
+      if (format === 'tree') text.write(formatBlocks(summary.blocks, summary.bytes, (i) => summary.block(i)));
+      text.flush();
       return EXIT.ok;
     } catch (error) {
       if (error instanceof ImageError || error instanceof FdtError) {
@@ -71,31 +80,3 @@ Exit codes: 0 decoded, 1 bad image (the message says where), 2 usage error.`,
     }
   },
 };
-
-export function addressOption(text: string): bigint {
-  const value = parseAddress(text);
-  if (value === undefined) throw new UsageError(`"${text}" is not a physical address (decimal or 0x hexadecimal, below 2^64)`);
-  return value;
-}
-
-/** A page size the kernel supports for KHO: 4, 16 or 64 KiB. */
-export function parsePageSize(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_PAGE_SIZE;
-  const sizes = PAGE_SHIFTS.map((shift) => 2 ** shift);
-  if (!/^\d+$/.test(text) || !sizes.includes(Number(text))) {
-    throw new UsageError(`--page-size must be one of ${sizes.join(', ')} (the page sizes KHO runs on), not "${text}"`);
-  }
-  return Number(text);
-}
-
-export function pageShiftOf(pageSize: number): PageShift {
-  return Math.log2(pageSize) as PageShift;
-}
-
-export async function readFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readInput(path);
-  } catch (error) {
-    throw new UsageError(`cannot read ${path === '-' ? 'stdin' : path}: ${(error as Error).message}`);
-  }
-}

@@ -1,39 +1,55 @@
+import { EXIT } from '../../core/exit-codes.ts';
+import { UsageError, systemReason } from '../../core/errors.ts';
+import { loadModel } from '../../core/schema.ts';
 import { FdtError } from '../../fdt/index.ts';
 import { allVersions, findVersion } from '../../model/index.ts';
-import { DEFAULT_PAGE_SIZE, ImageError, encodeImage, stateFromJson } from '../../image/index.ts';
-import { writeOutput } from '../../image/io.ts';
+import { DEFAULT_PAGE_SIZE, ImageError, encodeImage } from '../../image/index.ts';
+import { exampleState } from '../../image/example.ts';
+import { ChunkedText, readChunks, standardOutput, writeOutputs } from '../../image/io.ts';
+import { JsonWriter, readStateJson } from '../../image/json.ts';
 import { luoCodecs } from '../../image/luo-codecs.ts';
-import { EXIT, UsageError, parseCommandLine, type Command } from '../command.ts';
-import { loadModel } from '../schema-loader.ts';
-import { addressOption, pageShiftOf, parsePageSize, readFile } from './decode.ts';
+import { emitState } from '../../image/stream.ts';
+import { parseCommandLine, type Command } from '../command.ts';
+import { addressOption, byteCountOption, pageShiftOf, pageSizeOption } from '../options.ts';
 
 export const encodeCommand: Command = {
   name: 'encode',
-  summary: 'build a LUO handover image (FDT and memory) from a state in JSON',
-  help: `Usage: luo-abi encode STATE.json --fdt-out FILE --mem-out FILE --mem-base ADDR [options]
+  summary: 'build a handover image (an FDT or a raw KHO entry, and memory) from a state in JSON',
+  help: `Usage: luo-abi encode STATE.json [--fdt-out FILE] --mem-out FILE --mem-base ADDR [options]
+       luo-abi encode --example VERSION [--schema FILE]
 
-Lay out the state (as \`luo-abi decode\` prints it; count fields beside a pointer may be left out) the
-way the kernel does: every block on a page boundary, 16 pages per session block, 2 per file block,
-an FLB block as many pages as it needs, a chain starting a new block when one is full. Write the
-LUO FDT and one memory image to be loaded at --mem-base.
+Lay out the state (as \`luo-abi decode\` prints it) the way the kernel does: every block on a page
+boundary and as large as the schema says its blocks are (a chain starts a new block when one is
+full). Write the FDT (for a version kept in one) and one memory image to be loaded at --mem-base;
+for a version kept as a raw KHO entry the entry's address is printed instead. All outputs are
+written or none.
+
+The state: { "version": VERSION, "root": NODE } (or "entry": STRUCT for a raw KHO entry), a node
+{ "compatible"?, "properties": {...}, "children": {...} }, a pointer null, a struct, or an array of
+structs. An integer is a decimal string ("42", as decode writes 64-bit ones), a 0x string, or a JSON
+number up to 2^53; counts kept beside a pointer may be left out. \`--example VERSION\` prints a
+complete one to start from. The JSON is read as a stream: "version" must come first.
 
 Arguments:
   STATE.json        the state ("-" for stdin)
 
 Options:
-  --fdt-out FILE    where to write the FDT blob ("-" for stdout)
+  --fdt-out FILE    where to write the FDT blob ("-" for stdout); for a version kept in an FDT
   --mem-out FILE    where to write the memory image ("-" for stdout)
   --mem-base ADDR   physical address of the memory image's first byte (decimal or 0x..., page aligned)
   --big-endian      write for a big-endian kernel (default little-endian)
-  --page-size N     PAGE_SIZE of the kernel that will read it (default ${DEFAULT_PAGE_SIZE}); LUO_FDT_SIZE follows it
-  --fdt-size N      refuse an FDT larger than N bytes (default LUO_FDT_SIZE)
+  --page-size N     PAGE_SIZE of the kernel that will read it: 4096, 16384 or 65536
+                    (default ${DEFAULT_PAGE_SIZE}); the layouts and the FDT's size limit follow it
+  --fdt-size N      refuse an FDT larger than N bytes (default: the schema's limit)
+  --schema FILE     schema module to read (default: the project's schema/index.ts)
   --packed          put blocks back to back instead of on page boundaries (large synthetic images)
+  --example VERSION print an example state for VERSION and exit
   -h, --help        show this help
 
-Exit codes: 0 written, 1 the state cannot be encoded (the message says where), 2 usage error.`,
+Exit codes: 0 written, 1 the state cannot be encoded (the message says where), 2 usage error or an
+output that cannot be written (nothing is written), 70 internal error.`,
   async run(args) {
     const { values, positionals } = parseCommandLine(
-      'encode',
       args,
       {
         'fdt-out': { type: 'string' },
@@ -44,24 +60,31 @@ Exit codes: 0 written, 1 the state cannot be encoded (the message says where), 2
         'fdt-size': { type: 'string' },
         schema: { type: 'string' },
         packed: { type: 'boolean' },
+        example: { type: 'string' },
       },
       true,
     );
-    if (positionals.length !== 1) throw new UsageError(`encode: expected one STATE.json, got ${positionals.length}`);
+    if (values.example !== undefined) {
+      const others = Object.keys(values).filter((name) => name !== 'example' && name !== 'schema');
+      if (others.length > 0 || positionals.length > 0) throw new UsageError('--example VERSION takes no other argument but --schema');
+      return printExample(values.example, values.schema);
+    }
+    if (positionals.length !== 1) throw new UsageError(`expected one STATE.json, got ${positionals.length}`);
     const fdtOut = values['fdt-out'];
     const memOut = values['mem-out'];
-    if (!fdtOut || !memOut || values['mem-base'] === undefined) {
-      throw new UsageError('encode: --fdt-out FILE, --mem-out FILE and --mem-base ADDR are required');
-    }
-    if (fdtOut === '-' && memOut === '-') throw new UsageError('encode: only one output can be stdout ("-")');
-    const base = addressOption(values['mem-base']);
-    const pageSize = parsePageSize(values['page-size']);
-    const maxFdtSize = values['fdt-size'] === undefined ? undefined : sizeOption(values['fdt-size']);
-    const text = new TextDecoder().decode(await readFile(positionals[0]!));
+    if (!memOut || values['mem-base'] === undefined) throw new UsageError('--mem-out FILE and --mem-base ADDR are required');
+    if (fdtOut === '-' && memOut === '-') throw new UsageError('only one output can be stdout ("-")');
+    const base = addressOption('--mem-base', values['mem-base']);
+    const pageSize = pageSizeOption(values['page-size']);
+    const maxFdtSize = values['fdt-size'] === undefined ? undefined : byteCountOption('--fdt-size', values['fdt-size']);
+    // Layouts depend on the page size: the model is laid out for the kernel that will read the image.
     const model = await loadModel(values.schema, pageShiftOf(pageSize));
     try {
-      const state = stateFromJson(allVersions(model), parseJson(text));
+      const state = await readStateJson(allVersions(model), readChunks(positionals[0]!));
       const version = findVersion(model, state.version);
+      const raw = version.container?.kind === 'kho-entry';
+      if (raw && fdtOut) throw new UsageError(`--fdt-out does not apply: ${version.name} keeps its state as a raw KHO entry (its address is printed)`);
+      if (!raw && !fdtOut) throw new UsageError(`--fdt-out FILE is required: ${version.name} keeps its state in an FDT`);
       const image = encodeImage(version, luoCodecs[version.name]!, state, {
         base,
         pageSize,
@@ -69,8 +92,10 @@ Exit codes: 0 written, 1 the state cannot be encoded (the message says where), 2
         packing: values.packed ? 'packed' : 'pages',
         ...(maxFdtSize === undefined ? {} : { maxFdtSize }),
       });
-      if (image.fdt) writeOutput(fdtOut, image.fdt);
-      writeOutput(memOut, image.memory);
+      writeOutputs([
+        ...(image.fdt ? [{ path: fdtOut!, name: '--fdt-out', bytes: image.fdt }] : []),
+        { path: memOut, name: '--mem-out', bytes: image.memory },
+      ]);
       const report = fdtOut === '-' || memOut === '-' ? process.stderr : process.stdout;
       const root = image.fdt ? `FDT ${image.fdt.length} bytes` : `raw KHO entry at 0x${image.entryPa!.toString(16)}`;
       report.write(`${state.version}: ${root}, memory ${image.memory.length} bytes at 0x${base.toString(16)}\n`);
@@ -80,20 +105,27 @@ Exit codes: 0 written, 1 the state cannot be encoded (the message says where), 2
         process.stderr.write(`luo-abi encode: cannot encode: ${error.message}\n`);
         return EXIT.findings;
       }
+      if (isUnreadable(error)) throw new UsageError(`cannot read ${positionals[0] === '-' ? 'stdin' : positionals[0]}: ${systemReason(error)}`);
+      if (error instanceof RangeError && /allocation failed|Invalid typed array length|Array buffer/.test(error.message)) {
+        process.stderr.write(`luo-abi encode: cannot encode: the memory image is too large to build here (${error.message}); --packed puts blocks back to back, or give a smaller --page-size\n`);
+        return EXIT.findings;
+      }
       throw error;
     }
   },
 };
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ImageError('state', `is not JSON: ${(error as Error).message}`);
-  }
+/** A file that cannot be opened or read (reported by the stream, as a system error). */
+function isUnreadable(error: unknown): boolean {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined;
 }
 
-function sizeOption(text: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`encode: --fdt-size must be a number of bytes, not "${text}"`);
-  return Number(text);
+async function printExample(name: string, schema: string | undefined): Promise<number> {
+  const versions = allVersions(await loadModel(schema));
+  const version = versions.find((v) => v.name === name);
+  if (!version) throw new UsageError(`--example: "${name}" is not a version; known: ${versions.map((v) => v.name).join(', ')}`);
+  const text = new ChunkedText((chunk) => standardOutput.write(chunk));
+  emitState(exampleState(version), new JsonWriter(text.write));
+  text.flush();
+  return EXIT.ok;
 }

@@ -1,10 +1,13 @@
 import { join } from 'node:path';
+import { EXIT } from '../../core/exit-codes.ts';
+import { UsageError } from '../../core/errors.ts';
+import { DEFAULT_OUT, displayPath } from '../../core/paths.ts';
+import { loadModel } from '../../core/schema.ts';
 import { inputsDigest, recordedFresh, recordLines } from '../../freshness.ts';
-import { MARKER, assertReplaceable, compareWithDisk, isClean, writeAtomically } from '../../write.ts';
 import { kernelTreeFiles, KERNEL_ABI_DIR, planKernelTree, writeKernelTree, type TreeFileState } from '../../kernel-tree.ts';
 import type { Model } from '../../model/index.ts';
-import { EXIT, displayPath, parseCommandLine, UsageError, type Command } from '../command.ts';
-import { DEFAULT_OUT, loadModel } from '../schema-loader.ts';
+import { MARKER, assertReplaceable, compareWithDisk, isClean, writeAtomically } from '../../write.ts';
+import { parseCommandLine, type Command } from '../command.ts';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -29,9 +32,10 @@ Options:
 The output directory is replaced as a whole, atomically: on any error nothing is written. In a kernel
 tree, a header luo-abi did not write (no "luo-abi seal" line) or one changed by hand since is left as
 it is, and the diff of what would change is printed: exit 1, nothing written (--force takes it).
-Exit codes: 0 written or up to date, 1 stale (--check) or refused, 2 usage or schema error.`,
+Exit codes: 0 written or up to date, 1 stale (--check) or refused, 2 usage or schema error, or DIR
+cannot be written, 70 internal error.`,
   async run(args) {
-    const { values } = parseCommandLine('generate', args, {
+    const { values } = parseCommandLine(args, {
       out: { type: 'string' },
       schema: { type: 'string' },
       check: { type: 'boolean' },
@@ -40,11 +44,11 @@ Exit codes: 0 written or up to date, 1 stale (--check) or refused, 2 usage or sc
     });
     const tree = values['kernel-tree'];
     if (tree !== undefined) {
-      if (values.out !== undefined) throw new UsageError('generate: --out and --kernel-tree are two destinations; give one');
-      if (values.force && values.check) throw new UsageError('generate: --check writes nothing; --force does not apply');
+      if (values.out !== undefined) throw new UsageError('--out and --kernel-tree are two destinations; give one');
+      if (values.force && values.check) throw new UsageError('--check writes nothing; --force does not apply');
       return generateIntoKernelTree(tree, await loadModel(values.schema), values);
     }
-    if (values.force) throw new UsageError('generate: --force applies to --kernel-tree only');
+    if (values.force) throw new UsageError('--force applies to --kernel-tree only');
     const outDir = values.out ?? DEFAULT_OUT;
     if (!values.check) assertReplaceable(outDir);
     const model = await loadModel(values.schema);

@@ -1,7 +1,8 @@
-import { lockSchema } from '../../check/run.ts';
-import { DEFAULT_LOCK } from '../schema-loader.ts';
 import { formatReport } from '../../check/format.ts';
-import { EXIT, displayPath, parseCommandLine, type Command } from '../command.ts';
+import { lockSchema } from '../../check/run.ts';
+import { EXIT } from '../../core/exit-codes.ts';
+import { DEFAULT_LOCK, displayPath } from '../../core/paths.ts';
+import { parseCommandLine, type Command } from '../command.ts';
 
 export const lockCommand: Command = {
   name: 'lock',
@@ -17,9 +18,9 @@ Options:
   --lock FILE    lock file to update or create (default: schema/abi.lock.json)
   -h, --help     show this help
 
-Exit codes: 0 written or already complete, 1 refused, 2 usage or schema error.`,
+Exit codes: 0 written or already complete, 1 refused, 2 usage error, or a bad schema or lock file.`,
   async run(args) {
-    const { values } = parseCommandLine('lock', args, { schema: { type: 'string' }, lock: { type: 'string' } });
+    const { values } = parseCommandLine(args, { schema: { type: 'string' }, lock: { type: 'string' } });
     const result = await lockSchema({
       ...(values.schema ? { schemaPath: values.schema } : {}),
       ...(values.lock ? { lockPath: values.lock } : {}),
