@@ -67,13 +67,13 @@ export const KHOSER_STORE_PTR = defineMacro(
 export const KHOSER_LOAD_PTR = defineMacro(
   'KHOSER_LOAD_PTR',
   ['src'],
-  '({ typeof(src) __kho_src = (src); (typeof((__kho_src).ptr))((__kho_src).phys ? phys_to_virt((__kho_src).phys) : NULL); })',
+  '({ typeof(src) __src = (src); __src.phys ? (typeof(__src.ptr))phys_to_virt(__src.phys) : NULL; })',
   { doc: 'The kernel pointer for a stored physical address, or NULL for 0.' },
 );
 export const KHOSER_COPY_PTR = defineMacro(
   'KHOSER_COPY_PTR',
   ['dest', 'src'],
-  '({ static_assert(__same_type((dest).ptr, (src).ptr) || __same_type((dest).ptr, void *) || __same_type((src).ptr, void *), "KHOSER_COPY_PTR: the pointer types differ"); (dest).phys = (src).phys; })',
+  '({ typeof(dest) *__dst = &(dest); typeof(src) *__src = &(src); static_assert(__same_type(__dst->ptr, __src->ptr) || __same_type(__dst->ptr, void *) || __same_type(__src->ptr, void *), "KHOSER_COPY_PTR: the pointer types differ"); __dst->phys = __src->phys; })',
   { doc: 'Copies a stored physical address between members of the same pointer type (or void *).' },
 );
 
@@ -126,7 +126,7 @@ function radixConsts(depthPlusOne: boolean) {
         doc: 'Levels of the tree: the node levels and the leaf level.',
       },
     },
-    { doc: 'Sizes of the radix tree of preserved memory, from the page size.' },
+    { doc: 'Radix tree sizes, from the page size.' },
   );
 }
 

@@ -145,7 +145,8 @@ export function defineBody(constant: ConstantModel): string {
 
 /**
  * Consecutive #defines with their values on one tab stop; one too long for the line goes on
- * continuation lines instead, broken between the parts of its value.
+ * continuation lines instead: a statement expression `({ a; b; })` one statement a line, as kernel
+ * headers write them, any other value broken between its parts.
  */
 export function defineLines(constants: readonly ConstantModel[]): string[] {
   const heads = constants.map(defineHead);
@@ -155,41 +156,120 @@ export function defineLines(constants: readonly ConstantModel[]): string[] {
     const body = defineBody(constant);
     const line = `${head}${'\t'.repeat(Math.max(1, Math.ceil((column - displayWidth(head)) / 8)))}${body}`;
     if (displayWidth(line) <= COLUMNS) return [line];
-    const parts = continuationParts(body, COLUMNS - 8 - 2);
-    return [`${head} \\`, ...parts.map((part, j) => `\t${part}${j < parts.length - 1 ? ' \\' : ''}`)];
+    const statements = /^\(\{(.*)\}\)$/s.exec(body);
+    const lines = statements
+      ? ['\t({', ...splitAt(statements[1]!, ';').flatMap((statement) => codeLines(statement.trim(), 16, COLUMNS - 2).map((l, j) => (j === 0 ? `\t\t${l}` : l))), '\t})']
+      : greedy(splitAt(body, ' '), ' ', COLUMNS - 8 - 2).map((part) => `\t${part}`);
+    return [`${head} \\`, ...lines.map((l, j) => (j < lines.length - 1 ? `${l} \\` : l))];
   });
 }
 
-/** The value cut at spaces outside literals and brackets into lines of at most `width` columns. */
-function continuationParts(body: string, width: number): string[] {
-  const words: string[] = [];
-  let word = '';
+/**
+ * An enum member, `NAME = value,`, on one line when it fits; else broken after the commas of its
+ * value's first call, the rest aligned under its first argument; else with the value on the next
+ * line, broken so too. Later lines carry their own indentation: the template indents the first.
+ */
+export function enumMemberText(name: string, value: string): string {
+  const line = `${name} = ${value},`;
+  if (displayWidth(`\t${line}`) <= COLUMNS) return line;
+  const aligned = alignedInGroup(line, 8);
+  if (aligned) return aligned.join('\n');
+  const next = codeLines(`${value},`, 16);
+  return [`${name} =`, `\t\t${next[0]}`, ...next.slice(1)].join('\n');
+}
+
+/**
+ * One line of code starting at column `start`: as it is when it fits; else broken inside its first
+ * parenthesised group (alignedInGroup); else at its own spaces, later lines one tab further in.
+ * Later lines carry their indentation, the first none.
+ */
+function codeLines(code: string, start: number, columns = COLUMNS): string[] {
+  if (start + displayWidth(code) <= columns) return [code];
+  const aligned = alignedInGroup(code, start, columns);
+  if (aligned) return aligned;
+  const indent = '\t'.repeat(Math.floor(start / 8) + 1);
+  const lines = greedy(splitAt(code, ' '), ' ', columns - start - 8);
+  return lines.map((l, i) => (i === 0 ? l : `${indent}${l}`));
+}
+
+/**
+ * `text`, starting at column `start`, broken inside its first parenthesised group, each later line
+ * aligned (tabs, then spaces) one column past the opening parenthesis: after the group's commas if
+ * that is enough, else at its spaces too. Undefined when no break makes every line fit.
+ */
+function alignedInGroup(text: string, start: number, columns = COLUMNS): string[] | undefined {
+  return alignedAt(text, start, ',', columns) ?? alignedAt(text, start, ' ', columns);
+}
+
+function alignedAt(text: string, start: number, separator: ',' | ' ', columns: number): string[] | undefined {
+  const open = text.indexOf('(');
+  if (open < 0) return undefined;
+  const close = matchingParen(text, open);
+  if (close < 0) return undefined;
+  const column = start + open + 1;
+  const indent = '\t'.repeat(Math.floor(column / 8)) + ' '.repeat(column % 8);
+  const args = splitAt(text.slice(open + 1, close), separator).map((arg) => arg.trim());
+  args[0] = text.slice(0, open + 1) + args[0]!;
+  args[args.length - 1] += text.slice(close);
+  const lines: string[] = [];
+  for (const arg of args) {
+    const last = lines.at(-1);
+    const width = (line: string) => (lines.length === 1 ? start + displayWidth(line) : displayWidth(line));
+    if (last !== undefined && width(`${last} ${arg}`) <= columns) lines[lines.length - 1] = `${last} ${arg}`;
+    else lines.push(last === undefined ? arg : `${indent}${arg}`);
+  }
+  const fits = lines.every((line, i) => (i === 0 ? start + displayWidth(line) : displayWidth(line)) <= columns);
+  return lines.length > 1 && fits ? lines : undefined;
+}
+
+function matchingParen(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * `text` cut at each `separator` outside literals and brackets; a separator other than a space stays
+ * at the end of its piece, and an empty last piece is dropped.
+ */
+function splitAt(text: string, separator: ' ' | ',' | ';'): string[] {
+  const pieces: string[] = [];
+  let piece = '';
   let depth = 0;
   let quote = '';
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i]!;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
     if (quote) {
-      word += ch;
-      if (ch === '\\') word += body[++i] ?? '';
+      piece += ch;
+      if (ch === '\\') piece += text[++i] ?? '';
       else if (ch === quote) quote = '';
       continue;
     }
     if (ch === '"' || ch === "'") quote = ch;
     else if ('([{'.includes(ch)) depth++;
     else if (')]}'.includes(ch)) depth--;
-    if (ch === ' ' && depth === 0) {
-      if (word) words.push(word);
-      word = '';
+    if (ch === separator && depth === 0) {
+      if (separator !== ' ') piece += ch;
+      if (piece.trim()) pieces.push(piece);
+      piece = '';
     } else {
-      word += ch;
+      piece += ch;
     }
   }
-  if (word) words.push(word);
+  if (piece.trim()) pieces.push(piece);
+  return pieces;
+}
+
+/** Pieces joined by `joiner` into lines of at most `width` columns (a longer piece alone on its line). */
+function greedy(pieces: readonly string[], joiner: string, width: number): string[] {
   const lines: string[] = [];
-  for (const w of words) {
+  for (const piece of pieces) {
     const last = lines.at(-1);
-    if (last !== undefined && last.length + 1 + w.length <= width) lines[lines.length - 1] = `${last} ${w}`;
-    else lines.push(w);
+    if (last !== undefined && last.length + joiner.length + piece.length <= width) lines[lines.length - 1] = `${last}${joiner}${piece}`;
+    else lines.push(piece);
   }
   return lines;
 }

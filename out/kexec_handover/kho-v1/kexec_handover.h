@@ -63,9 +63,17 @@
 #define KHO_FDT_SUB_TREE_PROP_NAME	"fdt"
 #define DECLARE_KHOSER_PTR(name, type)	union { u64 phys; type ptr; } name
 #define KHOSER_STORE_PTR(dest, val) \
-	({ typeof(val) __kho_val = (val); typecheck(typeof((dest).ptr), __kho_val); (dest).phys = virt_to_phys(__kho_val); })
+	({ \
+		typeof(val) __kho_val = (val); \
+		typecheck(typeof((dest).ptr), __kho_val); \
+		(dest).phys = virt_to_phys(__kho_val); \
+	})
 #define KHOSER_LOAD_PTR(src) \
-	({ typeof(src) __kho_src = (src); (typeof((__kho_src).ptr))((__kho_src).phys ? phys_to_virt((__kho_src).phys) : NULL); })
+	({ \
+		typeof(src) __src = (src); \
+		__src.phys ? \
+			(typeof(__src.ptr))phys_to_virt(__src.phys) : NULL; \
+	})
 
 /*
  * struct kho_vmalloc_hdr - Header of one chunk of a preserved vmalloc area.

@@ -71,9 +71,17 @@
 #define KHO_FDT_SUB_TREE_SIZE_PROP_NAME	"blob-size"
 #define DECLARE_KHOSER_PTR(name, type)	union { u64 phys; type ptr; } name
 #define KHOSER_STORE_PTR(dest, val) \
-	({ typeof(val) __kho_val = (val); typecheck(typeof((dest).ptr), __kho_val); (dest).phys = virt_to_phys(__kho_val); })
+	({ \
+		typeof(val) __kho_val = (val); \
+		typecheck(typeof((dest).ptr), __kho_val); \
+		(dest).phys = virt_to_phys(__kho_val); \
+	})
 #define KHOSER_LOAD_PTR(src) \
-	({ typeof(src) __kho_src = (src); (typeof((__kho_src).ptr))((__kho_src).phys ? phys_to_virt((__kho_src).phys) : NULL); })
+	({ \
+		typeof(src) __src = (src); \
+		__src.phys ? \
+			(typeof(__src.ptr))phys_to_virt(__src.phys) : NULL; \
+	})
 
 /*
  * struct kho_vmalloc_hdr - Header of one chunk of a preserved vmalloc area.
@@ -130,7 +138,7 @@ struct kho_vmalloc {
 static_assert(sizeof(struct kho_vmalloc) == 16);
 
 /**
- * enum kho_radix_consts - Sizes of the radix tree of preserved memory, from the page size.
+ * enum kho_radix_consts - Radix tree sizes, from the page size.
  * @KHO_ORDER_0_LOG2: Bit of the order marker of an order-0 page, and the
  *     width of its shifted address.
  * @KHO_TABLE_SIZE_LOG2: Entries of one node, in log2.
@@ -142,7 +150,9 @@ enum kho_radix_consts {
 	KHO_ORDER_0_LOG2 = 64 - PAGE_SHIFT,
 	KHO_TABLE_SIZE_LOG2 = const_ilog2(PAGE_SIZE / sizeof(phys_addr_t)),
 	KHO_BITMAP_SIZE_LOG2 = PAGE_SHIFT + const_ilog2(BITS_PER_BYTE),
-	KHO_TREE_MAX_DEPTH = DIV_ROUND_UP(KHO_ORDER_0_LOG2 - KHO_BITMAP_SIZE_LOG2, KHO_TABLE_SIZE_LOG2) + 1,
+	KHO_TREE_MAX_DEPTH = DIV_ROUND_UP(KHO_ORDER_0_LOG2 -
+					  KHO_BITMAP_SIZE_LOG2,
+					  KHO_TABLE_SIZE_LOG2) + 1,
 };
 
 /**
