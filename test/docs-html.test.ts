@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitDocs } from '../generator/emit/docs/index.ts';
+import { versionAnchor } from '../generator/emit/docs/anchors.ts';
 import { allVersions, buildModel, findStruct, targetStructs, versionNodes, type FieldModel, type Model, type TargetModel, type VersionModel } from '../generator/model/index.ts';
 import kho from '../schema/index.ts';
 import aligned from './fixtures/aligned-schema.ts';
@@ -300,7 +301,7 @@ describe('docs: index.html in Chromium', () => {
       for (const header of model.headers) expect(await visible(header.current.name), header.current.name).toBe(true);
       for (const header of model.headers) {
         for (const version of header.versions) {
-          await page().click(`label[for="tab-${version.name}"]`);
+          await page().click(`label[for="tab-${versionAnchor(version.name)}"]`);
           for (const other of header.versions) expect(await visible(other.name), `${other.name} with ${version.name} picked`).toBe(other === version);
           // The other headers keep their current version.
           for (const otherHeader of model.headers.filter((h) => h !== header)) expect(await visible(otherHeader.current.name)).toBe(true);
@@ -311,7 +312,7 @@ describe('docs: index.html in Chromium', () => {
           }
           await page().screenshot({ path: join(SCREENSHOTS, `${label}-${version.name}.png`), fullPage: true });
         }
-        await page().click(`label[for="tab-${header.current.name}"]`);
+        await page().click(`label[for="tab-${versionAnchor(header.current.name)}"]`);
       }
       expect(consoleErrors).toEqual([]);
       expect(requests).toEqual([]);
@@ -330,7 +331,7 @@ describe('docs: index.html in Chromium', () => {
       .locator('#header-luo-changelog [data-older="luo-v3"][data-newer="luo-v4"] li')
       .evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-kind'), li.querySelector('.subject')?.textContent]));
     expect(last).toContainEqual(['pointer-target', 'struct luo_file_set_ser > files']);
-    await page.click(`label[for="tab-${luo.current.name}"]`);
+    await page.click(`label[for="tab-${versionAnchor(luo.current.name)}"]`);
   });
 
   it('brings a struct\'s card into view when its box in the graph is clicked', async () => {

@@ -6,7 +6,7 @@
  * draws the numbers.
  */
 import type { ContainerModel, FieldModel, Model, NodeModel, TargetModel, VersionModel } from '../../model/index.ts';
-import { allVersions, findStruct } from '../../model/index.ts';
+import { allVersions, findStruct, targetStructs } from '../../model/index.ts';
 import { headerFile } from '../prose.ts';
 import { containerAnchor, structAnchor, versionAnchor } from './anchors.ts';
 import { roleOf, type FieldRole } from './describe.ts';
@@ -166,20 +166,48 @@ export function handoverGraph(model: Model, version: VersionModel): HandoverGrap
   if (version.container) start(version.container);
 
   // Breadth first, so a block sits in the column of its shortest path from where the kernel starts.
-  for (let i = 0; i < queue.length; i++) {
-    const box = queue[i]!;
-    if (box.kind !== 'memory') continue;
-    box.rows.forEach((row, index) => {
-      const pointer = row.pointer;
-      if (!pointer) return;
-      if (pointer.loop) {
-        edges.push({ kind: 'next', from: box.id, row: index, to: box.id, via: pointer.via, label: 'next' });
-      } else {
-        edges.push({ kind: 'pointer', from: box.id, row: index, to: targetBox(pointer.target!, box.column + 1, pointer.via), via: pointer.via, label: '' });
-      }
-    });
+  let walked = 0;
+  const walk = (): void => {
+    for (; walked < queue.length; walked++) {
+      const box = queue[walked]!;
+      if (box.kind !== 'memory') continue;
+      box.rows.forEach((row, index) => {
+        const pointer = row.pointer;
+        if (!pointer) return;
+        if (pointer.loop) {
+          edges.push({ kind: 'next', from: box.id, row: index, to: box.id, via: pointer.via, label: 'next' });
+        } else {
+          edges.push({ kind: 'pointer', from: box.id, row: index, to: targetBox(pointer.target!, box.column + 1, pointer.via), via: pointer.via, label: '' });
+        }
+      });
+    }
+  };
+  walk();
+  // Structs no address of the state leads to (a type the header gives its clients, like a preserved
+  // vmalloc area's): each is a start of its own, those nothing else points at or embeds first.
+  const shown = (): Set<string> => new Set([...boxes.values()].flatMap((b) => b.structs.flatMap((name) => [name, ...nestedStructs(version, name)])));
+  const referenced = new Set(version.visibleStructs.flatMap((s) => [...nestedStructs(version, s.name), ...pointedAt(s.fields)]));
+  for (const pass of [(name: string) => !referenced.has(name), () => true]) {
+    for (const struct of version.visibleStructs) {
+      if (shown().has(struct.name) || !pass(struct.name)) continue;
+      const root = add(memoryBox(model, `${prefix}-${targetKey({ shape: 'struct', struct: struct.name }, '')}`, { shape: 'struct', struct: struct.name }, version, '', 0));
+      root.subtitle = 'for clients: no address here leads to it';
+      walk();
+    }
   }
   return place([...boxes.values()], edges);
+}
+
+/** The structs `name` embeds, at any depth. */
+function nestedStructs(version: VersionModel, name: string): string[] {
+  const inFields = (fields: readonly FieldModel[]): string[] =>
+    fields.flatMap((f) => (f.type.kind === 'aggregate' ? [f.type.name, ...nestedStructs(version, f.type.name)] : f.type.kind === 'inline' ? inFields(f.type.fields) : []));
+  return inFields(findStruct(version, name).fields);
+}
+
+/** The structs the pointers among `fields` lead to. */
+function pointedAt(fields: readonly FieldModel[]): string[] {
+  return fields.flatMap((f) => (f.type.kind === 'pointer' ? targetStructs(f.type.target) : f.type.kind === 'inline' ? pointedAt(f.type.fields) : []));
 }
 
 // -----------------------------------------------------------------------------------------------
