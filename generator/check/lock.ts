@@ -150,8 +150,8 @@ const entry = z.strictObject({
   value: name,
   outer: z.array(z.strictObject({ role: name, macro: name, value: name })).readonly(),
   components: z.array(compatibleRef).readonly(),
-  versions: z.array(name).readonly(),
   layout,
+  versions: z.array(name).readonly(),
 });
 const lockSchemaShape = z.strictObject({
   format: z.literal(LOCK_FORMAT),
@@ -185,7 +185,9 @@ export function readLock(path: string): LockFile {
     const more = result.error.issues.length > 5 ? [`  ... and ${result.error.issues.length - 5} more`] : [];
     throw new InputError(`${shown} is not a valid luo-abi lock file (fix it, or restore it from version control):\n${[...issues, ...more].join('\n')}`);
   }
-  return result.data;
+  // The file's own objects, not zod's copies: those list keys in the schema's order, and a lock read and
+  // written again (luo-abi lock) must keep the text of every entry it does not add.
+  return parsed as LockFile;
 }
 
 /** `compatibles[3].layout.structs[0].size`, as a reader finds it in the file. */

@@ -77,7 +77,9 @@ interface Failure {
 function describeFailure(error: unknown, debug: boolean): Failure {
   if (error instanceof UsageError) return { kind: 'usage', code: EXIT.usage, text: error.message };
   if (error instanceof ToolError) return { kind: 'input', code: EXIT.usage, text: toolFailure(error, debug) };
-  if (error instanceof InputError) return { kind: 'input', code: EXIT.usage, text: error.message + (debug ? causeStack(error) : '') };
+  if (error instanceof InputError) {
+    return { kind: 'input', code: EXIT.usage, text: error.message + (debug ? `${error.debugText ? `\n${error.debugText}` : ''}${causeStack(error)}` : '') };
+  }
   if (error instanceof SchemaError) return { kind: 'input', code: EXIT.usage, text: `${error.message}\nFix the schema; nothing was written.` };
   if (error instanceof OutputError) return { kind: 'output', code: EXIT.usage, text: error.message };
   const what = error instanceof Error ? `${error instanceof InternalError ? '' : `${error.name}: `}${error.message.split('\n')[0]}` : String(error);

@@ -7,6 +7,13 @@
 /** What the user gave is wrong: a file, a schema, a lock file, a revision. The message says what and where. */
 export class InputError extends Error {
   override readonly name: string = 'InputError';
+  /** What `--debug` adds: how luo-abi got there (a command line it ran), never needed to fix the input. */
+  readonly debugText: string | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { debugText?: string }) {
+    super(message, options);
+    this.debugText = options?.debugText;
+  }
 }
 
 /** A bad command line: the CLI adds a pointer to the command's --help. */

@@ -57,9 +57,10 @@ export interface CompileContext {
 const MISSING = /^(.+): No such file or directory$/;
 
 /** The error for a compilation that failed: each error at its file and line, with what to do. */
-export function compileError(stderr: string, context: CompileContext): HeaderError {
+export function compileError(stderr: string, context: CompileContext, commandLine: string): HeaderError {
+  const debugText = `command line: ${commandLine}`;
   const errors = parseDiagnostics(stderr).filter((d) => d.severity === 'error' || d.severity === 'fatal error');
-  if (errors.length === 0) return new HeaderError(`${context.header}: gcc could not compile it and said:\n${stderr.trim()}`);
+  if (errors.length === 0) return new HeaderError(`${context.header}: gcc could not compile it and said:\n${stderr.trim()}`, { debugText });
   const lines = errors.map((d) => (MISSING.test(d.message) ? missingInclude(d, context) : otherError(d, context)));
   const advice = errors.some((d) => !MISSING.test(d.message))
     ? [
@@ -67,7 +68,7 @@ export function compileError(stderr: string, context: CompileContext): HeaderErr
           `luo-abi's prelude stands in only for ${preludeHeaders().join(', ')} and the compiler attributes (__packed, __aligned).`,
       ]
     : [];
-  return new HeaderError([`${context.header} does not compile as the kernel would see it:`, ...lines, ...advice].join('\n'));
+  return new HeaderError([`${context.header} does not compile as the kernel would see it:`, ...lines, ...advice].join('\n'), { debugText });
 }
 
 function at(file: string, line: number, context: CompileContext): string {

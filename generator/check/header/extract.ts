@@ -231,7 +231,7 @@ function readPreprocessed(output: string) {
 
 function gcc(args: string[], context: CompileContext, input?: string): string {
   const result = run('gcc', args, input);
-  if (result.status !== 0) throw compileError(result.stderr, context);
+  if (result.status !== 0) throw compileError(result.stderr, context, ['gcc', ...args].join(' '));
   return result.stdout;
 }
 
