@@ -13,6 +13,7 @@ import { versionNodes } from '../model/index.ts';
 import { canonicalVersion, type CanonicalGuard, type CanonicalVersion, type GuardLayout } from '../model/canonical.ts';
 import type { ChangeTarget } from '../model/diff.ts';
 import type { LockFile } from './lock.ts';
+import { nextValue } from './finding.ts';
 import type { StaleReport } from '../write.ts';
 
 export interface SchemaVersion {
@@ -186,11 +187,26 @@ export class CheckContext {
   }
 
   /** Every value released for a guard, in the baseline and in the schema. */
+  /**
+   * Every value the baseline, its history or the schema has given a guard of the header `role` is in:
+   * a new value must be none of them, whichever role had it (a reader tells strings apart by value).
+   */
   valuesOf(role: string): Set<string> {
-    return new Set([
-      ...this.baseline.compatibles.filter((e) => e.role === role).map((e) => e.value),
-      ...this.versions.flatMap((v) => v.canonical.guards.filter((g) => g.role === role).map((g) => g.value)),
-    ]);
+    const header = role.slice(0, role.indexOf('@'));
+    const guards = [
+      ...this.baseline.compatibles,
+      ...(this.baseline.history ?? []).flatMap((v) => v.guards),
+      ...this.versions.flatMap((v) => v.canonical.guards),
+    ];
+    return new Set(guards.filter((g) => g.header === header).map((g) => g.value));
+  }
+
+  /** The value to bump `value` to: the next one (luo-v4 -> luo-v5) that none of valuesOf(role) is. */
+  unusedValue(role: string, value: string): string {
+    const used = this.valuesOf(role);
+    let candidate = nextValue(value);
+    while (used.has(candidate)) candidate = nextValue(candidate);
+    return candidate;
   }
 
   /** Where a change is written in the schema, as file (relative to the repository) and line. */

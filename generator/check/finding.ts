@@ -48,9 +48,10 @@ export function valueNumber(value: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-export function bumpFix(macro: string, value: string, covering: readonly string[] = [], then = 'then run `luo-abi lock`'): string {
+/** `next`: the value to bump to, one never released (unusedValue). */
+export function bumpFix(macro: string, value: string, next: string, covering: readonly string[] = [], then = 'then run `luo-abi lock`'): string {
   const also = covering.length > 0 ? ` (a bump of ${covering.join(' or ')}, which enclose it, covers it too)` : '';
-  return `bump ${macro} from "${value}" to "${nextValue(value)}"${also}, ${then}`;
+  return `bump ${macro} from "${value}" to "${next}"${also}, ${then}`;
 }
 
 export function compatibleText(macro: string, value: string): string {

@@ -4,7 +4,6 @@
  */
 import type { Finding, Rule } from '../finding.ts';
 import { compatibleText, reportOf } from '../finding.ts';
-import { unusedValue } from './compatible-reused.ts';
 
 export const compatibleDowngraded: Rule = {
   id: 'LUO003',
@@ -23,7 +22,7 @@ export const compatibleDowngraded: Rule = {
         new: `"${guard.value}"`,
         message: `${model.name} sets ${guard.macro} back from "${before.value}" to "${guard.value}", a value released before it.`,
         ...context.where(model.at), // the version, where its strings are chosen
-        fix: `compatible strings only move forward: set ${guard.macro} to "${unusedValue(context, guard.role, before.value)}" (or back to "${before.value}" if nothing changed), then run \`luo-abi lock\``,
+        fix: `compatible strings only move forward: set ${guard.macro} to "${context.unusedValue(guard.role, before.value)}" (or back to "${before.value}" if nothing changed), then run \`luo-abi lock\``,
       }));
     }
     return findings;

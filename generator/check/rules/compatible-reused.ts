@@ -3,8 +3,7 @@
  * cannot tell the two apart.
  */
 import { diffGuardLayouts } from '../../model/diff.ts';
-import type { CheckContext } from '../context.ts';
-import { compatibleText, nextValue, type Finding, type Rule, reportOf } from '../finding.ts';
+import { compatibleText, type Finding, type Rule, reportOf } from '../finding.ts';
 
 export const compatibleReused: Rule = {
   id: 'LUO002',
@@ -31,17 +30,9 @@ export const compatibleReused: Rule = {
           `${model.name} uses ${compatibleText(guard.macro, guard.value)}, which ${known.locked ? context.baselineName : 'the schema'} ` +
           `gives ${known.versions.join(', ')} with another layout (${changes.length} difference${changes.length === 1 ? '' : 's'}; first: ${first.summary})`,
         ...context.locate(model, first.target),
-        fix: `give ${model.name} a value never released: set ${guard.macro} to "${unusedValue(context, guard.role, guard.value)}", then run \`luo-abi lock\``,
+        fix: `give ${model.name} a value never released: set ${guard.macro} to "${context.unusedValue(guard.role, guard.value)}", then run \`luo-abi lock\``,
       }));
     }
     return findings;
   },
 };
-
-/** The next value after the newest one the baseline or the schema has released for this guard. */
-export function unusedValue(context: CheckContext, role: string, value: string): string {
-  const used = context.valuesOf(role);
-  let candidate = nextValue(value);
-  while (used.has(candidate)) candidate = nextValue(candidate);
-  return candidate;
-}

@@ -58,6 +58,6 @@ export function layoutChangedFinding(context: CheckContext, version: VersionMode
     ...(change.new !== undefined ? { new: change.new } : {}),
     message: `${change.summary} ${version.name} still says ${compatibleText(guard.macro, guard.value)}, which ${context.baselineName} records with the old layout.${renamed}`,
     ...context.locate(version, change.target),
-    fix: bumpFix(guard.macro, guard.value, guard.outer.map((o) => o.macro), context.afterBump),
+    fix: bumpFix(guard.macro, guard.value, context.unusedValue(guard.role, guard.value), guard.outer.map((o) => o.macro), context.afterBump),
   });
 }
