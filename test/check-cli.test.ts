@@ -23,7 +23,8 @@ const ADDED_FIELD: [string, string] = [
   "    count: field(u64, 'Number of files that depended on it.'),\n",
   "    count: field(u64, 'Number of files that depended on it.'),\n    extra: field(u64, 'A new field.'),\n",
 ];
-const BUMP: [string, string] = ["const COMPATIBLE = 'luo-v4';", "const COMPATIBLE = 'luo-v5';"];
+/** The bump the fix asks for: luo-v5 is the raw KHO entry's string, so the FDT's next is luo-v6. */
+const BUMP: [string, string] = ["const COMPATIBLE = 'luo-v4';", "const COMPATIBLE = 'luo-v6';"];
 
 /** Scratch directories of this file, removed when its tests are done. */
 const made: string[] = [];
@@ -54,7 +55,7 @@ describe('luo-abi check (CLI)', () => {
     expect(text.status).toBe(1);
     expect(text.stderr).toMatch(/schema\/luo\/next\.ts:\d+: error LUO001 layout-changed-without-bump: struct luo_flb_ser has a new field extra\./);
     expect(text.stderr).toContain('    struct luo_flb_ser > extra: (none) -> u64 at offset 64, 8 bytes\n');
-    expect(text.stderr).toContain('    fix: bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5", then run `luo-abi lock`\n');
+    expect(text.stderr).toContain('    fix: bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v6", then run `luo-abi lock`\n');
     expect(text.stderr).toMatch(/luo-abi check: 2 errors, 0 warnings against .*abi\.lock\.json\n$/);
 
     const github = await cli(...base, '--format', 'github');
@@ -64,7 +65,7 @@ describe('luo-abi check (CLI)', () => {
     expect(github.stdout).toMatch(/^::notice file=.*title=LUO001 layout-changed-without-bump::/m);
     expect(lines).toHaveLength(2);
     for (const line of lines) {
-      expect(line).toMatch(/^::error file=[^,:]*schema\/luo\/next\.ts,line=\d+,title=LUO001 layout-changed-without-bump::.* Fix: bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5", then run `luo-abi lock`$/);
+      expect(line).toMatch(/^::error file=[^,:]*schema\/luo\/next\.ts,line=\d+,title=LUO001 layout-changed-without-bump::.* Fix: bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v6", then run `luo-abi lock`$/);
     }
   });
 
@@ -89,11 +90,11 @@ describe('luo-abi check (CLI)', () => {
 
     const bumped = mutated('cli-lock-bumped', ADDED_FIELD, BUMP);
     const locked = await lockSchema({ schemaPath: bumped.schemaPath, lockPath: bumped.lockPath });
-    expect(locked.added.map((e) => e.key)).toEqual(['luo@/=luo-v5']);
+    expect(locked.added.map((e) => e.key)).toEqual(['luo@/=luo-v6']);
     const after = readFileSync(bumped.lockPath, 'utf8');
     const kept = before.slice(0, before.lastIndexOf('\n  ]'));
     expect(after.slice(0, kept.length)).toBe(kept);
-    expect(after).toContain('"key": "luo@/=luo-v5"');
+    expect(after).toContain('"key": "luo@/=luo-v6"');
     expect(problems(await checkSchema({ schemaPath: bumped.schemaPath, lockPath: bumped.lockPath }))).toEqual([]);
   });
 
@@ -102,7 +103,7 @@ describe('luo-abi check (CLI)', () => {
     expect((await lockSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath })).written).toBe(true);
     const result = await cli('check', '--schema', copy.schemaPath, '--lock', copy.lockPath, '--format', 'github');
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^::warning file=.*,title=LUO005 compatible-bumped-without-change::luo-next bumps LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5"/m);
+    expect(result.stdout).toMatch(/^::warning file=.*,title=LUO005 compatible-bumped-without-change::luo-next bumps LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v6"/m);
   });
 
   it('exits 2 on a usage error and on a broken schema', async () => {

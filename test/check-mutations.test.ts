@@ -126,7 +126,8 @@ const mutations: Mutation[] = [
   },
 ];
 
-const BUMP: [string, string] = ["const COMPATIBLE = 'luo-v4';", "const COMPATIBLE = 'luo-v5';"];
+/** The bump the fix asks for: luo-v5 is the raw KHO entry's string, so the FDT's next is luo-v6. */
+const BUMP: [string, string] = ["const COMPATIBLE = 'luo-v4';", "const COMPATIBLE = 'luo-v6';"];
 
 function nextVersion(edits: readonly [string, string][]): string {
   return edits.reduce((source, [from, to]) => replaceOnce(source, from, to), NEXT_VERSION);
@@ -170,7 +171,7 @@ describe('check: the mutation suite', () => {
         name: 'layout-changed-without-bump',
         version: 'luo-next',
         compatible: 'LUO_FDT_COMPATIBLE "luo-v4"',
-        fix: 'bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v5", then run `luo-abi lock`',
+        fix: 'bump LUO_FDT_COMPATIBLE from "luo-v4" to "luo-v6", then run `luo-abi lock`',
       });
       expect(finding!.file).toMatch(/schema\/luo\/next\.ts$/);
       expect(finding!.line).toBeGreaterThan(0);
@@ -184,9 +185,9 @@ describe('check: the mutation suite', () => {
 
       const bumped = withNextVersion('check-bumped', [...mutation.edits, BUMP]);
       const unlocked = await checkSchema({ schemaPath: bumped.schemaPath, lockPath: bumped.lockPath });
-      expect(problems(unlocked).map((f) => `${f.rule} ${f.subject}`)).toEqual(['LUO006 luo@/=luo-v5']);
+      expect(problems(unlocked).map((f) => `${f.rule} ${f.subject}`)).toEqual(['LUO006 luo@/=luo-v6']);
       const locked = await lockSchema({ schemaPath: bumped.schemaPath, lockPath: bumped.lockPath });
-      expect(locked.added.map((e) => e.key)).toEqual(['luo@/=luo-v5']);
+      expect(locked.added.map((e) => e.key)).toEqual(['luo@/=luo-v6']);
       const passed = await checkSchema({ schemaPath: bumped.schemaPath, lockPath: bumped.lockPath });
       expect(problems(passed)).toEqual([]);
     });
@@ -203,7 +204,7 @@ describe('check: the mutation suite', () => {
       severity: 'warning',
       subject: 'LUO_FDT_COMPATIBLE',
       old: '"luo-v4"',
-      new: '"luo-v5"',
+      new: '"luo-v6"',
     });
   });
 
@@ -213,7 +214,7 @@ describe('check: the mutation suite', () => {
     expect(problems(report).map((f) => f.rule).sort()).toEqual(['LUO002', 'LUO003']);
     const reused = problems(report).find((f) => f.rule === 'LUO002')!;
     expect(reused.message).toContain('luo-v2');
-    expect(reused.fix).toContain('"luo-v5"');
+    expect(reused.fix).toContain('"luo-v6"');
     const downgraded = problems(report).find((f) => f.rule === 'LUO003')!;
     expect(downgraded).toMatchObject({ old: '"luo-v4"', new: '"luo-v2"' });
     expect((await lockSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath })).written).toBe(false);

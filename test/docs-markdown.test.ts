@@ -183,7 +183,7 @@ describe('docs: luo.md', () => {
 
   it('has a section for every version, oldest first, and marks the current one', () => {
     const headings = markdown.split('\n').filter((line) => line.startsWith('## Version '));
-    expect(headings.slice(0, 5)).toEqual(['luo-v1-session-v1', 'luo-v1', 'luo-v2', 'luo-v3', 'luo-v4'].map((v) => versionHeading(v, v === luo.current.name)));
+    expect(headings.slice(0, 6)).toEqual(['luo-v1-session-v1', 'luo-v1-session-v2', 'luo-v1', 'luo-v2', 'luo-v3', 'luo-v4'].map((v) => versionHeading(v, v === luo.current.name)));
     expect(headings).toHaveLength(luo.versions.length);
     expect(headings.filter((h) => h.endsWith('(current)'))).toEqual([versionHeading(luo.current.name, true)]);
   });
@@ -272,6 +272,8 @@ describe('docs: luo.md', () => {
         ['LIVEUPDATE_SESSION_NAME_LENGTH', '64', '<uapi/linux/liveupdate.h>'],
         ['LIVEUPDATE_HNDL_COMPAT_LENGTH', '48', 'this header'],
         ['LIVEUPDATE_FLB_COMPAT_LENGTH', '48', 'this header'],
+        // Under CONFIG_LIVEUPDATE_TEST: the FLB strings of the selftests.
+        ['LIVEUPDATE_TEST_FLB_COMPATIBLE(i)', '"liveupdate-test-flb-v" #i', 'this header'],
       ].sort(),
     );
   });
