@@ -46,6 +46,15 @@ describe('luo-abi check (CLI)', () => {
     expect(result.stdout).toMatch(/note LUO001 layout-changed-without-bump: Node \/<client> has a new property "blob-size"[\s\S]*acknowledged: upstream added blob-size/);
     expect(result.stdout.endsWith('luo-abi check: no ABI drift against schema/abi.lock.json (1 acknowledged, shown above)\n')).toBe(true);
     expect(result.status).toBe(0);
+    // The other formats give the reason too, and no fix: there is nothing to fix.
+    const json = JSON.parse((await cli('check', '--format', 'json')).stdout) as { ok: boolean; findings: Record<string, unknown>[] };
+    expect(json.ok).toBe(true);
+    expect(json.findings).toHaveLength(1);
+    expect(json.findings[0]).toMatchObject({ rule: 'LUO001', severity: 'note', acknowledged: expect.stringMatching(/^upstream added blob-size/) });
+    expect(json.findings[0]).not.toHaveProperty('fix');
+    const github = (await cli('check', '--format', 'github')).stdout;
+    expect(github).toMatch(/^::notice file=schema\/kexec_handover\/index\.ts,line=\d+,title=LUO001 layout-changed-without-bump::.* Acknowledged: upstream added blob-size.*\n$/);
+    expect(github).not.toContain('Fix:');
   });
 
   it('exits 1 on a layout change without a bump: text on stderr, github annotations on stdout', async () => {
@@ -153,5 +162,20 @@ describe('luo-abi check (CLI)', () => {
     expect(problems(await checkSchema({ schemaPath: copy.schemaPath, against: 'HEAD' }))).toEqual([]);
     expect(git('status', '--porcelain').stdout).toBe(' M schema/luo/next.ts\n');
     await expect(checkSchema({ schemaPath: copy.schemaPath, against: 'no-such-ref' })).rejects.toThrow(/no-such-ref/);
+  });
+
+  it('--against a revision whose schema is of an older luo-abi says so, and what to compare with instead', async () => {
+    const repo = join(scratchOwn('cli-against-old'), 'repo');
+    mkdirSync(join(repo, 'schema'), { recursive: true });
+    const git = (...args: string[]) => runOk('git', ['-c', 'user.name=luo-abi test', '-c', 'user.email=test@luo-abi.invalid', ...args], { cwd: repo });
+    git('init', '-q');
+    // The shape schemas had before families: versions in an array, no kind.
+    writeFileSync(join(repo, 'schema/index.ts'), 'export const schema = { name: "luo", versions: [] };\n');
+    git('add', '.');
+    git('commit', '-q', '-m', 'old');
+    cpSync(join(ROOT, 'schema'), join(repo, 'schema'), { recursive: true });
+    const result = await cli('check', '--schema', join(repo, 'schema/index.ts'), '--against', 'HEAD');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^luo-abi check: the schema module at HEAD exports no family\(\{\.\.\.\}\) or header\(\{\.\.\.\}\): it is from an older luo-abi, .*compare with a later revision, or with the lock file/);
   });
 });

@@ -67,7 +67,7 @@ describe('the lock file', () => {
 
   it.each([
     ['not JSON', () => '{ "format": 1,', /is not valid JSON/],
-    ['another format', () => JSON.stringify({ ...lock(), format: 1 }), /is a lock file of format 1; this luo-abi reads format 2$/],
+    ['another format', () => JSON.stringify({ ...lock(), format: 1 }), /is a lock file of format 1; this luo-abi reads format 2: move it away and run `luo-abi lock`, which records every version of the schema in format 2$/],
     [
       'a layout with a size that is not a number, and an entry without versions',
       () => {

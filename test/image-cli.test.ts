@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhysicalMemory, decodeImage, encodeImage, formatTree, stateToJson } from '../generator/image/index.ts';
-import { codecs, expectedState, model, version, VERSION_NAMES } from './image-fixtures.ts';
+import { codecs, expectedState, model, version } from './image-fixtures.ts';
 import { allVersions } from '../generator/model/index.ts';
 import { cli, scratch } from './support/cli.ts';
 import { ROOT } from './support/tools.ts';
@@ -178,17 +178,46 @@ describe('luo-abi decode and encode', () => {
     });
   });
 
-  it.each(VERSION_NAMES)('encode --example %s prints a state that encodes, and decodes back to itself', async (name) => {
+  // Every version of the family that hands over state: in an FDT, or as the raw struct of a KHO entry.
+  const withState = allVersions(model).filter((v) => v.container?.kind === 'fdt' || v.container?.kind === 'kho-entry');
+  it.each(withState.map((v) => [v.name, v.container!.kind]))('encode --example %s (%s) prints a state that encodes, and decodes back to itself', async (name, kind) => {
     const example = await cli('encode', '--example', name);
     expect(example.status).toBe(0);
     const json = JSON.parse(example.stdout) as { version: string };
     expect(json.version).toBe(name);
     writeFileSync(at(`example-${name}.json`), example.stdout);
-    const encoded = await cli('encode', at(`example-${name}.json`), '--fdt-out', at('ex.dtb'), '--mem-out', at('ex.mem'), '--mem-base', '0x200000');
-    expect(encoded.stderr).toBe('');
-    const decoded = await cli('decode', '--fdt', at('ex.dtb'), '--mem', at('ex.mem'), '--mem-base', '0x200000');
-    // Decoded, the counts the example leaves to encode are there too; everything it gives comes back.
-    expect(JSON.parse(decoded.stdout)).toMatchObject(json);
+    const memory = ['--mem', at('ex.mem'), '--mem-base', '0x200000'];
+    if (kind === 'fdt') {
+      const encoded = await cli('encode', at(`example-${name}.json`), '--fdt-out', at('ex.dtb'), '--mem-out', at('ex.mem'), '--mem-base', '0x200000');
+      expect(encoded.stderr).toBe('');
+      const decoded = await cli('decode', '--fdt', at('ex.dtb'), ...memory);
+      // Decoded, the counts the example leaves to encode are there too; everything it gives comes back.
+      expect(JSON.parse(decoded.stdout)).toMatchObject(json);
+    } else {
+      const encoded = await cli('encode', at(`example-${name}.json`), '--mem-out', at('ex.mem'), '--mem-base', '0x200000');
+      const entry = new RegExp(`^${name.replace('+', '\\+')}: raw KHO entry at (0x[0-9a-f]+), memory \\d+ bytes at 0x200000\n$`).exec(encoded.stdout);
+      expect(entry, encoded.stdout + encoded.stderr).not.toBeNull();
+      const decoded = await cli('decode', '--at', entry![1]!, ...memory);
+      expect(JSON.parse(decoded.stdout)).toMatchObject(json);
+    }
+  });
+
+  it('encode --example of a version that hands over no state of its own is a usage error', async () => {
+    const result = await cli('encode', '--example', 'block-v1');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^luo-abi encode: --example: block-v1 hands over no state of its own .*; versions with state: kho-v1, /);
+  });
+
+  it('a raw entry whose compatible field names another version is refused; left out, encode writes the version\'s', async () => {
+    const state = JSON.parse((await cli('encode', '--example', 'luo-v5')).stdout) as { entry: Record<string, unknown> };
+    writeFileSync(at('other.json'), JSON.stringify({ ...state, entry: { ...state.entry, compatible: 'luo-v9' } }));
+    const refused = await cli('encode', at('other.json'), '--mem-out', at('o.mem'), '--mem-base', '0x200000');
+    expect(refused).toMatchObject({ status: 1, stderr: 'luo-abi encode: cannot encode: state.entry.compatible: is "luo-v9" but luo-v5 has "luo-v5"\n' });
+    const { compatible: _left, ...rest } = state.entry;
+    writeFileSync(at('left.json'), JSON.stringify({ ...state, entry: rest }));
+    const written = await cli('encode', at('left.json'), '--mem-out', at('l.mem'), '--mem-base', '0x200000');
+    const pa = /entry at (0x[0-9a-f]+)/.exec(written.stdout)![1]!;
+    expect(JSON.parse((await cli('decode', '--at', pa, '--mem', at('l.mem'), '--mem-base', '0x200000')).stdout).entry.compatible).toBe('luo-v5');
   });
 
   it('the example state in the README encodes', async () => {

@@ -47,7 +47,8 @@ function formatText(report: CheckReport): string {
 
 /**
  * The JSON shape, stable: { format: 1, baseline, ok, errors, warnings, notes?, findings: [{ rule, name,
- * severity, version?, compatible?, subject, old?, new?, message, file?, line?, fix }] }.
+ * severity, version?, compatible?, subject, old?, new?, message, file?, line?, fix | acknowledged }] }:
+ * a finding the schema acknowledges (severity "note") says why instead of how to fix it.
  */
 function formatJson(report: CheckReport): string {
   const { errors, warnings } = counts(report.findings);
@@ -63,7 +64,7 @@ function formatJson(report: CheckReport): string {
     message: f.message,
     ...(f.file !== undefined ? { file: f.file } : {}),
     ...(f.line !== undefined ? { line: f.line } : {}),
-    fix: f.fix,
+    ...(f.acknowledged !== undefined ? { acknowledged: f.acknowledged } : { fix: f.fix }),
   }));
   const notes = report.notes?.length ? { notes: report.notes } : {};
   return JSON.stringify({ format: 1, baseline: report.baseline, ok: errors === 0, errors, warnings, ...notes, findings }, null, 2) + '\n';
@@ -80,7 +81,8 @@ function formatGithub(report: CheckReport): string {
         `title=${escapeProperty(`${f.rule} ${f.name}`)}`,
       ].join(',');
       const values = f.old !== undefined || f.new !== undefined ? ` (${f.subject}: ${f.old ?? '(none)'} -> ${f.new ?? '(none)'})` : '';
-      return `::${f.severity === 'note' ? 'notice' : f.severity} ${properties}::${escapeData(`${f.message}${values} Fix: ${f.fix}`)}`;
+      const after = f.acknowledged !== undefined ? ` Acknowledged: ${f.acknowledged}` : ` Fix: ${f.fix}`;
+      return `::${f.severity === 'note' ? 'notice' : f.severity} ${properties}::${escapeData(`${f.message}${values}${after}`)}`;
     })
     .map((line) => `${line}\n`)
     .join('');

@@ -177,7 +177,10 @@ export function readLock(path: string): LockFile {
   }
   const format = (parsed as { format?: unknown } | null)?.format;
   if (typeof parsed === 'object' && parsed !== null && format !== undefined && format !== LOCK_FORMAT) {
-    throw new InputError(`${shown} is a lock file of format ${JSON.stringify(format)}; this luo-abi reads format ${LOCK_FORMAT}`);
+    throw new InputError(
+      `${shown} is a lock file of format ${JSON.stringify(format)}; this luo-abi reads format ${LOCK_FORMAT}` +
+        (typeof format === 'number' && format < LOCK_FORMAT ? `: move it away and run \`luo-abi lock\`, which records every version of the schema in format ${LOCK_FORMAT}` : ''),
+    );
   }
   const result = lockSchemaShape.safeParse(parsed);
   if (!result.success) {

@@ -104,7 +104,12 @@ async function lockAtRevision(schemaPath: string, ref: string): Promise<LockFile
 async function schemaExportedBy(path: string, ref: string): Promise<AbiSchema> {
   const module = await importModule(path, `the schema at ${ref}`);
   const found = [module['default'], module['schema'], ...Object.values(module)].find(isSchema);
-  if (!found) throw new InputError(`the schema module at ${ref} exports no AbiSchema`);
+  if (!found) {
+    throw new InputError(
+      `the schema module at ${ref} exports no family({...}) or header({...}): it is from an older luo-abi, whose schema this one cannot read; ` +
+        'compare with a later revision, or with the lock file (luo-abi check without --against)',
+    );
+  }
   return found;
 }
 

@@ -66,7 +66,11 @@ export function encodeImage(version: VersionModel, codecs: CodecTable, state: Im
   if ('entry' in state) {
     const container = version.container;
     if (container?.kind !== 'kho-entry') throw new ImageError('state.entry', `${version.name} keeps its state in ${container ? `a ${container.kind} container` : 'no container'}, not in a raw KHO entry`);
-    const entryPa = builder.entry(container.struct, state.entry);
+    // The string the next kernel picks the version by: as the version has it, given or not.
+    const wanted = container.compatible.value;
+    const given = (state.entry as Record<string, unknown>)[container.field];
+    if (given !== undefined && given !== wanted) throw new ImageError(`state.entry.${container.field}`, `is ${JSON.stringify(given)} but ${version.name} has "${wanted}"`);
+    const entryPa = builder.entry(container.struct, { ...state.entry, [container.field]: wanted });
     return { entryPa, memory: builder.memory(), base: options.base };
   }
   const fdtContainer = fdtOf(version);

@@ -72,6 +72,8 @@ export function exampleState(version: VersionModel): ImageState {
     // A child named at run time gets a name of its own: `client-0`.
     children: Object.fromEntries(model.children.map((c) => [c.anyName === undefined ? c.name : `${c.anyName}-0`, node(c)])),
   });
-  if (version.container?.kind === 'kho-entry') return { version: version.name, entry: struct(version.container.struct, 0) };
+  const container = version.container;
+  // The entry says which version it is: its compatible field holds the version's string.
+  if (container?.kind === 'kho-entry') return { version: version.name, entry: { ...struct(container.struct, 0), [container.field]: container.compatible.value } };
   return { version: version.name, root: node(fdtOf(version).root) };
 }

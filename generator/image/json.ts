@@ -16,6 +16,7 @@ import {
   isBigintType,
   memberFields,
   type FieldModel,
+  type KhoEntryContainerModel,
   type NodeModel,
   type PointerModel,
   type PropertyModel,
@@ -333,7 +334,7 @@ class StateReader implements JsonEvents {
         const container = specs.version.container;
         if (container?.kind === 'kho-entry') {
           if (member === 'root') throw new ImageError('state.root', `${specs.version.name} keeps its state as a raw KHO entry, not in an FDT: give "entry"`);
-          return specs.struct(specs.structNamed(container.struct)).object!(frame);
+          return specs.entry(container).object!(frame);
         }
         if (member === 'entry') throw new ImageError('state.entry', `${specs.version.name} keeps its state in an FDT: give "root"`);
         return specs.node(fdtOf(specs.version).root).object!(frame);
@@ -484,6 +485,12 @@ class VersionSpecs {
           : { expected: `null or an array of struct ${target.entry}`, ...nullable, array: (parent) => new ArrayFrame(parent, parent.childKey(), this.struct(this.structNamed(target.entry))) };
       return spec;
     });
+  }
+
+  /** The struct a raw KHO entry holds: its compatible field may be left out (encode writes the version's). */
+  entry(container: KhoEntryContainerModel): Spec {
+    const struct = this.structNamed(container.struct);
+    return this.once(container, () => objectOf(`an object (struct ${struct.name})`, this.members(struct.fields), new Set([...derivedFields(struct), container.field])));
   }
 
   /** A struct's value; an anonymous member's own members stand in its place. */

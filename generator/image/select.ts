@@ -46,14 +46,35 @@ export function fdtOf(version: VersionModel): FdtContainerModel {
   return version.container;
 }
 
+/** `lacks property /path/name` for the first property of `model` the node does not have. */
+function lacking(model: NodeModel, data: FdtNodeData, path: string): string | undefined {
+  const missing = model.properties.find((p) => !data.properties.some((q) => q.name === p.name));
+  return missing && `lacks property ${nodePath(path, missing.name)}`;
+}
+
 /** Why a version does not match, or undefined when it does. */
-function mismatch(version: VersionModel, root: FdtNodeData): { path: string; found: string[]; wanted: string } | undefined {
-  // Nodes with a string of their own and a fixed name must be there; children named at run time may not be.
+function mismatch(version: VersionModel, root: FdtNodeData): string | undefined {
   for (const model of allNodes(fdtOf(version).root)) {
-    if (!model.compatible || model.path.includes('<')) continue;
+    // Children named at run time may be any number, none included: each one there is checked below.
+    if (model.path.includes('<')) continue;
     const node = nodeAt(root, model.path);
-    const found = node ? compatibles(node, model.path) : [];
-    if (!found.includes(model.compatible.value)) return { path: model.path, found, wanted: model.compatible.value };
+    if (model.compatible) {
+      // Nodes with a string of their own and a fixed name must be there, with that string.
+      const found = node ? compatibles(node, model.path) : [];
+      if (!found.includes(model.compatible.value)) return `wants "${model.compatible.value}" at ${model.path}, found ${quoted(found)}`;
+    }
+    if (!node) continue;
+    // Forms that share their strings (a property added without a bump) differ in their properties.
+    const own = lacking(model, node, model.path);
+    if (own) return own;
+    const anyChild = model.children.find((c) => c.anyName !== undefined);
+    if (anyChild) {
+      const named = new Set(model.children.map((c) => c.name));
+      for (const child of node.children) {
+        const why = named.has(child.name) ? undefined : lacking(anyChild, child, nodePath(model.path, child.name));
+        if (why) return why;
+      }
+    }
   }
   return undefined;
 }
@@ -74,7 +95,7 @@ export function pickVersion(allVersions: readonly VersionModel[], root: FdtNodeD
   for (const version of candidates) {
     const why = mismatch(version, root);
     if (!why) matching.push(version);
-    else reasons.push(`${version.name} wants "${why.wanted}" at ${why.path}, found ${quoted(why.found)}`);
+    else reasons.push(`${version.name} ${why}`);
   }
   // Forms that share the root string differ in their subnodes: the one that names the most is the image's.
   const guardedNodes = (v: VersionModel) => allNodes(fdtOf(v).root).filter((n) => n.compatible).length;

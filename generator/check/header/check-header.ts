@@ -48,9 +48,9 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
   const model = await loadModel(options.schemaPath, pageShift);
   const header = headerOf(model, options.headerPath);
   const shown = displayPath(options.headerPath);
-  const compile: ReadOptions = { ...options.compile, standIns: schemaStandIns(model) };
+  const compile: ReadOptions = { ...options.compile, standIns: standInsOf(allVersions(model)) };
   const newer = reading(header, readHeader(options.headerPath, compile), shown);
-  const notes = includedNotes(model, newer.layout, '');
+  const notes = includedNotes(header, newer.layout, '');
   if (options.against) {
     const ref = options.against;
     const older = reading(header, readHeaderAtRevision(options.headerPath, ref, compile), `${shown} at ${ref}`);
@@ -67,13 +67,13 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
       baselineName: `${shown} at revision ${ref}`,
       requireLocked: false,
       root: process.cwd(),
-        invisibleChange: schemaKnowsChange(older.match, newer.match),
+      invisibleChange: schemaKnowsChange(older.match, newer.match),
       unmatched: neither ? [unmatchedOf(newer, header)] : [],
       afterBump: AFTER_BUMP,
     });
     return {
       baseline: `${shown} at revision ${ref}`,
-      notes: [...compared, ...includedNotes(model, older.layout, ` at ${ref}`), ...notes],
+      notes: [...compared, ...includedNotes(header, older.layout, ` at ${ref}`), ...notes],
       findings: located(findings, newer),
     };
   }
@@ -126,10 +126,17 @@ function reading(header: HeaderModel, layout: HeaderLayout, name: string): Readi
       return sum + (headerGuard(g, version, layout, strings).value === g.value ? 1 : 0);
     }, 0);
   const newestFirst = [...header.versions].reverse();
-  const exact = newestFirst.find((v) => v.guards.length > 0 && sameStrings(v, layout, strings));
-  if (exact) return { name, layout, match: exact, exact: true };
-  // The nearest: the best score, then the fewest differences, then the newest.
   const differences = (v: VersionModel) => diffCanonicalVersions(cVisible(canonicalVersion(v)), cVisible(headerCanonical(v, layout))).length;
+  // A version is the header when it has every string of the version; a version without strings (a
+  // header that has none, block.h before its first) when the header defines none of the header's.
+  const anyString = header.versions.some((v) => v.guards.some((g) => layout.definitions.has(g.macro)));
+  const exacts = newestFirst.filter((v) => (v.guards.length > 0 ? sameStrings(v, layout, strings) : !anyString));
+  // Forms that share their strings (kho-v2 before and after blob-size) differ in layout: the closest is the header's.
+  if (exacts.length > 0) {
+    const fewestExact = Math.min(...exacts.map(differences));
+    return { name, layout, match: exacts.find((v) => differences(v) === fewestExact)!, exact: true };
+  }
+  // The nearest: the best score, then the fewest differences, then the newest.
   const best = Math.max(...newestFirst.map(score));
   const candidates = newestFirst.filter((v) => score(v) === best);
   const fewest = Math.min(...candidates.map(differences));
@@ -211,12 +218,12 @@ function located(findings: readonly Finding[], r: Reading): Finding[] {
 }
 
 /**
- * The constants the schema takes from other headers (LIVEUPDATE_SESSION_NAME_LENGTH from
+ * The constants the versions take from other headers (LIVEUPDATE_SESSION_NAME_LENGTH from
  * <uapi/linux/liveupdate.h>), with the schema's values: they stand in for a header the tree lacks.
  */
-function schemaStandIns(model: Model): IncludedMacros {
+function standInsOf(versions: readonly VersionModel[]): IncludedMacros {
   const wanted = new Map<string, Map<string, string>>();
-  for (const c of allVersions(model).flatMap((v) => v.constants)) {
+  for (const c of versions.flatMap((v) => v.constants)) {
     if (!c.include) continue;
     if (!wanted.has(c.include)) wanted.set(c.include, new Map());
     wanted.get(c.include)!.set(c.name, c.c);
@@ -228,9 +235,10 @@ function schemaStandIns(model: Model): IncludedMacros {
  * Where the value of each constant the schema takes from another header came from: that header in the
  * kernel tree (a kernel change there shows as the layout change it is), or the schema's stand-in.
  */
-function includedNotes(model: Model, layout: HeaderLayout, when: string): string[] {
+function includedNotes(header: HeaderModel, layout: HeaderLayout, when: string): string[] {
   const notes: string[] = [];
-  for (const [include, names] of schemaStandIns(model)) {
+  // Only the constants this header takes: another header's are not its business.
+  for (const [include, names] of standInsOf(header.versions)) {
     for (const name of names.keys()) {
       const found = layout.definitions.get(name);
       if (!found) notes.push(`${name}: not defined by ${include} in the tree of the header${when}`);

@@ -23,7 +23,7 @@ Modes:
                          is stale (unless --schema is given; --out DIR compares another directory)
   --against GIT_REF      the schema against the schema at another revision (read with git archive;
                          the work tree is not touched)
-  --header PATH          a real C header (a kernel tree's include/linux/kho/abi/luo.h), compiled as the
+  --header PATH          a real C header (one of a kernel tree's include/linux/kho/abi/), compiled as the
                          kernel would (includes from its kernel tree, a small prelude for what needs a
                          configured build) and read with pahole, against the schema version with its
                          compatible strings

@@ -123,7 +123,11 @@ function isUnreadable(error: unknown): boolean {
 async function printExample(name: string, schema: string | undefined): Promise<number> {
   const versions = allVersions(await loadModel(schema));
   const version = versions.find((v) => v.name === name);
+  const withState = versions.filter((v) => v.container);
   if (!version) throw new UsageError(`--example: "${name}" is not a version; known: ${versions.map((v) => v.name).join(', ')}`);
+  if (!version.container) {
+    throw new UsageError(`--example: ${name} hands over no state of its own (its header gives definitions other headers use); versions with state: ${withState.map((v) => v.name).join(', ')}`);
+  }
   const text = new ChunkedText((chunk) => standardOutput.write(chunk));
   emitState(exampleState(version), new JsonWriter(text.write));
   text.flush();

@@ -11,12 +11,13 @@ import { parseCommandLine, type Command } from '../command.ts';
 
 export const generateCommand: Command = {
   name: 'generate',
-  summary: 'write luo.h for every version, the TypeScript codecs and the docs into out/',
+  summary: 'write every header of every version, the TypeScript codecs and the docs into out/',
   help: `Usage: luo-abi generate [--out DIR] [--schema FILE] [--check]
        luo-abi generate --kernel-tree PATH [--force | --check] [--schema FILE]
 
-Generate every file from the schema: out/luo.h (the current version), out/<version>/luo.h for each
-version, the TypeScript codecs and the reference docs.
+Generate every file from the schema: each header's current version where a kernel tree has it
+(out/include/linux/kho/abi/<header>.h), every version of every header (out/<header>/<version>/),
+the TypeScript codecs (out/ts/) and the reference docs (out/docs/).
 
 Options:
   --out DIR      output directory (default: the project's out/)
