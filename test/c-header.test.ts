@@ -376,6 +376,11 @@ describe('the header as upstream would take it', () => {
       }
     }
     expect(text('gadget-v1')).toContain('#define GADGET_COMPATIBLE \\\n\tGADGET_COMPAT_BASE GADGET_SUB_COMPAT(GADGET_BASE_COMPATIBLE)\n');
+    // A value that is one parenthesised group breaks inside it, aligned past the parenthesis.
+    const kho = models.get('kho')!.get(12)!;
+    expect(renderCHeader(kho, findVersion(kho, 'memfd-v2'))).toContain(
+      '#define MEMFD_LUO_ALL_SEALS \\\n\t(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | \\\n\t F_SEAL_FUTURE_WRITE | F_SEAL_EXEC)\n',
+    );
   });
 
   it('says which field of which other header leads to state reached from there', () => {

@@ -183,7 +183,7 @@ export function diffNode(older: CanonicalNode, newer: CanonicalNode): LayoutChan
   const newProps = new Map(newer.properties.map((p) => [p.name, p]));
   const renamedFrom = new Map<string, string>();
   for (const p of newer.properties) {
-    const sameMacro = older.properties.find((o) => o.macro === p.macro && o.name !== p.name);
+    const sameMacro = p.macro === undefined ? undefined : older.properties.find((o) => o.macro === p.macro && o.name !== p.name);
     if (!oldProps.has(p.name) && sameMacro && !newProps.has(sameMacro.name)) renamedFrom.set(p.name, sameMacro.name);
   }
   const renamedOld = new Set(renamedFrom.values());
@@ -225,12 +225,13 @@ export function diffNode(older: CanonicalNode, newer: CanonicalNode): LayoutChan
         target,
       });
     } else if (before.macro !== p.macro) {
+      const source = (macro: string | undefined) => macro ?? 'a literal in the kernel\'s code';
       changes.push({
         kind: 'constant',
         subject: propertySubject,
-        old: before.macro,
-        new: p.macro,
-        summary: `The property "${p.name}" of node ${newer.path} takes its name from ${p.macro} instead of ${before.macro}.`,
+        old: source(before.macro),
+        new: source(p.macro),
+        summary: `The property "${p.name}" of node ${newer.path} takes its name from ${source(p.macro)} instead of ${source(before.macro)}.`,
         breaking: true,
         target,
       });

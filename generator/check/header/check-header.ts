@@ -48,9 +48,9 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
   const model = await loadModel(options.schemaPath, pageShift);
   const header = headerOf(model, options.headerPath);
   const shown = displayPath(options.headerPath);
-  const compile: ReadOptions = { ...options.compile, standIns: schemaStandIns(model) };
+  const compile: ReadOptions = { ...options.compile, standIns: schemaStandIns(allVersions(model)) };
   const newer = reading(header, readHeader(options.headerPath, compile), shown);
-  const notes = includedNotes(model, newer.layout, '');
+  const notes = includedNotes(withUses(model, newer.match), newer.layout, '');
   if (options.against) {
     const ref = options.against;
     const older = reading(header, readHeaderAtRevision(options.headerPath, ref, compile), `${shown} at ${ref}`);
@@ -73,7 +73,7 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
     });
     return {
       baseline: `${shown} at revision ${ref}`,
-      notes: [...compared, ...includedNotes(model, older.layout, ` at ${ref}`), ...notes],
+      notes: [...compared, ...includedNotes(withUses(model, reference), older.layout, ` at ${ref}`), ...notes],
       findings: located(findings, newer),
     };
   }
@@ -97,6 +97,13 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
  * the header's tree holds them too, and a string luo.h composes guards their structs.
  */
 function withUsed(model: Model, version: VersionModel, layouts: readonly HeaderLayout[]): VersionModel[] {
+  // A used header is checked where the tree holds it (every side defines its strings).
+  const present = (v: VersionModel) => v.guards.length > 0 && layouts.every((l) => v.guards.every((g) => l.definitions.has(g.macro)));
+  return withUses(model, version).filter((v) => v === version || present(v));
+}
+
+/** The version and every version it uses, transitively, those first. */
+function withUses(model: Model, version: VersionModel): VersionModel[] {
   const found: VersionModel[] = [];
   const visit = (v: VersionModel): void => {
     if (found.includes(v)) return;
@@ -104,9 +111,7 @@ function withUsed(model: Model, version: VersionModel, layouts: readonly HeaderL
     found.push(v);
   };
   visit(version);
-  // A used header is checked where the tree holds it (every side defines its strings).
-  const present = (v: VersionModel) => v.guards.length > 0 && layouts.every((l) => v.guards.every((g) => l.definitions.has(g.macro)));
-  return found.filter((v) => v === version || present(v));
+  return found;
 }
 
 /** The schema's header the file is: by its path in a kernel tree, else by its file name. */
@@ -185,7 +190,7 @@ function located(findings: readonly Finding[], r: Reading): Finding[] {
   const structs = new Map(r.layout.structs.map((s) => [s.name, s]));
   const strings = new HeaderStrings(r.layout);
   // A property is named by its macro's value: the macro by the name the header gives the property.
-  const propertyMacro = new Map(versionNodes(r.match).flatMap((n) => n.properties.map((p) => [strings.value(p.macro) ?? p.name, p.macro] as const)));
+  const propertyMacro = new Map(versionNodes(r.match).flatMap((n) => n.properties.flatMap((p) => (p.macro ? [[strings.value(p.macro) ?? p.name, p.macro] as const] : []))));
   const definedAt = (macro: string): { file: string; line: number } | undefined => {
     const own = r.layout.macros.get(macro)?.line;
     if (own) return { file, line: own };
@@ -214,9 +219,9 @@ function located(findings: readonly Finding[], r: Reading): Finding[] {
  * The constants the schema takes from other headers (LIVEUPDATE_SESSION_NAME_LENGTH from
  * <uapi/linux/liveupdate.h>), with the schema's values: they stand in for a header the tree lacks.
  */
-function schemaStandIns(model: Model): IncludedMacros {
+function schemaStandIns(versions: readonly VersionModel[]): IncludedMacros {
   const wanted = new Map<string, Map<string, string>>();
-  for (const c of allVersions(model).flatMap((v) => v.constants)) {
+  for (const c of versions.flatMap((v) => v.constants)) {
     if (!c.include) continue;
     if (!wanted.has(c.include)) wanted.set(c.include, new Map());
     wanted.get(c.include)!.set(c.name, c.c);
@@ -225,12 +230,13 @@ function schemaStandIns(model: Model): IncludedMacros {
 }
 
 /**
- * Where the value of each constant the schema takes from another header came from: that header in the
- * kernel tree (a kernel change there shows as the layout change it is), or the schema's stand-in.
+ * Where the value of each constant the checked versions take from another header came from: that
+ * header in the kernel tree (a kernel change there shows as the layout change it is), or the
+ * schema's stand-in.
  */
-function includedNotes(model: Model, layout: HeaderLayout, when: string): string[] {
+function includedNotes(versions: readonly VersionModel[], layout: HeaderLayout, when: string): string[] {
   const notes: string[] = [];
-  for (const [include, names] of schemaStandIns(model)) {
+  for (const [include, names] of schemaStandIns(versions)) {
     for (const name of names.keys()) {
       const found = layout.definitions.get(name);
       if (!found) notes.push(`${name}: not defined by ${include} in the tree of the header${when}`);

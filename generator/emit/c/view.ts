@@ -153,7 +153,8 @@ function docBlock(model: Model, version: VersionModel): string[] {
       lines.push(' *');
       if (node.compatible) lines.push(...commentParagraph(`compatible: "${node.compatible.value}", the value of ${node.compatible.macro}.`, ' * - ', ' *   '));
       for (const property of node.properties) {
-        lines.push(...commentParagraph(`${property.name} (${property.macro}): ${propertyKind(property)}. ${property.doc}`, ' * - ', ' *   '));
+        const named = property.macro ? `${property.name} (${property.macro})` : property.name;
+        lines.push(...commentParagraph(`${named}: ${propertyKind(property)}. ${property.doc}`, ' * - ', ' *   '));
       }
     }
   }
