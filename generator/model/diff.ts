@@ -418,10 +418,12 @@ function diffField(subject: string, struct: string, older: CanonicalField, newer
     change('retyped', describeType(a), describeType(b), `${what} changed type from ${describeType(a)} to ${describeType(b)}.`);
   }
   const resizedAlready = changes.some((c) => c.kind === 'resized');
-  if (older.size !== newer.size && !resizedAlready) {
+  // A bit-field read from a compiled header has no place of its own (offset and size -1): its type says it.
+  const placed = older.offset >= 0 && newer.offset >= 0;
+  if (older.size !== newer.size && !resizedAlready && placed) {
     change('resized', `${older.size} bytes`, `${newer.size} bytes`, `${what} went from ${older.size} to ${newer.size} bytes.`);
   }
-  if (older.offset !== newer.offset) {
+  if (older.offset !== newer.offset && placed) {
     change('moved', `offset ${older.offset}`, `offset ${newer.offset}`, `${what} moved from offset ${older.offset} to ${newer.offset}.`);
   }
   if (!sameLayout(older.bits, newer.bits) && !changes.some((c) => c.kind === 'retyped')) {
@@ -438,5 +440,5 @@ function bitsText(f: CanonicalField): string {
 }
 
 function fieldText(f: CanonicalField): string {
-  return `${describeType(f.type)} at offset ${f.offset}, ${f.size} bytes`;
+  return f.offset < 0 ? describeType(f.type) : `${describeType(f.type)} at offset ${f.offset}, ${f.size} bytes`;
 }

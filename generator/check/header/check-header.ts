@@ -63,6 +63,7 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
     const findings = runRules({
       versions: checked,
       canonical: checked.map((v) => cVisible(headerCanonical(v, newer.layout, v === reference))),
+      released: checked.map((v) => cVisible(canonicalVersion(v))),
       baseline: withHistory(model, checked.map((v) => cVisible(headerCanonical(v, older.layout, v === reference)))),
       baselineName: `${shown} at revision ${ref}`,
       requireLocked: false,
@@ -82,6 +83,7 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
   const findings = runRules({
     versions: checked,
     canonical: checked.map((v) => cVisible(headerCanonical(v, newer.layout, v === reference))),
+    released: checked.map((v) => cVisible(canonicalVersion(v))),
     baseline: withHistory(model, checked.map((v) => cVisible(canonicalVersion(v)))),
     baselineName: `schema version ${reference.name}`,
     requireLocked: false,
@@ -131,14 +133,20 @@ function reading(header: HeaderModel, layout: HeaderLayout, name: string): Readi
       return sum + (headerGuard(g, version, layout, strings).value === g.value ? 1 : 0);
     }, 0);
   const newestFirst = [...header.versions].reverse();
-  const exact = newestFirst.find((v) => v.guards.length > 0 && sameStrings(v, layout, strings));
+  const differences = (v: VersionModel) => diffCanonicalVersions(cVisible(canonicalVersion(v)), cVisible(headerCanonical(v, layout))).length;
+  const fewestOf = (versions: readonly VersionModel[]) => {
+    const fewest = Math.min(...versions.map(differences));
+    return versions.find((v) => differences(v) === fewest);
+  };
+  // The version with the most of the header's strings (luo-v1 over luo-v1-session-v2, whose strings
+  // luo-v1 also has); where upstream kept its strings for a new layout ("memfd-v2" twice), the layout.
+  const same = newestFirst.filter((v) => v.guards.length > 0 && sameStrings(v, layout, strings));
+  const most = Math.max(...same.map((v) => v.guards.length));
+  const exact = fewestOf(same.filter((v) => v.guards.length === most));
   if (exact) return { name, layout, match: exact, exact: true };
   // The nearest: the best score, then the fewest differences, then the newest.
-  const differences = (v: VersionModel) => diffCanonicalVersions(cVisible(canonicalVersion(v)), cVisible(headerCanonical(v, layout))).length;
   const best = Math.max(...newestFirst.map(score));
-  const candidates = newestFirst.filter((v) => score(v) === best);
-  const fewest = Math.min(...candidates.map(differences));
-  return { name, layout, match: candidates.find((v) => differences(v) === fewest) ?? header.current, exact: false };
+  return { name, layout, match: fewestOf(newestFirst.filter((v) => score(v) === best)) ?? header.current, exact: false };
 }
 
 /** Every guard of the version is there under its own name with its value (a renamed macro is no exact match). */
