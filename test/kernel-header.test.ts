@@ -140,20 +140,39 @@ describe('every fixture version compiles with the schema layout', () => {
   });
 });
 
+interface StepReport {
+  readonly version: string;
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly report: { errors: number; findings: { rule: string; severity: string; subject: string; compatible: string; file: string; line: number }[] };
+}
+
+/**
+ * Each version of a tree's history checked out in turn: check --header against the schema must say
+ * it is that version, with no drift; returns check --header --against HEAD~1 of every later step.
+ */
+async function historySteps(history: KernelRepository, versions: readonly string[]): Promise<StepReport[]> {
+  const steps: StepReport[] = [];
+  for (const [i, version] of versions.entries()) {
+    history.git('checkout', '-q', version);
+    const againstSchema = await cli('check', '--header', history.header);
+    expect(againstSchema.status, againstSchema.stderr).toBe(0);
+    expect(againstSchema.stdout.endsWith(`luo-abi check: no ABI drift against schema version ${version}\n`), againstSchema.stdout).toBe(true);
+    if (i === 0) continue;
+    const againstParent = await cli('check', '--header', history.header, '--against', 'HEAD~1', '--format', 'json');
+    steps.push({ version, status: againstParent.status, stdout: againstParent.stdout, stderr: againstParent.stderr, report: JSON.parse(againstParent.stdout) });
+  }
+  return steps;
+}
+
 describe('the history of a kernel tree, one commit per version', () => {
   it('every step passes check --header against the schema and against HEAD~1', async () => {
     const history = kernelRepository('kernel-history');
     const warnings: string[] = [];
     const rootMacro = (version: string) => (version.startsWith('luo-v5') ? 'LUO_ABI_COMPATIBLE' : 'LUO_FDT_COMPATIBLE');
-    for (const [i, version] of SCHEMA_VERSIONS.entries()) {
-      history.git('checkout', '-q', version);
-      const againstSchema = await cli('check', '--header', history.header);
-      expect(againstSchema.status, againstSchema.stderr).toBe(0);
-      expect(againstSchema.stdout.endsWith(`luo-abi check: no ABI drift against schema version ${version}\n`), againstSchema.stdout).toBe(true);
-      if (i === 0) continue;
-      const againstParent = await cli('check', '--header', history.header, '--against', 'HEAD~1', '--format', 'json');
-      expect(againstParent.status, againstParent.stderr).toBe(0);
-      const report = JSON.parse(againstParent.stdout) as { errors: number; findings: { rule: string; file: string; line: number }[] };
+    for (const { version, status, stderr, report } of await historySteps(history, SCHEMA_VERSIONS)) {
+      expect(status, stderr).toBe(0);
       expect(report.errors, version).toBe(0);
       for (const f of report.findings) {
         warnings.push(`${version} ${f.rule}`);
@@ -238,18 +257,11 @@ describe('the history of a memfd.h tree, one commit per version', () => {
   it('every step passes check --header against the schema; against HEAD~1 the seals\' second layout under the same string is LUO001', async () => {
     const history = kernelRepository('kernel-memfd-history', MEMFD_VERSIONS, MEMFD_HEADER);
     const steps: string[] = [];
-    for (const [i, version] of MEMFD_VERSIONS.entries()) {
-      history.git('checkout', '-q', version);
-      const againstSchema = await cli('check', '--header', history.header);
-      expect(againstSchema.status, againstSchema.stderr).toBe(0);
-      expect(againstSchema.stdout.endsWith(`luo-abi check: no ABI drift against schema version ${version}\n`), againstSchema.stdout).toBe(true);
-      if (i === 0) continue;
-      const againstParent = await cli('check', '--header', history.header, '--against', 'HEAD~1', '--format', 'json');
-      const report = JSON.parse(againstParent.stdout) as { findings: { rule: string; severity: string; subject: string; compatible: string; line: number }[] };
+    for (const { version, stdout, report } of await historySteps(history, MEMFD_VERSIONS)) {
       steps.push(...report.findings.map((f) => `${version} ${f.severity} ${f.rule} ${f.compatible} ${f.subject}`));
       for (const f of report.findings) expect(f.line, f.subject).toBeGreaterThan(0);
       // A bit-field read from C has no byte place of its own: its type says the change, no offset -1.
-      expect(againstParent.stdout).not.toMatch(/offset -1|-1 bytes/);
+      expect(stdout).not.toMatch(/offset -1|-1 bytes/);
     }
     // memfd-v1 -> memfd-v2 bumped the string (and kexec_handover.h went to kho-v2, bumped too); the
     // applied memfd-v2 kept the first revision's string for another layout: what kernel CI must flag.
