@@ -4,10 +4,12 @@ import { compatHeader } from './compat/index.ts';
 import { kexecHandoverHeader } from './kexec_handover/index.ts';
 import { family } from './lang.ts';
 import { luoHeader } from './luo/index.ts';
+import { memblockHeader } from './memblock/index.ts';
+import { memfdHeader } from './memfd/index.ts';
 
 export const khoFamily = family({
   name: 'kho',
-  headers: [kexecHandoverHeader, blockHeader, compatHeader, luoHeader],
+  headers: [kexecHandoverHeader, blockHeader, compatHeader, luoHeader, memfdHeader, memblockHeader],
 });
 
 export default khoFamily;

@@ -521,9 +521,14 @@ export type PropertyValue =
   | { readonly kind: 'u64' }
   | { readonly kind: 'pointer'; readonly pointer: PointerType };
 
+/**
+ * A property's name: the macro holding it, or the name itself where the kernel writes it as a
+ * literal in its .c file and the header has no macro for it.
+ */
+export type PropertyName = StringConstant | string;
+
 export interface FdtProperty {
-  /** The macro holding the property name. */
-  readonly name: StringConstant;
+  readonly name: PropertyName;
   readonly value: PropertyValue;
   readonly doc: string;
   readonly at?: SourceLocation;
@@ -557,15 +562,15 @@ export interface FdtNode {
   readonly at?: SourceLocation;
 }
 
-export function u64Property(name: StringConstant, doc: string): FdtProperty {
+export function u64Property(name: PropertyName, doc: string): FdtProperty {
   return Object.freeze({ name, value: { kind: 'u64' as const }, doc, at: callSite() });
 }
 
-export function stringProperty(name: StringConstant, doc: string): FdtProperty {
+export function stringProperty(name: PropertyName, doc: string): FdtProperty {
   return Object.freeze({ name, value: { kind: 'string' as const }, doc, at: callSite() });
 }
 
-export function pointerProperty(name: StringConstant, pointer: PointerType, doc: string): FdtProperty {
+export function pointerProperty(name: PropertyName, pointer: PointerType, doc: string): FdtProperty {
   return Object.freeze({ name, value: { kind: 'pointer' as const, pointer }, doc, at: callSite() });
 }
 

@@ -12,9 +12,10 @@ import { allVersions, buildModel, findHeader, type VersionModel } from '../gener
 import { blockHeader } from '../schema/block/index.ts';
 import { compatHeader } from '../schema/compat/index.ts';
 import { kexecHandoverHeader } from '../schema/kexec_handover/index.ts';
-import { defineExpr, defineString, expr, family, fdtContainer, field, header, node, pa, pointerProperty, struct, u64, version, type AbiHeader, type AbiVersion, type FdtNode } from '../schema/lang.ts';
+import { defineExpr, defineString, expr, family, fdtContainer, field, header, node, pa, pointerProperty, struct, u64, version, type AbiHeader, type AbiVersion, type FdtNode, type ReachedFromContainer } from '../schema/lang.ts';
 import khoFamily from '../schema/index.ts';
 import { luoHeader } from '../schema/luo/index.ts';
+import { memfdHeader, memfdV1, memfdV2, memfdV2SealsBitfield } from '../schema/memfd/index.ts';
 import { LUO_FDT_SESSION_HEADER } from '../schema/luo/constants.ts';
 import { compatLength, luo_file_ser_khoser, luoV5, luoV5Composed, rawLuoVersion } from '../schema/luo/raw.ts';
 import { KHO_BLOCK_COMPATIBLE, KHO_BLOCK_SIZE, blockV1 } from '../schema/block/index.ts';
@@ -167,11 +168,18 @@ describe('check: the real history', () => {
     expect(readFileSync(join(ROOT, 'schema/abi.lock.json'), 'utf8')).toBe(serializeLock(lock));
   });
 
-  it('kho-v2 kept its string when client nodes gained blob-size: an acknowledged LUO001, shown as a note with its reason', () => {
+  it('kho-v2 kept its string when client nodes gained blob-size, memfd-v2 when its seals became a u32: acknowledged LUO001s, shown as notes with their reasons', () => {
     const model = buildModel(khoFamily);
     const notes = checkVersions(allVersions(model), lockOf(model.name, allVersions(model))).filter((f) => f.severity === 'note');
-    expect(notes.map((f) => `${f.rule} ${f.version} ${f.subject}`)).toEqual(['LUO001 kho-v2+blob-size node /<client> > blob-size']);
+    expect(notes.map((f) => `${f.rule} ${f.version} ${f.subject}`)).toEqual([
+      'LUO001 kho-v2+blob-size node /<client> > blob-size',
+      'LUO001 memfd-v2 struct memfd_luo_ser > __reserved',
+      'LUO001 memfd-v2 struct memfd_luo_ser > seals',
+      'LUO001 memfd-v2 struct memfd_luo_ser > seals',
+      'LUO001 memfd-v2 struct memfd_luo_ser > flags',
+    ]);
     expect(notes[0]!.acknowledged).toMatch(/kept "kho-v2"/);
+    expect(notes[1]!.acknowledged).toMatch(/kept "memfd-v2"/);
   });
 
   it('luo-v4 -> luo-v5: the state moved from an FDT into a raw KHO entry with a string of its own', () => {
@@ -187,6 +195,57 @@ describe('check: the real history', () => {
       'pointer-target struct luo_file_set_ser > files true',
     ]);
     expect(changes[0]).toMatchObject({ old: 'LUO_FDT_COMPATIBLE "luo-v3"', new: 'LUO_FDT_COMPATIBLE "luo-v4"' });
+  });
+});
+
+describe('check: the memfd history', () => {
+  /** Checks the last memfd version after the others, with every other version locked; notes left out. */
+  function memfdStep(before: AbiVersion[], newer: AbiVersion) {
+    const memfd = header({ ...memfdHeader, versions: [...before, newer], current: newer.name });
+    const all = allVersions(buildModel(family({ name: 'kho', headers: [...khoFamily.headers.filter((h) => h.name !== 'memfd'), memfd] })));
+    const last = all.find((v) => v.header === 'memfd' && v.name === newer.name)!;
+    return checkVersions(all, lockOf('kho', all.filter((v) => v !== last))).filter((f) => f.severity !== 'note');
+  }
+
+  /** `base` with the handler string `value`, and without the acknowledgements of its own release. */
+  function underString(base: AbiVersion, value: string): AbiVersion {
+    const str = defineString('MEMFD_LUO_FH_COMPATIBLE', value, { doc: 'Changed by the test.' });
+    const container = base.container as ReachedFromContainer;
+    return version({
+      ...base,
+      name: `${base.name}-as-${value}`,
+      constants: base.constants.map((c) => (c.name === str.name ? str : c)),
+      container: { ...container, compatible: str },
+      guard: str,
+      acknowledges: [],
+    });
+  }
+
+  it('memfd-v1 -> memfd-v2 passes in either revision: the seals came with a new string', () => {
+    expect(memfdStep([memfdV1], memfdV2SealsBitfield)).toEqual([]);
+    expect(memfdStep([memfdV1], memfdV2)).toEqual([]);
+  });
+
+  it('memfd-v2 under "memfd-v1" is LUO001 on the struct the handler string reaches', () => {
+    const findings = memfdStep([memfdV1], underString(memfdV2, 'memfd-v1'));
+    expect(findings.map((f) => `${f.rule} ${f.compatible} ${f.subject}`)).toEqual([
+      'LUO001 MEMFD_LUO_FH_COMPATIBLE "memfd-v1" struct memfd_luo_ser',
+      'LUO001 MEMFD_LUO_FH_COMPATIBLE "memfd-v1" struct memfd_luo_ser > seals',
+      'LUO001 MEMFD_LUO_FH_COMPATIBLE "memfd-v1" struct memfd_luo_ser > flags',
+      'LUO001 MEMFD_LUO_FH_COMPATIBLE "memfd-v1" struct memfd_luo_ser > nr_folios',
+      'LUO001 MEMFD_LUO_FH_COMPATIBLE "memfd-v1" struct memfd_luo_ser > folios',
+    ]);
+  });
+
+  it('the applied memfd-v2 after the first, without its acknowledgement, is LUO001: the string was kept for a new layout', () => {
+    const findings = memfdStep([memfdV1, memfdV2SealsBitfield], underString(memfdV2, 'memfd-v2'));
+    expect(findings.map((f) => `${f.rule} ${f.subject}`)).toEqual([
+      'LUO001 struct memfd_luo_ser > __reserved',
+      'LUO001 struct memfd_luo_ser > seals',
+      'LUO001 struct memfd_luo_ser > seals',
+      'LUO001 struct memfd_luo_ser > flags',
+    ]);
+    expect(findings.every((f) => f.severity === 'error')).toBe(true);
   });
 });
 

@@ -23,7 +23,7 @@ function handWrittenTree(): string {
 
 const ABI = 'include/linux/kho/abi';
 /** The headers generate --kernel-tree writes: every header of the family, in the schema's order. */
-const WRITTEN = ['kexec_handover.h', 'block.h', 'compat.h', 'luo.h'].map((name) => `${ABI}/${name}`);
+const WRITTEN = ['kexec_handover.h', 'block.h', 'compat.h', 'luo.h', 'memfd.h', 'memblock.h'].map((name) => `${ABI}/${name}`);
 const HAND_WRITTEN = ['block.h', 'compat.h', 'luo.h'].map((name) => `${ABI}/${name}`);
 const shown = (tree: string, path: string) => relative(process.cwd(), join(tree, path));
 
@@ -64,7 +64,7 @@ describe('generate --kernel-tree', () => {
       HAND_WRITTEN.map((path) => `${shown(tree, path)} was not written by luo-abi (it has no luo-abi seal); not overwritten\n`).join('') +
         'The diff above is what would change; nothing was written. Run again with --force to replace it.\n',
     );
-    // One patch for the whole tree: kexec_handover.h made, the others changed, in the schema's order.
+    // One patch for the whole tree: the headers the tree lacks made, the others changed, in the schema's order.
     const files = [...refused.stdout.matchAll(/^\+\+\+ b\/(.*)$/gm)].map((m) => m[1]);
     expect(files).toEqual(WRITTEN);
     expect(refused.stdout).toMatch(/^--- \/dev\/null\n\+\+\+ b\/include\/linux\/kho\/abi\/kexec_handover\.h\n@@ -0,0 /);
@@ -157,7 +157,7 @@ describe('generate --kernel-tree', () => {
     const tree = scratchDir('kernel-tree-bare');
     mkdirSync(join(tree, 'include/linux'), { recursive: true });
     expect((await generate('--kernel-tree', tree)).status).toBe(0);
-    expect(readdirSync(join(tree, ABI)).sort()).toEqual(['block.h', 'compat.h', 'kexec_handover.h', 'luo.h']);
+    expect(readdirSync(join(tree, ABI)).sort()).toEqual(['block.h', 'compat.h', 'kexec_handover.h', 'luo.h', 'memblock.h', 'memfd.h']);
 
     const notKernel = scratchDir('kernel-tree-not');
     const refused = await generate('--kernel-tree', notKernel);

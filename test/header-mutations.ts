@@ -7,15 +7,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../generator/check/finding.ts';
-import { fixtureText, HEADER, UAPI, type KernelRepository, type SCHEMA_VERSIONS } from './kernel-fixtures.ts';
+import { fixtureText, HEADER, KEXEC_HANDOVER_HEADER, MEMBLOCK_HEADER, MEMFD_HEADER, UAPI, type FixtureHeader, type FixtureVersion, type KernelRepository } from './kernel-fixtures.ts';
 import { cli } from './support/cli.ts';
 
 export type Mode = 'schema' | 'against HEAD';
 
 export interface HeaderMutation {
   readonly name: string;
+  /** The header checked, luo.h unless said; its fixture versions make the tree's history. */
+  readonly header?: FixtureHeader;
   /** The fixture version the tree is at (its tag) before the edit. */
-  readonly version: (typeof SCHEMA_VERSIONS)[number];
+  readonly version: FixtureVersion;
   /** Text replacements (`from` occurs exactly once), by file of the tree. */
   readonly edits?: readonly { readonly path: string; readonly from: string; readonly to: string }[];
   /** Whole files written over the tree's, by path: another fixture's text. */
@@ -52,6 +54,12 @@ const BLOCK_FIELD_ADDED = edit('\tu64 next;\n\tu64 count;\n} __packed;', '\tu64 
 /** block.h's string bumped. */
 const BLOCK_BUMPED = edit('#define KHO_BLOCK_COMPATIBLE "block-v1"', '#define KHO_BLOCK_COMPATIBLE "block-v2"', BLOCK);
 const layoutChanged = (subject: string, compatible = ROOT_V4) => ({ exit: 1, rule: 'LUO001', subject, compatible }) as const;
+const FOLIO_BITS = '\tu64 pfn:52;\n\tu64 flags:12;';
+/** memfd_luo_folio_ser's pfn two bits narrower, its flags two wider: the same 8 bytes. */
+const FOLIO_PFN_NARROWED = edit(FOLIO_BITS, '\tu64 pfn:50;\n\tu64 flags:14;', MEMFD_HEADER);
+const MEMFD_BUMPED = edit('#define MEMFD_LUO_FH_COMPATIBLE\t"memfd-v2"', '#define MEMFD_LUO_FH_COMPATIBLE\t"memfd-v3"', MEMFD_HEADER);
+const MEMFD_V2 = 'MEMFD_LUO_FH_COMPATIBLE "memfd-v2"';
+const REGION_BUMPED = edit('#define RESERVE_MEM_KHO_NODE_COMPATIBLE "reserve-mem-v1"', '#define RESERVE_MEM_KHO_NODE_COMPATIBLE "reserve-mem-v2"', MEMBLOCK_HEADER);
 
 export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
   {
@@ -217,6 +225,62 @@ export const HEADER_MUTATIONS: readonly HeaderMutation[] = [
     version: 'luo-v1-session-v1',
     edits: [edit('#define LIVEUPDATE_SESSION_NAME_LENGTH 64', '#define LIVEUPDATE_SESSION_NAME_LENGTH (48 + 16 + 8)', UAPI)],
     expect: layoutChanged('struct luo_session_ser > name', 'LUO_FDT_SESSION_COMPATIBLE "luo-session-v1"'),
+  },
+  // memfd.h: the handler string guards the state luo_file_ser.data leads to, and what it embeds.
+  // memfd-v2 acknowledges the LUO001 of its own release (the seals' new layout), and only that one.
+  {
+    name: 'memfd-v2: memfd_luo_folio_ser.pfn narrowed and flags widened, within the same 8 bytes',
+    header: 'memfd',
+    version: 'memfd-v2',
+    edits: [FOLIO_PFN_NARROWED],
+    expect: { ...layoutChanged('struct memfd_luo_folio_ser > pfn', MEMFD_V2), message: /changed type from u64:52 to u64:50/ },
+  },
+  {
+    name: 'memfd-v2: memfd_luo_folio_ser.index narrowed to a u32',
+    header: 'memfd',
+    version: 'memfd-v2',
+    edits: [edit('\tu64 flags:12;\n\tu64 index;', '\tu64 flags:12;\n\tu32 index;', MEMFD_HEADER)],
+    expect: layoutChanged('struct memfd_luo_folio_ser > index', MEMFD_V2),
+  },
+  {
+    name: 'memfd-v2: the folio bit-fields changed with MEMFD_LUO_FH_COMPATIBLE bumped, against the schema: a version it lacks',
+    header: 'memfd',
+    version: 'memfd-v2',
+    edits: [FOLIO_PFN_NARROWED, MEMFD_BUMPED],
+    modes: ['schema'],
+    expect: { exit: 1, rule: 'LUO008', subject: HEADER_SHOWN, message: /says MEMFD_LUO_FH_COMPATIBLE "memfd-v3", which no version of the schema says\. The nearest is memfd-v2/ },
+  },
+  {
+    name: 'memfd-v2: the folio bit-fields changed with MEMFD_LUO_FH_COMPATIBLE bumped, against HEAD',
+    header: 'memfd',
+    version: 'memfd-v2',
+    edits: [FOLIO_PFN_NARROWED, MEMFD_BUMPED],
+    modes: ['against HEAD'],
+    expect: { exit: 0 },
+  },
+  {
+    name: 'memfd-v1: struct kho_vmalloc, which memfd_luo_ser embeds, grew in kexec_handover.h: the handler string must change too',
+    header: 'memfd',
+    version: 'memfd-v1',
+    edits: [edit('\tunsigned short order;\n};', '\tunsigned short order;\n\tu64 extra;\n};', KEXEC_HANDOVER_HEADER)],
+    expect: layoutChanged('struct kho_vmalloc > extra', 'MEMFD_LUO_FH_COMPATIBLE "memfd-v1"'),
+  },
+  // memblock.h: strings only; the kernel writes the property names as literals.
+  {
+    name: 'memblock-v1: the region string bumped with nothing changed, against HEAD: a warning only',
+    header: 'memblock',
+    version: 'memblock-v1',
+    edits: [REGION_BUMPED],
+    modes: ['against HEAD'],
+    expect: { exit: 0 },
+  },
+  {
+    name: 'memblock-v1: the region string bumped, against the schema: a version it lacks',
+    header: 'memblock',
+    version: 'memblock-v1',
+    edits: [REGION_BUMPED],
+    modes: ['schema'],
+    expect: { exit: 1, rule: 'LUO008', subject: HEADER_SHOWN, message: /RESERVE_MEM_KHO_NODE_COMPATIBLE "reserve-mem-v2", which no version of the schema says/ },
   },
 ];
 

@@ -2,9 +2,10 @@
  * Kernel-style fixture trees (test/fixtures/kernel/): our own text, written in the manner of the
  * upstream headers (defines beside their structs, u64 reached through <uapi/linux/liveupdate.h>,
  * __packed only from the compiler attributes kbuild forces in, <linux/align.h>, multi-line and
- * function-like macros, a CONFIG_LIVEUPDATE_TEST block). `common/` is what every revision of the tree
- * holds (the uapi header, ioctl headers reached through kbuild's asm-generic fallback, another kho/abi
- * header); `<version>/` holds that version's include/linux/kho/abi/luo.h.
+ * function-like macros, a CONFIG_LIVEUPDATE_TEST block, bit-fields). `common/` is what every revision
+ * of the tree holds (the uapi header, ioctl headers reached through kbuild's asm-generic fallback,
+ * another kho/abi header); `<version>/` holds that version's header (luo.h, memfd.h, memblock.h), and
+ * `kho-v1/`, `kho-v2/` the kexec_handover.h that memfd.h includes at each of its versions.
  *
  * kernelRepository() builds a scratch git tree with one commit per version, each tagged with the
  * version's name, as a kernel tree's history would have them.
@@ -18,6 +19,36 @@ export const FIXTURES = join(ROOT, 'test/fixtures/kernel');
 export const SCHEMA_VERSIONS = ['luo-v1-session-v1', 'luo-v1-session-v2', 'luo-v1', 'luo-v2', 'luo-v3', 'luo-v4', 'luo-v5', 'luo-v5+block-v1'] as const;
 export const HEADER = 'include/linux/kho/abi/luo.h';
 export const UAPI = 'include/uapi/linux/liveupdate.h';
+/** Every version of memfd.h the schema has, oldest first, each a fixture. */
+export const MEMFD_VERSIONS = ['memfd-v1', 'memfd-v2+seals-bitfield', 'memfd-v2'] as const;
+export const MEMFD_HEADER = 'include/linux/kho/abi/memfd.h';
+export const MEMBLOCK_VERSIONS = ['memblock-v1'] as const;
+export const MEMBLOCK_HEADER = 'include/linux/kho/abi/memblock.h';
+export const KEXEC_HANDOVER_HEADER = 'include/linux/kho/abi/kexec_handover.h';
+export type FixtureVersion = (typeof SCHEMA_VERSIONS)[number] | (typeof MEMFD_VERSIONS)[number] | (typeof MEMBLOCK_VERSIONS)[number];
+
+/** Each header's fixture versions, and where a tree holds it. */
+export const FIXTURE_HEADERS = {
+  luo: { path: HEADER, versions: SCHEMA_VERSIONS },
+  memfd: { path: MEMFD_HEADER, versions: MEMFD_VERSIONS },
+  memblock: { path: MEMBLOCK_HEADER, versions: MEMBLOCK_VERSIONS },
+} as const;
+export type FixtureHeader = keyof typeof FIXTURE_HEADERS;
+
+/** The fixture directories a version's tree is made of beyond common/: the kexec_handover.h memfd.h includes, then its own. */
+const LAYERS: Readonly<Record<string, readonly string[]>> = {
+  'memfd-v1': ['kho-v1', 'memfd-v1'],
+  'memfd-v2+seals-bitfield': ['kho-v2', 'memfd-v2+seals-bitfield'],
+  'memfd-v2': ['kho-v2', 'memfd-v2'],
+};
+const layersOf = (version: string): readonly string[] => LAYERS[version] ?? [version];
+
+/** A scratch tree holding one version: common/ and the version's layers. */
+export function fixtureTree(prefix: string, version: string): string {
+  const root = scratchDir(prefix);
+  for (const layer of ['common', ...layersOf(version)]) cpSync(join(FIXTURES, layer), root, { recursive: true });
+  return root;
+}
 
 export function fixtureText(version: string, path: string = HEADER): string {
   return readFileSync(join(FIXTURES, version, path), 'utf8');
@@ -25,7 +56,7 @@ export function fixtureText(version: string, path: string = HEADER): string {
 
 export interface KernelRepository {
   readonly root: string;
-  /** Absolute path of include/linux/kho/abi/luo.h. */
+  /** Absolute path of the header checked (include/linux/kho/abi/luo.h unless said). */
   readonly header: string;
   readonly uapi: string;
   git(...args: string[]): RunResult;
@@ -35,21 +66,21 @@ export interface KernelRepository {
   reset(): void;
 }
 
-/** A git kernel tree with one commit (and tag) per version, the last one checked out. */
-export function kernelRepository(prefix: string, versions: readonly string[] = SCHEMA_VERSIONS): KernelRepository {
+/** A git kernel tree with one commit (and tag) per version, the last one checked out; `header` is the one checked. */
+export function kernelRepository(prefix: string, versions: readonly string[] = SCHEMA_VERSIONS, header: string = HEADER): KernelRepository {
   const root = scratchDir(prefix);
   const git = (...args: string[]) => runOk('git', ['-c', 'user.name=luo-abi test', '-c', 'user.email=test@luo-abi.invalid', '-c', 'advice.detachedHead=false', ...args], { cwd: root });
   git('init', '-q');
   cpSync(join(FIXTURES, 'common'), root, { recursive: true });
   for (const version of versions) {
-    cpSync(join(FIXTURES, version), root, { recursive: true });
+    for (const layer of layersOf(version)) cpSync(join(FIXTURES, layer), root, { recursive: true });
     git('add', '-A');
     git('commit', '-q', '-m', `liveupdate: ${version}`);
     git('tag', version);
   }
   return {
     root,
-    header: join(root, HEADER),
+    header: join(root, header),
     uapi: join(root, UAPI),
     git,
     edit(path, from, to) {

@@ -16,7 +16,21 @@ import { HeaderError } from '../generator/check/header/diagnostics.ts';
 import { readHeader, readHeaderAtRevision, type HeaderLayout } from '../generator/check/header/extract.ts';
 import { loadModel } from '../generator/core/schema.ts';
 import { findHeader, findVersion, type Model } from '../generator/model/index.ts';
-import { FIXTURES, fixtureText, HEADER, kernelRepository, SCHEMA_VERSIONS, UAPI, type KernelRepository } from './kernel-fixtures.ts';
+import {
+  FIXTURES,
+  fixtureText,
+  fixtureTree,
+  HEADER,
+  KEXEC_HANDOVER_HEADER,
+  kernelRepository,
+  MEMBLOCK_HEADER,
+  MEMBLOCK_VERSIONS,
+  MEMFD_HEADER,
+  MEMFD_VERSIONS,
+  SCHEMA_VERSIONS,
+  UAPI,
+  type KernelRepository,
+} from './kernel-fixtures.ts';
 import { ROOT, runOk, scratchDir, thrown } from './support/tools.ts';
 import { cli } from './support/cli.ts';
 
@@ -126,20 +140,39 @@ describe('every fixture version compiles with the schema layout', () => {
   });
 });
 
+interface StepReport {
+  readonly version: string;
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly report: { errors: number; findings: { rule: string; severity: string; subject: string; compatible: string; file: string; line: number }[] };
+}
+
+/**
+ * Each version of a tree's history checked out in turn: check --header against the schema must say
+ * it is that version, with no drift; returns check --header --against HEAD~1 of every later step.
+ */
+async function historySteps(history: KernelRepository, versions: readonly string[]): Promise<StepReport[]> {
+  const steps: StepReport[] = [];
+  for (const [i, version] of versions.entries()) {
+    history.git('checkout', '-q', version);
+    const againstSchema = await cli('check', '--header', history.header);
+    expect(againstSchema.status, againstSchema.stderr).toBe(0);
+    expect(againstSchema.stdout.endsWith(`luo-abi check: no ABI drift against schema version ${version}\n`), againstSchema.stdout).toBe(true);
+    if (i === 0) continue;
+    const againstParent = await cli('check', '--header', history.header, '--against', 'HEAD~1', '--format', 'json');
+    steps.push({ version, status: againstParent.status, stdout: againstParent.stdout, stderr: againstParent.stderr, report: JSON.parse(againstParent.stdout) });
+  }
+  return steps;
+}
+
 describe('the history of a kernel tree, one commit per version', () => {
   it('every step passes check --header against the schema and against HEAD~1', async () => {
     const history = kernelRepository('kernel-history');
     const warnings: string[] = [];
     const rootMacro = (version: string) => (version.startsWith('luo-v5') ? 'LUO_ABI_COMPATIBLE' : 'LUO_FDT_COMPATIBLE');
-    for (const [i, version] of SCHEMA_VERSIONS.entries()) {
-      history.git('checkout', '-q', version);
-      const againstSchema = await cli('check', '--header', history.header);
-      expect(againstSchema.status, againstSchema.stderr).toBe(0);
-      expect(againstSchema.stdout.endsWith(`luo-abi check: no ABI drift against schema version ${version}\n`), againstSchema.stdout).toBe(true);
-      if (i === 0) continue;
-      const againstParent = await cli('check', '--header', history.header, '--against', 'HEAD~1', '--format', 'json');
-      expect(againstParent.status, againstParent.stderr).toBe(0);
-      const report = JSON.parse(againstParent.stdout) as { errors: number; findings: { rule: string; file: string; line: number }[] };
+    for (const { version, status, stderr, report } of await historySteps(history, SCHEMA_VERSIONS)) {
+      expect(status, stderr).toBe(0);
       expect(report.errors, version).toBe(0);
       for (const f of report.findings) {
         warnings.push(`${version} ${f.rule}`);
@@ -150,6 +183,93 @@ describe('the history of a kernel tree, one commit per version', () => {
     // schema knows the bump was for the pointer, so there is nothing to warn of.
     expect(warnings).toEqual([]);
     expect(history.git('status', '--porcelain').stdout).toBe('');
+  });
+});
+
+describe('memfd.h and memblock.h: every fixture version is read as its schema version', () => {
+  const cases = [
+    ...MEMFD_VERSIONS.map((version) => ({ header: 'memfd', version, path: MEMFD_HEADER })),
+    ...MEMBLOCK_VERSIONS.map((version) => ({ header: 'memblock', version, path: MEMBLOCK_HEADER })),
+  ];
+  for (const c of cases) {
+    it(`${c.version}: structs, guard strings and macros are the schema's, and check --header says so`, async () => {
+      const tree = fixtureTree(`kernel-${c.header}`, c.version);
+      const schema = findVersion(findHeader(model, c.header), c.version);
+      const layout = readHeader(join(tree, c.path));
+      expect(diffCanonicalVersions(cVisible(canonicalVersion(schema)), cVisible(headerCanonical(schema, layout)))).toEqual([]);
+      for (const k of schema.constants.filter((k) => !k.include && !k.config)) {
+        expect(layout.definitions.get(k.name)?.text.replace(/\s+/g, ' '), `${c.version} ${k.name}`).toBe(k.c);
+      }
+      const result = await cli('check', '--header', join(tree, c.path));
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout.endsWith(`luo-abi check: no ABI drift against schema version ${c.version}\n`), result.stdout).toBe(true);
+    });
+  }
+
+  it('the facts hold in the compiled headers: memfd_luo_ser 40, 48, 48 bytes; the folio 16; kho_vmalloc from kexec_handover.h', () => {
+    const layouts = MEMFD_VERSIONS.map((version) => readHeader(join(fixtureTree('kernel-memfd-facts', version), MEMFD_HEADER)));
+    const size = (i: number, name: string) => layouts[i]!.structs.find((s) => s.name === name)?.size;
+    expect(layouts.map((_, i) => size(i, 'memfd_luo_ser'))).toEqual([40, 48, 48]);
+    expect(layouts.map((_, i) => size(i, 'memfd_luo_folio_ser'))).toEqual([16, 16, 16]);
+    for (const layout of layouts) {
+      expect(layout.structs.find((s) => s.name === 'kho_vmalloc')).toMatchObject({ size: 16, align: 8, file: expect.stringMatching(/kexec_handover\.h$/) });
+      expect(layout.structs.find((s) => s.name === 'memfd_luo_ser')!.fields.at(-1)).toMatchObject({ name: 'folios', offset: layout === layouts[0] ? 24 : 32, size: 16 });
+    }
+  });
+
+  it('memfd-v2 and its first revision share "memfd-v2": each is read as itself, by its layout', async () => {
+    for (const version of ['memfd-v2+seals-bitfield', 'memfd-v2']) {
+      const result = await cli('check', '--header', join(fixtureTree('kernel-memfd-same', version), MEMFD_HEADER));
+      expect(result.stdout).toMatch(new RegExp(`no ABI drift against schema version ${version.replace('+', '\\+')}\n$`));
+      expect(result.stdout).not.toContain('acknowledged');
+    }
+  });
+
+  it('notes the seals memfd-v2 takes from <uapi/linux/fcntl.h>, which the header does not include; luo.h is not told of them', async () => {
+    const memfd = await cli('check', '--header', join(fixtureTree('kernel-memfd-notes', 'memfd-v2'), MEMFD_HEADER));
+    expect(memfd.stdout).toContain('note: F_SEAL_SEAL: not defined by <uapi/linux/fcntl.h> in the tree of the header\n');
+    expect(memfd.stdout).toContain('note: F_SEAL_EXEC: not defined by <uapi/linux/fcntl.h> in the tree of the header\n');
+    const luo = await cli('check', '--header', join(fixtureTree('kernel-luo-notes', 'luo-v4'), HEADER));
+    expect(luo.stdout).not.toContain('F_SEAL');
+  });
+
+  it('the kexec_handover.h memfd.h includes is kho-v1, then kho-v2; kho-v2 is told from kho-v2+blob-size, which kept its string, by its layout', async () => {
+    for (const [memfd, kho] of [['memfd-v1', 'kho-v1'], ['memfd-v2', 'kho-v2']] as const) {
+      const result = await cli('check', '--header', join(fixtureTree('kernel-kho', memfd), KEXEC_HANDOVER_HEADER));
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout).toBe(`luo-abi check: no ABI drift against schema version ${kho}\n`);
+    }
+  });
+
+  it('memblock.h declares no struct: read without pahole; the region properties keep the names the kernel writes as literals', () => {
+    const layout = readHeader(join(fixtureTree('kernel-memblock', 'memblock-v1'), MEMBLOCK_HEADER));
+    expect(layout.structs).toEqual([]);
+    expect([...layout.macros.keys()]).toEqual(['MEMBLOCK_KHO_FDT', 'MEMBLOCK_KHO_NODE_COMPATIBLE', 'RESERVE_MEM_KHO_NODE_COMPATIBLE']);
+    const region = headerCanonical(findVersion(findHeader(model, 'memblock'), 'memblock-v1'), layout).guards.find((g) => g.value === 'reserve-mem-v1');
+    expect(region?.layout.node?.properties).toEqual([
+      { name: 'start', kind: 'u64' },
+      { name: 'size', kind: 'u64' },
+    ]);
+  });
+});
+
+describe('the history of a memfd.h tree, one commit per version', () => {
+  it('every step passes check --header against the schema; against HEAD~1 the seals\' second layout under the same string is LUO001', async () => {
+    const history = kernelRepository('kernel-memfd-history', MEMFD_VERSIONS, MEMFD_HEADER);
+    const steps: string[] = [];
+    for (const { version, stdout, report } of await historySteps(history, MEMFD_VERSIONS)) {
+      steps.push(...report.findings.map((f) => `${version} ${f.severity} ${f.rule} ${f.compatible} ${f.subject}`));
+      for (const f of report.findings) expect(f.line, f.subject).toBeGreaterThan(0);
+      // A bit-field read from C has no byte place of its own: its type says the change, no offset -1.
+      expect(stdout).not.toMatch(/offset -1|-1 bytes/);
+    }
+    // memfd-v1 -> memfd-v2 bumped the string (and kexec_handover.h went to kho-v2, bumped too); the
+    // applied memfd-v2 kept the first revision's string for another layout: what kernel CI must flag.
+    expect(steps).toEqual([
+      'memfd-v2 error LUO001 MEMFD_LUO_FH_COMPATIBLE "memfd-v2" struct memfd_luo_ser > __reserved',
+      'memfd-v2 error LUO001 MEMFD_LUO_FH_COMPATIBLE "memfd-v2" struct memfd_luo_ser > seals',
+      'memfd-v2 error LUO001 MEMFD_LUO_FH_COMPATIBLE "memfd-v2" struct memfd_luo_ser > flags',
+    ]);
   });
 });
 

@@ -7,24 +7,28 @@
 import { relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HEADER_MUTATIONS, HEADER_SHOWN, runMutation, type Mode } from './header-mutations.ts';
-import { kernelRepository, type KernelRepository } from './kernel-fixtures.ts';
+import { FIXTURE_HEADERS, kernelRepository, type FixtureHeader, type KernelRepository } from './kernel-fixtures.ts';
 
-let repo: KernelRepository;
+/** One tree per header checked, its fixture versions as its history. */
+const repos = new Map<FixtureHeader, KernelRepository>();
 beforeAll(() => {
-  repo = kernelRepository('kernel-mutations');
+  for (const [name, { path, versions }] of Object.entries(FIXTURE_HEADERS) as [FixtureHeader, (typeof FIXTURE_HEADERS)[FixtureHeader]][]) {
+    repos.set(name, kernelRepository(`kernel-mutations-${name}`, versions, path));
+  }
 });
 
 describe('check --header on a kernel tree, edited without a bump', () => {
   for (const mutation of HEADER_MUTATIONS) {
     for (const mode of mutation.modes ?? (['schema', 'against HEAD'] as Mode[])) {
       it(`${mutation.name} (${mode}): exit ${mutation.expect.exit}`, async () => {
+        const repo = repos.get(mutation.header ?? 'luo')!;
         const outcome = await runMutation(repo, mutation, mode);
         expect(outcome.status, outcome.stderr).toBe(mutation.expect.exit);
         const findings = outcome.report!.findings;
-        // Every finding names a file of the tree and a line in it: luo.h, or the sibling header (block.h)
-        // that declares the struct it is about.
+        // Every finding names a file of the tree and a line in it: the header, or the sibling header
+        // (block.h, kexec_handover.h) that declares the struct it is about.
         for (const f of findings) {
-          expect(f.file, `${f.rule} ${f.subject}`).toMatch(new RegExp(`^${relative(process.cwd(), repo.root)}/include/linux/kho/abi/(luo|block)\\.h$`));
+          expect(f.file, `${f.rule} ${f.subject}`).toMatch(new RegExp(`^${relative(process.cwd(), repo.root)}/include/linux/kho/abi/(luo|block|memfd|kexec_handover|memblock)\\.h$`));
           expect(f.line, `${f.rule} ${f.subject}`).toBeGreaterThan(0);
         }
         if (mutation.expect.exit === 0) {

@@ -388,3 +388,103 @@ describe('a family of our own: bit-fields, unions, page-size expressions (gadget
     expect(findStruct(gadgetV1, 'gadget_page').sizeC).toBe('PAGE_SIZE');
   });
 });
+
+describe('memfd.h: the state of a preserved memfd, reached from luo_file_ser.data by the handler string', () => {
+  const memfd = findHeader(model, 'memfd');
+  const v = (name: string) => findVersion(memfd, name);
+  const layout = (version: string) =>
+    findStruct(v(version), 'memfd_luo_ser').fields.map((f) => (f.bits ? [f.name, `bits ${f.offset * 8 + f.bits.shift}+${f.bits.width}`] : [f.name, f.offset, f.size]));
+
+  it('has memfd-v1, the first memfd-v2 (seals in a bit-field) and the applied memfd-v2, that one current', () => {
+    expect(memfd.versions.map((x) => x.name)).toEqual(['memfd-v1', 'memfd-v2+seals-bitfield', 'memfd-v2']);
+    expect(memfd.current.name).toBe('memfd-v2');
+    expect(memfd.versions.map((x) => x.constants.find((c) => c.name === 'MEMFD_LUO_FH_COMPATIBLE')?.value)).toEqual(['memfd-v1', 'memfd-v2', 'memfd-v2']);
+  });
+
+  it('memfd_luo_folio_ser: 16 packed bytes, pfn:52 at bits 0-51 and flags:12 at 52-63, index at 8', () => {
+    for (const version of memfd.versions) {
+      const s = findStruct(version, 'memfd_luo_folio_ser');
+      expect([s.size, s.align, s.packed]).toEqual([16, 1, true]);
+      expect(s.fields.map((f) => (f.bits ? [f.name, f.offset * 8 + f.bits.shift, f.bits.width] : [f.name, f.offset, f.size]))).toEqual([
+        ['pfn', 0, 52],
+        ['flags', 52, 12],
+        ['index', 8, 8],
+      ]);
+    }
+  });
+
+  it('memfd_luo_ser: 40 bytes in v1; 48 in v2 with u32 seals and flags at 16 and 20, or an 8-bit seals bit-field and 56 reserved bits', () => {
+    expect(layout('memfd-v1')).toEqual([['pos', 0, 8], ['size', 8, 8], ['nr_folios', 16, 8], ['folios', 24, 16]]);
+    expect(layout('memfd-v2')).toEqual([['pos', 0, 8], ['size', 8, 8], ['seals', 16, 4], ['flags', 20, 4], ['nr_folios', 24, 8], ['folios', 32, 16]]);
+    expect(layout('memfd-v2+seals-bitfield')).toEqual([['pos', 0, 8], ['size', 8, 8], ['seals', 'bits 128+8'], ['__reserved', 'bits 136+56'], ['nr_folios', 24, 8], ['folios', 32, 16]]);
+    expect(memfd.versions.map((x) => findStruct(x, 'memfd_luo_ser').size)).toEqual([40, 48, 48]);
+    expect(new Set(memfd.versions.map((x) => findStruct(x, 'memfd_luo_ser').packed))).toEqual(new Set([true]));
+  });
+
+  it('folios is kexec_handover.h\'s struct kho_vmalloc, used, not redeclared', () => {
+    expect(memfd.versions.map((x) => x.uses)).toEqual([
+      [{ header: 'kexec_handover', version: 'kho-v1' }],
+      [{ header: 'kexec_handover', version: 'kho-v2' }],
+      [{ header: 'kexec_handover', version: 'kho-v2' }],
+    ]);
+    for (const version of memfd.versions) {
+      expect(version.structs.map((s) => s.name)).toEqual(['memfd_luo_folio_ser', 'memfd_luo_ser']);
+      expect(findStruct(version, 'memfd_luo_ser').fields.at(-1)!.type).toEqual({ kind: 'aggregate', aggregate: 'struct', name: 'kho_vmalloc' });
+      expect(findStruct(version, 'kho_vmalloc').header).toBe('kexec_handover');
+    }
+  });
+
+  it('the handler string selects the state: luo_file_ser.data points at one memfd_luo_ser', () => {
+    expect(v('memfd-v1').container).toMatchObject({
+      kind: 'reached-from',
+      from: { header: 'luo', struct: 'luo_file_ser' },
+      field: 'data',
+      selector: 'compatible',
+      compatible: { macro: 'MEMFD_LUO_FH_COMPATIBLE', value: 'memfd-v1' },
+      target: { shape: 'struct', struct: 'memfd_luo_ser' },
+    });
+  });
+
+  it('the handler string guards its structs and the vmalloc structs it embeds', () => {
+    for (const version of memfd.versions) {
+      expect(version.guards.map((g) => [g.macro, g.role, g.structs])).toEqual([
+        [
+          'MEMFD_LUO_FH_COMPATIBLE',
+          { kind: 'selector', header: 'luo', struct: 'luo_file_ser', field: 'compatible' },
+          ['kho_vmalloc', 'kho_vmalloc_chunk', 'kho_vmalloc_hdr', 'memfd_luo_folio_ser', 'memfd_luo_ser'],
+        ],
+      ]);
+    }
+  });
+
+  it('folio flags are BIT(0) and BIT(1); memfd-v2 hands over the six seals of the uAPI (0x3f)', () => {
+    const value = (version: string, name: string) => v(version).constants.find((c) => c.name === name)?.value;
+    expect([value('memfd-v1', 'MEMFD_LUO_FOLIO_DIRTY'), value('memfd-v1', 'MEMFD_LUO_FOLIO_UPTODATE')]).toEqual([1, 2]);
+    expect(value('memfd-v2', 'MEMFD_LUO_ALL_SEALS')).toBe(0x3f);
+    expect(value('memfd-v2+seals-bitfield', 'MEMFD_LUO_ALL_SEALS')).toBeUndefined();
+    expect(v('memfd-v2').includes).toEqual(['<uapi/linux/fcntl.h>']);
+  });
+});
+
+describe('memblock.h: reserve_mem regions in an FDT under the KHO entry "memblock"', () => {
+  const v1 = findVersion(findHeader(model, 'memblock'), 'memblock-v1');
+
+  it('a root with memblock-v1, one node per region with reserve-mem-v1 and start/size, named by literals', () => {
+    expect(v1.container).toMatchObject({ kind: 'fdt', khoEntry: { name: 'MEMBLOCK_KHO_FDT', value: 'memblock' } });
+    const [root, region] = versionNodes(v1);
+    expect(root).toMatchObject({ path: '/', compatible: { macro: 'MEMBLOCK_KHO_NODE_COMPATIBLE', value: 'memblock-v1' }, properties: [] });
+    expect(region).toMatchObject({ path: '/<region>', anyName: 'region', compatible: { macro: 'RESERVE_MEM_KHO_NODE_COMPATIBLE', value: 'reserve-mem-v1' } });
+    expect(region!.properties.map((p) => [p.name, p.kind, p.macro])).toEqual([
+      ['start', 'u64', undefined],
+      ['size', 'u64', undefined],
+    ]);
+  });
+
+  it('each string guards its node; the root\'s covers the regions too', () => {
+    expect(v1.guards.map((g) => [g.macro, g.role, g.properties, g.outer])).toEqual([
+      ['MEMBLOCK_KHO_NODE_COMPATIBLE', { kind: 'node', node: '/' }, [], []],
+      ['RESERVE_MEM_KHO_NODE_COMPATIBLE', { kind: 'node', node: '/<region>' }, ['start', 'size'], ['MEMBLOCK_KHO_NODE_COMPATIBLE']],
+    ]);
+    expect(v1.structs).toEqual([]);
+  });
+});

@@ -15,10 +15,12 @@ import {
   defineString,
   expr,
   family,
+  fdtContainer,
   field,
   header,
   khoEntry,
   khoserPtr,
+  node,
   pa,
   pointerProperty,
   reachedFrom,
@@ -27,6 +29,7 @@ import {
   toStruct,
   pages,
   u64,
+  u64Property,
   u8,
   version,
   type AbiSchema,
@@ -35,7 +38,7 @@ import {
   type Constant,
   type FieldType,
 } from '../schema/lang.ts';
-import { buildModel, SchemaError, type SchemaIssue } from '../generator/model/index.ts';
+import { buildModel, SchemaError, versionNodes, type SchemaIssue } from '../generator/model/index.ts';
 import khoFamily from '../schema/index.ts';
 import { luoHeader } from '../schema/luo/index.ts';
 import { luoV2 } from '../schema/luo/versions.ts';
@@ -319,6 +322,40 @@ describe('validation of headers, expressions, containers and guards', () => {
     expect(model.headers.find((h) => h.name === 'memo')!.versions[0]!.guards.map((g) => [g.macro, g.role, g.structs])).toEqual([
       ['MEMO_COMPATIBLE', { kind: 'selector', header: 'luo', struct: 'luo_file_ser', field: 'compatible' }, ['memo_ser']],
     ]);
+  });
+
+  it('a property named by a literal: any name the FDT allows, without a macro; a bad one or a duplicate named', () => {
+    const START = defineString('TEST_START', 'start');
+    const fdtHeader = (properties: ReturnType<typeof u64Property>[]) =>
+      header({
+        name: 'test',
+        path: 'include/test/test.h',
+        includeGuard: '_TEST_H',
+        spdx: 'GPL-2.0',
+        copyright: [],
+        versions: [
+          version({
+            name: 'test-v1',
+            origin: 'Test.',
+            doc: { title: 'T', paragraphs: [] },
+            constants: [COMPAT, START],
+            types: [],
+            container: fdtContainer({ root: node({ compatible: COMPAT, doc: 'Root.', properties, children: [] }) }),
+          }),
+        ],
+        current: 'test-v1',
+      });
+    const good = buildModel(single(fdtHeader([u64Property('size', 'Literal.'), u64Property(START, 'By macro.'), u64Property('linux,phys+1', 'Every allowed character.')])));
+    const properties = versionNodes(good.headers[0]!.versions[0]!)[0]!.properties;
+    expect(properties).toMatchObject([{ name: 'size', kind: 'u64' }, { name: 'start', macro: 'TEST_START' }, { name: 'linux,phys+1' }]);
+    expect(properties[0]).not.toHaveProperty('macro');
+    const bad = issuesOf(single(fdtHeader([u64Property('has space', 'Bad.'), u64Property('x'.repeat(32), 'Too long.'), u64Property('start', 'Twice.'), u64Property(START, 'Twice.')])));
+    expect(bad.map((i) => [i.code, i.path.slice(2).join(' > ')])).toEqual([
+      ['bad-property', 'node / > property "has space"'],
+      ['bad-property', `node / > property "${'x'.repeat(32)}"`],
+      ['duplicate-property', 'node / > property start'],
+    ]);
+    expect(bad[0]!.message).toBe('a property name is 1 to 31 of the characters 0-9 a-z A-Z , . _ + ? # -');
   });
 
   it('composes strings written with a macro of another header, as C concatenates them', () => {

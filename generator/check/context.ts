@@ -46,6 +46,12 @@ export interface CheckInputs {
   readonly versions: readonly VersionModel[];
   /** Their canonical forms, when the caller made them some other way (a header read with gcc). */
   readonly canonical?: readonly CanonicalVersion[];
+  /**
+   * With `canonical`: the schema's own forms of the same versions, in the same view. A version
+   * acknowledges only what upstream released with it, the findings these give too; a header that
+   * differs further is not what upstream released.
+   */
+  readonly released?: readonly CanonicalVersion[];
   readonly baseline: LockFile;
   /** How to name the baseline in messages: 'schema/abi.lock.json', 'main'. */
   readonly baselineName: string;

@@ -111,7 +111,7 @@ const node: z.ZodType<CanonicalNode> = z.lazy(() =>
       .array(
         z.strictObject({
           name,
-          macro: name,
+          macro: name.optional(),
           kind: z.enum(['string', 'u64', 'pointer']),
           pointer: z.strictObject({ nullable: z.boolean(), target }).optional(),
         }),

@@ -23,11 +23,22 @@ import { rules } from './rules/index.ts';
 export function runRules(inputs: CheckInputs): Finding[] {
   const context = new CheckContext(inputs);
   const acknowledged = new Map(inputs.versions.flatMap((v) => v.acknowledges.map((a) => [`${v.name}\0${a.rule}`, a.reason] as const)));
-  return rules.flatMap((rule) => rule.check(context)).map((finding) => {
+  const findings = rules.flatMap((rule) => rule.check(context));
+  const released = inputs.released && acknowledged.size > 0 ? releasedChanges(inputs, inputs.released) : undefined;
+  return findings.map((finding) => {
     const reason = acknowledged.get(`${finding.version}\0${finding.rule}`);
-    return reason === undefined ? finding : { ...finding, severity: 'note' as const, acknowledged: reason };
+    if (reason === undefined || (released && !released.has(changeKey(finding)))) return finding;
+    return { ...finding, severity: 'note' as const, acknowledged: reason };
   });
 }
+
+/** The changes the schema's own forms of the versions give against the same baseline: what upstream released. */
+function releasedChanges(inputs: CheckInputs, released: NonNullable<CheckInputs['released']>): Set<string> {
+  const context = new CheckContext({ versions: inputs.versions, canonical: released, baseline: inputs.baseline, baselineName: inputs.baselineName, requireLocked: false, root: inputs.root });
+  return new Set(rules.flatMap((rule) => rule.check(context)).map(changeKey));
+}
+
+const changeKey = (f: Finding): string => [f.rule, f.version, f.subject, f.old, f.new].join('\0');
 
 /** Versions (oldest first) against a baseline; paths in findings relative to the project. */
 export function checkVersions(versions: readonly VersionModel[], baseline: LockFile, baselineName = 'the baseline'): Finding[] {

@@ -61,7 +61,8 @@ export interface CanonicalStruct {
 
 export interface CanonicalProperty {
   readonly name: string;
-  readonly macro: string;
+  /** Absent where the kernel writes the name as a literal. */
+  readonly macro?: string;
   readonly kind: 'string' | 'u64' | 'pointer';
   readonly pointer?: { readonly nullable: boolean; readonly target: TargetModel };
 }
@@ -225,7 +226,7 @@ export function canonicalNode(node: NodeModel): CanonicalNode {
 function canonicalProperty(property: PropertyModel): CanonicalProperty {
   return {
     name: property.name,
-    macro: property.macro,
+    ...(property.macro ? { macro: property.macro } : {}),
     kind: property.kind,
     ...(property.pointer ? { pointer: { nullable: property.pointer.nullable, target: canonicalTarget(property.pointer.target) } } : {}),
   };
@@ -348,7 +349,7 @@ function lengthText(length: number, c?: string): string {
 
 export function describeProperty(property: CanonicalProperty): string {
   const value = property.pointer ? describeType({ kind: 'pointer', ...property.pointer }) : property.kind === 'u64' ? 'u64' : 'string';
-  return `${property.macro} "${property.name}": ${value}`;
+  return `${property.macro ? `${property.macro} ` : ''}"${property.name}": ${value}`;
 }
 
 /** Stable JSON for equality tests: key order is fixed by construction above. */

@@ -2,7 +2,7 @@
  * Where a version's state lives: an FDT (nodes, properties, what each property points at), one raw
  * struct under a KHO entry, or a struct reached from another header's field selected by a string.
  */
-import type { Aggregate, Container, FdtNode, FieldDef, LengthConstant, SourceLocation, StringConstant } from '../../schema/lang.ts';
+import type { Aggregate, Container, FdtNode, FdtProperty, FieldDef, LengthConstant, SourceLocation, StringConstant } from '../../schema/lang.ts';
 import { isAggregate, pointerInScope } from './layout.ts';
 import type { ConstantModel, ContainerModel, NodeModel, PointerModel, PropertyModel } from './model.ts';
 import type { VersionScope } from './scope.ts';
@@ -113,6 +113,20 @@ export function constantRef(scope: VersionScope, constant: StringConstant | Leng
 // -----------------------------------------------------------------------------------------------
 // The FDT
 
+/** The characters a property name may have (Devicetree Specification, 2.2.4.1), 1 to 31 of them. */
+const PROPERTY_NAME = /^[0-9A-Za-z,._+?#-]{1,31}$/;
+
+/** A property's name, and the macro holding it unless the kernel writes the name as a literal. */
+function propertyNaming(scope: VersionScope, property: FdtProperty | undefined, here: readonly string[]): { name: string; macro?: string } | undefined {
+  if (typeof property?.name === 'string') {
+    if (PROPERTY_NAME.test(property.name)) return { name: property.name };
+    scope.issues.add('bad-property', [...here, `property ${JSON.stringify(property.name)}`], 'a property name is 1 to 31 of the characters 0-9 a-z A-Z , . _ + ? # -', property.at);
+    return undefined;
+  }
+  const model = constantRef(scope, property?.name, [...here, 'property'], 'string');
+  return model ? { name: String(model.value), macro: model.name } : undefined;
+}
+
 function buildNode(scope: VersionScope, node: FdtNode | undefined, path: string[], parentPath: string): NodeModel | undefined {
   if (!node || typeof node !== 'object') {
     scope.issues.add('bad-property', path, 'missing FDT node');
@@ -134,14 +148,14 @@ function buildNode(scope: VersionScope, node: FdtNode | undefined, path: string[
   const properties: PropertyModel[] = [];
   const propertyNames = new Set(['compatible']);
   for (const property of node.properties ?? []) {
-    const nameModel = constantRef(scope, property?.name, [...here, 'property'], 'string');
-    if (!nameModel) continue;
-    const ppath = [...here, `property ${String(nameModel.value)}`];
-    if (propertyNames.has(String(nameModel.value))) {
+    const naming = propertyNaming(scope, property, here);
+    if (!naming) continue;
+    const ppath = [...here, `property ${naming.name}`];
+    if (propertyNames.has(naming.name)) {
       scope.issues.add('duplicate-property', ppath, 'a node cannot have two properties of one name', property.at);
       continue;
     }
-    propertyNames.add(String(nameModel.value));
+    propertyNames.add(naming.name);
     const value = property.value;
     let pointer: PointerModel | undefined;
     if (value?.kind === 'pointer') {
@@ -157,8 +171,8 @@ function buildNode(scope: VersionScope, node: FdtNode | undefined, path: string[
       continue;
     }
     properties.push({
-      name: String(nameModel.value),
-      macro: nameModel.name,
+      name: naming.name,
+      ...(naming.macro ? { macro: naming.macro } : {}),
       kind: value.kind,
       ...(pointer ? { pointer } : {}),
       doc: property.doc,

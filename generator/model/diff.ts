@@ -183,7 +183,7 @@ export function diffNode(older: CanonicalNode, newer: CanonicalNode): LayoutChan
   const newProps = new Map(newer.properties.map((p) => [p.name, p]));
   const renamedFrom = new Map<string, string>();
   for (const p of newer.properties) {
-    const sameMacro = older.properties.find((o) => o.macro === p.macro && o.name !== p.name);
+    const sameMacro = p.macro === undefined ? undefined : older.properties.find((o) => o.macro === p.macro && o.name !== p.name);
     if (!oldProps.has(p.name) && sameMacro && !newProps.has(sameMacro.name)) renamedFrom.set(p.name, sameMacro.name);
   }
   const renamedOld = new Set(renamedFrom.values());
@@ -225,12 +225,13 @@ export function diffNode(older: CanonicalNode, newer: CanonicalNode): LayoutChan
         target,
       });
     } else if (before.macro !== p.macro) {
+      const source = (macro: string | undefined) => macro ?? 'a literal in the kernel\'s code';
       changes.push({
         kind: 'constant',
         subject: propertySubject,
-        old: before.macro,
-        new: p.macro,
-        summary: `The property "${p.name}" of node ${newer.path} takes its name from ${p.macro} instead of ${before.macro}.`,
+        old: source(before.macro),
+        new: source(p.macro),
+        summary: `The property "${p.name}" of node ${newer.path} takes its name from ${source(p.macro)} instead of ${source(before.macro)}.`,
         breaking: true,
         target,
       });
@@ -417,10 +418,12 @@ function diffField(subject: string, struct: string, older: CanonicalField, newer
     change('retyped', describeType(a), describeType(b), `${what} changed type from ${describeType(a)} to ${describeType(b)}.`);
   }
   const resizedAlready = changes.some((c) => c.kind === 'resized');
-  if (older.size !== newer.size && !resizedAlready) {
+  // A bit-field read from a compiled header has no place of its own (offset and size -1): its type says it.
+  const placed = older.offset >= 0 && newer.offset >= 0;
+  if (older.size !== newer.size && !resizedAlready && placed) {
     change('resized', `${older.size} bytes`, `${newer.size} bytes`, `${what} went from ${older.size} to ${newer.size} bytes.`);
   }
-  if (older.offset !== newer.offset) {
+  if (older.offset !== newer.offset && placed) {
     change('moved', `offset ${older.offset}`, `offset ${newer.offset}`, `${what} moved from offset ${older.offset} to ${newer.offset}.`);
   }
   if (!sameLayout(older.bits, newer.bits) && !changes.some((c) => c.kind === 'retyped')) {
@@ -437,5 +440,5 @@ function bitsText(f: CanonicalField): string {
 }
 
 function fieldText(f: CanonicalField): string {
-  return `${describeType(f.type)} at offset ${f.offset}, ${f.size} bytes`;
+  return f.offset < 0 ? describeType(f.type) : `${describeType(f.type)} at offset ${f.offset}, ${f.size} bytes`;
 }

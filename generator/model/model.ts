@@ -182,8 +182,8 @@ export interface StructModel {
 export interface PropertyModel {
   /** The property name as written in the FDT. */
   readonly name: string;
-  /** The macro holding the name. */
-  readonly macro: string;
+  /** The macro holding the name; absent where the kernel writes the name as a literal. */
+  readonly macro?: string;
   readonly kind: 'string' | 'u64' | 'pointer';
   readonly pointer?: PointerModel;
   readonly doc: string;

@@ -15,6 +15,10 @@ import * as luoV3 from './luo/luo-v3.ts';
 import * as luoV4 from './luo/luo-v4.ts';
 import * as luoV5 from './luo/luo-v5.ts';
 import * as luoV5BlockV1 from './luo/luo-v5+block-v1.ts';
+import * as memfdV1 from './memfd/memfd-v1.ts';
+import * as memfdV2SealsBitfield from './memfd/memfd-v2+seals-bitfield.ts';
+import * as memfdV2 from './memfd/memfd-v2.ts';
+import * as memblockV1 from './memblock/memblock-v1.ts';
 
 export { CodecError, type CodecOptions, type StructCodec } from './runtime.ts';
 
@@ -38,6 +42,10 @@ export const versions = {
   'luo-v4': luoV4,
   'luo-v5': luoV5,
   'luo-v5+block-v1': luoV5BlockV1,
+  'memfd-v1': memfdV1,
+  'memfd-v2+seals-bitfield': memfdV2SealsBitfield,
+  'memfd-v2': memfdV2,
+  'memblock-v1': memblockV1,
 } as const;
 
 export type VersionName = keyof typeof versions;
@@ -48,4 +56,6 @@ export const CURRENT_VERSIONS = {
   block: 'block-v1',
   compat: 'compat',
   luo: 'luo-v5+block-v1',
+  memfd: 'memfd-v2',
+  memblock: 'memblock-v1',
 } as const;

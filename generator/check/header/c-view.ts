@@ -105,7 +105,8 @@ function headerLayout(schema: GuardLayout, structs: ReadonlyMap<string, Canonica
 function headerNode(node: CanonicalNode, strings: HeaderStrings): CanonicalNode {
   return {
     ...node,
-    properties: node.properties.map((p) => ({ ...p, name: strings.value(p.macro) ?? `(${p.macro} undefined)` })),
+    // A name the kernel writes as a literal is not in the header: the header cannot change it.
+    properties: node.properties.map((p) => (p.macro ? { ...p, name: strings.value(p.macro) ?? `(${p.macro} undefined)` } : p)),
     ...(node.children ? { children: node.children.map((c) => headerNode(c, strings)) } : {}),
   };
 }

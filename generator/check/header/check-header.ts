@@ -48,9 +48,9 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
   const model = await loadModel(options.schemaPath, pageShift);
   const header = headerOf(model, options.headerPath);
   const shown = displayPath(options.headerPath);
-  const compile: ReadOptions = { ...options.compile, standIns: standInsOf(allVersions(model)) };
+  const compile: ReadOptions = { ...options.compile, standIns: schemaStandIns(allVersions(model)) };
   const newer = reading(header, readHeader(options.headerPath, compile), shown);
-  const notes = includedNotes(header, newer.layout, '');
+  const notes = includedNotes(withUses(model, newer.match), newer.layout, '');
   if (options.against) {
     const ref = options.against;
     const older = reading(header, readHeaderAtRevision(options.headerPath, ref, compile), `${shown} at ${ref}`);
@@ -63,6 +63,7 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
     const findings = runRules({
       versions: checked,
       canonical: checked.map((v) => cVisible(headerCanonical(v, newer.layout, v === reference))),
+      released: checked.map((v) => cVisible(canonicalVersion(v))),
       baseline: withHistory(model, checked.map((v) => cVisible(headerCanonical(v, older.layout, v === reference)))),
       baselineName: `${shown} at revision ${ref}`,
       requireLocked: false,
@@ -73,7 +74,7 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
     });
     return {
       baseline: `${shown} at revision ${ref}`,
-      notes: [...compared, ...includedNotes(header, older.layout, ` at ${ref}`), ...notes],
+      notes: [...compared, ...includedNotes(withUses(model, reference), older.layout, ` at ${ref}`), ...notes],
       findings: located(findings, newer),
     };
   }
@@ -82,6 +83,7 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
   const findings = runRules({
     versions: checked,
     canonical: checked.map((v) => cVisible(headerCanonical(v, newer.layout, v === reference))),
+    released: checked.map((v) => cVisible(canonicalVersion(v))),
     baseline: withHistory(model, checked.map((v) => cVisible(canonicalVersion(v)))),
     baselineName: `schema version ${reference.name}`,
     requireLocked: false,
@@ -97,6 +99,13 @@ export async function checkHeader(options: HeaderCheckOptions): Promise<CheckRep
  * the header's tree holds them too, and a string luo.h composes guards their structs.
  */
 function withUsed(model: Model, version: VersionModel, layouts: readonly HeaderLayout[]): VersionModel[] {
+  // A used header is checked where the tree holds it (every side defines its strings).
+  const present = (v: VersionModel) => v.guards.length > 0 && layouts.every((l) => v.guards.every((g) => l.definitions.has(g.macro)));
+  return withUses(model, version).filter((v) => v === version || present(v));
+}
+
+/** The version and every version it uses, transitively, those first. */
+function withUses(model: Model, version: VersionModel): VersionModel[] {
   const found: VersionModel[] = [];
   const visit = (v: VersionModel): void => {
     if (found.includes(v)) return;
@@ -104,9 +113,7 @@ function withUsed(model: Model, version: VersionModel, layouts: readonly HeaderL
     found.push(v);
   };
   visit(version);
-  // A used header is checked where the tree holds it (every side defines its strings).
-  const present = (v: VersionModel) => v.guards.length > 0 && layouts.every((l) => v.guards.every((g) => l.definitions.has(g.macro)));
-  return found.filter((v) => v === version || present(v));
+  return found;
 }
 
 /** The schema's header the file is: by its path in a kernel tree, else by its file name. */
@@ -127,20 +134,22 @@ function reading(header: HeaderModel, layout: HeaderLayout, name: string): Readi
     }, 0);
   const newestFirst = [...header.versions].reverse();
   const differences = (v: VersionModel) => diffCanonicalVersions(cVisible(canonicalVersion(v)), cVisible(headerCanonical(v, layout))).length;
-  // A version is the header when it has every string of the version; a version without strings (a
-  // header that has none, block.h before its first) when the header defines none of the header's.
+  const fewestOf = (versions: readonly VersionModel[]) => {
+    const fewest = Math.min(...versions.map(differences));
+    return versions.find((v) => differences(v) === fewest);
+  };
+  // The version with the most of the header's strings (luo-v1 over luo-v1-session-v2, whose strings
+  // luo-v1 also has); where upstream kept its strings for a new layout ("memfd-v2" twice), the layout.
+  // A version without strings (a header that has none, block.h before its first) is the header when
+  // the header defines none of the strings of any version.
   const anyString = header.versions.some((v) => v.guards.some((g) => layout.definitions.has(g.macro)));
-  const exacts = newestFirst.filter((v) => (v.guards.length > 0 ? sameStrings(v, layout, strings) : !anyString));
-  // Forms that share their strings (kho-v2 before and after blob-size) differ in layout: the closest is the header's.
-  if (exacts.length > 0) {
-    const fewestExact = Math.min(...exacts.map(differences));
-    return { name, layout, match: exacts.find((v) => differences(v) === fewestExact)!, exact: true };
-  }
+  const same = newestFirst.filter((v) => (v.guards.length > 0 ? sameStrings(v, layout, strings) : !anyString));
+  const most = Math.max(...same.map((v) => v.guards.length));
+  const exact = fewestOf(same.filter((v) => v.guards.length === most));
+  if (exact) return { name, layout, match: exact, exact: true };
   // The nearest: the best score, then the fewest differences, then the newest.
   const best = Math.max(...newestFirst.map(score));
-  const candidates = newestFirst.filter((v) => score(v) === best);
-  const fewest = Math.min(...candidates.map(differences));
-  return { name, layout, match: candidates.find((v) => differences(v) === fewest) ?? header.current, exact: false };
+  return { name, layout, match: fewestOf(newestFirst.filter((v) => score(v) === best)) ?? header.current, exact: false };
 }
 
 /** Every guard of the version is there under its own name with its value (a renamed macro is no exact match). */
@@ -192,7 +201,7 @@ function located(findings: readonly Finding[], r: Reading): Finding[] {
   const structs = new Map(r.layout.structs.map((s) => [s.name, s]));
   const strings = new HeaderStrings(r.layout);
   // A property is named by its macro's value: the macro by the name the header gives the property.
-  const propertyMacro = new Map(versionNodes(r.match).flatMap((n) => n.properties.map((p) => [strings.value(p.macro) ?? p.name, p.macro] as const)));
+  const propertyMacro = new Map(versionNodes(r.match).flatMap((n) => n.properties.flatMap((p) => (p.macro ? [[strings.value(p.macro) ?? p.name, p.macro] as const] : []))));
   const definedAt = (macro: string): { file: string; line: number } | undefined => {
     const own = r.layout.macros.get(macro)?.line;
     if (own) return { file, line: own };
@@ -221,7 +230,7 @@ function located(findings: readonly Finding[], r: Reading): Finding[] {
  * The constants the versions take from other headers (LIVEUPDATE_SESSION_NAME_LENGTH from
  * <uapi/linux/liveupdate.h>), with the schema's values: they stand in for a header the tree lacks.
  */
-function standInsOf(versions: readonly VersionModel[]): IncludedMacros {
+function schemaStandIns(versions: readonly VersionModel[]): IncludedMacros {
   const wanted = new Map<string, Map<string, string>>();
   for (const c of versions.flatMap((v) => v.constants)) {
     if (!c.include) continue;
@@ -232,13 +241,13 @@ function standInsOf(versions: readonly VersionModel[]): IncludedMacros {
 }
 
 /**
- * Where the value of each constant the schema takes from another header came from: that header in the
- * kernel tree (a kernel change there shows as the layout change it is), or the schema's stand-in.
+ * Where the value of each constant the checked versions take from another header came from: that
+ * header in the kernel tree (a kernel change there shows as the layout change it is), or the
+ * schema's stand-in.
  */
-function includedNotes(header: HeaderModel, layout: HeaderLayout, when: string): string[] {
+function includedNotes(versions: readonly VersionModel[], layout: HeaderLayout, when: string): string[] {
   const notes: string[] = [];
-  // Only the constants this header takes: another header's are not its business.
-  for (const [include, names] of standInsOf(header.versions)) {
+  for (const [include, names] of schemaStandIns(versions)) {
     for (const name of names.keys()) {
       const found = layout.definitions.get(name);
       if (!found) notes.push(`${name}: not defined by ${include} in the tree of the header${when}`);

@@ -93,21 +93,44 @@ function compile(headerPath: string, source: HeaderSource, options: ReadOptions,
   };
   const flags = gccFlags(paths, options.config ?? []);
   const preprocessed = readPreprocessed(gcc(['-E', '-dD', ...flags, source.file], context));
+  // A header of strings alone (memblock.h) gives the compiler no type to describe: pahole has nothing to read.
+  const structs = preprocessed.declared.size === 0 ? [] : structLayouts(source, preprocessed.declared, paths, flags, context, scratch);
+  const macros = new Map<string, HeaderMacro>();
+  const functionMacros = new Map<string, FunctionMacro>();
+  const definitions = new Map<string, MacroDefinition>();
+  for (const d of preprocessed.defines.values()) {
+    definitions.set(d.name, { name: d.name, params: d.params ?? [], text: d.text, where: paths.show(d.file, d.line), line: d.line, origin: paths.origin(d.file) });
+    if (d.file !== source.file) continue;
+    if (d.params) functionMacros.set(d.name, { name: d.name, params: d.params, text: d.text, line: d.line });
+    else if (d.text !== '') macros.set(d.name, { name: d.name, text: d.text, line: d.line });
+  }
+  return { path: resolve(headerPath), macros, functionMacros, structs, definitions };
+}
+
+/** The layouts of the structs the header declares, as gcc lays them out and pahole reads them. */
+function structLayouts(
+  source: HeaderSource,
+  declared: ReadonlyMap<string, { kind: 'struct' | 'union'; file: string }>,
+  paths: IncludePath,
+  flags: readonly string[],
+  context: CompileContext,
+  scratch: string,
+): HeaderStruct[] {
   const object = join(scratch, 'header.o');
   // DWARF records no alignment, so `__packed` shows only through offsets and sizes: a probe struct with
   // one `char[_Alignof(struct X)]` member per struct makes gcc compute each alignment, pahole print it.
-  const probe = `#include "${source.file}"\n${probeStruct(preprocessed.declared)}`;
+  const probe = `#include "${source.file}"\n${probeStruct(declared)}`;
   gcc(['-g', '-c', '-fno-eliminate-unused-debug-types', ...flags, '-', '-o', object], context, probe);
   const all = parsePahole(tool('pahole', [object]));
   const aligns = new Map((all.find((s) => s.name === PROBE)?.fields ?? []).map((f) => [f.name, f.size]));
   const lines = declarationLines(tool('readelf', ['--debug-dump=info', object]));
   // The header's structs, and those of its sibling headers it includes (block.h's block header, which
   // luo.h only points at): a guard of the header may cover them.
-  const wanted = ownStructs(all, preprocessed.declared, (file) => dirname(file) === dirname(source.file));
-  const structs = all
+  const wanted = ownStructs(all, declared, (file) => dirname(file) === dirname(source.file));
+  return all
     .filter((s) => wanted.has(s.name))
     .map((s): HeaderStruct => {
-      const file = preprocessed.declared.get(s.name)?.file;
+      const file = declared.get(s.name)?.file;
       // DWARF lines are those of the file that declares the struct: the header's own, or a sibling's.
       const own = file !== undefined && dirname(file) === dirname(source.file);
       const where = lines.get(s.name);
@@ -122,16 +145,6 @@ function compile(headerPath: string, source: HeaderSource, options: ReadOptions,
         ...(file ? { file: paths.show(file) } : {}),
       };
     });
-  const macros = new Map<string, HeaderMacro>();
-  const functionMacros = new Map<string, FunctionMacro>();
-  const definitions = new Map<string, MacroDefinition>();
-  for (const d of preprocessed.defines.values()) {
-    definitions.set(d.name, { name: d.name, params: d.params ?? [], text: d.text, where: paths.show(d.file, d.line), line: d.line, origin: paths.origin(d.file) });
-    if (d.file !== source.file) continue;
-    if (d.params) functionMacros.set(d.name, { name: d.name, params: d.params, text: d.text, line: d.line });
-    else if (d.text !== '') macros.set(d.name, { name: d.name, text: d.text, line: d.line });
-  }
-  return { path: resolve(headerPath), macros, functionMacros, structs, definitions };
 }
 
 let compilerIncludes: string | undefined;

@@ -146,7 +146,8 @@ export function defineBody(constant: ConstantModel): string {
 /**
  * Consecutive #defines with their values on one tab stop; one too long for the line goes on
  * continuation lines instead: a statement expression `({ a; b; })` one statement a line, as kernel
- * headers write them, any other value broken between its parts.
+ * headers write them, a value that is one parenthesised group broken inside it, any other value
+ * broken between its parts.
  */
 export function defineLines(constants: readonly ConstantModel[]): string[] {
   const heads = constants.map(defineHead);
@@ -157,9 +158,12 @@ export function defineLines(constants: readonly ConstantModel[]): string[] {
     const line = `${head}${'\t'.repeat(Math.max(1, Math.ceil((column - displayWidth(head)) / 8)))}${body}`;
     if (displayWidth(line) <= COLUMNS) return [line];
     const statements = /^\(\{(.*)\}\)$/s.exec(body);
+    const parts = splitAt(body, ' ');
     const lines = statements
       ? ['\t({', ...splitAt(statements[1]!, ';').flatMap((statement) => codeLines(statement.trim(), 16, COLUMNS - 2).map((l, j) => (j === 0 ? `\t\t${l}` : l))), '\t})']
-      : greedy(splitAt(body, ' '), ' ', COLUMNS - 8 - 2).map((part) => `\t${part}`);
+      : parts.length === 1 && body.startsWith('(')
+        ? codeLines(body, 8, COLUMNS - 2).map((l, j) => (j === 0 ? `\t${l}` : l))
+        : greedy(parts, ' ', COLUMNS - 8 - 2).map((part) => `\t${part}`);
     return [`${head} \\`, ...lines.map((l, j) => (j < lines.length - 1 ? `${l} \\` : l))];
   });
 }

@@ -84,7 +84,8 @@ export interface ContainerDoc {
 export interface PropertyDoc {
   readonly node: string;
   readonly name: string;
-  readonly macro: string;
+  /** Absent where the kernel writes the name as a literal. */
+  readonly macro?: string;
   readonly value: string;
   readonly doc: string;
 }
@@ -226,7 +227,7 @@ function propertyDoc(node: NodeModel, property: PropertyModel): PropertyDoc {
       : property.kind === 'u64'
         ? 'u64, CPU byte order'
         : `u64 physical address, CPU byte order: ${targetSentence(property.pointer!.target, property.pointer!.nullable)}`;
-  return { node: node.path, name: property.name, macro: property.macro, value, doc: property.doc };
+  return { node: node.path, name: property.name, ...(property.macro ? { macro: property.macro } : {}), value, doc: property.doc };
 }
 
 // -----------------------------------------------------------------------------------------------
