@@ -52,28 +52,31 @@ function lacking(model: NodeModel, data: FdtNodeData, path: string): string | un
   return missing && `lacks property ${nodePath(path, missing.name)}`;
 }
 
-/** Why a version does not match, or undefined when it does. */
-function mismatch(version: VersionModel, root: FdtNodeData): string | undefined {
+/** Why a version's strings do not match the FDT's, or undefined when they do. */
+function stringMismatch(version: VersionModel, root: FdtNodeData): string | undefined {
   for (const model of allNodes(fdtOf(version).root)) {
-    // Children named at run time may be any number, none included: each one there is checked below.
-    if (model.path.includes('<')) continue;
+    // Nodes with a string of their own and a fixed name must be there, with that string; children
+    // named at run time may be any number, none included.
+    if (!model.compatible || model.path.includes('<')) continue;
     const node = nodeAt(root, model.path);
-    if (model.compatible) {
-      // Nodes with a string of their own and a fixed name must be there, with that string.
-      const found = node ? compatibles(node, model.path) : [];
-      if (!found.includes(model.compatible.value)) return `wants "${model.compatible.value}" at ${model.path}, found ${quoted(found)}`;
-    }
+    const found = node ? compatibles(node, model.path) : [];
+    if (!found.includes(model.compatible.value)) return `wants "${model.compatible.value}" at ${model.path}, found ${quoted(found)}`;
+  }
+  return undefined;
+}
+
+/** A property of the version's nodes the FDT lacks, or undefined when it has them all. */
+function missingProperty(version: VersionModel, root: FdtNodeData): string | undefined {
+  for (const model of allNodes(fdtOf(version).root)) {
+    const node = model.path.includes('<') ? undefined : nodeAt(root, model.path);
     if (!node) continue;
-    // Forms that share their strings (a property added without a bump) differ in their properties.
     const own = lacking(model, node, model.path);
     if (own) return own;
     const anyChild = model.children.find((c) => c.anyName !== undefined);
-    if (anyChild) {
-      const named = new Set(model.children.map((c) => c.name));
-      for (const child of node.children) {
-        const why = named.has(child.name) ? undefined : lacking(anyChild, child, nodePath(model.path, child.name));
-        if (why) return why;
-      }
+    const named = new Set(model.children.map((c) => c.name));
+    for (const child of anyChild ? node.children : []) {
+      const why = named.has(child.name) ? undefined : lacking(anyChild!, child, nodePath(model.path, child.name));
+      if (why) return why;
     }
   }
   return undefined;
@@ -93,17 +96,21 @@ export function pickVersion(allVersions: readonly VersionModel[], root: FdtNodeD
   const reasons: string[] = [];
   const matching: VersionModel[] = [];
   for (const version of candidates) {
-    const why = mismatch(version, root);
+    const why = stringMismatch(version, root);
     if (!why) matching.push(version);
     else reasons.push(`${version.name} ${why}`);
   }
-  // Forms that share the root string differ in their subnodes: the one that names the most is the image's.
+  if (matching.length === 0) {
+    throw new ImageError('/', `the root says ${quoted(rootStrings)} but no version with that root matches the subnodes: ${reasons.join('; ')}`);
+  }
+  // Forms that share the root string differ in their subnodes (the one that names the most is the
+  // image's), or, sharing every string, in their properties (kho-v2 before and after blob-size). A
+  // property missing from the only form left is the walk's to report, where it is.
   const guardedNodes = (v: VersionModel) => allNodes(fdtOf(v).root).filter((n) => n.compatible).length;
-  const best = matching.reduce<VersionModel | undefined>((a, v) => (!a || guardedNodes(v) >= guardedNodes(a) ? v : a), undefined);
-  if (best) return best;
-  throw new ImageError('/', `the root says ${quoted(rootStrings)} but no version with that root matches the subnodes: ${reasons.join('; ')}`);
+  const complete = matching.filter((v) => !missingProperty(v, root));
+  const pool = complete.length > 0 ? complete : matching;
+  return pool.reduce((a, v) => (guardedNodes(v) >= guardedNodes(a) ? v : a));
 }
-
 
 /**
  * Which version a raw KHO entry at `pa` is: the one whose compatible string its struct holds, read
