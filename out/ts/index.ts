@@ -15,6 +15,8 @@ import * as luoV3 from './luo/luo-v3.ts';
 import * as luoV4 from './luo/luo-v4.ts';
 import * as luoV5 from './luo/luo-v5.ts';
 import * as luoV5BlockV1 from './luo/luo-v5+block-v1.ts';
+import * as luoFeatures from './luo/luo-features.ts';
+import * as luoFeaturesNamed from './luo/luo-features-named.ts';
 
 export { CodecError, type CodecOptions, type StructCodec } from './runtime.ts';
 
@@ -38,6 +40,8 @@ export const versions = {
   'luo-v4': luoV4,
   'luo-v5': luoV5,
   'luo-v5+block-v1': luoV5BlockV1,
+  'luo-features': luoFeatures,
+  'luo-features-named': luoFeaturesNamed,
 } as const;
 
 export type VersionName = keyof typeof versions;
