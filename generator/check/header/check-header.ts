@@ -214,7 +214,7 @@ function located(findings: readonly Finding[], r: Reading): Finding[] {
  * The constants the schema takes from other headers (LIVEUPDATE_SESSION_NAME_LENGTH from
  * <uapi/linux/liveupdate.h>), with the schema's values: they stand in for a header the tree lacks.
  */
-function schemaStandIns(model: Model): IncludedMacros {
+export function schemaStandIns(model: Model): IncludedMacros {
   const wanted = new Map<string, Map<string, string>>();
   for (const c of allVersions(model).flatMap((v) => v.constants)) {
     if (!c.include) continue;
