@@ -166,35 +166,8 @@ export function readElf(bytes: Uint8Array, file = 'the file'): ElfFile {
     c.need(shoff, BigInt(shnum) * BigInt(shentsize), `the table of ${shnum} section headers of ${shentsize} bytes`);
     for (let index = 0; index < shnum; index++) {
       const at = Number(shoff) + index * shentsize;
-      sectionHeaders.push(
-        is64
-          ? {
-              index,
-              type: c.u32(at + 4),
-              flags: c.u64(at + 8),
-              addr: c.u64(at + 16),
-              offset: c.u64(at + 24),
-              size: c.u64(at + 32),
-              link: c.u32(at + 40),
-              info: c.u32(at + 44),
-              addralign: c.u64(at + 48),
-              entsize: c.u64(at + 56),
-              headerOffset: at,
-            }
-          : {
-              index,
-              type: c.u32(at + 4),
-              flags: BigInt(c.u32(at + 8)),
-              addr: BigInt(c.u32(at + 12)),
-              offset: BigInt(c.u32(at + 16)),
-              size: BigInt(c.u32(at + 20)),
-              link: c.u32(at + 24),
-              info: c.u32(at + 28),
-              addralign: BigInt(c.u32(at + 32)),
-              entsize: BigInt(c.u32(at + 36)),
-              headerOffset: at,
-            },
-      );
+      const f = fieldsAt(c, at, SECTION_FIELDS[elfClass]);
+      sectionHeaders.push({ index, type: Number(f.type), flags: f.flags, addr: f.addr, offset: f.offset, size: f.size, link: Number(f.link), info: Number(f.info), addralign: f.addralign, entsize: f.entsize, headerOffset: at });
     }
   }
 
@@ -227,36 +200,36 @@ export function readElf(bytes: Uint8Array, file = 'the file'): ElfFile {
     c.need(phoff, BigInt(phnum) * BigInt(phentsize), `the table of ${phnum} program headers of ${phentsize} bytes`);
     for (let index = 0; index < phnum; index++) {
       const at = Number(phoff) + index * phentsize;
-      segments.push(
-        is64
-          ? {
-              index,
-              type: c.u32(at),
-              flags: c.u32(at + 4),
-              offset: c.u64(at + 8),
-              vaddr: c.u64(at + 16),
-              paddr: c.u64(at + 24),
-              filesz: c.u64(at + 32),
-              memsz: c.u64(at + 40),
-              align: c.u64(at + 48),
-              headerOffset: at,
-            }
-          : {
-              index,
-              type: c.u32(at),
-              offset: BigInt(c.u32(at + 4)),
-              vaddr: BigInt(c.u32(at + 8)),
-              paddr: BigInt(c.u32(at + 12)),
-              filesz: BigInt(c.u32(at + 16)),
-              memsz: BigInt(c.u32(at + 20)),
-              flags: c.u32(at + 24),
-              align: BigInt(c.u32(at + 28)),
-              headerOffset: at,
-            },
-      );
+      const f = fieldsAt(c, at, SEGMENT_FIELDS[elfClass]);
+      segments.push({ index, type: Number(f.type), flags: Number(f.flags), offset: f.offset, vaddr: f.vaddr, paddr: f.paddr, filesz: f.filesz, memsz: f.memsz, align: f.align, headerOffset: at });
     }
   }
   return { file, bytes, class: elfClass, endian, type, machine, entry, sections, segments };
+}
+
+/** Where each field of a header sits, and its width: [offset, 4 or 8]. */
+type Fields<K extends string> = Readonly<Record<K, readonly [number, 4 | 8]>>;
+type SectionField = 'type' | 'flags' | 'addr' | 'offset' | 'size' | 'link' | 'info' | 'addralign' | 'entsize';
+type SegmentField = 'type' | 'flags' | 'offset' | 'vaddr' | 'paddr' | 'filesz' | 'memsz' | 'align';
+
+const SECTION_FIELDS: Record<ElfClass, Fields<SectionField>> = {
+  32: { type: [4, 4], flags: [8, 4], addr: [12, 4], offset: [16, 4], size: [20, 4], link: [24, 4], info: [28, 4], addralign: [32, 4], entsize: [36, 4] },
+  64: { type: [4, 4], flags: [8, 8], addr: [16, 8], offset: [24, 8], size: [32, 8], link: [40, 4], info: [44, 4], addralign: [48, 8], entsize: [56, 8] },
+};
+
+// ELF64 moved p_flags next to p_type, so the two classes order the fields differently.
+const SEGMENT_FIELDS: Record<ElfClass, Fields<SegmentField>> = {
+  32: { type: [0, 4], offset: [4, 4], vaddr: [8, 4], paddr: [12, 4], filesz: [16, 4], memsz: [20, 4], flags: [24, 4], align: [28, 4] },
+  64: { type: [0, 4], flags: [4, 4], offset: [8, 8], vaddr: [16, 8], paddr: [24, 8], filesz: [32, 8], memsz: [40, 8], align: [48, 8] },
+};
+
+/** The fields of a header at `at` (already checked to lie in the file). */
+function fieldsAt<K extends string>(c: Cursor, at: number, fields: Fields<K>): Record<K, bigint> {
+  const out = {} as Record<K, bigint>;
+  for (const [name, [offset, width]] of Object.entries(fields) as [K, readonly [number, 4 | 8]][]) {
+    out[name] = width === 8 ? c.u64(at + offset) : BigInt(c.u32(at + offset));
+  }
+  return out;
 }
 
 function checkEntrySize(size: number, least: number, at: number, what: string, fail: (offset: number, problem: string) => never): void {

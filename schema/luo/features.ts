@@ -133,7 +133,22 @@ function featureForm(fileEntry: Aggregate) {
   return { types: [luo_feature_hdr, luoSer, fileEntry, fileSet, session, luo_flb_header_ser, luo_flb_ser], negotiation };
 }
 
-const BITS_AND_MASKS = [...CORE_BITS, LUO_CORE_FEATURES_SUPP, LUO_CORE_FEATURES_REQ, LUO_CORE_FEATURES_ACTIVE];
+/** The constants of a feature form in header order, given how long a handler's name or string is. */
+function formConstants(handlerLength: Constant, ...after: Constant[]) {
+  return [
+    ...ACCESSORS,
+    LUO_KHO_ENTRY_NAME,
+    ...CORE_BITS,
+    LUO_CORE_FEATURES_SUPP,
+    LUO_CORE_FEATURES_REQ,
+    LUO_CORE_FEATURES_ACTIVE,
+    LIVEUPDATE_SESSION_NAME_LENGTH,
+    handlerLength,
+    LIVEUPDATE_FLB_COMPAT_LENGTH,
+    LIVEUPDATE_TEST_FLB_COMPATIBLE,
+    ...after,
+  ];
+}
 
 // ---- linux-mm 29a7510: handlers still found by their compatible string.
 
@@ -144,15 +159,7 @@ export const luoFeatures: AbiVersion = version({
   origin: 'linux-mm 29a7510: struct luo_ser opens with struct luo_feature_hdr instead of a compatible string; file handlers still found by compatible string.',
   doc: { title: DOC_TITLE, paragraphs: [INTRO, NEGOTIATION, BLOCKS] },
   uses: [blockV0],
-  constants: [
-    ...ACCESSORS,
-    LUO_KHO_ENTRY_NAME,
-    ...BITS_AND_MASKS,
-    LIVEUPDATE_SESSION_NAME_LENGTH,
-    LIVEUPDATE_HNDL_COMPAT_LENGTH,
-    LIVEUPDATE_FLB_COMPAT_LENGTH,
-    LIVEUPDATE_TEST_FLB_COMPATIBLE,
-  ],
+  constants: formConstants(LIVEUPDATE_HNDL_COMPAT_LENGTH),
   types: formA.types,
   features: formA.negotiation,
 });
@@ -213,17 +220,7 @@ export const luoFeaturesNamed: AbiVersion = version({
     paragraphs: [INTRO, NEGOTIATION, BLOCKS, 'The kernel image lists, in its section .liveupdate_features, the features of every subsystem it supports: struct liveupdate_ver_hdr, then one struct liveupdate_feature_entry per subsystem.'],
   },
   uses: [blockV0],
-  constants: [
-    ...ACCESSORS,
-    LUO_KHO_ENTRY_NAME,
-    ...BITS_AND_MASKS,
-    LIVEUPDATE_SESSION_NAME_LENGTH,
-    LIVEUPDATE_HNDL_NAME_LENGTH,
-    LIVEUPDATE_FLB_COMPAT_LENGTH,
-    LIVEUPDATE_TEST_FLB_COMPATIBLE,
-    LIVEUPDATE_VER_HDR_MAGIC,
-    LIVEUPDATE_VER_HDR_VER,
-  ],
+  constants: formConstants(LIVEUPDATE_HNDL_NAME_LENGTH, LIVEUPDATE_VER_HDR_MAGIC, LIVEUPDATE_VER_HDR_VER),
   types: [...formB.types, liveupdate_ver_hdr, liveupdate_feature_entry],
   features: formB.negotiation,
   acknowledges: [
