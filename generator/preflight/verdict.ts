@@ -126,6 +126,10 @@ export function lossOf(key: string, schema: PreflightSchema): string {
   const header = headerOfKey(schema, key)?.name;
   if (header === 'kexec_handover') return 'everything handed over: every KHO client\'s state and the preserved memory';
   if (key === 'luo') return 'every preserved session and the files in it, and every FLB';
+  if (header) {
+    const entry = schema.features.find((f) => f.subsystem === key)?.khoEntry?.value ?? khoEntryOf(schema, header);
+    return `the state of ${header}.h${entry ? ` under the KHO entry "${entry}"` : ''}`;
+  }
   return `the files the "${key}" handler preserved, and with them each session holding one (a session set with a file no handler takes fails to restore as a whole)`;
 }
 
