@@ -69,11 +69,12 @@ export const LUO_CORE_FEATURES_SUPP = coreMask('LUO_CORE_FEATURES_SUPP', 'Featur
 export const LUO_CORE_FEATURES_REQ = coreMask('LUO_CORE_FEATURES_REQ', 'Features of the LUO core a kernel must support to read this kernel\'s payload.');
 export const LUO_CORE_FEATURES_ACTIVE = coreMask('LUO_CORE_FEATURES_ACTIVE', 'Features of the LUO core this kernel\'s payload uses.');
 
-/** The accessors of the header's masks: set a bit, or test one, in a struct that opens with it. */
+/**
+ * The accessors of the header's masks: set a bit, or test one, in a struct that opens with it.
+ * Upstream also has a statement macro setting a bit in two masks at once; it names its argument twice
+ * (checkpatch's MACRO_ARG_REUSE), so the generated header leaves it out.
+ */
 const ACCESSORS = [
-  defineMacro('LUO_FEATURE_ACTIVE', ['s', 'f'], 'do { (s)->features.supp |= (u64)(f); (s)->features.active |= (u64)(f); } while (0)', {
-    doc: 'Marks feature @f as supported and active in @s.',
-  }),
   defineMacro('LUO_FEATURE_SUPPORTED', ['s', 'f'], '((s)->features.supp |= (u64)(f))', { doc: 'Marks feature @f as supported in @s.' }),
   defineMacro('LUO_FEATURE_REQUIRED', ['s', 'f'], '((s)->features.req |= (u64)(f))', { doc: 'Marks feature @f as required in @s.' }),
   defineMacro('LUO_FEATURE_IS_ACTIVE', ['s', 'f'], '(!!((s)->features.active & (u64)(f)))', { doc: 'Whether feature @f is active in @s.' }),

@@ -37,10 +37,6 @@
 #include <linux/types.h>
 #include <uapi/linux/liveupdate.h>
 
-#define LUO_FEATURE_ACTIVE(s, f) \
-	do \
-	{ (s)->features.supp |= (u64)(f); (s)->features.active |= (u64)(f); } \
-	while (0)
 #define LUO_FEATURE_SUPPORTED(s, f)	((s)->features.supp |= (u64)(f))
 #define LUO_FEATURE_REQUIRED(s, f)	((s)->features.req |= (u64)(f))
 #define LUO_FEATURE_IS_ACTIVE(s, f)	(!!((s)->features.active & (u64)(f)))
