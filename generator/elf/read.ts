@@ -159,17 +159,19 @@ export function readElf(bytes: Uint8Array, file = 'the file'): ElfFile {
     if (phnum === PN_XNUM) phnum = c.u32(at + (is64 ? 44 : 28));
   }
 
-  const sectionHeaders: Omit<ElfSection, 'name'>[] = [];
-  if (shnum > 0) {
-    if (shoff === 0n) fail(is64 ? 40 : 32, `the file header counts ${shnum} section headers but gives no offset for them`);
-    checkEntrySize(shentsize, sizes.section, is64 ? 58 : 46, 'section', fail);
-    c.need(shoff, BigInt(shnum) * BigInt(shentsize), `the table of ${shnum} section headers of ${shentsize} bytes`);
-    for (let index = 0; index < shnum; index++) {
-      const at = Number(shoff) + index * shentsize;
-      const f = fieldsAt(c, at, SECTION_FIELDS[elfClass]);
-      sectionHeaders.push({ index, type: Number(f.type), flags: f.flags, addr: f.addr, offset: f.offset, size: f.size, link: Number(f.link), info: Number(f.info), addralign: f.addralign, entsize: f.entsize, headerOffset: at });
-    }
-  }
+  /** The offsets of a table's entries, once the table is known to lie in the file. */
+  const table = (what: 'section' | 'program', offset: bigint, count: number, entsize: number, least: number, fields: { offset: number; entsize: number }): number[] => {
+    if (count === 0) return [];
+    if (offset === 0n) fail(fields.offset, `the file header counts ${count} ${what} headers but gives no offset for them`);
+    checkEntrySize(entsize, least, fields.entsize, what, fail);
+    c.need(offset, BigInt(count) * BigInt(entsize), `the table of ${count} ${what} headers of ${entsize} bytes`);
+    return Array.from({ length: count }, (_, index) => Number(offset) + index * entsize);
+  };
+
+  const sectionHeaders: Omit<ElfSection, 'name'>[] = table('section', shoff, shnum, shentsize, sizes.section, { offset: is64 ? 40 : 32, entsize: is64 ? 58 : 46 }).map((at, index) => {
+    const f = fieldsAt(c, at, SECTION_FIELDS[elfClass]);
+    return { index, type: Number(f.type), flags: f.flags, addr: f.addr, offset: f.offset, size: f.size, link: Number(f.link), info: Number(f.info), addralign: f.addralign, entsize: f.entsize, headerOffset: at };
+  });
 
   // Names: offsets into the section-name string table, each NUL-terminated inside it.
   const nameOffsets = sectionHeaders.map((s) => c.u32(s.headerOffset));
@@ -193,17 +195,10 @@ export function readElf(bytes: Uint8Array, file = 'the file'): ElfFile {
   }
   const sections: ElfSection[] = sectionHeaders.map((s, i) => ({ ...s, name: names[i]! }));
 
-  const segments: ElfSegment[] = [];
-  if (phnum > 0) {
-    if (phoff === 0n) fail(is64 ? 32 : 28, `the file header counts ${phnum} program headers but gives no offset for them`);
-    checkEntrySize(phentsize, sizes.segment, is64 ? 54 : 42, 'program', fail);
-    c.need(phoff, BigInt(phnum) * BigInt(phentsize), `the table of ${phnum} program headers of ${phentsize} bytes`);
-    for (let index = 0; index < phnum; index++) {
-      const at = Number(phoff) + index * phentsize;
-      const f = fieldsAt(c, at, SEGMENT_FIELDS[elfClass]);
-      segments.push({ index, type: Number(f.type), flags: Number(f.flags), offset: f.offset, vaddr: f.vaddr, paddr: f.paddr, filesz: f.filesz, memsz: f.memsz, align: f.align, headerOffset: at });
-    }
-  }
+  const segments: ElfSegment[] = table('program', phoff, phnum, phentsize, sizes.segment, { offset: is64 ? 32 : 28, entsize: is64 ? 54 : 42 }).map((at, index) => {
+    const f = fieldsAt(c, at, SEGMENT_FIELDS[elfClass]);
+    return { index, type: Number(f.type), flags: Number(f.flags), offset: f.offset, vaddr: f.vaddr, paddr: f.paddr, filesz: f.filesz, memsz: f.memsz, align: f.align, headerOffset: at };
+  });
   return { file, bytes, class: elfClass, endian, type, machine, entry, sections, segments };
 }
 
