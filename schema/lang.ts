@@ -662,6 +662,11 @@ export interface AbiVersion {
    * kept for a changed layout): reported as notes with the reason, never hidden, never failing.
    */
   readonly acknowledges?: readonly Acknowledgement[];
+  /**
+   * Feature bits that guard the state instead of (or as well as) a string: the payload opens with a
+   * feature header, and the next kernel reads it when it supports every bit the payload requires.
+   */
+  readonly features?: FeatureNegotiation;
   readonly at?: SourceLocation;
 }
 
@@ -712,3 +717,75 @@ export function family(spec: Omit<AbiFamily, 'kind'>): AbiFamily {
 
 /** What a schema module may export: a whole family, or one header (a family of one). */
 export type AbiSchema = AbiFamily | AbiHeader;
+
+// ---------------------------------------------------------------------------------------------
+// Feature negotiation: bits instead of (or beside) a string.
+
+/** A named feature bit, `#define NAME BIT_ULL(bit)`: a constant like any other, with its bit number. */
+export interface FeatureBit extends Constant<ExprValue> {
+  readonly bit: number;
+}
+
+export function defineFeatureBit(name: string, bit: number, options: DefinitionOptions = {}): FeatureBit {
+  return Object.freeze({ kind: 'constant' as const, name, value: { kind: 'expr' as const, expr: cText(`BIT_ULL(${bit})`) }, bit, ...options, at: callSite() });
+}
+
+/** A struct, or one field of it, that the payload holds only when all of `bits` are active. */
+export interface FeatureDependency {
+  readonly struct: Aggregate;
+  readonly field?: string;
+  readonly bits: readonly FeatureBit[];
+  readonly at?: SourceLocation;
+}
+
+export function dependsOn<S extends Aggregate>(struct: S, bits: readonly FeatureBit[], field?: FieldName<S>): FeatureDependency {
+  return Object.freeze({ struct, ...(field !== undefined ? { field } : {}), bits: [...bits], at: callSite() });
+}
+
+/** The struct holding the three masks, and which of its fields is which. */
+export interface FeatureHeader<H extends Aggregate = Aggregate> {
+  readonly struct: H;
+  /** The features the producing kernel supports. */
+  readonly supported: FieldName<H>;
+  /** The features a receiving kernel must support to read the payload safely. */
+  readonly required: FieldName<H>;
+  /** The features the payload really uses. */
+  readonly active: FieldName<H>;
+}
+
+export interface FeatureNegotiation {
+  readonly kind: 'features';
+  /**
+   * The name the subsystem is known by to the other kernel: its entry in the kernel image's feature
+   * list, a file handler's name ("memfd"), the core's ("luo").
+   */
+  readonly subsystem: string;
+  /** The KHO entry the payload travels under, when it is one (a handler's state is reached from LUO's). */
+  readonly khoEntry?: StringConstant;
+  readonly header: FeatureHeader;
+  /** The struct that opens with the feature header, and the field holding it. */
+  readonly carrier: { readonly struct: Aggregate; readonly field: string };
+  /** Every bit this version names, oldest first. */
+  readonly bits: readonly FeatureBit[];
+  /** Constants (ORs of bits) for what this version's kernel supports, requires and sets active. */
+  readonly supported: Constant;
+  readonly required: Constant;
+  readonly active: Constant;
+  /** Which structs and fields need which bits: a payload without those bits does not hold them. */
+  readonly dependencies?: readonly FeatureDependency[];
+  readonly at?: SourceLocation;
+}
+
+export function features<H extends Aggregate, C extends Aggregate>(spec: {
+  subsystem: string;
+  khoEntry?: StringConstant;
+  header: FeatureHeader<H>;
+  carrier: { struct: C; field: FieldName<C> };
+  bits: readonly FeatureBit[];
+  supported: Constant;
+  required: Constant;
+  active: Constant;
+  dependencies?: readonly FeatureDependency[];
+}): FeatureNegotiation {
+  return Object.freeze({ kind: 'features' as const, ...spec, header: spec.header as FeatureHeader, at: callSite() });
+}

@@ -247,7 +247,7 @@ describe('luo-abi decode and encode', () => {
     [['encode', 'a.json', '--fdt-out', '-', '--mem-out', '-', '--mem-base', '0'], 'only one output can be stdout ("-")'],
     [['encode', 'a.json', '--fdt-out', 'f', '--mem-out', 'm', '--mem-base', '0', '--mem-base', '0'], '--mem-base is given twice; give it once'],
     [['encode', '/nonexistent/state.json', '--fdt-out', 'f', '--mem-out', 'm', '--mem-base', '0'], 'cannot read /nonexistent/state.json: no such file or directory (ENOENT)'],
-    [['encode', '--example', 'luo-v9'], '--example: "luo-v9" is not a version; known: kho-v1, kho-v2, kho-v2+blob-size, kho-v4, block-v0, block-v1, compat, luo-v1-session-v1, luo-v1-session-v2, luo-v1, luo-v2, luo-v3, luo-v4, luo-v5, luo-v5+block-v1, memfd-v1, memfd-v2+seals-bitfield, memfd-v2, memblock-v1'],
+    [['encode', '--example', 'luo-v9'], '--example: "luo-v9" is not a version; known: kho-v1, kho-v2, kho-v2+blob-size, kho-v4, block-v0, block-v1, compat, luo-v1-session-v1, luo-v1-session-v2, luo-v1, luo-v2, luo-v3, luo-v4, luo-v5, luo-v5+block-v1, luo-features, luo-features-named, memfd-v1, memfd-v2+seals-bitfield, memfd-v2, memblock-v1'],
   ])('%j is a usage error (exit 2)', async (args, message) => {
     const result = await cli(...args);
     expect(result.status).toBe(2);

@@ -443,7 +443,7 @@ describe('the state as JSON', () => {
   });
 
   it.each([
-    [{ version: 'luo-v7', root: {} }, 'state.version: "luo-v7" is not a version; known: luo-v1-session-v1, luo-v1-session-v2, luo-v1, luo-v2, luo-v3, luo-v4, luo-v5, luo-v5+block-v1'],
+    [{ version: 'luo-v7', root: {} }, 'state.version: "luo-v7" is not a version; known: luo-v1-session-v1, luo-v1-session-v2, luo-v1, luo-v2, luo-v3, luo-v4, luo-v5, luo-v5+block-v1, luo-features, luo-features-named'],
     [{ version: 'luo-v3', root: { properties: {} } }, 'state.root.properties["luo-abi-header"]: is missing'],
     [{ version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: '1.5', sessions_pa: null, flbs_pa: null } } } }, 'state.root.properties["luo-abi-header"].liveupdate_num: must be an integer, as a decimal string such as "42" (got "1.5")'],
     [{ version: 'luo-v3', root: { properties: { 'luo-abi-header': { liveupdate_num: '18446744073709551616', sessions_pa: null, flbs_pa: null } } } }, 'state.root.properties["luo-abi-header"].liveupdate_num: 18446744073709551616 is outside u64 (0 to 18446744073709551615)'],

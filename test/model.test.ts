@@ -102,7 +102,7 @@ describe('the family', () => {
     expect(order.indexOf('kexec_handover')).toBeLessThan(order.indexOf('luo'));
   });
 
-  it('luo.h has every version from luo-v1-session-v1 to the composed luo-v5, the composed one current', () => {
+  it('luo.h has every version from luo-v1-session-v1 to the composed luo-v5, the composed one current, then the feature-negotiated forms', () => {
     expect(luo.versions.map((v) => v.name)).toEqual([
       'luo-v1-session-v1',
       'luo-v1-session-v2',
@@ -112,6 +112,8 @@ describe('the family', () => {
       'luo-v4',
       'luo-v5',
       'luo-v5+block-v1',
+      'luo-features',
+      'luo-features-named',
     ]);
     expect(luo.current.name).toBe('luo-v5+block-v1');
   });

@@ -15,6 +15,7 @@ import type { ChangeTarget } from '../model/diff.ts';
 import type { LockFile } from './lock.ts';
 import { nextValue } from './finding.ts';
 import type { StaleReport } from '../write.ts';
+import type { FeatureVersionModel } from '../features/model.ts';
 
 export interface SchemaVersion {
   readonly model: VersionModel;
@@ -72,6 +73,8 @@ export interface CheckInputs {
   readonly unmatched?: readonly UnmatchedHeader[];
   /** What a fix says to do after a bump; default: run `luo-abi lock`. */
   readonly afterBump?: string;
+  /** The versions that negotiate feature bits, with their bits and masks (generator/features/). */
+  readonly features?: readonly FeatureVersionModel[];
 }
 
 /** A header that no schema version matches, with the nearest version and how it differs. */
@@ -96,6 +99,7 @@ export class CheckContext {
   readonly invisibleChange: (guard: CanonicalGuard, before: GuardState) => boolean;
   readonly unmatched: readonly UnmatchedHeader[];
   readonly afterBump: string;
+  readonly features: readonly FeatureVersionModel[];
   private readonly root: string;
   private readonly ranks = new Map<string, number>();
 
@@ -109,6 +113,7 @@ export class CheckContext {
     this.invisibleChange = inputs.invisibleChange ?? (() => false);
     this.unmatched = inputs.unmatched ?? [];
     this.afterBump = inputs.afterBump ?? 'then run `luo-abi lock`';
+    this.features = inputs.features ?? [];
     this.root = inputs.root;
     const rank = (role: string, value: string) => {
       const key = `${role}=${value}`;

@@ -18,6 +18,7 @@ import type { CheckReport } from './format.ts';
 import { withDirectoryAtRevision } from './git.ts';
 import { lockFromVersions, mergeIntoLock, readLock, writeLock, type LockEntry, type LockFile } from './lock.ts';
 import { rules } from './rules/index.ts';
+import { featureModels } from '../features/model.ts';
 
 
 export function runRules(inputs: CheckInputs): Finding[] {
@@ -75,7 +76,8 @@ function build(schema: AbiSchema): Built {
 
 export async function checkSchema(options: CheckOptions = {}): Promise<CheckReport> {
   const schemaPath = resolve(options.schemaPath ?? DEFAULT_SCHEMA);
-  const built = build(await loadSchema(schemaPath));
+  const schema = await loadSchema(schemaPath);
+  const built = build(schema);
   const baseline = options.against
     ? { lock: await lockAtRevision(schemaPath, options.against), name: `revision ${options.against}` }
     : { lock: readLock(options.lockPath ?? DEFAULT_LOCK), name: displayLock(options.lockPath) };
@@ -89,6 +91,7 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckRepo
     root: PROJECT_ROOT,
     ...(built.issues ? { schemaIssues: built.issues } : {}),
     ...(stale ? { stale } : {}),
+    features: built.model ? featureModels(schema, built.model) : [],
   });
   return { baseline: baseline.name, findings };
 }
@@ -142,10 +145,12 @@ export interface LockResult {
 export async function lockSchema(options: { schemaPath?: string; lockPath?: string } = {}): Promise<LockResult> {
   const schemaPath = resolve(options.schemaPath ?? DEFAULT_SCHEMA);
   const lockPath = resolve(options.lockPath ?? DEFAULT_LOCK);
-  const model = buildModel(await loadSchema(schemaPath));
+  const schema = await loadSchema(schemaPath);
+  const model = buildModel(schema);
   const current = existsSync(lockPath) ? readLock(lockPath) : lockFromVersions(model.name, []);
   const findings = runRules({
     versions: allVersions(model),
+    features: featureModels(schema, model),
     baseline: current,
     baselineName: displayLock(options.lockPath),
     requireLocked: false,

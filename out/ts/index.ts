@@ -15,6 +15,8 @@ import * as luoV3 from './luo/luo-v3.ts';
 import * as luoV4 from './luo/luo-v4.ts';
 import * as luoV5 from './luo/luo-v5.ts';
 import * as luoV5BlockV1 from './luo/luo-v5+block-v1.ts';
+import * as luoFeatures from './luo/luo-features.ts';
+import * as luoFeaturesNamed from './luo/luo-features-named.ts';
 import * as memfdV1 from './memfd/memfd-v1.ts';
 import * as memfdV2SealsBitfield from './memfd/memfd-v2+seals-bitfield.ts';
 import * as memfdV2 from './memfd/memfd-v2.ts';
@@ -42,6 +44,8 @@ export const versions = {
   'luo-v4': luoV4,
   'luo-v5': luoV5,
   'luo-v5+block-v1': luoV5BlockV1,
+  'luo-features': luoFeatures,
+  'luo-features-named': luoFeaturesNamed,
   'memfd-v1': memfdV1,
   'memfd-v2+seals-bitfield': memfdV2SealsBitfield,
   'memfd-v2': memfdV2,

@@ -119,7 +119,7 @@ export function cVisible(version: CanonicalVersion): CanonicalVersion {
   return { ...version, guards: version.guards.map((g) => ({ ...g, layout: { ...g.layout, structs: g.layout.structs.map(cStruct) } })) };
 }
 
-function cStruct(s: CanonicalStruct): CanonicalStruct {
+export function cStruct(s: CanonicalStruct): CanonicalStruct {
   return { name: s.name, kind: s.kind, packed: false, size: s.size, align: s.align, fields: s.fields.map(cField) };
 }
 

@@ -11,7 +11,7 @@
 import { basename, resolve } from 'node:path';
 import { displayPath } from '../../core/paths.ts';
 import { loadModel } from '../../core/schema.ts';
-import { canonicalVersion, type CanonicalGuard, type CanonicalVersion } from '../../model/canonical.ts';
+import { canonicalStruct, canonicalVersion, sameLayout, type CanonicalGuard, type CanonicalVersion } from '../../model/canonical.ts';
 import { diffCanonicalVersions, diffGuardLayouts } from '../../model/diff.ts';
 import { allVersions, usedVersion, versionNodes, type HeaderModel, type Model, type PageShift, type VersionModel } from '../../model/index.ts';
 import type { UnmatchedHeader } from '../context.ts';
@@ -19,7 +19,7 @@ import type { Finding } from '../finding.ts';
 import type { CheckReport } from '../format.ts';
 import { lockFromVersions } from '../lock.ts';
 import { runRules } from '../run.ts';
-import { cVisible, headerCanonical, headerGuard, HeaderStrings } from './c-view.ts';
+import { cStruct, cVisible, headerCanonical, headerGuard, HeaderStrings } from './c-view.ts';
 import { readHeader, readHeaderAtRevision, type HeaderLayout, type ReadOptions } from './extract.ts';
 import type { IncludedMacros } from './tree.ts';
 
@@ -133,7 +133,9 @@ function reading(header: HeaderModel, layout: HeaderLayout, name: string): Readi
       return sum + (headerGuard(g, version, layout, strings).value === g.value ? 1 : 0);
     }, 0);
   const newestFirst = [...header.versions].reverse();
-  const differences = (v: VersionModel) => diffCanonicalVersions(cVisible(canonicalVersion(v)), cVisible(headerCanonical(v, layout))).length;
+  // Versions without strings (a feature header guards them) have no guarded layout to compare: their structs are compared one by one.
+  const differences = (v: VersionModel) =>
+    v.guards.length > 0 ? diffCanonicalVersions(cVisible(canonicalVersion(v)), cVisible(headerCanonical(v, layout))).length : structDifferences(v, layout);
   const fewestOf = (versions: readonly VersionModel[]) => {
     const fewest = Math.min(...versions.map(differences));
     return versions.find((v) => differences(v) === fewest);
@@ -142,7 +144,8 @@ function reading(header: HeaderModel, layout: HeaderLayout, name: string): Readi
   // luo-v1 also has); where upstream kept its strings for a new layout ("memfd-v2" twice), the layout.
   // A version without strings (a header that has none, block.h before its first) is the header when
   // the header defines none of the strings of any version.
-  const anyString = header.versions.some((v) => v.guards.some((g) => layout.definitions.has(g.macro)));
+  // (A string under another macro name counts: that header renamed its guard, it did not drop it.)
+  const anyString = header.versions.some((v) => score(v) > 0);
   const same = newestFirst.filter((v) => (v.guards.length > 0 ? sameStrings(v, layout, strings) : !anyString));
   const most = Math.max(...same.map((v) => v.guards.length));
   const exact = fewestOf(same.filter((v) => v.guards.length === most));
@@ -150,6 +153,12 @@ function reading(header: HeaderModel, layout: HeaderLayout, name: string): Readi
   // The nearest: the best score, then the fewest differences, then the newest.
   const best = Math.max(...newestFirst.map(score));
   return { name, layout, match: fewestOf(newestFirst.filter((v) => score(v) === best)) ?? header.current, exact: false };
+}
+
+/** How many of the version's structs the header lacks or lays out otherwise, as C sees them. */
+function structDifferences(version: VersionModel, layout: HeaderLayout): number {
+  const found = new Map(layout.structs.map((s) => [s.name, cStruct(s)]));
+  return version.visibleStructs.filter((s) => !sameLayout(found.get(s.name), cStruct(canonicalStruct(s)))).length;
 }
 
 /** Every guard of the version is there under its own name with its value (a renamed macro is no exact match). */
@@ -230,7 +239,7 @@ function located(findings: readonly Finding[], r: Reading): Finding[] {
  * The constants the versions take from other headers (LIVEUPDATE_SESSION_NAME_LENGTH from
  * <uapi/linux/liveupdate.h>), with the schema's values: they stand in for a header the tree lacks.
  */
-function schemaStandIns(versions: readonly VersionModel[]): IncludedMacros {
+export function schemaStandIns(versions: readonly VersionModel[]): IncludedMacros {
   const wanted = new Map<string, Map<string, string>>();
   for (const c of versions.flatMap((v) => v.constants)) {
     if (!c.include) continue;

@@ -4,6 +4,10 @@ import { compatibleBumpedWithoutChange } from './compatible-bumped-without-chang
 import { compatibleDowngraded } from './compatible-downgraded.ts';
 import { compatibleNotLocked } from './compatible-not-locked.ts';
 import { compatibleReused } from './compatible-reused.ts';
+import { featureBitReused } from './feature-bit-reused.ts';
+import { featureLayoutChangedWithoutBit } from './feature-layout-changed-without-bit.ts';
+import { featureMasksInconsistent } from './feature-masks-inconsistent.ts';
+import { featureSupportRemoved } from './feature-support-removed.ts';
 import { composedCompatibleStale } from './composed-compatible-stale.ts';
 import { generatedOutStale } from './generated-out-stale.ts';
 import { headerMatchesNoVersion } from './header-matches-no-version.ts';
@@ -20,4 +24,8 @@ export const rules: readonly Rule[] = [
   generatedOutStale,
   headerMatchesNoVersion,
   composedCompatibleStale,
+  featureLayoutChangedWithoutBit,
+  featureSupportRemoved,
+  featureBitReused,
+  featureMasksInconsistent,
 ];

@@ -5,5 +5,6 @@ import { decodeCommand } from './decode.ts';
 import { encodeCommand } from './encode.ts';
 import { generateCommand } from './generate.ts';
 import { lockCommand } from './lock.ts';
+import { preflightCommand } from './preflight.ts';
 
-export const commands: readonly Command[] = [generateCommand, checkCommand, lockCommand, decodeCommand, encodeCommand];
+export const commands: readonly Command[] = [generateCommand, checkCommand, lockCommand, preflightCommand, decodeCommand, encodeCommand];

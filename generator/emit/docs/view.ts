@@ -21,7 +21,8 @@ import {
   type StructModel,
   type VersionModel,
 } from '../../model/index.ts';
-import { diffVersions, type LayoutChange } from '../../model/diff.ts';
+import type { LayoutChange } from '../../model/diff.ts';
+import { versionChanges } from '../../features/changelog.ts';
 import { fdtPicture } from '../fdt-picture.ts';
 import { containerSentence, guardSentence } from '../prose.ts';
 import { changelogAnchor, containerAnchor, headerAnchor, structAnchor, versionAnchor } from './anchors.ts';
@@ -166,7 +167,7 @@ export function headerDoc(model: Model, header: HeaderModel): HeaderDoc {
     versions: versions.map((v) => versionDoc(model, v, v.name === header.current.name)),
     changelog: versions.slice(1).map((newer, i) => {
       const older = versions[i]!;
-      return { older: older.name, newer: newer.name, anchor: `changes-${versionAnchor(newer.name)}`, changes: diffVersions(older, newer) };
+      return { older: older.name, newer: newer.name, anchor: `changes-${versionAnchor(newer.name)}`, changes: versionChanges(older, newer) };
     }),
   };
 }
