@@ -26,7 +26,6 @@ import { BASE, FILES, VERSION, luoV3Image, luoV3State, model, type LuoV3Image } 
 import { table, type Measuring } from './measure.ts';
 import { readFdt } from '../generator/fdt/index.ts';
 import { DEFAULT_PAGE_SIZE, decodeImage, walkImage, type DecodedImage, type ImageState } from '../generator/image/index.ts';
-import { luoCodecs } from '../generator/image/luo-codecs.ts';
 import { FILE_BLOCK_PAGES, SESSION_BLOCK_PAGES } from '../schema/luo/structs.ts';
 import { LUO_BLOCK_HEADER_SER_SIZE, LUO_FILE_SER_SIZE, LUO_SER_SIZE, LUO_SESSION_SER_SIZE } from '../out/ts/luo-v3.ts';
 
@@ -552,7 +551,7 @@ export default async function run(): Promise<void> {
   // while the peers are timed would be a large live heap, which slows every decoder that allocates
   // (walkImage ran at under a third of its rate with a decoded state kept beside it). Ours is checked against the state
   // the image was built from, the peers against what decodeImage returns.
-  const reference = () => stateChecked(decodeImage(model.versions, luoCodecs, fdt, memory).state);
+  const reference = () => stateChecked(decodeImage(model.versions, fdt, memory).state);
   const checked =
     <T>(peer: string, toChecked: (result: T) => CheckedImage) =>
     (result: unknown) =>
@@ -571,7 +570,7 @@ export default async function run(): Promise<void> {
     {
       name: 'ours (decodeImage)',
       note: 'from the FDT blob; pointers, counts, NULs, UTF-8, chain loops and overlapping blocks checked; u64 as bigint',
-      run: () => decodeImage(model.versions, luoCodecs, fdt, memory),
+      run: () => decodeImage(model.versions, fdt, memory),
       check: (result) => checkImage('ours', stateChecked(luoV3State(SESSIONS)), stateChecked((result as DecodedImage).state)),
     },
     {
@@ -631,7 +630,7 @@ export default async function run(): Promise<void> {
         let files = 0;
         let chars = 0;
         let lastData: unknown;
-        walkImage(model.versions, luoCodecs, fdt, memory, {
+        walkImage(model.versions, fdt, memory, {
           struct(name, value) {
             if (name === 'luo_file_ser') {
               files++;

@@ -4,7 +4,6 @@
  */
 import { buildModel, findVersion } from '../generator/model/index.ts';
 import { PhysicalMemory, encodeImage, type ImageState, type StructValue } from '../generator/image/index.ts';
-import { luoCodecs } from '../generator/image/luo-codecs.ts';
 import luoSchema from '../schema/index.ts';
 
 export const VERSION = 'luo-v3';
@@ -36,6 +35,6 @@ export interface LuoV3Image {
 
 /** The image of luoV3State(sessions): blocks on page boundaries as the kernel lays them out, or packed back to back. */
 export function luoV3Image(sessions: number, packing: 'pages' | 'packed'): LuoV3Image {
-  const built = encodeImage(findVersion(model, VERSION), luoCodecs[VERSION]!, luoV3State(sessions), { base: BASE, packing });
+  const built = encodeImage(findVersion(model, VERSION), luoV3State(sessions), { base: BASE, packing });
   return { fdt: built.fdt, memory: new PhysicalMemory([{ base: BASE, bytes: built.memory }]), raw: built.memory };
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../generator/cli/main.ts';
 import { encodeImage, stateToJson } from '../generator/image/index.ts';
-import { codecs, expectedState, version } from './image-fixtures.ts';
+import { expectedState, version } from './image-fixtures.ts';
 import { scratchDir } from './support/tools.ts';
 
 const BASE = 0x20_0000n;
@@ -34,7 +34,7 @@ describe('luo-abi decode and encode', () => {
 
   beforeAll(() => {
     dir = scratchDir('image-cli');
-    const image = encodeImage(version('luo-v4'), codecs['luo-v4']!, state, { base: BASE });
+    const image = encodeImage(version('luo-v4'), state, { base: BASE });
     fdt = join(dir, 'luo.dtb');
     mem = join(dir, 'luo.mem');
     writeFileSync(fdt, image.fdt);

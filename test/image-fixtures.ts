@@ -1,17 +1,15 @@
 /**
- * What the image tests share: the model, the generated codecs, the C image tool (test/c/image) built
+ * What the image tests share: the model, the C image tool (test/c/image) built
  * once per version, and the content formulas that tool uses, written again here so that the expected
  * state comes from the formulas, never from the code under test.
  */
 import { join } from 'node:path';
 import { buildModel, findVersion, type VersionModel } from '../generator/model/index.ts';
-import { luoCodecs } from '../generator/image/luo-codecs.ts';
 import type { ImageState, StructValue } from '../generator/image/index.ts';
 import luoSchema from '../schema/index.ts';
 import { OUT, ROOT, runOk } from './support/tools.ts';
 
 export const model = buildModel(luoSchema);
-export const codecs = luoCodecs;
 export const version = (name: string): VersionModel => findVersion(model, name);
 export const VERSION_NAMES = model.versions.map((v) => v.name);
 

@@ -1,6 +1,8 @@
 /**
- * The generated TypeScript codecs (out/ts for LUO; a scratch generation for the aligned fixture
- * schema with its union, arrays, signed fields, padding and flexible array member).
+ * The struct codecs, in both of their forms: generated TypeScript (out/ts for LUO; a scratch
+ * generation for the aligned fixture schema with its union, arrays, signed fields, padding and
+ * flexible array member) and compiled at run time from the model (generator/codec/compile.ts, what
+ * the image walker uses). Every property below is asserted of both, the views' included.
  *
  * Values come from fast-check arbitraries derived from the model; the bytes the codecs write are
  * compared with an independent writer below that knows nothing of the generated code, and sizes and
@@ -11,6 +13,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { codecsFor } from '../generator/codec/compile.ts';
+import { CodecError as RuntimeCodecError } from '../generator/codec/runtime.ts';
 import { renderTsCodecs } from '../generator/emit/ts/index.ts';
 import { buildModel, findStruct, typeSize, type Model, type StructModel, type TypeInfo, type VersionModel } from '../generator/model/index.ts';
 import { CodecError, CURRENT_VERSION, versions, type StructCodec } from '../out/ts/index.ts';
@@ -185,6 +189,27 @@ function leaves(
   });
 }
 
+/** A view read field by field into plain values, through the model: what the decoder gives. */
+function materialise(version: VersionModel, struct: StructModel, view: Value): Value {
+  const read = (type: TypeInfo, v: Value): Value =>
+    type.kind === 'aggregate'
+      ? materialise(version, findStruct(version, type.name), v)
+      : type.kind === 'array'
+        ? (v as Value[]).map((element) => read(type.element, element))
+        : v;
+  return Object.fromEntries(bytesFields(struct).map((f) => [f.name, read(f.type, (view as Fields)[f.name])]));
+}
+
+/** What an action gives: its value, or the message of the CodecError it throws (anything else is thrown on). */
+function outcome(action: () => Value): { value?: Value; error?: string } {
+  try {
+    return { value: action() };
+  } catch (error) {
+    if (error instanceof Error && error.name === 'CodecError') return { error: error.message };
+    throw error;
+  }
+}
+
 // -----------------------------------------------------------------------------------------------
 // The properties every generated version module must have
 
@@ -328,6 +353,45 @@ function codecProperties(
     }
   });
 
+  it('views read every field as the decoder does, in both byte orders', () => {
+    for (const { version, struct, codec } of cases()) {
+      for (const littleEndian of ENDIANS) {
+        const options = { littleEndian };
+        fc.assert(
+          fc.property(structArbitrary(version, struct), fc.nat(16), (value, offset) => {
+            const bytes = new Uint8Array(offset + struct.size);
+            codec.encode(value, bytes, offset, options);
+            const view = codec.view(bytes, offset, options);
+            expect(materialise(version, struct, view)).toStrictEqual(codec.decode(bytes, offset, options));
+          }),
+          { numRuns: RUNS },
+        );
+      }
+    }
+  });
+
+  it('views refuse hostile bytes with the errors of the decoder: the bounds when made, a field when read', () => {
+    for (const { version, struct, codec } of cases()) {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: struct.size * 2 }), fc.nat(struct.size * 2), fc.boolean(), (bytes, offset, littleEndian) => {
+          const options = { littleEndian };
+          const decoded = outcome(() => codec.decode(bytes, offset, options));
+          const viewed = outcome(() => materialise(version, struct, codec.view(bytes, offset, options)));
+          expect(viewed).toStrictEqual(decoded);
+          if (decoded.error) expect(decoded.error.startsWith(`${struct.name}`)).toBe(true);
+        }),
+        { numRuns: RUNS * 2 },
+      );
+      // Bytes that are bad in one string only: the view is made (the bounds are fine), the string refused when read.
+      for (const leaf of leaves(version, struct).filter((l) => l.type.kind === 'chars')) {
+        const bytes = new Uint8Array(struct.size);
+        bytes.fill(0x41, leaf.offset, leaf.offset + (leaf.type as { length: number }).length);
+        const view = codec.view(bytes);
+        expect(outcome(() => leaf.get(view))).toStrictEqual(outcome(() => codec.decode(bytes)));
+      }
+    }
+  });
+
   it('refuses strings the kernel could not read back, and reads no char array without its NUL', () => {
     for (const { version, struct, codec } of cases()) {
       const value = fc.sample(structArbitrary(version, struct), { numRuns: 1, seed: 13 })[0];
@@ -366,33 +430,7 @@ function codecProperties(
 
 const luoModel = buildModel(luoSchema);
 
-describe('the codec runtime (out/ts/runtime.ts)', () => {
-  it('reads every integer type from bytes exactly as a DataView does, in both byte orders', () => {
-    const readers = [
-      ['readU8', (v: DataView) => v.getUint8(1)],
-      ['readS8', (v: DataView) => v.getInt8(1)],
-      ['readU16', (v: DataView, le: boolean) => v.getUint16(1, le)],
-      ['readS16', (v: DataView, le: boolean) => v.getInt16(1, le)],
-      ['readU32', (v: DataView, le: boolean) => v.getUint32(1, le)],
-      ['readS32', (v: DataView, le: boolean) => v.getInt32(1, le)],
-      ['readU64', (v: DataView, le: boolean) => v.getBigUint64(1, le)],
-      ['readS64', (v: DataView, le: boolean) => v.getBigInt64(1, le)],
-    ] as const;
-    // Bytes near the edges matter most: the 2^53 limit of a double, the sign bits, all ones.
-    const byte = fc.oneof(fc.constantFrom(0, 1, 0x1f, 0x20, 0x7f, 0x80, 0xdf, 0xe0, 0xff), fc.nat(0xff));
-    fc.assert(
-      fc.property(fc.array(byte, { minLength: 10, maxLength: 10 }), fc.boolean(), (list, le) => {
-        const bytes = Uint8Array.from(list);
-        const view = new DataView(bytes.buffer);
-        for (const [name, expected] of readers) {
-          const read = runtime[name] as (bytes: Uint8Array, at: number, le: boolean) => number | bigint;
-          expect(read(bytes, 1, le), name).toBe(expected(view, le));
-        }
-      }),
-      { numRuns: 2000 },
-    );
-  });
-
+describe('the codec runtime (generator/codec/runtime.ts, copied to out/ts/runtime.ts)', () => {
   it('reads a char array of ASCII and of UTF-8 the same way', () => {
     const bytes = new TextEncoder().encode('x memfd-v1\0 é-v1\0');
     expect(runtime.readChars(bytes, 2, 9, 'p')).toBe('memfd-v1');
@@ -469,6 +507,24 @@ describe('generated TypeScript codecs for LUO (out/ts)', () => {
   });
 });
 
+describe('codecs compiled at run time from the LUO model (generator/codec/compile.ts)', () => {
+  codecProperties(
+    () => luoModel,
+    () => Object.fromEntries(luoModel.versions.map((v) => [v.name, compiledModule(v)])),
+    () => RuntimeCodecError,
+  );
+
+  it('are compiled once per version model', () => {
+    const v4 = luoModel.versions.at(-1)!;
+    expect(codecsFor(v4)).toBe(codecsFor(v4));
+  });
+});
+
+/** A compiled version's codecs in the shape of a generated version module. */
+function compiledModule(version: VersionModel): VersionModule {
+  return { VERSION: version.name, CodecError: RuntimeCodecError, codecs: codecsFor(version) as unknown as VersionModule['codecs'] };
+}
+
 // -----------------------------------------------------------------------------------------------
 // The aligned fixture: union, arrays, signed and small integers, padding, a flexible array member
 
@@ -511,6 +567,14 @@ describe('generated TypeScript codecs for the aligned fixture schema', () => {
     () => ({ 'demo-v1': demo }),
     () => demo.CodecError,
   );
+
+  describe('compiled at run time from its model', () => {
+    codecProperties(
+      () => model,
+      () => ({ 'demo-v1': compiledModule(model.versions[0]!) }),
+      () => RuntimeCodecError,
+    );
+  });
 
   it('lays out the fixture as gcc does on LP64 (offsets worked out by hand)', () => {
     expect([demo['DEMO_MIXED_SIZE'], demo['DEMO_MIXED_OFFSETS']]).toEqual([32, { a: 0, b: 4, c: 8, d: 16, e: 24 }]);

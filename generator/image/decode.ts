@@ -10,7 +10,7 @@
  */
 import type { NodeModel, PointerModel, PropertyModel, StructModel, TargetModel, VersionModel } from '../model/index.ts';
 import { readFdt, type FdtNodeData } from '../fdt/index.ts';
-import { isCodecError, type CodecRegistry, type StructCodec } from './codecs.ts';
+import { codecsFor, isCodecError, type StructCodec } from './codecs.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
@@ -35,12 +35,11 @@ type ChainTarget = Extract<TargetModel, { shape: 'chain' }>;
 
 export function decodeImage(
   versions: readonly VersionModel[],
-  codecs: CodecRegistry,
   fdt: Uint8Array,
   memory: PhysicalMemory,
   options: DecodeOptions = {},
 ): DecodedImage {
-  const { tree, version, walker } = startWalk(versions, codecs, fdt, memory, options);
+  const { tree, version, walker } = startWalk(versions, fdt, memory, options);
   const root = walker.node(version.fdt.root, tree.root);
   walker.checkOverlaps();
   const table = walker.table;
@@ -55,18 +54,19 @@ export function decodeImage(
 
 /**
  * The same walk as decodeImage, with the same checks, but nothing is kept: every struct is handed to
- * `visitor` as it is read and then dropped, so memory stays flat however large the image. What is
- * kept is a row of numbers per block read (BlockTable), for the overlap check at the end.
+ * `visitor` as a zero-copy view (readStruct) and then dropped, so memory stays flat however large the
+ * image. A view's fields are read, and a string's bytes checked, when the visitor or the walker (for
+ * pointers and counts) asks for them; a bad field the visitor reads is the ImageError decodeImage
+ * gives. What is kept is a row of numbers per block read (BlockTable), for the overlap check at the end.
  */
 export function walkImage(
   versions: readonly VersionModel[],
-  codecs: CodecRegistry,
   fdt: Uint8Array,
   memory: PhysicalMemory,
   visitor: ImageVisitor,
   options: DecodeOptions = {},
 ): WalkSummary {
-  const { tree, version, walker } = startWalk(versions, codecs, fdt, memory, options, visitor);
+  const { tree, version, walker } = startWalk(versions, fdt, memory, options, visitor);
   walker.node(version.fdt.root, tree.root);
   walker.checkOverlaps();
   return { version: version.name, structs: walker.structs, blocks: walker.table.length, bytes: walker.table.bytes };
@@ -75,7 +75,6 @@ export function walkImage(
 /** Read the FDT, pick the version from its compatible strings, and set up a walker over the memory. */
 function startWalk(
   versions: readonly VersionModel[],
-  codecs: CodecRegistry,
   fdt: Uint8Array,
   memory: PhysicalMemory,
   options: DecodeOptions,
@@ -83,9 +82,7 @@ function startWalk(
 ) {
   const tree = readFdt(fdt);
   const version = pickVersion(versions, tree.root);
-  const table = codecs[version.name];
-  if (!table) throw new ImageError('/', `no struct codecs for version ${version.name}`);
-  const layout = new VersionLayout(version, table, options.pageSize ?? DEFAULT_PAGE_SIZE);
+  const layout = new VersionLayout(version, codecsFor(version), options.pageSize ?? DEFAULT_PAGE_SIZE);
   return { tree, version, walker: new Walker(layout, memory, options.littleEndian ?? true, visitor) };
 }
 
@@ -209,7 +206,7 @@ class Walker {
     const slice = this.memory.slice(pa, header.size, site);
     const values = this.decode(this.layout.codec(header.name), slice.bytes, slice.offset, site, -1);
     this.structs++;
-    this.visitor?.struct(header.name, values as StructValue, site, -1);
+    this.visit(header.name, values, site, -1);
     const count = this.fieldCount(values, target.count, header, site);
     return { header: values, count, entries: this.entries(target, pa, count, header.size, site, values) };
   }
@@ -242,7 +239,7 @@ class Walker {
       } else {
         value = this.decode(codec, slice.bytes, at, site, i) as StructValue;
         this.structs++;
-        this.visitor?.struct(entry.name, value, site, i);
+        this.visit(entry.name, value, site, i);
       }
       if (entries !== NOT_KEPT) entries[i] = value;
     }
@@ -295,7 +292,7 @@ class Walker {
   private struct(plan: TargetPlan, bytes: Uint8Array, offset: number, site: Site, block: Place, index: number): StructValue {
     const values = this.decode(plan.codec, bytes, offset, site, index);
     this.structs++;
-    this.visitor?.struct(plan.struct.name, values as StructValue, site, index);
+    this.visit(plan.struct.name, values, site, index);
     if (plan.pointers) this.resolve(plan.pointers, values, block, index);
     return values as StructValue;
   }
@@ -306,11 +303,19 @@ class Walker {
    */
   private decode(codec: StructCodec, bytes: Uint8Array, offset: number, site: Site, index: number): RawStruct {
     try {
-      return codec.decode(bytes, offset, this.codecOptions) as RawStruct;
+      return readStruct(codec, bytes, offset, this.codecOptions, this.visitor !== undefined);
     } catch (error) {
-      if (!isCodecError(error)) throw error;
-      const place = site.place();
-      throw (index < 0 ? place : place.entry(index)).error(error.message);
+      throw codecErrorAt(error, site, index);
+    }
+  }
+
+  /** Hands a struct to the visitor; a field it reads that the codec refuses is reported where the struct is. */
+  private visit(name: string, value: RawStruct, site: Site, index: number): void {
+    if (!this.visitor) return;
+    try {
+      this.visitor.struct(name, value as StructValue, site, index);
+    } catch (error) {
+      throw codecErrorAt(error, site, index);
     }
   }
 
@@ -392,6 +397,22 @@ class Walker {
   checkOverlaps(): void {
     this.table.checkOverlaps(this.memory.totalBytes);
   }
+}
+
+/**
+ * A struct as the walk hands it on: decoded into a plain object when the state is kept (decodeImage
+ * replaces its pointers with what they point at), a zero-copy view over the bytes when it is only
+ * visited (walkImage). The one place that chooses.
+ */
+function readStruct(codec: StructCodec, bytes: Uint8Array, offset: number, options: { littleEndian: boolean }, visiting: boolean): RawStruct {
+  return visiting ? codec.view(bytes, offset, options) : codec.decode(bytes, offset, options);
+}
+
+/** A CodecError as the ImageError of entry `index` of the block at `site` (index -1: the struct at `site`); anything else as it is. */
+function codecErrorAt(error: unknown, site: Site, index: number): unknown {
+  if (!isCodecError(error)) return error;
+  const place = site.place();
+  return (index < 0 ? place : place.entry(index)).error(error.message);
 }
 
 function describeTarget(target: TargetModel): string {

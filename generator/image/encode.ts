@@ -8,7 +8,7 @@
 import type { NodeModel, PointerModel, StructModel, TypeInfo, VersionModel } from '../model/index.ts';
 import { evaluateExpression } from '../model/expr.ts';
 import { writeFdt, type FdtNodeData, type FdtPropertyData } from '../fdt/index.ts';
-import { isCodecError, type CodecTable } from './codecs.ts';
+import { codecsFor, isCodecError } from './codecs.ts';
 import { ImageError, Place, hex } from './errors.ts';
 import { nodePath, rawU64Value, stringValue } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
@@ -52,10 +52,10 @@ interface LaidOut {
   readonly blockBytes: number;
 }
 
-export function encodeImage(version: VersionModel, codecs: CodecTable, state: ImageState, options: EncodeOptions): EncodedImage {
+export function encodeImage(version: VersionModel, state: ImageState, options: EncodeOptions): EncodedImage {
   if (state.version !== version.name) throw new ImageError('state', `is for version ${state.version}, not ${version.name}`);
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  const builder = new Builder(new VersionLayout(version, codecs, pageSize), options);
+  const builder = new Builder(new VersionLayout(version, codecsFor(version), pageSize), options);
   const root = builder.node(version.fdt.root, state.root, '/');
   const maxSize = options.maxFdtSize ?? maxFdtSize(version, pageSize);
   const fdt = writeFdt({ reservations: [], bootCpuid: 0, root }, { maxSize, maxSizeName: version.fdt.maxSize.name });

@@ -1,7 +1,6 @@
 import { FdtError } from '../../fdt/index.ts';
 import { DEFAULT_PAGE_SIZE, ImageError, PhysicalMemory, decodeImage, formatTree, stateToJson } from '../../image/index.ts';
 import { parseAddress, readInput } from '../../image/io.ts';
-import { luoCodecs } from '../../image/luo-codecs.ts';
 import { EXIT, UsageError, parseCommandLine, type Command } from '../command.ts';
 import { loadModel } from '../schema-loader.ts';
 
@@ -48,7 +47,7 @@ Exit codes: 0 decoded, 1 bad image (the message says where), 2 usage error.`,
     const model = await loadModel();
     try {
       const memory = new PhysicalMemory(regions);
-      const image = decodeImage(model.versions, luoCodecs, fdt, memory, { littleEndian: !values['big-endian'], pageSize });
+      const image = decodeImage(model.versions, fdt, memory, { littleEndian: !values['big-endian'], pageSize });
       process.stdout.write(format === 'json' ? stateToJson(image.state) + '\n' : formatTree(image));
       return EXIT.ok;
     } catch (error) {

@@ -2,7 +2,6 @@ import { FdtError } from '../../fdt/index.ts';
 import { findVersion } from '../../model/index.ts';
 import { DEFAULT_PAGE_SIZE, ImageError, encodeImage, stateFromJson } from '../../image/index.ts';
 import { writeOutput } from '../../image/io.ts';
-import { luoCodecs } from '../../image/luo-codecs.ts';
 import { EXIT, UsageError, parseCommandLine, type Command } from '../command.ts';
 import { loadModel } from '../schema-loader.ts';
 import { addressOption, parsePageSize, readFile } from './decode.ts';
@@ -61,7 +60,7 @@ Exit codes: 0 written, 1 the state cannot be encoded (the message says where), 2
     try {
       const state = stateFromJson(model.versions, parseJson(text));
       const version = findVersion(model, state.version);
-      const image = encodeImage(version, luoCodecs[version.name]!, state, {
+      const image = encodeImage(version, state, {
         base,
         pageSize,
         littleEndian: !values['big-endian'],

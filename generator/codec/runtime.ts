@@ -1,0 +1,271 @@
+/**
+ * The runtime of the generated struct codecs: what the code made by ./source.ts calls. It is emitted
+ * verbatim as out/ts/runtime.ts, so that out/ts stands alone, and ./compile.ts hands the same module
+ * to the codecs it compiles at run time: one runtime for both uses.
+ *
+ * Every refusal is a CodecError whose `path` names the struct and field (`luo_ser.flbs_pa`,
+ * `demo_holder.v.triple[2]`), so a bad value or a bad image can be found at once.
+ */
+
+export interface CodecOptions {
+  /** Byte order of the integers; the kernel writes the CPU's, little-endian on x86-64 and arm64. Default true. */
+  readonly littleEndian?: boolean;
+}
+
+/** The codec of one struct, as every version's `codecs` registry lists it. */
+export interface StructCodec<T, V extends T = T> {
+  /** The C struct name, e.g. `luo_ser`. */
+  readonly name: string;
+  /** sizeof(struct), in bytes. */
+  readonly size: number;
+  /** offsetof(struct, field) for every field. */
+  readonly offsets: { readonly [field: string]: number };
+  readonly decode: (bytes: Uint8Array, offset?: number, options?: CodecOptions) => T;
+  readonly encode: (value: T, bytes: Uint8Array, offset?: number, options?: CodecOptions) => void;
+  /** A zero-copy view: bounds checked now, each field read (and a string checked) when asked for. */
+  readonly view: (bytes: Uint8Array, offset?: number, options?: CodecOptions) => V;
+}
+
+/** Bytes that the kernel could not have written, or a value it could not read back. */
+export class CodecError extends Error {
+  override readonly name = 'CodecError';
+  /** The struct, then the fields down to the one at fault: `luo_session_ser.file_set_ser.count`. */
+  readonly path: string;
+
+  constructor(path: string, problem: string) {
+    super(`${path}: ${problem}`);
+    this.path = path;
+  }
+}
+
+/** Undefined options and `littleEndian` left out both mean little-endian; no object is made. */
+export function isLittleEndian(options: CodecOptions | undefined): boolean {
+  return options === undefined || options.littleEndian !== false;
+}
+
+/**
+ * The one bounds check of a decode, an encode or a view: the whole struct must fit in `bytes` at
+ * `offset`. Every read and write after it is at a constant distance inside those bytes.
+ */
+export function checkBounds(bytes: Uint8Array, offset: number, size: number, struct: string): void {
+  // One comparison chain on the fast path; the reasons are worked out only for the error.
+  if (bytes instanceof Uint8Array && Number.isSafeInteger(offset) && offset >= 0 && offset + size <= bytes.length) return;
+  if (!(bytes instanceof Uint8Array)) throw new CodecError(struct, 'expected a Uint8Array to read from or write to');
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new CodecError(struct, `offset ${String(offset)} is not a non-negative integer`);
+  throw new CodecError(struct, `needs ${size} bytes at offset ${offset}, but the buffer holds ${bytes.length}`);
+}
+
+let lastBytes: Uint8Array | undefined;
+let lastView: DataView = new DataView(new ArrayBuffer(0));
+
+/**
+ * A DataView over all of `bytes` (so view offsets are `bytes` indices), made once per buffer: a
+ * codec called for each of a million records in one buffer then makes one view, not a million,
+ * and its reads are DataView reads, which the optimising compiler turns into plain loads.
+ */
+export function dataView(bytes: Uint8Array): DataView {
+  // The length is compared too: a Uint8Array over a resizable ArrayBuffer can grow.
+  if (bytes === lastBytes && lastView.byteLength === bytes.byteLength) return lastView;
+  lastBytes = bytes;
+  return (lastView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+// -----------------------------------------------------------------------------------------------
+// Strings
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+interface Latin1Source {
+  toString(encoding: 'latin1', start: number, end: number): string;
+}
+type BufferClass = { from(buffer: ArrayBufferLike, byteOffset: number, length: number): Latin1Source };
+/** Node's Buffer, where there is one (a browser or Deno without node:buffer has none). */
+const NodeBuffer = (globalThis as { Buffer?: BufferClass }).Buffer;
+let latin1Bytes: Uint8Array | undefined;
+let latin1Buffer: Latin1Source | undefined;
+
+/**
+ * `bytes[start, end)`, every one below 0x80, as a string. In Node a Buffer over the same memory
+ * (made once per buffer, like dataView's view) makes it with one copy, no subarray, no UTF-8 checks:
+ * half the cost of TextDecoder for the short strings of the ABI. Offsets in the Buffer are those of
+ * `bytes`, as it starts at the same byte.
+ */
+function asciiText(bytes: Uint8Array, start: number, end: number): string {
+  if (NodeBuffer === undefined) return utf8.decode(bytes.subarray(start, end));
+  if (bytes !== latin1Bytes) {
+    latin1Bytes = bytes;
+    latin1Buffer = NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return latin1Buffer!.toString('latin1', start, end);
+}
+
+/**
+ * `char[length]` at `at`: the bytes before the first NUL, as UTF-8. A missing NUL is an error rather
+ * than a read past the array, as is invalid UTF-8 (nothing would be lost silently).
+ */
+export function readChars(bytes: Uint8Array, at: number, length: number, path: string): string {
+  const limit = at + length;
+  let end = at;
+  let bits = 0;
+  let hash = 0;
+  // One pass finds the NUL, tells ASCII from the rest and hashes the bytes for the cache below.
+  while (end < limit) {
+    const byte = bytes[end]!;
+    if (byte === 0) break;
+    bits |= byte;
+    hash = (Math.imul(hash, 31) + byte) | 0;
+    end++;
+  }
+  if (end === limit) throw new CodecError(path, `no NUL terminator within char[${length}]`);
+  return bits < 0x80 ? cachedAscii(bytes, at, end, hash) : readUtf8(bytes, at, end, path);
+}
+
+/**
+ * The strings of the ABI repeat (a few handler and FLB compatible strings across thousands of
+ * records), so recently read ones are kept, by a hash of their bytes, in slots of one preallocated
+ * pool: a hit costs one comparison and allocates nothing, which is what decoding many records is
+ * bound by. A string is kept only when its hash comes round a second time, so that strings which
+ * never repeat (session names) cost one integer store rather than a copy and a retained string.
+ */
+const CACHE_SLOTS = 256;
+const CACHE_SLOT_BYTES = 64;
+const cachePool = new Uint8Array(CACHE_SLOTS * CACHE_SLOT_BYTES);
+/** Byte length of the string kept in each slot; -1 for none. */
+const cacheLength = new Int32Array(CACHE_SLOTS).fill(-1);
+const cacheText: string[] = new Array<string>(CACHE_SLOTS).fill('');
+/** The hash last seen in each slot, kept or not. */
+const cacheSeen = new Int32Array(CACHE_SLOTS);
+
+function cachedAscii(bytes: Uint8Array, start: number, end: number, hash: number): string {
+  const length = end - start;
+  const slot = (hash ^ (hash >>> 8)) & (CACHE_SLOTS - 1);
+  const base = slot * CACHE_SLOT_BYTES;
+  if (cacheLength[slot] === length) {
+    let i = 0;
+    while (i < length && cachePool[base + i] === bytes[start + i]) i++;
+    if (i === length) return cacheText[slot]!;
+  }
+  const text = asciiText(bytes, start, end);
+  if (cacheSeen[slot] !== hash) {
+    cacheSeen[slot] = hash;
+  } else if (length <= CACHE_SLOT_BYTES) {
+    for (let i = 0; i < length; i++) cachePool[base + i] = bytes[start + i]!;
+    cacheLength[slot] = length;
+    cacheText[slot] = text;
+  }
+  return text;
+}
+
+/** The slow path of readChars, kept apart so that the fast one stays small enough to inline. */
+function readUtf8(bytes: Uint8Array, at: number, end: number, path: string): string {
+  try {
+    return utf8.decode(bytes.subarray(at, end));
+  } catch {
+    throw new CodecError(path, `the ${end - at} bytes before the NUL are not valid UTF-8`);
+  }
+}
+
+const utf8Encoder = new TextEncoder();
+
+/**
+ * `char[length]`: at most length - 1 bytes of UTF-8, then NUL bytes to the end of the array (zeroed
+ * so that equal values give equal bytes). A NUL inside the string is refused: the kernel would read
+ * the string as ending there. So is a lone surrogate, which has no UTF-8 form.
+ */
+export function writeChars(bytes: Uint8Array, at: number, length: number, value: unknown, path: string): void {
+  if (typeof value !== 'string') throw new CodecError(path, `expected a string for char[${length}], got ${typeof value}`);
+  // UTF-8 never takes fewer bytes than UTF-16 code units, so a string this short may fit: copy it
+  // while it is plain ASCII, the common case, and hand anything else to the full check.
+  if (value.length <= length - 1) {
+    let i = 0;
+    for (; i < value.length; i++) {
+      const unit = value.charCodeAt(i);
+      if (unit === 0 || unit >= 0x80) break;
+      bytes[at + i] = unit;
+    }
+    if (i === value.length) {
+      bytes.fill(0, at + i, at + length);
+      return;
+    }
+  }
+  writeUtf8(bytes, at, length, value, path);
+}
+
+function writeUtf8(bytes: Uint8Array, at: number, length: number, value: string, path: string): void {
+  const nul = value.indexOf('\0');
+  if (nul >= 0) throw new CodecError(path, `contains a NUL at index ${nul}; the kernel would read the string as ending there`);
+  if (/\p{Cs}/u.test(value)) throw new CodecError(path, 'contains a lone surrogate, which has no UTF-8 form');
+  const encoded = utf8Encoder.encode(value);
+  if (encoded.length > length - 1) {
+    throw new CodecError(path, `${encoded.length} bytes of UTF-8 do not fit: char[${length}] holds at most ${length - 1} bytes before its NUL`);
+  }
+  bytes.set(encoded, at);
+  bytes.fill(0, at + encoded.length, at + length);
+}
+
+// -----------------------------------------------------------------------------------------------
+// Integers to write: each value is checked against what the field can hold before a byte is written,
+// and returned, typed, for the DataView write the generated code makes with it. The check is inline
+// (a type test and two comparisons); the message is made only for a value refused.
+
+function refuseNumber(value: unknown, min: number, max: number, type: string, path: string): never {
+  if (typeof value !== 'number') throw new CodecError(path, `expected a number for ${type}, got ${typeof value}`);
+  throw new CodecError(path, `${value} is outside ${type} (an integer from ${min} to ${max})`);
+}
+
+function refuseBigint(value: unknown, min: bigint, max: bigint, type: string, path: string): never {
+  if (typeof value !== 'bigint') throw new CodecError(path, `expected a bigint for ${type}, got ${typeof value}`);
+  throw new CodecError(path, `${value} is outside ${type} (from ${min} to ${max})`);
+}
+
+// Integers of 32 bits or fewer: `(value & mask) === value` holds exactly for integers within an
+// unsigned range (no fraction, NaN or infinity survives it); `(value << k >> k) === value` for signed.
+export const checkU8 = (value: unknown, path: string): number =>
+  typeof value === 'number' && (value & 0xff) === value ? value : refuseNumber(value, 0, 0xff, 'u8', path);
+export const checkS8 = (value: unknown, path: string): number =>
+  typeof value === 'number' && (value << 24) >> 24 === value ? value : refuseNumber(value, -0x80, 0x7f, 's8', path);
+export const checkU16 = (value: unknown, path: string): number =>
+  typeof value === 'number' && (value & 0xffff) === value ? value : refuseNumber(value, 0, 0xffff, 'u16', path);
+export const checkS16 = (value: unknown, path: string): number =>
+  typeof value === 'number' && (value << 16) >> 16 === value ? value : refuseNumber(value, -0x8000, 0x7fff, 's16', path);
+export const checkU32 = (value: unknown, path: string): number =>
+  typeof value === 'number' && value >>> 0 === value ? value : refuseNumber(value, 0, 0xffffffff, 'u32', path);
+export const checkS32 = (value: unknown, path: string): number =>
+  typeof value === 'number' && (value | 0) === value ? value : refuseNumber(value, -0x80000000, 0x7fffffff, 's32', path);
+
+const U64_MAX = (1n << 64n) - 1n;
+const S64_MIN = -(1n << 63n);
+const S64_MAX = (1n << 63n) - 1n;
+
+export const checkU64 = (value: unknown, path: string): bigint =>
+  typeof value === 'bigint' && value >= 0n && value <= U64_MAX ? value : refuseBigint(value, 0n, U64_MAX, 'u64', path);
+export const checkS64 = (value: unknown, path: string): bigint =>
+  typeof value === 'bigint' && value >= S64_MIN && value <= S64_MAX ? value : refuseBigint(value, S64_MIN, S64_MAX, 's64', path);
+
+// -----------------------------------------------------------------------------------------------
+// Aggregates
+
+/** A C array: exactly its length, no more, no fewer. */
+export function checkArray(value: unknown, length: number, path: string): void {
+  if (!Array.isArray(value)) throw new CodecError(path, `expected an array of ${length} elements, got ${typeof value}`);
+  if (value.length !== length) {
+    throw new CodecError(path, `has ${value.length} elements; the C array has exactly ${length}`);
+  }
+}
+
+/** A nested struct or union value must be an object before its fields are read. */
+export function checkObject(value: unknown, path: string): void {
+  if (typeof value !== 'object' || value === null) throw new CodecError(path, `expected an object, got ${value === null ? 'null' : typeof value}`);
+}
+
+/** A union is encoded from exactly one member; which one is the only one not undefined. */
+export function checkUnion(value: unknown, members: readonly string[], path: string): void {
+  checkObject(value, path);
+  const set = members.filter((m) => (value as Record<string, unknown>)[m] !== undefined);
+  if (set.length !== 1) {
+    throw new CodecError(
+      path,
+      `a union is encoded from exactly one member, but ${set.length === 0 ? 'none' : set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set (members: ${members.join(', ')})`,
+    );
+  }
+}

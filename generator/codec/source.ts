@@ -1,0 +1,300 @@
+/**
+ * The struct codecs as JavaScript source: a function of one struct of the model (and of how to find
+ * the structs it nests) that gives the bodies of its decoder and encoder and the getters of its
+ * zero-copy view. The same text has two uses: the TypeScript emitter wraps it in typed declarations
+ * (out/ts), and ./compile.ts compiles it at run time from the model for the image walker, so that no
+ * codec can be older than the model it is used with. Both hand it the helpers of ./runtime.ts.
+ *
+ * The code is straight-line over the layout: one bounds check per struct, then every field read or
+ * written at a constant distance from `offset`, through a DataView made once per buffer. Nested
+ * structs and unions are expanded in place in the decoder and encoder, so that a field's path
+ * (`luo_session_ser.file_set_ser.count`) is a literal; the view hands out a view of a nested struct.
+ *
+ * What a kind of field becomes is said once, in `fieldCode`: adding a kind is one case there.
+ */
+import type { FieldModel, ScalarName, StructModel, TypeInfo } from '../model/index.ts';
+import { typeLayout } from '../model/index.ts';
+
+/** How the structs a struct nests are found (by C name). */
+export type StructLookup = (name: string) => StructModel;
+
+/** `luo_ser` -> `LuoSer`: the name of the struct's TypeScript interface. */
+export const typeName = (struct: string): string =>
+  struct
+    .split('_')
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
+
+/** The view class of a struct; getters of nesting structs name it. */
+export const viewClassName = (struct: string): string => `${typeName(struct)}View`;
+
+/** Fields that have bytes in the struct: a flexible array member has none and is not part of the value. */
+export function codecFields(struct: StructModel): FieldModel[] {
+  return struct.fields.filter((f) => f.type.kind !== 'flexible');
+}
+
+/**
+ * The view's own state, as constructor parameters in this order. `$` cannot start a C identifier,
+ * so no field's getter is shadowed by them.
+ */
+export const VIEW_STATE = ['$bytes', '$offset', '$le', '$view'] as const;
+
+export interface StructSource {
+  readonly struct: StructModel;
+  /** Runtime helpers the code below calls, sorted. */
+  readonly helpers: readonly string[];
+  /** Body of `(bytes, offset = 0, options) => value`. */
+  readonly decode: string;
+  /** Body of `(value, bytes, offset = 0, options) => void`. */
+  readonly encode: string;
+  /** Body of `(bytes, offset = 0, options) => view`: the bounds check, then the view. */
+  readonly view: string;
+  /** The view class's getters, one per field, each a body reading the field from the view's state. */
+  readonly getters: readonly { readonly field: FieldModel; readonly body: string }[];
+}
+
+// -----------------------------------------------------------------------------------------------
+// Where a value sits
+
+/** The names the code reads through: locals in a decoder or encoder, the view's state in a getter. */
+interface Frame {
+  readonly bytes: string;
+  readonly view: string;
+  readonly le: string;
+}
+
+const LOCALS: Frame = { bytes: 'bytes', view: 'view', le: 'le' };
+const VIEW_FRAME: Frame = { bytes: 'this.$bytes', view: 'this.$view', le: 'this.$le' };
+
+/** One part of a path for error messages: text, or a loop index spliced in. */
+type PathPart = string | { readonly index: string };
+
+/** `base` (an expression) plus a constant, and the path of the value there. */
+interface Place {
+  readonly base: string;
+  readonly constant: number;
+  readonly path: readonly PathPart[];
+  /** Nesting depth of array loops, to name loop indices i0, i1, ... */
+  readonly depth: number;
+}
+
+const at = (place: Place, extra = 0): string => {
+  const constant = place.constant + extra;
+  return constant === 0 ? place.base : `${place.base} + ${constant}`;
+};
+
+const fieldPlace = (place: Place, f: FieldModel): Place => ({ ...place, constant: place.constant + f.offset, path: [...place.path, `.${f.name}`] });
+
+/** Element `index` (a literal or a loop variable) of an array whose elements are `stride` bytes. */
+function elementPlace(place: Place, index: number | string, stride: number): Place {
+  if (typeof index === 'number') return { ...place, constant: place.constant + index * stride, path: [...place.path, `[${index}]`] };
+  return {
+    base: `${at(place)} + ${index} * ${stride}`,
+    constant: 0,
+    path: [...place.path, '[', { index }, ']'],
+    depth: place.depth + 1,
+  };
+}
+
+/** The path as a JavaScript string: a literal, or a template literal with the loop indices in it. */
+function pathText(place: Place): string {
+  if (place.path.every((p) => typeof p === 'string')) return `'${place.path.join('')}'`;
+  return `\`${place.path.map((p) => (typeof p === 'string' ? p : `\${${p.index}}`)).join('')}\``;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Each kind of field: how it is read and how it is written
+
+/** The DataView accessor of a scalar, after get/set: `Uint8`, `BigInt64`, ... */
+const ACCESSOR: Record<ScalarName, string> = {
+  u8: 'Uint8',
+  s8: 'Int8',
+  u16: 'Uint16',
+  s16: 'Int16',
+  u32: 'Uint32',
+  s32: 'Int32',
+  u64: 'BigUint64',
+  s64: 'BigInt64',
+};
+
+/** Arrays up to this length are read element by element in line; longer ones in a loop. */
+const UNROLLED_ARRAY = 16;
+
+/** What a nested struct is read as: its fields in place (decoder), or a view of it (view getters). */
+type NestedRead = 'inline' | 'view';
+
+class CodeContext {
+  readonly helpers = new Set<string>();
+  /** Of the frame's names, those the code made since the last `take()` reads (an unused local is a type error). */
+  private used = new Set<keyof Frame>();
+  constructor(readonly lookup: StructLookup) {}
+
+  helper(name: string): string {
+    this.helpers.add(name);
+    return name;
+  }
+
+  /** `frame[name]`, noted as used. */
+  use(frame: Frame, name: keyof Frame): string {
+    this.used.add(name);
+    return frame[name];
+  }
+
+  /** The names used since the last call. */
+  take(): ReadonlySet<keyof Frame> {
+    const used = this.used;
+    this.used = new Set();
+    return used;
+  }
+
+  size(type: TypeInfo): number {
+    return typeLayout(type, (name) => this.lookup(name)).size;
+  }
+}
+
+interface FieldCode {
+  /** An expression giving the value at `place`. */
+  read(place: Place, nested: NestedRead): string;
+  /** Statements writing `value` (an expression) at `place`, after checking it. */
+  write(place: Place, value: string): string[];
+}
+
+/** The one place that knows each kind of field. */
+function fieldCode(type: TypeInfo, code: CodeContext, frame: Frame): FieldCode {
+  switch (type.kind) {
+    case 'scalar':
+    case 'pointer': {
+      // A physical address is its u64 on the wire; the walker follows it using the model.
+      const name: ScalarName = type.kind === 'pointer' ? 'u64' : type.name;
+      const accessor = ACCESSOR[name];
+      const order = () => (name === 'u8' || name === 's8' ? '' : `, ${code.use(frame, 'le')}`);
+      const check = `check${name[0]!.toUpperCase()}${name.slice(1)}`;
+      return {
+        read: (place) => `${code.use(frame, 'view')}.get${accessor}(${at(place)}${order()})`,
+        write: (place, value) =>
+          [`${code.use(frame, 'view')}.set${accessor}(${at(place)}, ${code.helper(check)}(${value}, ${pathText(place)})${order()});`],
+      };
+    }
+    case 'chars':
+      return {
+        read: (place) => `${code.helper('readChars')}(${frame.bytes}, ${at(place)}, ${type.length}, ${pathText(place)})`,
+        write: (place, value) => [`${code.helper('writeChars')}(${frame.bytes}, ${at(place)}, ${type.length}, ${value}, ${pathText(place)});`],
+      };
+    case 'array': {
+      const stride = code.size(type.element);
+      const element = fieldCode(type.element, code, frame);
+      return {
+        read: (place, nested) => {
+          if (type.length <= UNROLLED_ARRAY) {
+            return `[${Array.from({ length: type.length }, (_, i) => element.read(elementPlace(place, i, stride), nested)).join(', ')}]`;
+          }
+          const index = `i${place.depth}`;
+          return `Array.from({ length: ${type.length} }, (_, ${index}) => ${element.read(elementPlace(place, index, stride), nested)})`;
+        },
+        write: (place, value) => {
+          const index = `i${place.depth}`;
+          const item = `element${place.depth}`;
+          return [
+            `${code.helper('checkArray')}(${value}, ${type.length}, ${pathText(place)});`,
+            `${value}.forEach((${item}, ${index}) => {`,
+            ...element.write(elementPlace(place, index, stride), item),
+            '});',
+          ];
+        },
+      };
+    }
+    case 'aggregate': {
+      const struct = code.lookup(type.name);
+      return {
+        read: (place, nested) =>
+          nested === 'view'
+            ? `new ${viewClassName(struct.name)}(${frame.bytes}, ${at(place)}, ${code.use(frame, 'le')}, ${code.use(frame, 'view')})`
+            : // A union reads every member from the same bytes, as C lets any member be read.
+              `{ ${codecFields(struct)
+                .map((f) => `${f.name}: ${fieldCode(f.type, code, frame).read(fieldPlace(place, f), nested)}`)
+                .join(', ')} }`,
+        write: (place, value) => writeAggregate(struct, code, frame, place, value),
+      };
+    }
+    case 'flexible':
+      throw new Error('a flexible array member has no bytes in its struct to read or write');
+  }
+}
+
+function writeAggregate(struct: StructModel, code: CodeContext, frame: Frame, place: Place, value: string): string[] {
+  const fields = codecFields(struct);
+  const zero = (start: number, end: number) => `${frame.bytes}.fill(0, ${at(place, start)}, ${at(place, end)});`;
+  const writeField = (f: FieldModel) => fieldCode(f.type, code, frame).write(fieldPlace(place, f), `${value}.${f.name}`);
+  if (struct.kind === 'union') {
+    // Exactly one member is written; the union's other bytes are zeroed so equal values give equal bytes.
+    return [
+      `${code.helper('checkUnion')}(${value}, [${fields.map((f) => `'${f.name}'`).join(', ')}], ${pathText(place)});`,
+      zero(0, struct.size),
+      ...fields.flatMap((f) => [`if (${value}.${f.name} !== undefined) {`, ...writeField(f), '}']),
+    ];
+  }
+  return [
+    `${code.helper('checkObject')}(${value}, ${pathText(place)});`,
+    // Padding is zeroed so that equal values give equal bytes.
+    ...paddingOf(struct).map(([start, end]) => zero(start, end)),
+    ...fields.flatMap(writeField),
+  ];
+}
+
+/** Byte ranges [start, end) of a struct that no field covers: padding between fields and at the tail. */
+export function paddingOf(struct: StructModel): [number, number][] {
+  const gaps: [number, number][] = [];
+  let covered = 0;
+  for (const f of codecFields(struct)) {
+    if (f.offset > covered) gaps.push([covered, f.offset]);
+    covered = Math.max(covered, f.offset + f.size);
+  }
+  if (struct.size > covered) gaps.push([covered, struct.size]);
+  return gaps;
+}
+
+// -----------------------------------------------------------------------------------------------
+// One struct
+
+/**
+ * The first lines of every entry point: the one bounds check, then what the code after it reads: the
+ * byte order (no options object is made for the default) and the buffer's DataView, made once per
+ * buffer rather than once per call (a view per call was the largest single cost of decoding a small
+ * struct).
+ */
+function entryPoint(struct: StructModel, code: CodeContext, body: string[]): string {
+  const used = code.take();
+  return [
+    `${code.helper('checkBounds')}(bytes, offset, ${struct.size}, '${struct.name}');`,
+    ...(used.has('le') ? [`const le = ${code.helper('isLittleEndian')}(options);`] : []),
+    ...(used.has('view') ? [`const view = ${code.helper('dataView')}(bytes);`] : []),
+    ...body,
+  ].join('\n');
+}
+
+/** The source of one struct's decoder, encoder and view. */
+export function structSource(struct: StructModel, lookup: StructLookup): StructSource {
+  const code = new CodeContext(lookup);
+  const root: Place = { base: 'offset', constant: 0, path: [struct.name], depth: 0 };
+  const self: TypeInfo = { kind: 'aggregate', aggregate: struct.kind, name: struct.name };
+  const decode = entryPoint(struct, code, [`return ${fieldCode(self, code, LOCALS).read(root, 'inline')};`]);
+  const encode = entryPoint(struct, code, fieldCode(self, code, LOCALS).write(root, 'value'));
+  code.use(LOCALS, 'le');
+  code.use(LOCALS, 'view');
+  const view = entryPoint(struct, code, [`return new ${viewClassName(struct.name)}(bytes, offset, le, view);`]);
+  // A getter reads one field from the view's state: no copy of the struct, nothing kept.
+  const viewRoot: Place = { ...root, base: 'this.$offset' };
+  const getters = codecFields(struct).map((f) => ({
+    field: f,
+    body: `return ${fieldCode(f.type, code, VIEW_FRAME).read(fieldPlace(viewRoot, f), 'view')};`,
+  }));
+  return {
+    struct,
+    helpers: [...code.helpers].sort(),
+    decode,
+    encode,
+    view,
+    getters,
+  };
+}
