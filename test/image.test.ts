@@ -370,7 +370,7 @@ describe('the streaming walk (walkImage): the same walker, nothing kept', () => 
     Object.fromEntries(
       findStruct(version('luo-v4'), name)
         .fields.filter((f) => f.type.kind !== 'flexible')
-        .map((f) => [f.name, f.type.kind === 'aggregate' ? plain(f.type.name, value[f.name] as StructValue) : value[f.name]]),
+        .map((f) => [f.name, f.type.kind === 'aggregate' ? plain(f.type.name, value[f.name] as StructValue) : value[f.name]!]),
     );
   const walk = (fdt: Uint8Array, memory: Uint8Array) => {
     const seen: [string, StructValue, string, number][] = [];
