@@ -69,6 +69,7 @@ export function checkBounds(bytes: Uint8Array, offset: number, size: number, str
 }
 
 let lastBytes: Uint8Array | undefined;
+let lastLength = 0;
 let lastView: DataView = new DataView(new ArrayBuffer(0));
 
 /**
@@ -77,9 +78,11 @@ let lastView: DataView = new DataView(new ArrayBuffer(0));
  * and its reads are DataView reads, which the optimising compiler turns into plain loads.
  */
 export function dataView(bytes: Uint8Array): DataView {
-  // The length is compared too: a Uint8Array over a resizable ArrayBuffer can grow.
-  if (bytes === lastBytes && lastView.byteLength === bytes.byteLength) return lastView;
+  // The length is compared too (checkBounds has just read it): a Uint8Array over a resizable
+  // ArrayBuffer can grow, and its view must then be made again.
+  if (bytes === lastBytes && bytes.length === lastLength) return lastView;
   lastBytes = bytes;
+  lastLength = bytes.length;
   return (lastView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
@@ -120,24 +123,24 @@ export function readChars(bytes: Uint8Array, at: number, length: number, path: s
   const limit = at + length;
   let end = at;
   let bits = 0;
-  let hash = 0;
-  // One pass finds the NUL, tells ASCII from the rest and hashes the bytes for the cache below.
+  // One pass finds the NUL and tells ASCII from the rest, nothing more per byte: the loop a careful
+  // hand decoder runs. The cache below keys on a few bytes read once, not on a hash of them all.
   while (end < limit) {
     const byte = bytes[end]!;
     if (byte === 0) break;
     bits |= byte;
-    hash = (Math.imul(hash, 31) + byte) | 0;
     end++;
   }
   if (end === limit) throw new CodecError(path, `no NUL terminator within char[${length}]`);
-  return bits < 0x80 ? cachedAscii(bytes, at, end, hash) : readUtf8(bytes, at, end, path);
+  return bits < 0x80 ? cachedAscii(bytes, at, end) : readUtf8(bytes, at, end, path);
 }
 
 /**
  * The strings of the ABI repeat (a few handler and FLB compatible strings across thousands of
- * records), so recently read ones are kept, by a hash of their bytes, in slots of one preallocated
- * pool: a hit costs one comparison and allocates nothing, which is what decoding many records is
- * bound by. A string is kept only when its hash comes round a second time, so that strings which
+ * records), so recently read ones are kept in slots of one preallocated pool, found by their length
+ * and a few of their bytes (the last ones included, where names like `memfd-v1-17` and `memfd-v1-18`
+ * differ): a hit costs one comparison and allocates nothing, which is what decoding many records is
+ * bound by. A string is kept only when its key comes round a second time, so that strings which
  * never repeat (session names) cost one integer store rather than a copy and a retained string.
  */
 const CACHE_SLOTS = 256;
@@ -146,12 +149,20 @@ const cachePool = new Uint8Array(CACHE_SLOTS * CACHE_SLOT_BYTES);
 /** Byte length of the string kept in each slot; -1 for none. */
 const cacheLength = new Int32Array(CACHE_SLOTS).fill(-1);
 const cacheText: string[] = new Array<string>(CACHE_SLOTS).fill('');
-/** The hash last seen in each slot, kept or not. */
+/** The key last seen in each slot, kept or not. */
 const cacheSeen = new Int32Array(CACHE_SLOTS);
 
-function cachedAscii(bytes: Uint8Array, start: number, end: number, hash: number): string {
+function cachedAscii(bytes: Uint8Array, start: number, end: number): string {
   const length = end - start;
-  const slot = (hash ^ (hash >>> 8)) & (CACHE_SLOTS - 1);
+  if (length === 0) return '';
+  // Length, first, middle and last two bytes (the second last is the last again for one byte).
+  const key =
+    Math.imul(length, 0x9e3779b1) ^
+    (bytes[start]! << 8) ^
+    (bytes[start + (length >> 1)]! << 4) ^
+    (bytes[end - 1]! << 16) ^
+    (bytes[end - (length > 1 ? 2 : 1)]! << 24);
+  const slot = (key ^ (key >>> 8) ^ (key >>> 16) ^ (key >>> 24)) & (CACHE_SLOTS - 1);
   const base = slot * CACHE_SLOT_BYTES;
   if (cacheLength[slot] === length) {
     let i = 0;
@@ -159,8 +170,8 @@ function cachedAscii(bytes: Uint8Array, start: number, end: number, hash: number
     if (i === length) return cacheText[slot]!;
   }
   const text = asciiText(bytes, start, end);
-  if (cacheSeen[slot] !== hash) {
-    cacheSeen[slot] = hash;
+  if (cacheSeen[slot] !== key) {
+    cacheSeen[slot] = key;
   } else if (length <= CACHE_SLOT_BYTES) {
     for (let i = 0; i < length; i++) cachePool[base + i] = bytes[start + i]!;
     cacheLength[slot] = length;
