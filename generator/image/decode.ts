@@ -249,13 +249,16 @@ class Walker {
   private chain(target: ChainTarget, first: bigint, site: Site, owner: RawStruct | undefined) {
     const entries: StructValue[] = [];
     let count = 0n;
-    const seen = new Map<bigint, number>();
+    // Blocks seen, by address: made at the second block, so that the one-block chains of an image
+    // (a session's few files) make no Map.
+    let seen: Map<bigint, number> | undefined;
     let pa = first;
     for (let index = 0; pa !== 0n; index++) {
       const here = site.inBlock(index);
-      const earlier = seen.get(pa);
+      if (index === 1) seen = new Map([[first, 0]]);
+      const earlier = seen?.get(pa);
       if (earlier !== undefined) throw here.error(`${hex(pa)} is block ${earlier} again: the chain loops`);
-      seen.set(pa, index);
+      seen?.set(pa, index);
       const block = this.block(target, pa, here);
       count += block.count;
       if (!this.visitor) for (const entry of block.entries) entries.push(entry);

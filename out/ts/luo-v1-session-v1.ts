@@ -54,9 +54,12 @@ export function decodeLuoSessionHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoSessionHeaderSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 8, 'luo_session_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return { count: view.getBigUint64(offset, le) };
 }
 
@@ -71,8 +74,10 @@ export function encodeLuoSessionHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 8, 'luo_session_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_session_header_ser');
   view.setBigUint64(offset, checkU64(value.count, 'luo_session_header_ser.count'), le);
@@ -105,8 +110,10 @@ export function viewLuoSessionHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoSessionHeaderSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 8, 'luo_session_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoSessionHeaderSerView(bytes, offset, le, view);
 }
@@ -135,7 +142,9 @@ export const LUO_SESSION_SER_OFFSETS = {
  * could not have written, or the struct for a buffer too short.
  */
 export function decodeLuoSessionSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSessionSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_session_ser');
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return { name: readChars(bytes, offset, 64, 'luo_session_ser.name') };
 }
 
@@ -149,6 +158,7 @@ export function encodeLuoSessionSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_session_ser');
   checkObject(value, 'luo_session_ser');
   writeChars(bytes, offset, 64, value.name, 'luo_session_ser.name');
@@ -177,8 +187,10 @@ export class LuoSessionSerView implements LuoSessionSer {
  * a field's bad bytes when that field is read.
  */
 export function viewLuoSessionSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSessionSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_session_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoSessionSerView(bytes, offset, le, view);
 }

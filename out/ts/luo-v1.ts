@@ -59,9 +59,12 @@ export const LUO_FILE_SER_OFFSETS = {
  * not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFileSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_file_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return {
     compatible: readChars(bytes, offset, 48, 'luo_file_ser.compatible'),
     data: view.getBigUint64(offset + 48, le),
@@ -79,8 +82,10 @@ export function encodeLuoFileSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_file_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_file_ser');
   writeChars(bytes, offset, 48, value.compatible, 'luo_file_ser.compatible');
@@ -119,8 +124,10 @@ export class LuoFileSerView implements LuoFileSer {
  * field's bad bytes when that field is read.
  */
 export function viewLuoFileSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_file_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFileSerView(bytes, offset, le, view);
 }
@@ -155,9 +162,12 @@ export const LUO_FILE_SET_SER_OFFSETS = {
  * could not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFileSetSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSetSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_file_set_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return { files: view.getBigUint64(offset, le), count: view.getBigUint64(offset + 8, le) };
 }
 
@@ -172,8 +182,10 @@ export function encodeLuoFileSetSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_file_set_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_file_set_ser');
   view.setBigUint64(offset, checkU64(value.files, 'luo_file_set_ser.files'), le);
@@ -207,8 +219,10 @@ export class LuoFileSetSerView implements LuoFileSetSer {
  * a field's bad bytes when that field is read.
  */
 export function viewLuoFileSetSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSetSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_file_set_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFileSetSerView(bytes, offset, le, view);
 }
@@ -242,9 +256,12 @@ export function decodeLuoSessionHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoSessionHeaderSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 8, 'luo_session_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return { count: view.getBigUint64(offset, le) };
 }
 
@@ -259,8 +276,10 @@ export function encodeLuoSessionHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 8, 'luo_session_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_session_header_ser');
   view.setBigUint64(offset, checkU64(value.count, 'luo_session_header_ser.count'), le);
@@ -293,8 +312,10 @@ export function viewLuoSessionHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoSessionHeaderSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 8, 'luo_session_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoSessionHeaderSerView(bytes, offset, le, view);
 }
@@ -326,9 +347,12 @@ export const LUO_SESSION_SER_OFFSETS = {
  * could not have written, or the struct for a buffer too short.
  */
 export function decodeLuoSessionSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSessionSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 80, 'luo_session_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return {
     name: readChars(bytes, offset, 64, 'luo_session_ser.name'),
     file_set_ser: { files: view.getBigUint64(offset + 64, le), count: view.getBigUint64(offset + 72, le) },
@@ -345,8 +369,10 @@ export function encodeLuoSessionSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 80, 'luo_session_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_session_ser');
   writeChars(bytes, offset, 64, value.name, 'luo_session_ser.name');
@@ -390,8 +416,10 @@ export class LuoSessionSerView implements LuoSessionSer {
  * a field's bad bytes when that field is read.
  */
 export function viewLuoSessionSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSessionSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 80, 'luo_session_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoSessionSerView(bytes, offset, le, view);
 }
@@ -429,9 +457,12 @@ export function decodeLuoFlbHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoFlbHeaderSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_flb_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return { pgcnt: view.getBigUint64(offset, le), count: view.getBigUint64(offset + 8, le) };
 }
 
@@ -446,8 +477,10 @@ export function encodeLuoFlbHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_flb_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_flb_header_ser');
   view.setBigUint64(offset, checkU64(value.pgcnt, 'luo_flb_header_ser.pgcnt'), le);
@@ -485,8 +518,10 @@ export function viewLuoFlbHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoFlbHeaderSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_flb_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFlbHeaderSerView(bytes, offset, le, view);
 }
@@ -521,9 +556,12 @@ export const LUO_FLB_SER_OFFSETS = {
  * not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFlbSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFlbSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_flb_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return {
     name: readChars(bytes, offset, 48, 'luo_flb_ser.name'),
     data: view.getBigUint64(offset + 48, le),
@@ -541,8 +579,10 @@ export function encodeLuoFlbSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_flb_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_flb_ser');
   writeChars(bytes, offset, 48, value.name, 'luo_flb_ser.name');
@@ -581,8 +621,10 @@ export class LuoFlbSerView implements LuoFlbSer {
  * field's bad bytes when that field is read.
  */
 export function viewLuoFlbSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFlbSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_flb_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFlbSerView(bytes, offset, le, view);
 }

@@ -62,9 +62,12 @@ export const LUO_SER_OFFSETS = {
  * have written, or the struct for a buffer too short.
  */
 export function decodeLuoSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 24, 'luo_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return {
     liveupdate_num: view.getBigUint64(offset, le),
     sessions_pa: view.getBigUint64(offset + 8, le),
@@ -77,8 +80,10 @@ export function decodeLuoSer(bytes: Uint8Array, offset = 0, options?: CodecOptio
  * not read back (fields before it may already be written), or the struct for a buffer too short.
  */
 export function encodeLuoSer(value: LuoSer, bytes: Uint8Array, offset = 0, options?: CodecOptions): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 24, 'luo_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_ser');
   view.setBigUint64(offset, checkU64(value.liveupdate_num, 'luo_ser.liveupdate_num'), le);
@@ -116,8 +121,10 @@ export class LuoSerView implements LuoSer {
  * field's bad bytes when that field is read.
  */
 export function viewLuoSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 24, 'luo_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoSerView(bytes, offset, le, view);
 }
@@ -156,9 +163,12 @@ export const LUO_FILE_SER_OFFSETS = {
  * not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFileSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_file_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return {
     compatible: readChars(bytes, offset, 48, 'luo_file_ser.compatible'),
     data: view.getBigUint64(offset + 48, le),
@@ -176,8 +186,10 @@ export function encodeLuoFileSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_file_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_file_ser');
   writeChars(bytes, offset, 48, value.compatible, 'luo_file_ser.compatible');
@@ -216,8 +228,10 @@ export class LuoFileSerView implements LuoFileSer {
  * field's bad bytes when that field is read.
  */
 export function viewLuoFileSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_file_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFileSerView(bytes, offset, le, view);
 }
@@ -252,9 +266,12 @@ export const LUO_FILE_SET_SER_OFFSETS = {
  * could not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFileSetSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSetSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_file_set_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return { files: view.getBigUint64(offset, le), count: view.getBigUint64(offset + 8, le) };
 }
 
@@ -269,8 +286,10 @@ export function encodeLuoFileSetSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_file_set_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_file_set_ser');
   view.setBigUint64(offset, checkU64(value.files, 'luo_file_set_ser.files'), le);
@@ -304,8 +323,10 @@ export class LuoFileSetSerView implements LuoFileSetSer {
  * a field's bad bytes when that field is read.
  */
 export function viewLuoFileSetSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSetSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_file_set_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFileSetSerView(bytes, offset, le, view);
 }
@@ -339,9 +360,12 @@ export function decodeLuoSessionHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoSessionHeaderSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 8, 'luo_session_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return { count: view.getBigUint64(offset, le) };
 }
 
@@ -356,8 +380,10 @@ export function encodeLuoSessionHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 8, 'luo_session_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_session_header_ser');
   view.setBigUint64(offset, checkU64(value.count, 'luo_session_header_ser.count'), le);
@@ -390,8 +416,10 @@ export function viewLuoSessionHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoSessionHeaderSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 8, 'luo_session_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoSessionHeaderSerView(bytes, offset, le, view);
 }
@@ -423,9 +451,12 @@ export const LUO_SESSION_SER_OFFSETS = {
  * could not have written, or the struct for a buffer too short.
  */
 export function decodeLuoSessionSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSessionSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 80, 'luo_session_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return {
     name: readChars(bytes, offset, 64, 'luo_session_ser.name'),
     file_set_ser: { files: view.getBigUint64(offset + 64, le), count: view.getBigUint64(offset + 72, le) },
@@ -442,8 +473,10 @@ export function encodeLuoSessionSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 80, 'luo_session_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_session_ser');
   writeChars(bytes, offset, 64, value.name, 'luo_session_ser.name');
@@ -487,8 +520,10 @@ export class LuoSessionSerView implements LuoSessionSer {
  * a field's bad bytes when that field is read.
  */
 export function viewLuoSessionSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSessionSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 80, 'luo_session_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoSessionSerView(bytes, offset, le, view);
 }
@@ -526,9 +561,12 @@ export function decodeLuoFlbHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoFlbHeaderSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_flb_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return { pgcnt: view.getBigUint64(offset, le), count: view.getBigUint64(offset + 8, le) };
 }
 
@@ -543,8 +581,10 @@ export function encodeLuoFlbHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_flb_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_flb_header_ser');
   view.setBigUint64(offset, checkU64(value.pgcnt, 'luo_flb_header_ser.pgcnt'), le);
@@ -582,8 +622,10 @@ export function viewLuoFlbHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoFlbHeaderSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_flb_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFlbHeaderSerView(bytes, offset, le, view);
 }
@@ -618,9 +660,12 @@ export const LUO_FLB_SER_OFFSETS = {
  * not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFlbSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFlbSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_flb_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return {
     name: readChars(bytes, offset, 48, 'luo_flb_ser.name'),
     data: view.getBigUint64(offset + 48, le),
@@ -638,8 +683,10 @@ export function encodeLuoFlbSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_flb_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_flb_ser');
   writeChars(bytes, offset, 48, value.name, 'luo_flb_ser.name');
@@ -678,8 +725,10 @@ export class LuoFlbSerView implements LuoFlbSer {
  * field's bad bytes when that field is read.
  */
 export function viewLuoFlbSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFlbSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_flb_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFlbSerView(bytes, offset, le, view);
 }

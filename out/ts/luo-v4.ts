@@ -62,9 +62,12 @@ export const LUO_SER_OFFSETS = {
  * have written, or the struct for a buffer too short.
  */
 export function decodeLuoSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 24, 'luo_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return {
     liveupdate_num: view.getBigUint64(offset, le),
     sessions_pa: view.getBigUint64(offset + 8, le),
@@ -77,8 +80,10 @@ export function decodeLuoSer(bytes: Uint8Array, offset = 0, options?: CodecOptio
  * not read back (fields before it may already be written), or the struct for a buffer too short.
  */
 export function encodeLuoSer(value: LuoSer, bytes: Uint8Array, offset = 0, options?: CodecOptions): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 24, 'luo_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_ser');
   view.setBigUint64(offset, checkU64(value.liveupdate_num, 'luo_ser.liveupdate_num'), le);
@@ -116,8 +121,10 @@ export class LuoSerView implements LuoSer {
  * field's bad bytes when that field is read.
  */
 export function viewLuoSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 24, 'luo_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoSerView(bytes, offset, le, view);
 }
@@ -157,9 +164,12 @@ export function decodeLuoBlockHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoBlockHeaderSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_block_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return { next: view.getBigUint64(offset, le), count: view.getBigUint64(offset + 8, le) };
 }
 
@@ -174,8 +184,10 @@ export function encodeLuoBlockHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_block_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_block_header_ser');
   view.setBigUint64(offset, checkU64(value.next, 'luo_block_header_ser.next'), le);
@@ -213,8 +225,10 @@ export function viewLuoBlockHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoBlockHeaderSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_block_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoBlockHeaderSerView(bytes, offset, le, view);
 }
@@ -253,9 +267,12 @@ export const LUO_FILE_SER_OFFSETS = {
  * not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFileSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_file_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return {
     compatible: readChars(bytes, offset, 48, 'luo_file_ser.compatible'),
     data: view.getBigUint64(offset + 48, le),
@@ -273,8 +290,10 @@ export function encodeLuoFileSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_file_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_file_ser');
   writeChars(bytes, offset, 48, value.compatible, 'luo_file_ser.compatible');
@@ -313,8 +332,10 @@ export class LuoFileSerView implements LuoFileSer {
  * field's bad bytes when that field is read.
  */
 export function viewLuoFileSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_file_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFileSerView(bytes, offset, le, view);
 }
@@ -349,9 +370,12 @@ export const LUO_FILE_SET_SER_OFFSETS = {
  * could not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFileSetSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSetSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_file_set_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return { files: view.getBigUint64(offset, le), count: view.getBigUint64(offset + 8, le) };
 }
 
@@ -366,8 +390,10 @@ export function encodeLuoFileSetSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_file_set_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_file_set_ser');
   view.setBigUint64(offset, checkU64(value.files, 'luo_file_set_ser.files'), le);
@@ -401,8 +427,10 @@ export class LuoFileSetSerView implements LuoFileSetSer {
  * a field's bad bytes when that field is read.
  */
 export function viewLuoFileSetSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFileSetSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_file_set_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFileSetSerView(bytes, offset, le, view);
 }
@@ -434,9 +462,12 @@ export const LUO_SESSION_SER_OFFSETS = {
  * could not have written, or the struct for a buffer too short.
  */
 export function decodeLuoSessionSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSessionSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 80, 'luo_session_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return {
     name: readChars(bytes, offset, 64, 'luo_session_ser.name'),
     file_set_ser: { files: view.getBigUint64(offset + 64, le), count: view.getBigUint64(offset + 72, le) },
@@ -453,8 +484,10 @@ export function encodeLuoSessionSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 80, 'luo_session_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_session_ser');
   writeChars(bytes, offset, 64, value.name, 'luo_session_ser.name');
@@ -498,8 +531,10 @@ export class LuoSessionSerView implements LuoSessionSer {
  * a field's bad bytes when that field is read.
  */
 export function viewLuoSessionSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoSessionSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 80, 'luo_session_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoSessionSerView(bytes, offset, le, view);
 }
@@ -537,9 +572,12 @@ export function decodeLuoFlbHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoFlbHeaderSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_flb_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return { pgcnt: view.getBigUint64(offset, le), count: view.getBigUint64(offset + 8, le) };
 }
 
@@ -554,8 +592,10 @@ export function encodeLuoFlbHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_flb_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_flb_header_ser');
   view.setBigUint64(offset, checkU64(value.pgcnt, 'luo_flb_header_ser.pgcnt'), le);
@@ -593,8 +633,10 @@ export function viewLuoFlbHeaderSer(
   offset = 0,
   options?: CodecOptions,
 ): LuoFlbHeaderSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 16, 'luo_flb_header_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFlbHeaderSerView(bytes, offset, le, view);
 }
@@ -629,9 +671,12 @@ export const LUO_FLB_SER_OFFSETS = {
  * not have written, or the struct for a buffer too short.
  */
 export function decodeLuoFlbSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFlbSer {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_flb_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
+  // One literal of a fixed shape, nested structs in place: one hidden class and one allocation per record.
   return {
     name: readChars(bytes, offset, 48, 'luo_flb_ser.name'),
     data: view.getBigUint64(offset + 48, le),
@@ -649,8 +694,10 @@ export function encodeLuoFlbSer(
   offset = 0,
   options?: CodecOptions,
 ): void {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_flb_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   checkObject(value, 'luo_flb_ser');
   writeChars(bytes, offset, 48, value.name, 'luo_flb_ser.name');
@@ -689,8 +736,10 @@ export class LuoFlbSerView implements LuoFlbSer {
  * field's bad bytes when that field is read.
  */
 export function viewLuoFlbSer(bytes: Uint8Array, offset = 0, options?: CodecOptions): LuoFlbSerView {
+  // One bounds check for the whole struct: every access below is at a constant offset inside it.
   checkBounds(bytes, offset, 64, 'luo_flb_ser');
   const le = isLittleEndian(options);
+  // The buffer's DataView, made once per buffer, not per call; its reads compile to plain loads.
   const view = dataView(bytes);
   return new LuoFlbSerView(bytes, offset, le, view);
 }
