@@ -13,6 +13,7 @@
  * several runs after warm-up, each from a collected heap, the peers taking turns so that load from other processes falls on all.
  */
 import { createRequire } from 'node:module';
+import { handChars } from './hand-chars.ts';
 import { compileKsy, readKsy, type KaitaiStreamClass } from './kaitai.ts';
 import { table as measuredTable, type Peer } from './measure.ts';
 import { codecsFor } from '../generator/codec/compile.ts';
@@ -102,30 +103,11 @@ function handDecode(bytes: Uint8Array, offset: number): LuoFileSer {
   };
 }
 
-/**
- * The same, tuned as a careful person would once TextDecoder shows in a profile: ASCII bytes, told by
- * OR-ing them as they are scanned for the NUL, become a string through a Node Buffer over the same
- * memory (made once per buffer), one copy; anything else goes to TextDecoder.
- */
-let latin1For: Uint8Array | undefined;
-let latin1: Buffer = Buffer.alloc(0);
+/** The same, tuned as a careful person would once TextDecoder shows in a profile: an ASCII fast path (./hand-chars.ts). */
 function handDecodeAscii(bytes: Uint8Array, offset: number): LuoFileSer {
   const view = viewOf(bytes);
-  const limit = offset + COMPAT;
-  let end = offset;
-  let bits = 0;
-  for (; end < limit; end++) {
-    const byte = bytes[end]!;
-    if (byte === 0) break;
-    bits |= byte;
-  }
-  if (end === limit) throw new Error(`luo_file_ser at ${offset}: no NUL in compatible`);
-  if (bytes !== latin1For) {
-    latin1For = bytes;
-    latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
   return {
-    compatible: bits < 0x80 ? latin1.toString('latin1', offset, end) : textDecoder.decode(bytes.subarray(offset, end)),
+    compatible: handChars(bytes, offset, COMPAT, `luo_file_ser at ${offset}`),
     data: view.getBigUint64(offset + 48, true),
     token: view.getBigUint64(offset + 56, true),
   };

@@ -21,6 +21,7 @@
  * (bench/measure.ts). IMAGE_PEERS_SESSIONS=n runs a smaller image, for trying changes.
  */
 import { createRequire } from 'node:module';
+import { handChars } from './hand-chars.ts';
 import { compileKsy, readKsy, type KaitaiStreamClass } from './kaitai.ts';
 import { BASE, FILES, VERSION, luoV3Image, luoV3State, model, type LuoV3Image } from './luo-v3-image.ts';
 import { table, type Measuring } from './measure.ts';
@@ -119,7 +120,6 @@ function checkImage(peer: string, want: CheckedImage, got: CheckedImage): void {
 // not ASCII) its UTF-8, and a chain that comes back to a block it has been through is a loop, not a
 // hang. u64 as bigint.
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 interface HandFile {
@@ -138,12 +138,11 @@ interface HandImage {
 
 /**
  * Checked reads from the memory image; offsets are into `bytes`, addresses physical. One DataView
- * and one Buffer (for ASCII strings) over the image, made once; addresses compared and offset as
+ * over the image, made once; addresses compared and offset as
  * numbers (exact below 2^53, which is checked), so that no read allocates but the values it returns.
  */
 class HandMemory {
   private readonly view: DataView;
-  private readonly latin1: Buffer;
   private readonly baseNumber: number;
 
   constructor(
@@ -151,7 +150,6 @@ class HandMemory {
     base: bigint,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (base + BigInt(bytes.length) > MAX_EXACT) throw new Error('the memory image must lie below 2^53');
     this.baseNumber = Number(base);
   }
@@ -176,19 +174,9 @@ class HandMemory {
     return Number(count);
   }
 
-  /** A char[length]: UTF-8 up to its NUL, which must be there; ASCII (told while scanning) without TextDecoder. */
+  /** A char[length]: UTF-8 up to its NUL, which must be there (./hand-chars.ts, with its ASCII fast path). */
   chars(offset: number, length: number, what: string): string {
-    const bytes = this.bytes;
-    const limit = offset + length;
-    let end = offset;
-    let bits = 0;
-    for (; end < limit; end++) {
-      const byte = bytes[end]!;
-      if (byte === 0) break;
-      bits |= byte;
-    }
-    if (end === limit) throw new Error(`${what}: no NUL within char[${length}]`);
-    return bits < 0x80 ? this.latin1.toString('latin1', offset, end) : utf8.decode(bytes.subarray(offset, end));
+    return handChars(this.bytes, offset, length, what);
   }
 
   /** The session blocks of the chain at `pa`, in order: where each one's entries start and how many. */

@@ -9,11 +9,13 @@
  * pointer followed and checked as decodeImage checks it, each struct handed to the visitor as a view;
  * once with a visitor that only counts (what the walk itself costs: views made, pointers and counts
  * read), once with one that reads every field of every struct (every string found and checked,
- * every u64 made). Medians of RUNS runs after a warm-up, the peers taking turns (bench/measure.ts).
+ * every u64 made). And, to tell the walker's own cost from the views', the same structs made views and
+ * their integer fields read with no walker around them. Medians of several runs after a warm-up, the
+ * peers taking turns (bench/measure.ts).
  */
 import { BASE, FILES, luoImage, model } from './luo-v3-image.ts';
 import { table, type Measuring } from './measure.ts';
-import { walkImage, type StructValue } from '../generator/image/index.ts';
+import { codecsFor, walkImage, type StructValue } from '../generator/image/index.ts';
 import { findStruct, findVersion, type StructModel } from '../generator/model/index.ts';
 
 const VERSION = 'luo-v4';
@@ -39,6 +41,39 @@ export default async function run(): Promise<void> {
     return n;
   };
   const structsOf = new Map(version.structs.map((s) => [s.name, s]));
+  /**
+   * Per struct, a function reading its integer fields (pointers and counts among them, nested structs
+   * too) by name, as code written for that struct does: one access site per field, so that each sees
+   * one view class and the JIT inlines its getter (a generic loop of `value[name]` would measure
+   * megamorphic lookups instead).
+   */
+  const integerReader = (struct: StructModel): ((value: StructValue) => number) => {
+    const paths: string[] = [];
+    const collect = (s: StructModel, prefix: string) => {
+      for (const f of s.fields) {
+        if (f.type.kind === 'aggregate') collect(findStruct(version, f.type.name), `${prefix}.${f.name}`);
+        else if (f.type.kind === 'scalar' || f.type.kind === 'pointer') paths.push(`${prefix}.${f.name}`);
+      }
+    };
+    collect(struct, 'v');
+    return new Function('v', `return ${paths.map((p) => `(${p} === undefined ? 0 : 1)`).join(' + ') || '0'};`) as (value: StructValue) => number;
+  };
+  // Where every struct is, in walk order, found by one untimed walk: for the views-alone row.
+  const names = version.structs.map((s) => s.name);
+  const where: number[] = [];
+  const which: number[] = [];
+  walkImage(model.versions, built.fdt, built.memory, {
+    struct(name, value) {
+      where.push((value as unknown as { $offset: number }).$offset);
+      which.push(names.indexOf(name));
+    },
+  });
+  const offsets = Float64Array.from(where);
+  const kinds = Uint8Array.from(which);
+  where.length = 0;
+  which.length = 0;
+  const codecs = names.map((name) => codecsFor(version)[name]!);
+  const readers = names.map((name) => integerReader(structsOf.get(name)!));
   const expectedStructs = 1 + Math.ceil(SESSIONS / 819) + SESSIONS * (1 + 1 + FILES);
 
   console.log(`${VERSION}, ${SESSIONS.toLocaleString('en')} sessions x ${FILES} files, packed: a memory image of ${(bytes.length / 2 ** 20).toFixed(0)} MB at 0x${BASE.toString(16)}.\n`);
@@ -71,6 +106,18 @@ export default async function run(): Promise<void> {
               read += readAll(structsOf.get(name)!, value);
             },
           });
+          return read;
+        },
+      },
+      {
+        name: 'views alone, no walker',
+        note: 'the same structs at the same offsets (found by a walk beforehand), each made a view and its integer fields read (pointers, counts): what views cost without the walker',
+        run: () => {
+          let read = 0;
+          for (let i = 0; i < offsets.length; i++) {
+            const k = kinds[i]!;
+            read += readers[k]!(codecs[k]!.view(bytes, offsets[i]!) as StructValue);
+          }
           return read;
         },
       },

@@ -151,8 +151,20 @@ const cacheLength = new Int32Array(CACHE_SLOTS).fill(-1);
 const cacheText: string[] = new Array<string>(CACHE_SLOTS).fill('');
 /** The key last seen in each slot, kept or not. */
 const cacheSeen = new Int32Array(CACHE_SLOTS);
+/**
+ * Strings that never repeat (every session's own name) gain nothing from the cache and pay for its
+ * lookups: after this many misses in a row it is left aside for BYPASS_READS reads, then tried again.
+ */
+const MISSES_BEFORE_BYPASS = 64;
+const BYPASS_READS = 4096;
+let missesInARow = 0;
+let bypassLeft = 0;
 
 function cachedAscii(bytes: Uint8Array, start: number, end: number): string {
+  if (bypassLeft > 0) {
+    bypassLeft--;
+    return asciiText(bytes, start, end);
+  }
   const length = end - start;
   if (length === 0) return '';
   // Length, first, middle and last two bytes (the second last is the last again for one byte).
@@ -167,7 +179,14 @@ function cachedAscii(bytes: Uint8Array, start: number, end: number): string {
   if (cacheLength[slot] === length) {
     let i = 0;
     while (i < length && cachePool[base + i] === bytes[start + i]) i++;
-    if (i === length) return cacheText[slot]!;
+    if (i === length) {
+      missesInARow = 0;
+      return cacheText[slot]!;
+    }
+  }
+  if (++missesInARow === MISSES_BEFORE_BYPASS) {
+    missesInARow = 0;
+    bypassLeft = BYPASS_READS;
   }
   const text = asciiText(bytes, start, end);
   if (cacheSeen[slot] !== key) {
