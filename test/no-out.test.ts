@@ -1,6 +1,6 @@
 /**
  * The generator does not depend on its own output: nothing in generator/, bin/ or schema/ imports
- * out/, and decode and encode run from a copy of the project that has no out/ at all.
+ * out/, and encode, decode and generate run from a copy of the project that has no out/ at all.
  */
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -33,7 +33,7 @@ describe('the generator without its output', () => {
     }
   });
 
-  it('encodes and decodes an image from a copy of the project with no out/', () => {
+  it('encodes, decodes and generates from a copy of the project with no out/', () => {
     const dir = scratchDir('no-out');
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     for (const name of [...SOURCES, 'templates', 'package.json']) cpSync(join(ROOT, name), join(dir, name), { recursive: true });
@@ -54,5 +54,13 @@ describe('the generator without its output', () => {
     const decoded = cli('decode', '--fdt', 'luo.dtb', '--mem', 'luo.mem', '--mem-base', '0x100000');
     expect(decoded).toEqual({ status: 0, stdout: stateToJson(state) + '\n', stderr: '' });
     expect(existsSync(join(dir, 'out'))).toBe(false);
+
+    // And generate makes out/ there, the same files as the project's.
+    const generated = cli('generate');
+    expect(generated.stderr).toBe('');
+    expect(generated.status).toBe(0);
+    for (const name of ['luo-v4.ts', 'runtime.ts', 'index.ts']) {
+      expect(readFileSync(join(dir, 'out/ts', name), 'utf8')).toBe(readFileSync(join(ROOT, 'out/ts', name), 'utf8'));
+    }
   });
 });
