@@ -13,15 +13,16 @@ import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { checkSchema, checkVersions, lockOf } from '../generator/check/run.ts';
-import { buildModel } from '../generator/model/index.ts';
+import { allVersions, buildModel } from '../generator/model/index.ts';
 import {
   chars,
   defineString,
+  fdtContainer,
   field,
+  header,
   node,
   pa,
   pointerProperty,
-  schema,
   struct,
   toStruct,
   u64,
@@ -76,15 +77,18 @@ function syntheticSchema(count: number, changed: boolean): AbiSchema {
     doc: { title: 'Synthetic ABI', paragraphs: ['A chain of structs.'] },
     constants: [size, entry, compatible, property],
     types: structs,
-    fdt: {
-      khoEntryName: entry,
+    container: fdtContainer({
+      khoEntry: entry,
       maxSize: size,
       root: node({ compatible, doc: 'Root.', properties: [pointerProperty(property, pa(toStruct(structs[0]!)), 'The first struct.')], children: [] }),
-    },
+    }),
   });
-  return schema({
+  return header({
     name: 'synthetic',
-    header: { path: 'include/synthetic.h', includeGuard: '_SYNTHETIC_H', spdx: 'GPL-2.0', copyright: [] },
+    path: 'include/synthetic.h',
+    includeGuard: '_SYNTHETIC_H',
+    spdx: 'GPL-2.0',
+    copyright: [],
     versions: [v],
     current: v.name,
   });
@@ -97,7 +101,7 @@ function timeCheck(count: number): { buildMs: number; checkMs: number; findings:
   let findings = 0;
   for (let i = 0; i < 5; i++) {
     const start = performance.now();
-    const [older, newer] = schemas.map((s) => buildModel(s).versions[0]!);
+    const [older, newer] = schemas.map((s) => allVersions(buildModel(s))[0]!);
     const built = performance.now();
     findings = checkVersions([older!, newer!], lockOf('synthetic', [older!])).length;
     checks.push(performance.now() - built);

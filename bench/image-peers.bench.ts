@@ -21,14 +21,14 @@
  * (bench/measure.ts). IMAGE_PEERS_SESSIONS=n runs a smaller image, for trying changes.
  */
 import { createRequire } from 'node:module';
+import { handChars } from './hand-chars.ts';
 import { compileKsy, readKsy, type KaitaiStreamClass } from './kaitai.ts';
 import { BASE, FILES, VERSION, luoV3Image, luoV3State, model, type LuoV3Image } from './luo-v3-image.ts';
 import { table, type Measuring } from './measure.ts';
 import { readFdt } from '../generator/fdt/index.ts';
-import { DEFAULT_PAGE_SIZE, decodeImage, walkImage, type DecodedImage, type ImageState } from '../generator/image/index.ts';
-import { luoCodecs } from '../generator/image/luo-codecs.ts';
-import { FILE_BLOCK_PAGES, SESSION_BLOCK_PAGES } from '../schema/luo/structs.ts';
-import { LUO_BLOCK_HEADER_SER_SIZE, LUO_FILE_SER_SIZE, LUO_SER_SIZE, LUO_SESSION_SER_SIZE } from '../out/ts/luo-v3.ts';
+import { DEFAULT_PAGE_SIZE, decodeImage, walkImage, type DecodedImage, type FdtImageState, type ImageState } from '../generator/image/index.ts';
+import { FILE_ARRAY_PAGES, LUO_BLOCK_PAGES } from '../schema/luo/structs.ts';
+import { allVersions, findStruct, findVersion } from '../generator/model/index.ts';
 
 const SESSIONS = Number(process.env['IMAGE_PEERS_SESSIONS'] ?? 100_000);
 const RECORDS = SESSIONS * (1 + FILES);
@@ -42,11 +42,11 @@ const SESSION = 80;
 const NAME = 64;
 const FILE = 64;
 const COMPAT = 48;
-const SESSION_BLOCK_BYTES = SESSION_BLOCK_PAGES * DEFAULT_PAGE_SIZE;
-const FILE_BLOCK_BYTES = FILE_BLOCK_PAGES * DEFAULT_PAGE_SIZE;
-/** A block's entries never cross into the next block: 819 sessions after the header in 16 pages. */
+const SESSION_BLOCK_BYTES = LUO_BLOCK_PAGES * DEFAULT_PAGE_SIZE;
+const FILE_BLOCK_BYTES = FILE_ARRAY_PAGES * DEFAULT_PAGE_SIZE;
+/** A block's entries never cross into the next block: 102 sessions after the header in 2 pages. */
 const SESSIONS_PER_BLOCK = Math.floor((SESSION_BLOCK_BYTES - BLOCK_HEADER) / SESSION);
-/** A file array is one block of FILE_BLOCK_PAGES pages: 128 files. */
+/** A file array is one block of FILE_ARRAY_PAGES pages: 128 files. */
 const FILES_PER_BLOCK = Math.floor(FILE_BLOCK_BYTES / FILE);
 
 // -----------------------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ type StateSession = { name: string; file_set_ser: { files: CheckedFile[] } };
 
 /** The sessions of a state: one decodeImage returned, or one an image was built from. */
 function stateChecked(state: ImageState): CheckedImage {
-  const header = state.root.properties['luo-abi-header'] as unknown as { liveupdate_num: bigint; sessions_pa: StateSession[] };
+  const header = (state as FdtImageState).root.properties['luo-abi-header'] as unknown as { liveupdate_num: bigint; sessions_pa: StateSession[] };
   return {
     liveupdateNum: header.liveupdate_num,
     sessions: header.sessions_pa.map((s) => ({ name: s.name, files: s.file_set_ser.files })),
@@ -116,10 +116,11 @@ function checkImage(peer: string, want: CheckedImage, got: CheckedImage): void {
 
 // -----------------------------------------------------------------------------------------------
 // Hand-written: what a careful person writes for this one image. Every pointer is checked against the
-// memory image before it is read, every count against its block, every string for its NUL, and a
-// chain that comes back to a block it has been through is a loop, not a hang. u64 as bigint.
+// memory image before it is read, every count against its block, every string for its NUL and (when
+// not ASCII) its UTF-8, and a chain that comes back to a block it has been through is a loop, not a
+// hang. u64 as bigint.
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 interface HandFile {
   compatible: string;
@@ -135,24 +136,31 @@ interface HandImage {
   sessions: HandSession[];
 }
 
-/** Checked reads from the memory image; offsets are into `bytes`, addresses physical. */
+/**
+ * Checked reads from the memory image; offsets are into `bytes`, addresses physical. One DataView
+ * over the image, made once; addresses compared and offset as
+ * numbers (exact below 2^53, which is checked), so that no read allocates but the values it returns.
+ */
 class HandMemory {
   private readonly view: DataView;
-  private readonly size: bigint;
+  private readonly baseNumber: number;
 
   constructor(
     readonly bytes: Uint8Array,
-    private readonly base: bigint,
+    base: bigint,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.size = BigInt(bytes.length);
+    if (base + BigInt(bytes.length) > MAX_EXACT) throw new Error('the memory image must lie below 2^53');
+    this.baseNumber = Number(base);
   }
 
   /** Where `length` bytes at physical address `pa` start in the image; a throw unless all are in it. */
   at(pa: bigint, length: number, what: string): number {
-    const offset = pa - this.base;
-    if (offset < 0n || offset + BigInt(length) > this.size) throw new Error(`${what}: ${length} bytes at 0x${pa.toString(16)} are outside the memory image`);
-    return Number(offset);
+    const offset = Number(pa) - this.baseNumber;
+    if (pa > MAX_EXACT || offset < 0 || offset + length > this.bytes.length) {
+      throw new Error(`${what}: ${length} bytes at 0x${pa.toString(16)} are outside the memory image`);
+    }
+    return offset;
   }
 
   u64(offset: number): bigint {
@@ -162,17 +170,13 @@ class HandMemory {
   /** A count read as a u64, no more than `max` (what fits in its block). */
   count(offset: number, max: number, what: string): number {
     const count = this.view.getBigUint64(offset, true);
-    if (count > BigInt(max)) throw new Error(`${what}: count ${count} does not fit its block (at most ${max})`);
+    if (count > max) throw new Error(`${what}: count ${count} does not fit its block (at most ${max})`);
     return Number(count);
   }
 
-  /** A char[length]: UTF-8 up to its NUL, which must be there. */
+  /** A char[length]: UTF-8 up to its NUL, which must be there (./hand-chars.ts, with its ASCII fast path). */
   chars(offset: number, length: number, what: string): string {
-    const bytes = this.bytes;
-    let end = offset;
-    while (end < offset + length && bytes[end] !== 0) end++;
-    if (end === offset + length) throw new Error(`${what}: no NUL within char[${length}]`);
-    return utf8.decode(bytes.subarray(offset, end));
+    return handChars(this.bytes, offset, length, what);
   }
 
   /** The session blocks of the chain at `pa`, in order: where each one's entries start and how many. */
@@ -543,7 +547,8 @@ const columns = { peer: 'decoder', ratio: 'ours vs this' };
 const shape = `${SESSIONS.toLocaleString('en')} sessions x ${FILES} files, ${RECORDS.toLocaleString('en')} luo_session_ser + luo_file_ser records`;
 
 export default async function run(): Promise<void> {
-  if (LUO_SER_SIZE !== LUO_SER || LUO_BLOCK_HEADER_SER_SIZE !== BLOCK_HEADER || LUO_SESSION_SER_SIZE !== SESSION || LUO_FILE_SER_SIZE !== FILE) {
+  const sizeOf = (struct: string) => findStruct(findVersion(model, VERSION), struct).size;
+  if (sizeOf('luo_ser') !== LUO_SER || sizeOf('luo_block_header_ser') !== BLOCK_HEADER || sizeOf('luo_session_ser') !== SESSION || sizeOf('luo_file_ser') !== FILE) {
     throw new Error(`the hand-written layout is not ${VERSION}'s`);
   }
   const kaitai = await loadKaitai();
@@ -552,7 +557,7 @@ export default async function run(): Promise<void> {
   // while the peers are timed would be a large live heap, which slows every decoder that allocates
   // (walkImage ran at under a third of its rate with a decoded state kept beside it). Ours is checked against the state
   // the image was built from, the peers against what decodeImage returns.
-  const reference = () => stateChecked(decodeImage(model.versions, luoCodecs, fdt, memory).state);
+  const reference = () => stateChecked(decodeImage(allVersions(model), fdt, memory).state);
   const checked =
     <T>(peer: string, toChecked: (result: T) => CheckedImage) =>
     (result: unknown) =>
@@ -571,12 +576,12 @@ export default async function run(): Promise<void> {
     {
       name: 'ours (decodeImage)',
       note: 'from the FDT blob; pointers, counts, NULs, UTF-8, chain loops and overlapping blocks checked; u64 as bigint',
-      run: () => decodeImage(model.versions, luoCodecs, fdt, memory),
+      run: () => decodeImage(allVersions(model), fdt, memory),
       check: (result) => checkImage('ours', stateChecked(luoV3State(SESSIONS)), stateChecked((result as DecodedImage).state)),
     },
     {
       name: 'hand-written DataView',
-      note: 'pointers, counts, NULs, UTF-8 (TextDecoder, fatal) and chain loops checked; u64 as bigint',
+      note: 'one DataView per image, addresses as numbers; pointers, counts, NULs, UTF-8 (TextDecoder, fatal, for what is not ASCII) and chain loops checked; overlapping blocks not; u64 as bigint',
       run: () => handDecodeImage(bytes, BASE, luoSerPa),
       check: checked('hand-written', (image: HandImage) => image),
     },
@@ -625,13 +630,13 @@ export default async function run(): Promise<void> {
   table(`Decode, streaming, nothing kept (${shape})`, [
     {
       name: 'ours (walkImage)',
-      note: 'from the FDT blob; the same checks as decodeImage; every struct, headers too, handed to the visitor',
+      note: 'from the FDT blob; the checks of decodeImage, strings when read; every struct, headers too, handed to the visitor as a view',
       run: () => {
         let sessions = 0;
         let files = 0;
         let chars = 0;
         let lastData: unknown;
-        walkImage(model.versions, luoCodecs, fdt, memory, {
+        walkImage(allVersions(model), fdt, memory, {
           struct(name, value) {
             if (name === 'luo_file_ser') {
               files++;

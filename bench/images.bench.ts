@@ -17,8 +17,8 @@
  * walker's own work is linear and what grows per session is the collector's work on a larger live heap.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { decodeImage, walkImage, type BlockInfo, type StructValue } from '../generator/image/index.ts';
-import { luoCodecs } from '../generator/image/luo-codecs.ts';
+import { codecsFor, decodeImage, walkImage, type BlockInfo, type FdtImageState, type StructValue } from '../generator/image/index.ts';
+import { allVersions, findVersion } from '../generator/model/index.ts';
 import { BASE, FILES, VERSION, luoV3Image as image, model, type LuoV3Image } from './luo-v3-image.ts';
 import { collectGarbage } from './measure.ts';
 
@@ -40,7 +40,7 @@ function entryBlocks(blocks: readonly BlockInfo[]): EntryBlocks {
     start: Float64Array.from(withEntries, (b) => Number(b.pa - BASE) + b.entry!.offset),
     count: Float64Array.from(withEntries, (b) => b.entries!),
     codec: Uint8Array.from(withEntries, (b) => names.indexOf(b.entry!.struct)),
-    codecs: names.map((name) => luoCodecs[VERSION]![name]!),
+    codecs: names.map((name) => codecsFor(findVersion(model, VERSION))[name]!),
   };
 }
 
@@ -116,8 +116,8 @@ async function timedRepeats(sessions: number, collectFirst: boolean, once: () =>
 /** Decodes of the image, each checked. */
 function timedDecode(built: LuoV3Image, sessions: number): Promise<Timing> {
   return timedRepeats(sessions, true, () => {
-    const decoded = decodeImage(model.versions, luoCodecs, built.fdt, built.memory);
-    const decodedSessions = (decoded.state.root.properties['luo-abi-header'] as { sessions_pa: StructValue[] }).sessions_pa;
+    const decoded = decodeImage(allVersions(model), built.fdt, built.memory);
+    const decodedSessions = ((decoded.state as FdtImageState).root.properties['luo-abi-header'] as { sessions_pa: StructValue[] }).sessions_pa;
     const last = decodedSessions[sessions - 1] as { file_set_ser: { files: { data: bigint }[] } } | undefined;
     if (decodedSessions.length !== sessions || last?.file_set_ser.files[FILES - 1]?.data !== BigInt(sessions * FILES - 1)) {
       throw new Error(`decode of ${sessions} sessions returned the wrong state`);
@@ -137,7 +137,7 @@ function timedWalk(built: LuoV3Image, sessions: number): Promise<Timing> {
     let seenSessions = 0;
     let seenFiles = 0;
     let lastData: unknown;
-    const summary = walkImage(model.versions, luoCodecs, built.fdt, built.memory, {
+    const summary = walkImage(allVersions(model), built.fdt, built.memory, {
       struct(name, value) {
         if (name === 'luo_file_ser') {
           seenFiles++;
@@ -198,7 +198,7 @@ export default async function run(): Promise<void> {
   const perSessionAt = new Map<number, number[]>();
   for (const n of sizes) {
     const sized = image(n, 'packed');
-    const blocks = entryBlocks(decodeImage(model.versions, luoCodecs, sized.fdt, sized.memory).blocks);
+    const blocks = entryBlocks(decodeImage(allVersions(model), sized.fdt, sized.memory).blocks);
     // The walk first: it keeps nothing, and a large heap left by the decodes slowed it (1M sessions:
     // 1.9 µs/session after them, 1.15 on its own).
     const walk = await measure(sized, n, runsAt(n), timedWalk);

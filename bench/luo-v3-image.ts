@@ -1,10 +1,10 @@
 /**
- * The image workload both image benches decode: luo-v3, every session with the same number of files,
- * built with our encoder (not timed) into one memory region at physical address 2^32.
+ * The image workload the image benches decode: luo-v3 (luo-v4 for the views bench), every session with
+ * the same number of files, built with our encoder (not timed) into one memory region at physical
+ * address 2^32.
  */
 import { buildModel, findVersion } from '../generator/model/index.ts';
 import { PhysicalMemory, encodeImage, type ImageState, type StructValue } from '../generator/image/index.ts';
-import { luoCodecs } from '../generator/image/luo-codecs.ts';
 import luoSchema from '../schema/index.ts';
 
 export const VERSION = 'luo-v3';
@@ -14,6 +14,11 @@ export const model = buildModel(luoSchema);
 
 /** `sessions` sessions named session-N, each with FILES memfd files whose data counts up from 0. */
 export function luoV3State(sessions: number): ImageState {
+  return luoState(VERSION, sessions);
+}
+
+/** The same state for another version whose sessions hold files (luo-v4: the files in a chain). */
+export function luoState(version: string, sessions: number): ImageState {
   const entries: StructValue[] = new Array(sessions);
   for (let i = 0; i < sessions; i++) {
     const files: StructValue[] = new Array(FILES);
@@ -21,8 +26,8 @@ export function luoV3State(sessions: number): ImageState {
     entries[i] = { name: `session-${i}`, file_set_ser: { files, count: BigInt(FILES) } };
   }
   return {
-    version: VERSION,
-    root: { compatible: VERSION, properties: { 'luo-abi-header': { liveupdate_num: 1n, sessions_pa: entries, flbs_pa: null } }, children: {} },
+    version,
+    root: { compatible: version, properties: { 'luo-abi-header': { liveupdate_num: 1n, sessions_pa: entries, flbs_pa: null } }, children: {} },
   };
 }
 
@@ -36,6 +41,10 @@ export interface LuoV3Image {
 
 /** The image of luoV3State(sessions): blocks on page boundaries as the kernel lays them out, or packed back to back. */
 export function luoV3Image(sessions: number, packing: 'pages' | 'packed'): LuoV3Image {
-  const built = encodeImage(findVersion(model, VERSION), luoCodecs[VERSION]!, luoV3State(sessions), { base: BASE, packing });
-  return { fdt: built.fdt, memory: new PhysicalMemory([{ base: BASE, bytes: built.memory }]), raw: built.memory };
+  return luoImage(VERSION, sessions, packing);
+}
+
+export function luoImage(version: string, sessions: number, packing: 'pages' | 'packed'): LuoV3Image {
+  const built = encodeImage(findVersion(model, version), luoState(version, sessions), { base: BASE, packing });
+  return { fdt: built.fdt!, memory: new PhysicalMemory([{ base: BASE, bytes: built.memory }]), raw: built.memory };
 }

@@ -29,10 +29,10 @@
       }
     },
     "session_block": {
-      "doc": "struct luo_block_header_ser and its entries: SESSION_BLOCK_PAGES (16) pages of 4096 bytes, so at most (65536 - 16) / 80 = 819 sessions.",
+      "doc": "struct luo_block_header_ser and its entries: LUO_BLOCK_PAGES (2) pages of 4096 bytes, so at most (8192 - 16) / 80 = 102 sessions.",
       "seq": [
         { "id": "next", "type": "u8", "valid": { "expr": "_ == 0 or (_ >= _root.base and _ - _root.base < _root._io.size)" } },
-        { "id": "count", "type": "u8", "valid": { "max": 819 } },
+        { "id": "count", "type": "u8", "valid": { "max": 102 } },
         { "id": "entries", "type": "luo_session_ser", "repeat": "expr", "repeat-expr": "count" }
       ],
       "instances": {
@@ -46,7 +46,7 @@
       ]
     },
     "luo_file_set_ser": {
-      "doc": "`files` points at an array of `count` struct luo_file_ser in FILE_BLOCK_PAGES (2) pages: at most 8192 / 64 = 128 files.",
+      "doc": "`files` points at an array of `count` struct luo_file_ser in FILE_ARRAY_PAGES (2) pages: at most 8192 / 64 = 128 files.",
       "seq": [
         { "id": "files", "type": "u8", "valid": { "expr": "_ == 0 or (_ >= _root.base and _ - _root.base < _root._io.size)" } },
         { "id": "count", "type": "u8", "valid": { "max": 128 } }

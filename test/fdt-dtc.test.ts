@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFdt, writeFdt } from '../generator/fdt/index.ts';
 import { PhysicalMemory, decodeImage, encodeImage, type ImageState } from '../generator/image/index.ts';
-import { codecs, luo, version } from './image-fixtures.ts';
+import { luo, version } from './image-fixtures.ts';
 import { runOk, scratchDir } from './support/tools.ts';
 
 const BASE = 0x4000_0000n;
@@ -65,7 +65,7 @@ describe('our FDT through dtc and fdtdump', () => {
   beforeAll(() => {
     dir = scratchDir('fdt-dtc');
     blob = join(dir, 'luo-v1.dtb');
-    writeFileSync(blob, encodeImage(version('luo-v1'), codecs['luo-v1']!, v1State, { base: BASE }).fdt!);
+    writeFileSync(blob, encodeImage(version('luo-v1'), v1State, { base: BASE }).fdt!);
   });
 
   it('dtc decompiles it, without a warning, to the nodes and properties in the kernel order', () => {
@@ -147,19 +147,19 @@ describe('dtc-compiled sources through our reader and decoder', () => {
   });
 
   it('decodes a luo-v2 FDT written in dts with the address as raw little-endian bytes', () => {
-    const image = encodeImage(version('luo-v2'), codecs['luo-v2']!, v2State, { base: BASE });
+    const image = encodeImage(version('luo-v2'), v2State, { base: BASE });
     // luo_ser is the first thing laid out: at BASE.
     const fdt = compile('luo-v2', `/dts-v1/;\n/ {\n\tcompatible = "luo-v2";\n\tluo-abi-header = ${dtsBytes(BASE, true)};\n};\n`);
-    const decoded = decodeImage(luo.versions, codecs, fdt, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
+    const decoded = decodeImage(luo.versions, fdt, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
     expect(decoded.state).toEqual(v2State);
   });
 
   it('decodes a big-endian image whose address dtc wrote as a 64-bit cell', () => {
-    const image = encodeImage(version('luo-v2'), codecs['luo-v2']!, v2State, { base: BASE, littleEndian: false });
+    const image = encodeImage(version('luo-v2'), v2State, { base: BASE, littleEndian: false });
     const fdt = compile('luo-v2-be', `/dts-v1/;\n/ {\n\tcompatible = "luo-v2";\n\tluo-abi-header = /bits/ 64 <0x${BASE.toString(16)}>;\n};\n`);
     const memory = new PhysicalMemory([{ base: BASE, bytes: image.memory }]);
-    expect(decodeImage(luo.versions, codecs, fdt, memory, { littleEndian: false }).state).toEqual(v2State);
-    expect(() => decodeImage(luo.versions, codecs, fdt, memory)).toThrow(/luo-abi-header: physical address 0x4000000000 is not in memory/);
+    expect(decodeImage(luo.versions, fdt, memory, { littleEndian: false }).state).toEqual(v2State);
+    expect(() => decodeImage(luo.versions, fdt, memory)).toThrow(/luo-abi-header: physical address 0x4000000000 is not in memory/);
   });
 
   it('tells luo-v1-session-v1 from luo-v1 by the session node of a dts', () => {
@@ -171,12 +171,12 @@ describe('dtc-compiled sources through our reader and decoder', () => {
         children: { 'luo-session': { compatible: 'luo-session-v1', properties: { 'luo-session-header': [{ name: 'a' }, { name: 'b' }] }, children: {} } },
       },
     };
-    const image = encodeImage(version('luo-v1-session-v1'), codecs['luo-v1-session-v1']!, oldState, { base: BASE });
+    const image = encodeImage(version('luo-v1-session-v1'), oldState, { base: BASE });
     const fdt = compile(
       'luo-v1-session-v1',
       `/dts-v1/;\n/ {\n\tcompatible = "luo-v1";\n\tliveupdate-number = ${dtsBytes(3n, true)};\n\tluo-session {\n\t\tcompatible = "luo-session-v1";\n\t\tluo-session-header = ${dtsBytes(BASE, true)};\n\t};\n};\n`,
     );
-    const decoded = decodeImage(luo.versions, codecs, fdt, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
+    const decoded = decodeImage(luo.versions, fdt, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
     expect(decoded.state).toEqual(oldState);
   });
 

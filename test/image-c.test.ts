@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PhysicalMemory, decodeImage, encodeImage, stateToJson } from '../generator/image/index.ts';
-import { buildImageTool, codecs, expectedState, luo, toolArgs, version, type Content } from './image-fixtures.ts';
+import { buildImageTool, expectedState, luo, toolArgs, version, type Content } from './image-fixtures.ts';
 import { luoAbi, run, runOk, scratchDir } from './support/tools.ts';
 
 const BASE = 0x4000_0000n;
@@ -40,7 +40,7 @@ describe.each(Object.keys(CONTENT))('%s against luo_image.c and libfdt', (name) 
   });
 
   const decodeFiles = (fdt: string, mem: string) =>
-    decodeImage(luo.versions, codecs, new Uint8Array(readFileSync(fdt)), new PhysicalMemory([{ base: BASE, bytes: new Uint8Array(readFileSync(mem)) }]));
+    decodeImage(luo.versions, new Uint8Array(readFileSync(fdt)), new PhysicalMemory([{ base: BASE, bytes: new Uint8Array(readFileSync(mem)) }]));
 
   it('decodes the image the C program built as the kernel does', () => {
     const fdt = join(dir, 'c.dtb');
@@ -50,7 +50,7 @@ describe.each(Object.keys(CONTENT))('%s against luo_image.c and libfdt', (name) 
   });
 
   it('writes an image the C program reads back field by field through libfdt', () => {
-    const image = encodeImage(version(name), codecs[name]!, expectedState(name, content), { base: BASE });
+    const image = encodeImage(version(name), expectedState(name, content), { base: BASE });
     const fdt = join(dir, 'ours.dtb');
     const mem = join(dir, 'ours.mem');
     writeFileSync(fdt, image.fdt!);
@@ -59,7 +59,7 @@ describe.each(Object.keys(CONTENT))('%s against luo_image.c and libfdt', (name) 
   });
 
   it('lays the image out exactly as the C program does', () => {
-    const image = encodeImage(version(name), codecs[name]!, expectedState(name, content), { base: BASE });
+    const image = encodeImage(version(name), expectedState(name, content), { base: BASE });
     expect(Buffer.from(image.fdt!).equals(readFileSync(join(dir, 'c.dtb')))).toBe(true);
     expect(Buffer.from(image.memory).equals(readFileSync(join(dir, 'c.mem')))).toBe(true);
   });
@@ -72,7 +72,7 @@ describe.each(['luo-v1', 'luo-v2', 'luo-v3', 'luo-v4'])('%s: the C check is not 
     const content = CONTENT[name]!;
     const state = structuredClone(expectedState(name, content));
     findFirstFiles(state.root)[0]!.token = 999999n;
-    const image = encodeImage(version(name), codecs[name]!, state, { base: BASE });
+    const image = encodeImage(version(name), state, { base: BASE });
     writeFileSync(join(dir, 'bad.dtb'), image.fdt!);
     writeFileSync(join(dir, 'bad.mem'), image.memory);
     const result = run(tool, ['check', ...toolArgs(join(dir, 'bad.dtb'), join(dir, 'bad.mem'), BASE, content)]);

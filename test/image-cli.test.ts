@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhysicalMemory, decodeImage, encodeImage, formatTree, stateToJson } from '../generator/image/index.ts';
-import { codecs, expectedState, model, version } from './image-fixtures.ts';
+import { expectedState, model, version } from './image-fixtures.ts';
 import { allVersions } from '../generator/model/index.ts';
 import { cli, scratch } from './support/cli.ts';
 import { ROOT } from './support/tools.ts';
@@ -23,7 +23,7 @@ describe('luo-abi decode and encode', () => {
   let mem: string;
 
   beforeAll(() => {
-    const image = encodeImage(version('luo-v4'), codecs['luo-v4']!, state, { base: BASE });
+    const image = encodeImage(version('luo-v4'), state, { base: BASE });
     fdt = at('luo.dtb');
     mem = at('luo.mem');
     writeFileSync(fdt, image.fdt!);
@@ -64,7 +64,7 @@ describe('luo-abi decode and encode', () => {
       '      [2]:',
     ]);
     // Streamed from the walk (chain lengths counted by the first walk), as from the state in memory.
-    const decoded = decodeImage(allVersions(model), codecs, readFileSync(fdt), new PhysicalMemory([{ base: BASE, bytes: readFileSync(mem) }]));
+    const decoded = decodeImage(allVersions(model), readFileSync(fdt), new PhysicalMemory([{ base: BASE, bytes: readFileSync(mem) }]));
     expect(result.stdout).toBe(formatTree(decoded));
     // luo_ser, one session block, the file blocks of sessions 1 and 2, the FLB block.
     expect(result.stdout).toMatch(/\n\nmemory read: 5 blocks, \d+ bytes\n {2}0x200000 {6}24 bytes {2}luo_ser {2}\(\/luo-abi-header\)\n/);

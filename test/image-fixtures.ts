@@ -1,11 +1,10 @@
 /**
- * What the image tests share: the model, the generated codecs, the C image tool (test/c/image) built
+ * What the image tests share: the model, the C image tool (test/c/image) built
  * once per version, and the content formulas that tool uses, written again here so that the expected
  * state comes from the formulas, never from the code under test.
  */
 import { join } from 'node:path';
 import { buildModel, findHeader, findVersion, type VersionModel } from '../generator/model/index.ts';
-import { luoCodecs } from '../generator/image/luo-codecs.ts';
 import type { FdtImageState, ImageState, NodeState, StructValue } from '../generator/image/index.ts';
 import khoFamily from '../schema/index.ts';
 import { OUT, ROOT, runOk } from './support/tools.ts';
@@ -13,7 +12,6 @@ import { OUT, ROOT, runOk } from './support/tools.ts';
 export const model = buildModel(khoFamily);
 /** luo.h's versions: what the image tests decode and encode. */
 export const luo = findHeader(model, 'luo');
-export const codecs = luoCodecs;
 export const version = (name: string): VersionModel => findVersion(luo, name);
 /** The versions whose state is an FDT, the C image tool's. */
 export const VERSION_NAMES = luo.versions.filter((v) => v.container?.kind === 'fdt').map((v) => v.name);

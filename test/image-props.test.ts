@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FdtError, readFdt } from '../generator/fdt/index.ts';
 import { ImageError, PhysicalMemory, decodeImage, encodeImage, type ImageState, type StructValue } from '../generator/image/index.ts';
-import { codecs, expectedState, luo, version, VERSION_NAMES } from './image-fixtures.ts';
+import { expectedState, luo, version, VERSION_NAMES } from './image-fixtures.ts';
 
 const RUNS = 40;
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
@@ -66,7 +66,7 @@ const layout = fc.record({
 });
 
 function decodeWith(fdt: Uint8Array, regions: { base: bigint; bytes: Uint8Array }[], littleEndian = true) {
-  return decodeImage(luo.versions, codecs, fdt, new PhysicalMemory(regions), { littleEndian });
+  return decodeImage(luo.versions, fdt, new PhysicalMemory(regions), { littleEndian });
 }
 
 /** Run and require success or one of our typed errors. */
@@ -86,7 +86,7 @@ describe.each(VERSION_NAMES)('%s images round-trip', (name) => {
     fc.assert(
       fc.property(stateOf(name), layout, (state, { littleEndian, packing, page }) => {
         const base = page * 4096n;
-        const image = encodeImage(version(name), codecs[name]!, state, { base, littleEndian, packing });
+        const image = encodeImage(version(name), state, { base, littleEndian, packing });
         expect(decodeWith(image.fdt!, [{ base, bytes: image.memory }], littleEndian).state).toEqual(state);
       }),
       { numRuns: RUNS },
@@ -97,7 +97,7 @@ describe.each(VERSION_NAMES)('%s images round-trip', (name) => {
 /** A small valid luo-v3 and luo-v4 image to corrupt. */
 const samples = ['luo-v1', 'luo-v3', 'luo-v4'].map((name) => {
   const base = 0x10_0000n;
-  const image = encodeImage(version(name), codecs[name]!, expectedState(name, { sessions: 5, filesMod: 4, flbs: 2 }), { base, packing: 'packed' });
+  const image = encodeImage(version(name), expectedState(name, { sessions: 5, filesMod: 4, flbs: 2 }), { base, packing: 'packed' });
   return { name, fdt: image.fdt!, memory: image.memory, base };
 });
 
@@ -172,7 +172,7 @@ describe('hostile bytes end in typed errors', () => {
     const state = { ...expectedState('luo-v3', { sessions: 0, filesMod: 0, flbs: 0 }) };
     (state.root.properties['luo-abi-header'] as { sessions_pa: unknown }).sessions_pa = sessions;
     const base = 0x10_0000n;
-    const image = encodeImage(version('luo-v3'), codecs['luo-v3']!, state, { base });
+    const image = encodeImage(version('luo-v3'), state, { base });
     const blocks = decodeWith(image.fdt!, [{ base, bytes: image.memory }]).blocks.filter((b) => b.what.startsWith('luo_block_header_ser'));
     for (const [k, from] of blocks.entries()) {
       for (const to of blocks.slice(0, k + 1)) {

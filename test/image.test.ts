@@ -2,11 +2,9 @@
  * The walker and the builder on their own: memory, version choice, the layout rules, every refusal
  * with the place it names, JSON, and the same walker over a schema that is not LUO.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { renderTsCodecs } from '../generator/emit/ts/index.ts';
 import { FdtError, readFdt, rawU64Value, stringValue, writeFdt, type FdtNodeData } from '../generator/fdt/index.ts';
 import {
   ImageError,
@@ -18,12 +16,11 @@ import {
   walkImage,
   stateFromJson,
   stateToJson,
-  type CodecRegistry,
   type FdtImageState,
   type ImageState,
   type StructValue,
 } from '../generator/image/index.ts';
-import { buildModel } from '../generator/model/index.ts';
+import { buildModel, findStruct } from '../generator/model/index.ts';
 import {
   array,
   chars,
@@ -46,7 +43,7 @@ import {
   defineExpr,
   defineString,
 } from '../schema/lang.ts';
-import { codecs, expectedState, luo, version } from './image-fixtures.ts';
+import { expectedState, luo, version } from './image-fixtures.ts';
 import { scratchDir, thrown } from './support/tools.ts';
 
 const BASE = 0x8000_0000n;
@@ -65,9 +62,9 @@ function v3State(sessions: readonly StructValue[], flbs: readonly StructValue[] 
   };
 }
 
-const encode = (state: ImageState, options: Partial<Parameters<typeof encodeImage>[3]> = {}) =>
-  encodeImage(version(state.version), codecs[state.version]!, state, { base: BASE, ...options });
-const decode = (fdt: Uint8Array, memory: Uint8Array, base = BASE) => decodeImage(luo.versions, codecs, fdt, new PhysicalMemory([{ base, bytes: memory }]));
+const encode = (state: ImageState, options: Partial<Parameters<typeof encodeImage>[2]> = {}) =>
+  encodeImage(version(state.version), state, { base: BASE, ...options });
+const decode = (fdt: Uint8Array, memory: Uint8Array, base = BASE) => decodeImage(luo.versions, fdt, new PhysicalMemory([{ base, bytes: memory }]));
 
 const view = (memory: Uint8Array) => new DataView(memory.buffer, memory.byteOffset, memory.byteLength);
 const u64At = (memory: Uint8Array, address: bigint) => view(memory).getBigUint64(Number(address - BASE), true);
@@ -206,8 +203,8 @@ describe('the kernel layout', () => {
     (state.root.properties['luo-abi-header'] as { sessions_pa: unknown }).sessions_pa = sessions;
     const image = encode(state, { pageSize: 16384 });
     const memory = new PhysicalMemory([{ base: BASE, bytes: image.memory }]);
-    expect(decodeImage(luo.versions, codecs, image.fdt!, memory, { pageSize: 16384 }).state).toEqual(state);
-    expect(() => decodeImage(luo.versions, codecs, image.fdt!, memory)).toThrow(
+    expect(decodeImage(luo.versions, image.fdt!, memory, { pageSize: 16384 }).state).toEqual(state);
+    expect(() => decodeImage(luo.versions, image.fdt!, memory)).toThrow(
       '/luo-abi-header -> luo_ser.sessions_pa: count 1000 is more than the 819 entries of struct luo_session_ser a block of 65536 bytes holds',
     );
   });
@@ -374,10 +371,17 @@ describe('refusing a bad image, saying where', () => {
 });
 
 describe('the streaming walk (walkImage): the same walker, nothing kept', () => {
+  /** A visited view read field by field, through the model, into the plain value decodeImage keeps. */
+  const plain = (name: string, value: StructValue): StructValue =>
+    Object.fromEntries(
+      findStruct(version('luo-v4'), name)
+        .fields.filter((f) => f.type.kind !== 'flexible')
+        .map((f) => [f.name, f.type.kind === 'aggregate' ? plain(f.type.name, value[f.name] as StructValue) : value[f.name]!]),
+    );
   const walk = (fdt: Uint8Array, memory: Uint8Array) => {
     const seen: [string, StructValue, string, number][] = [];
-    const summary = walkImage(luo.versions, codecs, fdt, new PhysicalMemory([{ base: BASE, bytes: memory }]), {
-      struct: (name, value, block, index) => seen.push([name, value, block.toString(), index]),
+    const summary = walkImage(luo.versions, fdt, new PhysicalMemory([{ base: BASE, bytes: memory }]), {
+      struct: (name, value, block, index) => seen.push([name, plain(name, value), block.toString(), index]),
     });
     return { seen, summary };
   };
@@ -518,18 +522,6 @@ describe('a schema that is not LUO', () => {
   });
   const demoModel = buildModel(demo);
   const demoVersions = demoModel.headers[0]!.versions;
-  let demoCodecs: CodecRegistry;
-
-  beforeAll(async () => {
-    const dir = scratchDir('image-demo-codecs');
-    for (const f of await renderTsCodecs(demoModel)) {
-      mkdirSync(join(dir, f.path, '..'), { recursive: true });
-      writeFileSync(join(dir, f.path), f.content);
-    }
-    const module = (await import(pathToFileURL(join(dir, 'index.ts')).href)) as { versions: Record<string, { codecs: unknown }> };
-    demoCodecs = Object.fromEntries(Object.entries(module.versions).map(([name, m]) => [name, m.codecs])) as CodecRegistry;
-  });
-
   const records = Array.from({ length: 600 }, (_, i) => ({ seq: BigInt(i) * 11n }));
   const state: FdtImageState = {
     version: 'demo-v1',
@@ -555,8 +547,8 @@ describe('a schema that is not LUO', () => {
   };
 
   it('follows struct, array and chain pointers and FDT string properties the same way', () => {
-    const image = encodeImage(demoVersions[0]!, demoCodecs['demo-v1']!, state, { base: BASE });
-    const decoded = decodeImage(demoVersions, demoCodecs, image.fdt!, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
+    const image = encodeImage(demoVersions[0]!, state, { base: BASE });
+    const decoded = decodeImage(demoVersions, image.fdt!, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
     expect(decoded.state).toEqual(state);
     // 255 records of 8 bytes fit a page after the 16-byte header: 600 take three blocks.
     expect(decoded.blocks.filter((b) => b.what.startsWith('demo_hdr')).map((b) => b.entries)).toEqual([510, 90]);
@@ -583,7 +575,7 @@ describe('a raw KHO entry (luo-v5 on): struct luo_ser found at an address, its v
     const state = entry(name, compatible, fileField) as ImageState;
     const image = encode(state);
     expect(image.fdt).toBeUndefined();
-    const decoded = decodeEntry(luo.versions, codecs, image.entryPa!, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
+    const decoded = decodeEntry(luo.versions, image.entryPa!, new PhysicalMemory([{ base: BASE, bytes: image.memory }]));
     expect(decoded.state).toEqual(state);
     // 80-byte sessions after a 16-byte header: 51 fit one 4 KiB block (KHO_BLOCK_SIZE), so 60 take two.
     expect(decoded.blocks.filter((b) => b.what.startsWith('kho_block_header_ser + luo_session_ser')).map((b) => b.entries)).toEqual([51, 9]);
@@ -593,7 +585,7 @@ describe('a raw KHO entry (luo-v5 on): struct luo_ser found at an address, its v
     const image = encode(entry('luo-v5', 'luo-v5', 'serialized_data') as ImageState);
     const memory = image.memory.slice();
     memory.set(new TextEncoder().encode('luo-v9\0'), Number(image.entryPa! - BASE));
-    expect(imageError(() => decodeEntry(luo.versions, codecs, image.entryPa!, new PhysicalMemory([{ base: BASE, bytes: memory }]))).message).toBe(
+    expect(imageError(() => decodeEntry(luo.versions, image.entryPa!, new PhysicalMemory([{ base: BASE, bytes: memory }]))).message).toBe(
       `0x${image.entryPa!.toString(16)}: the entry's compatible string names no known version: "luo-v9" where luo-v5 has "luo-v5"; "luo-v9" where luo-v5+block-v1 has "luo-v5;block-v1"`,
     );
   });

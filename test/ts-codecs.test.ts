@@ -1,6 +1,8 @@
 /**
- * The generated TypeScript codecs (out/ts for LUO; a scratch generation for the aligned fixture
- * schema with its union, arrays, signed fields, padding and flexible array member).
+ * The struct codecs, in both of their forms: generated TypeScript (out/ts for LUO; a scratch
+ * generation for the aligned fixture schema with its union, arrays, signed fields, padding and
+ * flexible array member) and compiled at run time from the model (generator/codec/compile.ts, what
+ * the image walker uses). Every property below is asserted of both, the views' included.
  *
  * Values come from fast-check arbitraries derived from the model; the bytes the codecs write are
  * compared with an independent writer below that knows nothing of the generated code, and sizes and
@@ -11,12 +13,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { codecsFor } from '../generator/codec/compile.ts';
+import { CodecError as RuntimeCodecError } from '../generator/codec/runtime.ts';
 import { renderTsCodecs } from '../generator/emit/ts/index.ts';
-import { buildModel, findStruct, typeSize, type Model, type StructModel, type TypeInfo, type VersionModel } from '../generator/model/index.ts';
-import { CodecError, CURRENT_VERSION, versions, type StructCodec } from '../out/ts/index.ts';
+import { allVersions, buildModel, findStruct, typeSize, type FieldModel, type Model, type StructModel, type TypeInfo, type VersionModel } from '../generator/model/index.ts';
+import { CodecError, CURRENT_VERSIONS, versions, type StructCodec } from '../out/ts/index.ts';
 import * as runtime from '../out/ts/runtime.ts';
-import type { LuoFileSer } from '../out/ts/luo-v4.ts';
-import { luoSchema } from '../schema/index.ts';
+import type { LuoFileSer } from '../out/ts/luo/luo-v4.ts';
+import family from '../schema/index.ts';
 import { demoSchema } from './fixtures/aligned-schema.ts';
 import { OUT, runOk, scratchDir } from './support/tools.ts';
 
@@ -64,6 +68,16 @@ function arbitraryOf(version: VersionModel, type: TypeInfo): fc.Arbitrary<Value>
       const [min, max] = scalarRange(type);
       return type.size === 8 ? fc.bigInt({ min, max }) : fc.integer({ min: Number(min), max: Number(max) });
     }
+    case 'bits': {
+      // A bit-field of `width` bits: a bigint past 32 of them, as the codecs give it.
+      const width = BigInt(type.width);
+      const [min, max] = type.base.signed ? [-(1n << (width - 1n)), (1n << (width - 1n)) - 1n] : [0n, (1n << width) - 1n];
+      return type.width > 32 ? fc.bigInt({ min, max }) : fc.integer({ min: Number(min), max: Number(max) });
+    }
+    case 'bitmap':
+      return fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { minLength: type.words, maxLength: type.words });
+    case 'inline':
+      return aggregateArbitrary(version, { kind: type.aggregate, fields: type.fields });
     case 'pointer':
       return fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
     case 'chars':
@@ -77,12 +91,22 @@ function arbitraryOf(version: VersionModel, type: TypeInfo): fc.Arbitrary<Value>
   }
 }
 
-const bytesFields = (struct: StructModel) => struct.fields.filter((f) => f.type.kind !== 'flexible');
+const bytesFields = (struct: Pick<StructModel, 'fields'>) => struct.fields.filter((f) => f.type.kind !== 'flexible');
+
+/** An anonymous struct or union declared in place: its members are the enclosing value's. */
+const isAnonymous = (f: FieldModel): f is FieldModel & { type: TypeInfo & { kind: 'inline' } } => f.anonymous === true && f.type.kind === 'inline';
 
 function structArbitrary(version: VersionModel, struct: StructModel): fc.Arbitrary<Value> {
-  const fields = bytesFields(struct);
-  if (struct.kind === 'union') return fc.oneof(...fields.map((f) => fc.record({ [f.name]: arbitraryOf(version, f.type) })));
-  return fc.record(Object.fromEntries(fields.map((f) => [f.name, arbitraryOf(version, f.type)])));
+  return aggregateArbitrary(version, struct);
+}
+
+/** The members of a struct or union; an anonymous member's own members merged into the value. */
+function aggregateArbitrary(version: VersionModel, aggregate: Pick<StructModel, 'kind' | 'fields'>): fc.Arbitrary<Value> {
+  const part = (f: FieldModel): fc.Arbitrary<Fields> =>
+    isAnonymous(f) ? (aggregateArbitrary(version, { kind: f.type.aggregate, fields: f.type.fields }) as fc.Arbitrary<Fields>) : fc.record({ [f.name]: arbitraryOf(version, f.type) });
+  const fields = bytesFields(aggregate);
+  if (aggregate.kind === 'union') return fc.oneof(...fields.map(part));
+  return fc.tuple(...fields.map(part)).map((parts) => Object.assign({}, ...parts) as Fields);
 }
 
 /**
@@ -91,6 +115,33 @@ function structArbitrary(version: VersionModel, struct: StructModel): fc.Arbitra
  */
 function expectedBytes(version: VersionModel, struct: StructModel, value: Value, littleEndian: boolean): number[] {
   const out = new Array<number>(struct.size).fill(0);
+  /**
+   * A bit-field as gcc places it: `width` bits `shift` bits into its storage unit, counted from the
+   * unit's least significant bit on a little-endian machine and from its most significant on a
+   * big-endian one.
+   */
+  const putBits = (f: FieldModel, v: Value, at: number): void => {
+    const unitBits = BigInt(f.size * 8);
+    const width = BigInt(f.bits!.width);
+    const low = littleEndian ? BigInt(f.bits!.shift) : unitBits - BigInt(f.bits!.shift) - width;
+    const bytes = out.slice(at, at + f.size);
+    let unit = 0n;
+    for (let i = 0; i < f.size; i++) unit |= BigInt(bytes[i]!) << BigInt(8 * (littleEndian ? i : f.size - 1 - i));
+    unit |= BigInt.asUintN(Number(width), BigInt(v as number | bigint)) << low;
+    intBytes(unit, f.size, littleEndian).forEach((b, i) => (out[at + i] = b));
+  };
+  const putMembers = (fields: readonly FieldModel[], v: Value, at: number): void => {
+    for (const f of bytesFields({ fields })) {
+      if (isAnonymous(f)) {
+        putMembers(f.type.fields, v, at + f.offset);
+        continue;
+      }
+      const member = (v as Record<string, Value>)[f.name];
+      if (member === undefined) continue;
+      if (f.bits) putBits(f, member, at + f.offset);
+      else put(f.type, member, at + f.offset);
+    }
+  };
   const put = (type: TypeInfo, v: Value, at: number): void => {
     switch (type.kind) {
       case 'scalar':
@@ -106,11 +157,15 @@ function expectedBytes(version: VersionModel, struct: StructModel, value: Value,
         return;
       }
       case 'aggregate':
-        for (const f of bytesFields(findStruct(version, type.name))) {
-          const member = (v as Record<string, Value>)[f.name];
-          if (member !== undefined) put(f.type, member, at + f.offset);
-        }
+        putMembers(findStruct(version, type.name).fields, v, at);
         return;
+      case 'inline':
+        putMembers(type.fields, v, at);
+        return;
+      case 'bitmap':
+        (v as bigint[]).forEach((word, i) => intBytes(word, 8, littleEndian).forEach((b, j) => (out[at + i * 8 + j] = b)));
+        return;
+      case 'bits':
       case 'flexible':
         return;
     }
@@ -121,18 +176,28 @@ function expectedBytes(version: VersionModel, struct: StructModel, value: Value,
 
 /** What decoding an encoded value gives: the value itself, except that a union gives every member. */
 function expectRoundTrip(version: VersionModel, type: TypeInfo, sent: Value, got: Value): void {
-  if (type.kind === 'aggregate') {
-    const struct = findStruct(version, type.name);
-    for (const f of bytesFields(struct)) {
-      const member = (sent as Record<string, Value>)[f.name];
-      if (struct.kind === 'struct' || member !== undefined) expectRoundTrip(version, f.type, member, (got as Record<string, Value>)[f.name]);
-    }
-    if (struct.kind === 'union') expect(Object.keys(got as object).sort()).toEqual(bytesFields(struct).map((f) => f.name).sort());
+  if (type.kind === 'aggregate' || type.kind === 'inline') {
+    const aggregate = type.kind === 'aggregate' ? findStruct(version, type.name) : { kind: type.aggregate, fields: type.fields };
+    expectMembers(version, aggregate, sent, got);
   } else if (type.kind === 'array') {
     expect((got as Value[]).length).toBe(type.length);
     (sent as Value[]).forEach((element, i) => expectRoundTrip(version, type.element, element, (got as Value[])[i]));
   } else {
     expect(got).toStrictEqual(sent);
+  }
+}
+
+/** The members of a struct or union (an anonymous one's as the enclosing value's): a union gives every member. */
+function expectMembers(version: VersionModel, aggregate: Pick<StructModel, 'kind' | 'fields'>, sent: Value, got: Value): void {
+  for (const f of bytesFields(aggregate)) {
+    if (isAnonymous(f)) {
+      expectMembers(version, { kind: f.type.aggregate, fields: f.type.fields }, sent, got);
+      continue;
+    }
+    const member = (sent as Record<string, Value>)[f.name];
+    const type: TypeInfo = f.type;
+    if (aggregate.kind === 'struct' || member !== undefined) expectRoundTrip(version, type, member, (got as Record<string, Value>)[f.name]);
+    else expect(got as object).toHaveProperty(f.name);
   }
 }
 
@@ -169,20 +234,46 @@ type Fields = Record<string, Value>;
 /** Every field that is not a struct or union, with its path and absolute offset, nested ones expanded. */
 function leaves(
   version: VersionModel,
-  struct: StructModel,
-  path = struct.name,
+  struct: Pick<StructModel, 'kind' | 'fields'> & { name?: string },
+  path = struct.name!,
   base = 0,
   get: (root: Value) => Value = (root) => root,
   set: (root: Value, self: Value) => Value = (_root, self) => self,
 ): Leaf[] {
-  return bytesFields(struct).flatMap((f) => {
+  return bytesFields(struct).flatMap((f): Leaf[] => {
+    // An anonymous member's own members are the enclosing value's: same path, same object.
+    if (isAnonymous(f)) return leaves(version, { kind: f.type.aggregate, fields: f.type.fields }, path, base + f.offset, get, set);
     const fieldPath = `${path}.${f.name}`;
     const getField = (root: Value) => (get(root) as Fields)[f.name];
     const setField = (root: Value, x: Value) =>
       set(root, struct.kind === 'union' ? { [f.name]: x } : { ...(get(root) as Fields), [f.name]: x });
-    if (f.type.kind !== 'aggregate') return [{ path: fieldPath, offset: base + f.offset, type: f.type, get: getField, set: setField }];
-    return leaves(version, findStruct(version, f.type.name), fieldPath, base + f.offset, getField, setField);
+    if (f.type.kind === 'aggregate') return leaves(version, findStruct(version, f.type.name), fieldPath, base + f.offset, getField, setField);
+    if (f.type.kind === 'inline') return leaves(version, { kind: f.type.aggregate, fields: f.type.fields }, fieldPath, base + f.offset, getField, setField);
+    return [{ path: fieldPath, offset: base + f.offset, type: f.type, get: getField, set: setField }];
   });
+}
+
+/** A view read field by field into plain values, through the model: what the decoder gives. */
+function materialise(version: VersionModel, struct: Pick<StructModel, 'fields'>, view: Value): Value {
+  const read = (type: TypeInfo, v: Value): Value =>
+    type.kind === 'aggregate'
+      ? materialise(version, findStruct(version, type.name), v)
+      : type.kind === 'array'
+        ? (v as Value[]).map((element) => read(type.element, element))
+        : v;
+  const members = (fields: readonly FieldModel[]): [string, Value][] =>
+    bytesFields({ fields }).flatMap((f) => (isAnonymous(f) ? members(f.type.fields) : [[f.name, read(f.type, (view as Fields)[f.name])]]));
+  return Object.fromEntries(members(struct.fields));
+}
+
+/** What an action gives: its value, or the message of the CodecError it throws (anything else is thrown on). */
+function outcome(action: () => Value): { value?: Value; error?: string } {
+  try {
+    return { value: action() };
+  } catch (error) {
+    if (error instanceof Error && error.name === 'CodecError') return { error: error.message };
+    throw error;
+  }
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -194,15 +285,16 @@ function codecProperties(
   errorClassOf: () => ErrorClass,
 ): void {
   const cases = () =>
-    model().versions.flatMap((version) =>
+    allVersions(model()).flatMap((version) =>
       version.structs.map((struct) => ({ version, struct, codec: modules()[version.name]!.codecs[struct.name]! })),
     );
 
   it('has one codec per struct of every version, named and sized by the model', () => {
-    for (const version of model().versions) {
+    for (const version of allVersions(model())) {
       const module = modules()[version.name]!;
       expect(module.VERSION).toBe(version.name);
-      expect(Object.keys(module.codecs)).toEqual(version.structs.map((s) => s.name));
+      // Its own structs, and those of the headers it uses (a walk reads both).
+      expect(Object.keys(module.codecs)).toEqual(version.visibleStructs.map((s) => s.name));
       for (const struct of version.structs) {
         const codec = module.codecs[struct.name]!;
         expect(codec.name).toBe(struct.name);
@@ -306,11 +398,14 @@ function codecProperties(
   it('refuses integers outside every field’s range, naming the field', () => {
     for (const { version, struct, codec } of cases()) {
       const value = fc.sample(structArbitrary(version, struct), { numRuns: 1, seed: 11 })[0];
-      const scalars = leaves(version, struct).filter((l) => l.type.kind === 'scalar' || l.type.kind === 'pointer');
+      const scalars = leaves(version, struct).filter((l) => l.type.kind === 'scalar' || l.type.kind === 'pointer' || l.type.kind === 'bits');
       for (const leaf of scalars) {
-        const type = leaf.type.kind === 'pointer' ? ({ kind: 'scalar', name: 'u64', size: 8, signed: false } as const) : (leaf.type as TypeInfo & { kind: 'scalar' });
-        const [min, max] = scalarRange(type);
-        const wide = type.size === 8;
+        const type = leaf.type.kind === 'pointer' ? ({ kind: 'scalar', name: 'u64', size: 8, signed: false } as const) : leaf.type;
+        // A bit-field's range is its width's; it is a bigint past 32 bits, as a scalar is past 4 bytes.
+        const bits = type.kind === 'bits' ? BigInt(type.width) : BigInt((type as TypeInfo & { kind: 'scalar' }).size * 8);
+        const signed = type.kind === 'bits' ? type.base.signed : (type as TypeInfo & { kind: 'scalar' }).signed;
+        const [min, max] = signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
+        const wide = bits > 32n;
         const outside = fc.oneof(fc.bigInt({ max: min - 1n, min: min - (1n << 70n) }), fc.bigInt({ min: max + 1n, max: max + (1n << 70n) }));
         fc.assert(
           fc.property(outside, (bad) => {
@@ -324,6 +419,45 @@ function codecProperties(
         if (!wide) expectCodecError(errorClassOf(), () => codec.encode(leaf.set(value, 0.5), new Uint8Array(struct.size)), leaf.path, /is outside/);
         // The limits themselves are fine.
         for (const edge of [min, max]) codec.encode(leaf.set(value, wide ? edge : Number(edge)), new Uint8Array(struct.size));
+      }
+    }
+  });
+
+  it('views read every field as the decoder does, in both byte orders', () => {
+    for (const { version, struct, codec } of cases()) {
+      for (const littleEndian of ENDIANS) {
+        const options = { littleEndian };
+        fc.assert(
+          fc.property(structArbitrary(version, struct), fc.nat(16), (value, offset) => {
+            const bytes = new Uint8Array(offset + struct.size);
+            codec.encode(value, bytes, offset, options);
+            const view = codec.view(bytes, offset, options);
+            expect(materialise(version, struct, view)).toStrictEqual(codec.decode(bytes, offset, options));
+          }),
+          { numRuns: RUNS },
+        );
+      }
+    }
+  });
+
+  it('views refuse hostile bytes with the errors of the decoder: the bounds when made, a field when read', () => {
+    for (const { version, struct, codec } of cases()) {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: struct.size * 2 }), fc.nat(struct.size * 2), fc.boolean(), (bytes, offset, littleEndian) => {
+          const options = { littleEndian };
+          const decoded = outcome(() => codec.decode(bytes, offset, options));
+          const viewed = outcome(() => materialise(version, struct, codec.view(bytes, offset, options)));
+          expect(viewed).toStrictEqual(decoded);
+          if (decoded.error) expect(decoded.error.startsWith(`${struct.name}`)).toBe(true);
+        }),
+        { numRuns: RUNS * 2 },
+      );
+      // Bytes that are bad in one string only: the view is made (the bounds are fine), the string refused when read.
+      for (const leaf of leaves(version, struct).filter((l) => l.type.kind === 'chars')) {
+        const bytes = new Uint8Array(struct.size);
+        bytes.fill(0x41, leaf.offset, leaf.offset + (leaf.type as { length: number }).length);
+        const view = codec.view(bytes);
+        expect(outcome(() => leaf.get(view))).toStrictEqual(outcome(() => codec.decode(bytes)));
       }
     }
   });
@@ -364,35 +498,9 @@ function codecProperties(
 // -----------------------------------------------------------------------------------------------
 // LUO: the committed out/ts
 
-const luoModel = buildModel(luoSchema);
+const luoModel = buildModel(family);
 
-describe('the codec runtime (out/ts/runtime.ts)', () => {
-  it('reads every integer type from bytes exactly as a DataView does, in both byte orders', () => {
-    const readers = [
-      ['readU8', (v: DataView) => v.getUint8(1)],
-      ['readS8', (v: DataView) => v.getInt8(1)],
-      ['readU16', (v: DataView, le: boolean) => v.getUint16(1, le)],
-      ['readS16', (v: DataView, le: boolean) => v.getInt16(1, le)],
-      ['readU32', (v: DataView, le: boolean) => v.getUint32(1, le)],
-      ['readS32', (v: DataView, le: boolean) => v.getInt32(1, le)],
-      ['readU64', (v: DataView, le: boolean) => v.getBigUint64(1, le)],
-      ['readS64', (v: DataView, le: boolean) => v.getBigInt64(1, le)],
-    ] as const;
-    // Bytes near the edges matter most: the 2^53 limit of a double, the sign bits, all ones.
-    const byte = fc.oneof(fc.constantFrom(0, 1, 0x1f, 0x20, 0x7f, 0x80, 0xdf, 0xe0, 0xff), fc.nat(0xff));
-    fc.assert(
-      fc.property(fc.array(byte, { minLength: 10, maxLength: 10 }), fc.boolean(), (list, le) => {
-        const bytes = Uint8Array.from(list);
-        const view = new DataView(bytes.buffer);
-        for (const [name, expected] of readers) {
-          const read = runtime[name] as (bytes: Uint8Array, at: number, le: boolean) => number | bigint;
-          expect(read(bytes, 1, le), name).toBe(expected(view, le));
-        }
-      }),
-      { numRuns: 2000 },
-    );
-  });
-
+describe('the codec runtime (generator/codec/runtime.ts, copied to out/ts/runtime.ts)', () => {
   it('reads a char array of ASCII and of UTF-8 the same way', () => {
     const bytes = new TextEncoder().encode('x memfd-v1\0 é-v1\0');
     expect(runtime.readChars(bytes, 2, 9, 'p')).toBe('memfd-v1');
@@ -419,8 +527,8 @@ describe('generated TypeScript codecs for LUO (out/ts)', () => {
     expect([v4.LUO_FLB_HEADER_SER_SIZE, v4.LUO_FLB_HEADER_SER_OFFSETS]).toEqual([16, { pgcnt: 0, count: 8 }]);
     expect(versions['luo-v2'].LUO_SESSION_HEADER_SER_SIZE).toBe(8);
     expect(versions['luo-v1-session-v1'].LUO_SESSION_SER_SIZE).toBe(64);
-    expect(Object.keys(versions)).toEqual(['luo-v1-session-v1', 'luo-v1', 'luo-v2', 'luo-v3', 'luo-v4']);
-    expect(CURRENT_VERSION).toBe('luo-v4');
+    expect(Object.keys(versions)).toEqual(allVersions(luoModel).map((v) => v.name));
+    expect(CURRENT_VERSIONS).toEqual({ kexec_handover: 'kho-v4', block: 'block-v1', compat: 'compat', luo: 'luo-v5+block-v1', memfd: 'memfd-v2', memblock: 'memblock-v1' });
   });
 
   it('decodes a luo_file_ser written by hand, little- and big-endian', () => {
@@ -457,17 +565,36 @@ describe('generated TypeScript codecs for LUO (out/ts)', () => {
     );
   });
 
-  it('imports nothing but the runtime', () => {
+  it('imports nothing but the runtime and, for a header it uses, that header\'s module', () => {
     const dir = join(OUT, 'ts');
-    for (const name of readdirSync(dir)) {
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts'));
+    for (const name of files) {
       const text = readFileSync(join(dir, name), 'utf8');
       const specifiers = [...text.matchAll(/\bfrom\s+'([^']+)'/g)].map((m) => m[1]);
-      const allowed = name === 'index.ts' ? /^\.\/(runtime|luo-[\w-]+)\.ts$/ : /^\.\/runtime\.ts$/;
+      const allowed = name === 'index.ts' ? /^\.\/(runtime|[a-z_]+\/[\w+-]+)\.ts$/ : name === 'runtime.ts' ? /^$/ : /^\.\.\/(runtime|[a-z_]+\/[\w+-]+)\.ts$/;
       for (const specifier of specifiers) expect(specifier, `${name} imports ${specifier}`).toMatch(allowed);
       expect(text).not.toMatch(/\bimport\(|\brequire\(/);
     }
   });
 });
+
+describe('codecs compiled at run time from the LUO model (generator/codec/compile.ts)', () => {
+  codecProperties(
+    () => luoModel,
+    () => Object.fromEntries(allVersions(luoModel).map((v) => [v.name, compiledModule(v)])),
+    () => RuntimeCodecError,
+  );
+
+  it('are compiled once per version model', () => {
+    const v4 = allVersions(luoModel).at(-1)!;
+    expect(codecsFor(v4)).toBe(codecsFor(v4));
+  });
+});
+
+/** A compiled version's codecs in the shape of a generated version module. */
+function compiledModule(version: VersionModel): VersionModule {
+  return { VERSION: version.name, CodecError: RuntimeCodecError, codecs: codecsFor(version) as unknown as VersionModule['codecs'] };
+}
 
 // -----------------------------------------------------------------------------------------------
 // The aligned fixture: union, arrays, signed and small integers, padding, a flexible array member
@@ -503,7 +630,7 @@ describe('generated TypeScript codecs for the aligned fixture schema', () => {
       'node',
       ...files.map((f) => join(dir, f.path)),
     ], { cwd: join(import.meta.dirname, '..') });
-    demo = (await import(pathToFileURL(join(dir, 'demo-v1.ts')).href)) as typeof demo;
+    demo = (await import(pathToFileURL(join(dir, files.find((f) => f.path.endsWith('/demo-v1.ts'))!.path)).href)) as typeof demo;
   });
 
   codecProperties(
@@ -511,6 +638,14 @@ describe('generated TypeScript codecs for the aligned fixture schema', () => {
     () => ({ 'demo-v1': demo }),
     () => demo.CodecError,
   );
+
+  describe('compiled at run time from its model', () => {
+    codecProperties(
+      () => model,
+      () => ({ 'demo-v1': compiledModule(allVersions(model)[0]!) }),
+      () => RuntimeCodecError,
+    );
+  });
 
   it('lays out the fixture as gcc does on LP64 (offsets worked out by hand)', () => {
     expect([demo['DEMO_MIXED_SIZE'], demo['DEMO_MIXED_OFFSETS']]).toEqual([32, { a: 0, b: 4, c: 8, d: 16, e: 24 }]);
@@ -530,7 +665,7 @@ describe('generated TypeScript codecs for the aligned fixture schema', () => {
 
   it('refuses an array whose length differs from the C array, naming it', () => {
     const holder = demo.codecs['demo_holder']!;
-    const value = fc.sample(structArbitrary(model.versions[0]!, findStruct(model.versions[0]!, 'demo_holder')), { numRuns: 1, seed: 3 })[0];
+    const value = fc.sample(structArbitrary(allVersions(model)[0]!, findStruct(allVersions(model)[0]!, 'demo_holder')), { numRuns: 1, seed: 3 })[0];
     for (const triple of [[1, 2], [1, 2, 3, 4], []]) {
       expectCodecError(demo.CodecError, () => holder.encode({ ...(value as Fields), v: { triple } }, new Uint8Array(72)), 'demo_holder.v.triple', new RegExp(`has ${triple.length} elements; the C array has exactly 3`));
     }

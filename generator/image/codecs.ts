@@ -1,25 +1,13 @@
 /**
- * The struct codecs the walker and builder use for bytes. For LUO they are the generated ones in
- * out/ts; any table with this shape works, so other schemas can bring theirs.
+ * The struct codecs the walker and builder use for bytes: compiled at run time from the version's
+ * model (generator/codec), never taken from generated files, so that they always match the model the
+ * image is read or written with.
  */
-export interface CodecOptions {
-  readonly littleEndian?: boolean;
-}
+import { CodecError } from '../codec/runtime.ts';
 
-export interface StructCodec {
-  readonly name: string;
-  readonly size: number;
-  decode(bytes: Uint8Array, offset?: number, options?: CodecOptions): unknown;
-  encode(value: never, bytes: Uint8Array, offset?: number, options?: CodecOptions): void;
-}
+export type { CodecOptions } from '../codec/runtime.ts';
+export { codecsFor, type CodecTable, type StructCodec } from '../codec/compile.ts';
 
-/** By struct name. */
-export type CodecTable = { readonly [struct: string]: StructCodec };
-
-/** Per version name. */
-export type CodecRegistry = { readonly [version: string]: CodecTable };
-
-/** A CodecError of the generated runtime, recognised by shape so this module does not depend on it. */
-export function isCodecError(error: unknown): error is Error & { path: string } {
-  return error instanceof Error && error.name === 'CodecError' && typeof (error as { path?: unknown }).path === 'string';
+export function isCodecError(error: unknown): error is CodecError {
+  return error instanceof CodecError;
 }

@@ -10,9 +10,9 @@
  */
 import type { NodeModel, PointerModel, PropertyModel, StructModel, TargetModel, VersionModel } from '../model/index.ts';
 import { readFdt, type FdtNodeData } from '../fdt/index.ts';
-import { isCodecError, type CodecRegistry, type StructCodec } from './codecs.ts';
+import { codecsFor, isCodecError, type StructCodec } from './codecs.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
-import { ImageError, Place, Site, hex } from './errors.ts';
+import { Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
 import type { PhysicalMemory } from './memory.ts';
@@ -40,24 +40,17 @@ type ChainTarget = Extract<TargetModel, { shape: 'chain' }>;
 export type ImageSource = Uint8Array | { readonly entryAt: bigint };
 
 /** The state a raw KHO entry holds: decodeImage for the struct at `pa`. */
-export function decodeEntry(
-  versions: readonly VersionModel[],
-  codecs: CodecRegistry,
-  pa: bigint,
-  memory: PhysicalMemory,
-  options: DecodeOptions = {},
-): DecodedImage {
-  return decodeImage(versions, codecs, { entryAt: pa }, memory, options);
+export function decodeEntry(versions: readonly VersionModel[], pa: bigint, memory: PhysicalMemory, options: DecodeOptions = {}): DecodedImage {
+  return decodeImage(versions, { entryAt: pa }, memory, options);
 }
 
 export function decodeImage(
   versions: readonly VersionModel[],
-  codecs: CodecRegistry,
   source: ImageSource,
   memory: PhysicalMemory,
   options: DecodeOptions = {},
 ): DecodedImage {
-  const start = startWalk(versions, codecs, source, memory, options);
+  const start = startWalk(versions, source, memory, options);
   const state = start.walk();
   start.walker.checkOverlaps();
   const table = start.walker.table;
@@ -72,18 +65,19 @@ export function decodeImage(
 
 /**
  * The same walk as decodeImage, with the same checks, but nothing is kept: every struct is handed to
- * `visitor` as it is read and then dropped, so memory stays flat however large the image. What is
- * kept is a row of numbers per block read (BlockTable), for the overlap check at the end.
+ * `visitor` as a zero-copy view (readStruct) and then dropped, so memory stays flat however large the
+ * image. A view's fields are read, and a string's bytes checked, when the visitor or the walker (for
+ * pointers and counts) asks for them; a bad field the visitor reads is the ImageError decodeImage
+ * gives. What is kept is a row of numbers per block read (BlockTable), for the overlap check at the end.
  */
 export function walkImage(
   versions: readonly VersionModel[],
-  codecs: CodecRegistry,
   source: ImageSource,
   memory: PhysicalMemory,
   visitor: ImageVisitor,
   options: DecodeOptions = {},
 ): WalkSummary {
-  const { version, walker, walk } = startWalk(versions, codecs, source, memory, options, visitor);
+  const { version, walker, walk } = startWalk(versions, source, memory, options, visitor);
   walk();
   walker.checkOverlaps();
   const table = walker.table;
@@ -104,7 +98,6 @@ export interface WalkStart {
 /** Pick the version the source names and set up a walker over the memory. */
 export function startWalk(
   versions: readonly VersionModel[],
-  codecs: CodecRegistry,
   source: ImageSource,
   memory: PhysicalMemory,
   options: DecodeOptions,
@@ -113,20 +106,18 @@ export function startWalk(
   if (source instanceof Uint8Array) {
     const root = readFdt(source).root;
     const version = pickVersion(versions, root);
-    const walker = walkerFor(version, codecs, memory, options, visitor);
+    const walker = walkerFor(version, memory, options, visitor);
     return { version, root, walker, walk: () => ({ version: version.name, root: walker.node(fdtOf(version).root, root) }) };
   }
   const pa = source.entryAt;
   const version = pickEntryVersion(versions, memory, pa);
   const container = version.container as Extract<VersionModel['container'], { kind: 'kho-entry' }>;
-  const walker = walkerFor(version, codecs, memory, options, visitor);
+  const walker = walkerFor(version, memory, options, visitor);
   return { version, walker, walk: () => ({ version: version.name, entry: walker.entry(container.struct, pa, String(container.khoEntry.value)) }) };
 }
 
-function walkerFor(version: VersionModel, codecs: CodecRegistry, memory: PhysicalMemory, options: DecodeOptions, visitor?: ImageVisitor): Walker {
-  const table = codecs[version.name];
-  if (!table) throw new ImageError('/', `no struct codecs for version ${version.name}`);
-  const layout = new VersionLayout(version, table, options.pageSize ?? DEFAULT_PAGE_SIZE);
+function walkerFor(version: VersionModel, memory: PhysicalMemory, options: DecodeOptions, visitor?: ImageVisitor): Walker {
+  const layout = new VersionLayout(version, codecsFor(version), options.pageSize ?? DEFAULT_PAGE_SIZE);
   return new Walker(layout, memory, options.littleEndian ?? true, visitor);
 }
 
@@ -254,7 +245,7 @@ export class Walker {
     const slice = this.memory.slice(pa, header.size, site);
     const values = this.decode(this.layout.codec(header.name), slice.bytes, slice.offset, site, -1);
     this.structs++;
-    this.visitor?.struct(header.name, values as StructValue, site, -1);
+    this.visit(header.name, values, site, -1);
     const count = this.fieldCount(values, target.count, header, site);
     return { header: values, count, entries: this.entries(target, pa, count, header.size, site, values) };
   }
@@ -287,7 +278,7 @@ export class Walker {
       } else {
         value = this.decode(codec, slice.bytes, at, site, i) as StructValue;
         this.structs++;
-        this.visitor?.struct(entry.name, value, site, i);
+        this.visit(entry.name, value, site, i);
       }
       if (entries !== NOT_KEPT) entries[i] = value;
     }
@@ -297,13 +288,16 @@ export class Walker {
   private chain(target: ChainTarget, first: bigint, site: Site, owner: RawStruct | undefined) {
     const entries: StructValue[] = [];
     let count = 0n;
-    const seen = new Map<bigint, number>();
+    // Blocks seen, by address: made at the second block, so that the one-block chains of an image
+    // (a session's few files) make no Map.
+    let seen: Map<bigint, number> | undefined;
     let pa = first;
     for (let index = 0; pa !== 0n; index++) {
       const here = site.inBlock(index);
-      const earlier = seen.get(pa);
+      if (index === 1) seen = new Map([[first, 0]]);
+      const earlier = seen?.get(pa);
       if (earlier !== undefined) throw here.error(`${hex(pa)} is block ${earlier} again: the chain loops`);
-      seen.set(pa, index);
+      seen?.set(pa, index);
       const block = this.block(target, pa, here);
       count += block.count;
       if (!this.visitor) for (const entry of block.entries) entries.push(entry);
@@ -340,7 +334,7 @@ export class Walker {
   private struct(plan: TargetPlan, bytes: Uint8Array, offset: number, site: Site, block: Place, index: number): StructValue {
     const values = this.decode(plan.codec, bytes, offset, site, index);
     this.structs++;
-    this.visitor?.struct(plan.struct.name, values as StructValue, site, index);
+    this.visit(plan.struct.name, values, site, index);
     if (plan.pointers) this.resolve(plan.pointers, values, block, index);
     return values as StructValue;
   }
@@ -351,11 +345,19 @@ export class Walker {
    */
   private decode(codec: StructCodec, bytes: Uint8Array, offset: number, site: Site, index: number): RawStruct {
     try {
-      return codec.decode(bytes, offset, this.codecOptions) as RawStruct;
+      return readStruct(codec, bytes, offset, this.codecOptions, this.visitor !== undefined);
     } catch (error) {
-      if (!isCodecError(error)) throw error;
-      const place = site.place();
-      throw (index < 0 ? place : place.entry(index)).error(error.message);
+      throw codecErrorAt(error, site, index);
+    }
+  }
+
+  /** Hands a struct to the visitor; a field it reads that the codec refuses is reported where the struct is. */
+  private visit(name: string, value: RawStruct, site: Site, index: number): void {
+    if (!this.visitor) return;
+    try {
+      this.visitor.struct(name, value as StructValue, site, index);
+    } catch (error) {
+      throw codecErrorAt(error, site, index);
     }
   }
 
@@ -437,6 +439,22 @@ export class Walker {
   checkOverlaps(): void {
     this.table.checkOverlaps(this.memory.totalBytes);
   }
+}
+
+/**
+ * A struct as the walk hands it on: decoded into a plain object when the state is kept (decodeImage
+ * replaces its pointers with what they point at), a zero-copy view over the bytes when it is only
+ * visited (walkImage). The one place that chooses.
+ */
+function readStruct(codec: StructCodec, bytes: Uint8Array, offset: number, options: { littleEndian: boolean }, visiting: boolean): RawStruct {
+  return visiting ? codec.view(bytes, offset, options) : codec.decode(bytes, offset, options);
+}
+
+/** A CodecError as the ImageError of entry `index` of the block at `site` (index -1: the struct at `site`); anything else as it is. */
+function codecErrorAt(error: unknown, site: Site, index: number): unknown {
+  if (!isCodecError(error)) return error;
+  const place = site.place();
+  return (index < 0 ? place : place.entry(index)).error(error.message);
 }
 
 function describeTarget(target: TargetModel): string {

@@ -7,7 +7,7 @@
  */
 import { isBigintType, valueFields, type NodeModel, type PointerModel, type StructModel, type TypeInfo, type VersionModel } from '../model/index.ts';
 import { writeFdt, type FdtNodeData, type FdtPropertyData } from '../fdt/index.ts';
-import { isCodecError, type CodecTable } from './codecs.ts';
+import { codecsFor, isCodecError } from './codecs.ts';
 import { ImageError, Place, hex } from './errors.ts';
 import { nodePath, rawU64Value, stringValue } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
@@ -59,10 +59,10 @@ interface LaidOut {
  * The bytes of a state. The model must be laid out for `options.pageSize` (buildModel at that page
  * shift): sizes and the FDT's size limit come from it.
  */
-export function encodeImage(version: VersionModel, codecs: CodecTable, state: ImageState, options: EncodeOptions): EncodedImage {
+export function encodeImage(version: VersionModel, state: ImageState, options: EncodeOptions): EncodedImage {
   if (state.version !== version.name) throw new ImageError('state', `is for version ${state.version}, not ${version.name}`);
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  const builder = new Builder(new VersionLayout(version, codecs, pageSize), options);
+  const builder = new Builder(new VersionLayout(version, codecsFor(version), pageSize), options);
   if ('entry' in state) {
     const container = version.container;
     if (container?.kind !== 'kho-entry') throw new ImageError('state.entry', `${version.name} keeps its state in ${container ? `a ${container.kind} container` : 'no container'}, not in a raw KHO entry`);

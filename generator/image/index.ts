@@ -6,7 +6,7 @@ export type { ImageVisitor, WalkSummary } from './walk.ts';
 export { encodeImage, type EncodeOptions, type EncodedImage } from './encode.ts';
 export { pickVersion } from './select.ts';
 export { DEFAULT_PAGE_SIZE } from './layout.ts';
-export type { CodecRegistry, CodecTable, StructCodec, CodecOptions } from './codecs.ts';
+export { codecsFor, type CodecTable, type StructCodec, type CodecOptions } from './codecs.ts';
 export type * from './state.ts';
 export { stateFromJson, stateToJson } from './json.ts';
 export { formatTree } from './view.ts';

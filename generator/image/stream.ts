@@ -12,9 +12,10 @@
  * order), so the reader knows at each visit which place of the state it fills.
  */
 import type { FdtNodeData } from '../fdt/index.ts';
-import type { NodeModel, PointerModel, StructModel, TypeInfo } from '../model/index.ts';
+import type { FieldModel, NodeModel, PointerModel, StructModel, TypeInfo } from '../model/index.ts';
+import { valueMembers } from '../codec/source.ts';
 import type { VersionModel } from '../model/index.ts';
-import type { CodecRegistry } from './codecs.ts';
+import { codecsFor } from './codecs.ts';
 import { startWalk, walkImage, type DecodeOptions, type ImageSource } from './decode.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
@@ -67,14 +68,13 @@ type Reader = Generator<void, void, StructValue>;
  */
 export function streamImage(
   versions: readonly VersionModel[],
-  codecs: CodecRegistry,
   source: ImageSource,
   memory: PhysicalMemory,
   sink: ValueSink,
   options: DecodeOptions = {},
 ): WalkSummary {
-  const { version, root } = startWalk(versions, codecs, source, memory, options);
-  const layout = new VersionLayout(version, codecs[version.name]!, options.pageSize ?? DEFAULT_PAGE_SIZE);
+  const { version, root } = startWalk(versions, source, memory, options);
+  const layout = new VersionLayout(version, codecsFor(version), options.pageSize ?? DEFAULT_PAGE_SIZE);
   const littleEndian = options.littleEndian ?? true;
   const chains = sink.lengths ? new ChainLengths() : undefined;
   const readerOf = (to: ValueSink) => {
@@ -87,10 +87,10 @@ export function streamImage(
     const counting = readerOf(NO_SINK);
     visitor = { struct: (_name, value) => void counting.next(value) };
   }
-  const summary = walkImage(versions, codecs, source, memory, visitor, options);
+  const summary = walkImage(versions, source, memory, visitor, options);
   chains?.rewind();
   const reader = readerOf(sink);
-  walkImage(versions, codecs, source, memory, { struct: (_name, value) => void reader.next(value) }, options);
+  walkImage(versions, source, memory, { struct: (_name, value) => void reader.next(value) }, options);
   // The reader ends with the walk; anything else is a bug here, not in the image.
   if (!reader.next().done) throw new Error('the state writer expected more of the walk than it gave');
   return summary;
@@ -226,25 +226,55 @@ class VisitReader {
     const plain = !this.layout.hasPointers(struct.name);
     for (let i = 0; i < count; i++) {
       const value = yield;
-      if (plain) emitValue(this.sink, first + i, value);
+      if (plain) this.plain(first + i, struct.fields, value);
       else yield* this.struct(first + i, struct, value);
     }
   }
 
-  /** A struct as the codec read it, each pointer in it replaced by what it leads to. */
+  /**
+   * A struct as the walk hands it over (a view: its fields are read here, through the model), each
+   * pointer in it replaced by what it leads to.
+   */
   private *struct(key: SinkKey, struct: StructModel, value: StructValue): Reader {
     if (!this.layout.hasPointers(struct.name)) {
-      emitValue(this.sink, key, value);
+      this.plain(key, struct.fields, value);
       return;
     }
     const types = this.typesOf(struct);
     this.sink.open(key, 'object');
-    for (const name in value) {
+    for (const { name, field } of valueMembers(struct.fields)) {
       const type = types.get(name);
       if (type) yield* this.field(name, type, value[name], value);
-      else emitValue(this.sink, name, value[name]);
+      else this.typed(name, field.type, value[name]);
     }
     this.sink.close('object');
+  }
+
+  /** A value with no pointer to follow, its members in the model's order. */
+  private plain(key: SinkKey, fields: readonly FieldModel[], value: unknown): void {
+    this.sink.open(key, 'object');
+    for (const { name, field } of valueMembers(fields)) this.typed(name, field.type, (value as Record<string, unknown>)[name]);
+    this.sink.close('object');
+  }
+
+  private typed(key: SinkKey, type: TypeInfo, value: unknown): void {
+    switch (type.kind) {
+      case 'aggregate':
+        return this.plain(key, this.layout.struct(type.name).fields, value);
+      case 'inline':
+        return this.plain(key, type.fields, value);
+      case 'array':
+      case 'bitmap': {
+        const element: TypeInfo = type.kind === 'array' ? type.element : { kind: 'scalar', name: 'u64', size: 8, signed: false };
+        const elements = value as readonly unknown[];
+        this.sink.open(key, 'array', elements.length);
+        for (let i = 0; i < elements.length; i++) this.typed(i, element, elements[i]);
+        this.sink.close('array');
+        return;
+      }
+      default:
+        this.sink.value(key, value as string | number | bigint | null);
+    }
   }
 
   private *field(key: SinkKey, type: TypeInfo, value: unknown, owner: StructValue): Reader {
@@ -253,6 +283,8 @@ class VisitReader {
         return yield* this.pointer(key, type, value, owner);
       case 'aggregate':
         return yield* this.struct(key, this.layout.struct(type.name), value as StructValue);
+      case 'inline':
+        return this.plain(key, type.fields, value);
       case 'array': {
         const elements = value as readonly unknown[];
         this.sink.open(key, 'array', elements.length);
@@ -261,7 +293,7 @@ class VisitReader {
         return;
       }
       default:
-        emitValue(this.sink, key, value);
+        this.typed(key, type, value);
     }
   }
 

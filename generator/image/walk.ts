@@ -4,8 +4,11 @@ import type { BlockInfo, StructValue } from './state.ts';
 
 export interface ImageVisitor {
   /**
-   * Every struct the walk reads from memory, in walk order, as the codecs decode it: a pointer field
-   * holds its physical address, and the struct is visited before what it points at is walked.
+   * Every struct the walk reads from memory, in walk order, as a zero-copy view of the struct's
+   * codec: each field is read from the bytes when asked for, a string checked then (a bad field read
+   * during this call ends the walk with its ImageError, at this struct's place; read later, it is a
+   * CodecError). A pointer field holds its physical address, and the struct is visited before what
+   * it points at is walked.
    * `block` is where the walk found the block (its toString() gives the text); `index` is the entry's
    * index in that block, or -1 for a struct that is not an entry (a header, a struct pointed at). The value is
    * the visitor's to keep or drop; the walker keeps nothing of it.

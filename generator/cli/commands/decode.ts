@@ -6,7 +6,6 @@ import { DEFAULT_PAGE_SIZE, ImageError, PhysicalMemory } from '../../image/index
 import { ChunkedText, standardOutput } from '../../image/io.ts';
 import { JsonWriter } from '../../image/json.ts';
 import { allVersions } from '../../model/index.ts';
-import { luoCodecs } from '../../image/luo-codecs.ts';
 import { streamImage } from '../../image/stream.ts';
 import { TreeWriter, formatBlocks } from '../../image/view.ts';
 import { parseCommandLine, type Command } from '../command.ts';
@@ -67,7 +66,7 @@ Exit codes: 0 decoded, 1 bad image (the message says where; nothing is printed o
     try {
       const memory = new PhysicalMemory(regions);
       const sink = format === 'json' ? new JsonWriter(text.write) : new TreeWriter(text.write);
-      const summary = streamImage(allVersions(model), luoCodecs, source, memory, sink, { littleEndian: !values['big-endian'], pageSize });
+      const summary = streamImage(allVersions(model), source, memory, sink, { littleEndian: !values['big-endian'], pageSize });
       if (format === 'tree') text.write(formatBlocks(summary.blocks, summary.bytes, (i) => summary.block(i)));
       text.flush();
       return EXIT.ok;

@@ -7,7 +7,6 @@ import { DEFAULT_PAGE_SIZE, ImageError, encodeImage } from '../../image/index.ts
 import { exampleState } from '../../image/example.ts';
 import { ChunkedText, readChunks, standardOutput, writeOutputs } from '../../image/io.ts';
 import { JsonWriter, readStateJson } from '../../image/json.ts';
-import { luoCodecs } from '../../image/luo-codecs.ts';
 import { emitState } from '../../image/stream.ts';
 import { parseCommandLine, type Command } from '../command.ts';
 import { addressOption, byteCountOption, pageShiftOf, pageSizeOption } from '../options.ts';
@@ -85,7 +84,7 @@ output that cannot be written (nothing is written), 70 internal error.`,
       const raw = version.container?.kind === 'kho-entry';
       if (raw && fdtOut) throw new UsageError(`--fdt-out does not apply: ${version.name} keeps its state as a raw KHO entry (its address is printed)`);
       if (!raw && !fdtOut) throw new UsageError(`--fdt-out FILE is required: ${version.name} keeps its state in an FDT`);
-      const image = encodeImage(version, luoCodecs[version.name]!, state, {
+      const image = encodeImage(version, state, {
         base,
         pageSize,
         littleEndian: !values['big-endian'],

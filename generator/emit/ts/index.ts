@@ -1,19 +1,19 @@
 /**
  * model -> out/ts: the runtime, one module of struct codecs per ABI version, and an index of versions.
- * Declarations are ts-morph structures, function bodies and initialisers are TypeScript syntax nodes
- * (./ast.ts); prettier formats the printed files.
+ * The code of every decoder, encoder and view is generator/codec/source.ts's, the same text the image
+ * walker compiles at run time; this emitter only wraps it in typed declarations (ts-morph structures),
+ * and prettier formats the printed files.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as prettier from 'prettier';
-import { Project, VariableDeclarationKind, type SourceFile } from 'ts-morph';
+import { Project, Scope, VariableDeclarationKind, type SourceFile } from 'ts-morph';
 import { allVersions, cTypeText, jsValueKind, type FieldModel, type Model, type StructModel, type TypeInfo, type VersionModel } from '../../model/index.ts';
+import { VIEW_STATE, structSource, typeName, valueMembers, viewClassName } from '../../codec/source.ts';
 import { file, type Emitter, type GeneratedFile } from '../files.ts';
 import { wrap } from '../text.ts';
-import * as ast from './ast.ts';
-import { CodecContext, Decoder, Encoder, codecFields } from './codec.ts';
 
-const RUNTIME_SOURCE = resolve(import.meta.dirname, 'runtime.ts');
+const RUNTIME_SOURCE = resolve(import.meta.dirname, '../../codec/runtime.ts');
 const RUNTIME = './runtime.ts';
 /** Columns of JSDoc text, so that with its indent and ` * ` a comment stays within printWidth. */
 const DOC_COLUMNS = 100;
@@ -24,26 +24,20 @@ const BANNER = (what: string): string =>
 
 /** How C values are represented, said once at the top of every version module. */
 const REPRESENTATION = [
-  'Each struct has an interface (fields keep their C names), its size, its field offsets, and a decoder and an encoder',
-  'of straight-line DataView code, listed in `codecs` by C name. u64 and s64 are bigint, smaller integers number;',
-  'a physical address is its u64 (the walker follows it using the model); char[N] is a string of at most N - 1 bytes',
-  'of UTF-8 and no NUL; a C array is an array of exactly its length; a nested struct is its interface. A union',
-  'decodes to every member read from the same bytes and encodes from the one member that is set. A flexible array',
-  'member has no bytes in the struct and is not part of the value. Integers are little-endian unless',
-  '`{ littleEndian: false }` is given. Anything the kernel could not read back, or could not have written, is a',
-  'CodecError whose `path` names the struct and field.',
+  'Each struct has an interface (fields keep their C names), its size, its field offsets, a decoder and an encoder of',
+  'straight-line DataView code, and a zero-copy view class whose getters read each field when asked for, all listed',
+  'in `codecs` by C name. u64 and s64 are bigint, smaller integers number; a physical address is its u64 (the walker',
+  'follows it using the model); char[N] is a string of at most N - 1 bytes of UTF-8 and no NUL; a C array is an',
+  'array of exactly its length; a nested struct is its interface. A union decodes to every member read from the same',
+  'bytes and encodes from the one member that is set. A flexible array member has no bytes in the struct and is not',
+  'part of the value. Integers are little-endian unless `{ littleEndian: false }` is given. Anything the kernel could',
+  'not read back, or could not have written, is a CodecError whose `path` names the struct and field.',
 ];
 
 // -----------------------------------------------------------------------------------------------
 // Names
 
-/** `luo_ser` -> `LuoSer`. */
-export const typeName = (struct: string): string =>
-  struct
-    .split('_')
-    .filter(Boolean)
-    .map((w) => w[0]!.toUpperCase() + w.slice(1))
-    .join('');
+export { typeName };
 /** `luo_ser` -> `LUO_SER`. */
 export const constantName = (struct: string): string => struct.toUpperCase();
 /** `luo-v1-session-v1` -> `luoV1SessionV1`. */
@@ -55,27 +49,26 @@ export const moduleName = (version: string): string => {
 // -----------------------------------------------------------------------------------------------
 // One version module
 
-function fieldType(type: TypeInfo): ReturnType<typeof ast.keywordType> {
+/** The TypeScript type of a field's value. */
+function fieldType(type: TypeInfo): string {
   switch (type.kind) {
     case 'array':
     case 'flexible':
-      return ast.arrayType(fieldType(type.element));
+      return `${fieldType(type.element)}[]`;
     case 'bitmap':
-      return ast.arrayType(ast.keywordType('bigint'));
+      return 'bigint[]';
     case 'aggregate':
-      return ast.typeReference(typeName(type.name));
-    case 'inline':
-      return ast.typeLiteral(interfaceMembers(type.fields).map((f) => [f.name, fieldType(f.type), type.aggregate === 'union'] as const));
+      return typeName(type.name);
+    case 'inline': {
+      // A union declared in place: each member optional, as a named union's are.
+      const optional = type.aggregate === 'union' ? '?' : '';
+      return `{ ${valueMembers(type.fields).map((m) => `${m.name}${optional}: ${fieldType(m.field.type)}`).join('; ')} }`;
+    }
     default: {
       const kind = jsValueKind(type);
-      return ast.keywordType(kind === 'bigint' ? 'bigint' : kind === 'string' ? 'string' : 'number');
+      return kind === 'bigint' ? 'bigint' : kind === 'string' ? 'string' : 'number';
     }
   }
-}
-
-/** The members a value has: fields with bytes, an anonymous member's own members in its place. */
-function interfaceMembers(fields: readonly FieldModel[]): FieldModel[] {
-  return codecFields({ fields }).flatMap((f) => (f.anonymous && f.type.kind === 'inline' ? interfaceMembers(f.type.fields) : [f]));
 }
 
 function cType(type: TypeInfo): string {
@@ -108,53 +101,51 @@ function structDocs(struct: StructModel): string[] {
 }
 
 /** `export const name = value;` with a one-line doc comment. */
-function addConstant(source: SourceFile, name: string, doc: string, value: ast.Expression, type?: string): void {
+function addConstant(source: SourceFile, name: string, doc: string, value: string, type?: string): void {
   source.addVariableStatement({
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
     docs: [jsdoc([doc])],
-    declarations: [{ name, type, initializer: ast.print(value) }],
+    declarations: [{ name, type, initializer: value }],
   });
 }
 
-function addStruct(source: SourceFile, context: CodecContext, struct: StructModel): void {
+/** `{ a: 1, b: 2 }` (keys are C identifiers). */
+const objectText = (entries: readonly (readonly [string, string])[]): string => `{\n${entries.map(([k, v]) => `${k}: ${v},`).join('\n')}\n}`;
+
+const OPTIONS = { name: 'options', type: 'CodecOptions', hasQuestionToken: true };
+const BYTES = [{ name: 'bytes', type: 'Uint8Array' }, { name: 'offset', initializer: '0' }, OPTIONS];
+
+/** A struct's interface, constants, decoder, encoder and view; `helpers` collects the runtime functions they call. */
+function addStruct(source: SourceFile, struct: StructModel, lookup: (name: string) => StructModel, helpers: Set<string>): void {
   const type = typeName(struct.name);
   const constant = constantName(struct.name);
-  const union = struct.kind === 'union';
+  const view = viewClassName(struct.name);
+  const code = structSource(struct, lookup);
+  for (const helper of code.helpers) helpers.add(helper);
+  // A union's members are optional (one is set), and so are those of an anonymous union in a struct.
+  const inUnion = new Set(
+    struct.fields.flatMap((f) => (f.anonymous && f.type.kind === 'inline' && f.type.aggregate === 'union' ? valueMembers(f.type.fields).map((m) => m.name) : [])),
+  );
   source.addInterface({
     isExported: true,
     name: type,
     docs: [jsdoc(structDocs(struct))],
-    properties: interfaceMembers(struct.fields).map((f) => ({
-      name: f.name,
-      type: ast.print(fieldType(f.type)),
-      hasQuestionToken: union || struct.fields.some((a) => a.anonymous && a.type.kind === 'inline' && a.type.aggregate === 'union' && interfaceMembers(a.type.fields).includes(f)),
-      docs: [fieldDoc(f)],
+    properties: valueMembers(struct.fields).map(({ name, field }) => ({
+      name,
+      type: fieldType(field.type),
+      hasQuestionToken: struct.kind === 'union' || inUnion.has(name),
+      docs: [fieldDoc(field)],
     })),
   });
-  addConstant(source, `${constant}_SIZE`, `sizeof(${struct.kind} ${struct.name}).`, ast.num(struct.size));
+  addConstant(source, `${constant}_SIZE`, `sizeof(${struct.kind} ${struct.name}).`, String(struct.size));
   addConstant(
     source,
     `${constant}_OFFSETS`,
     `offsetof(${struct.kind} ${struct.name}, field) for every field.`,
-    ast.asConst(ast.object(struct.fields.map((f) => [f.name, ast.num(f.offset)] as const))),
+    `${objectText(struct.fields.map((f) => [f.name, String(f.offset)]))} as const`,
   );
 
-  const prologue = (coder: Decoder | Encoder): string[] => {
-    const bounds = [ast.id('bytes'), ast.id('offset'), ast.id(`${constant}_SIZE`), ast.str(struct.name)];
-    // Decoders read `bytes` directly; only encoders write through a DataView.
-    const check = coder instanceof Encoder && coder.usedView
-      ? ast.constant('view', ast.call(context.helper('structView'), bounds))
-      : ast.statement(ast.call(context.helper('checkBounds'), bounds));
-    return [
-      ast.print(check),
-      ...(coder.usedLittleEndian ? [ast.print(ast.constant('le', ast.call(context.helper('isLittleEndian'), [ast.id('options')])))] : []),
-    ];
-  };
-  const options = { name: 'options', type: 'CodecOptions', hasQuestionToken: true };
-
-  const decoder = new Decoder(context);
-  const decoded = ast.print(ast.returns(decoder.structValue(struct)));
   source.addFunction({
     isExported: true,
     name: `decode${type}`,
@@ -163,13 +154,10 @@ function addStruct(source: SourceFile, context: CodecContext, struct: StructMode
         `Reads ${struct.kind} ${struct.name} at \`offset\`; throws CodecError naming the field for bytes the kernel could not have written, or the struct for a buffer too short.`,
       ]),
     ],
-    parameters: [{ name: 'bytes', type: 'Uint8Array' }, { name: 'offset', initializer: '0' }, options],
+    parameters: BYTES,
     returnType: type,
-    statements: [...prologue(decoder), decoded],
+    statements: code.decode,
   });
-
-  const encoder = new Encoder(context);
-  const encoded = encoder.structStatements(struct).map(ast.print);
   source.addFunction({
     isExported: true,
     name: `encode${type}`,
@@ -178,13 +166,40 @@ function addStruct(source: SourceFile, context: CodecContext, struct: StructMode
         `Writes ${struct.kind} ${struct.name} at \`offset\`; throws CodecError naming the field for a value the kernel could not read back (fields before it may already be written), or the struct for a buffer too short.`,
       ]),
     ],
-    parameters: [{ name: 'value', type }, { name: 'bytes', type: 'Uint8Array' }, { name: 'offset', initializer: '0' }, options],
+    parameters: [{ name: 'value', type }, ...BYTES],
     returnType: 'void',
-    statements: [...prologue(encoder), ...encoded],
+    statements: code.encode,
+  });
+
+  // The view's state is public and read-only: what it reads, and from where.
+  const state: Record<(typeof VIEW_STATE)[number], string> = { $bytes: 'Uint8Array', $offset: 'number', $le: 'boolean', $view: 'DataView' };
+  source.addClass({
+    isExported: true,
+    name: view,
+    implements: [type],
+    docs: [
+      jsdoc([
+        `${struct.kind} ${struct.name} read in place: each getter reads its field from the bytes when asked for (a string is checked then), nothing is copied or kept. Made by view${type}, which checks the bounds once.`,
+      ]),
+    ],
+    ctors: [{ parameters: VIEW_STATE.map((name) => ({ name, type: state[name], isReadonly: true, scope: Scope.Public })) }],
+    getAccessors: code.getters.map((g) => ({ name: g.field.name, returnType: fieldType(g.field.type), statements: g.body })),
+  });
+  source.addFunction({
+    isExported: true,
+    name: `view${type}`,
+    docs: [
+      jsdoc([
+        `A view of ${struct.kind} ${struct.name} at \`offset\`: throws CodecError now for a buffer too short, and for a field's bad bytes when that field is read.`,
+      ]),
+    ],
+    parameters: BYTES,
+    returnType: view,
+    statements: code.view,
   });
 }
 
-/** Struct names a field's type nests (its interface names them). */
+/** Struct names a field's type nests (its interface and view name them). */
 function nestedStructs(type: TypeInfo): string[] {
   switch (type.kind) {
     case 'aggregate':
@@ -199,46 +214,49 @@ function nestedStructs(type: TypeInfo): string[] {
   }
 }
 
-/** Where a version's module is, relative to out/ts. */
+/** Where a version's module is, relative to out/ts: a folder per header. */
 const modulePath = (version: VersionModel): string => `${version.header}/${version.name}.ts`;
 
 function versionModule(project: Project, version: VersionModel): string {
   const source = project.createSourceFile(modulePath(version), '', { overwrite: true });
-  const context = new CodecContext(version);
-  addConstant(source, 'VERSION', 'The ABI version these codecs are for.', ast.asConst(ast.str(version.name)));
-  for (const struct of version.structs) addStruct(source, context, struct);
+  const byName = new Map(version.visibleStructs.map((s) => [s.name, s]));
+  const lookup = (name: string): StructModel => byName.get(name)!;
+  const helpers = new Set<string>();
+  addConstant(source, 'VERSION', 'The ABI version these codecs are for.', `'${version.name}' as const`);
+  for (const struct of version.structs) addStruct(source, struct, lookup, helpers);
   const codec = (s: StructModel) =>
-    ast.object([
-      ['name', ast.str(s.name)],
-      ['size', ast.id(`${constantName(s.name)}_SIZE`)],
-      ['offsets', ast.id(`${constantName(s.name)}_OFFSETS`)],
-      ['decode', ast.id(`decode${typeName(s.name)}`)],
-      ['encode', ast.id(`encode${typeName(s.name)}`)],
+    objectText([
+      ['name', `'${s.name}'`],
+      ['size', `${constantName(s.name)}_SIZE`],
+      ['offsets', `${constantName(s.name)}_OFFSETS`],
+      ['decode', `decode${typeName(s.name)}`],
+      ['encode', `encode${typeName(s.name)}`],
+      ['view', `view${typeName(s.name)}`],
     ]);
-  // Structs of the headers this version uses come from those headers' modules, never twice.
+  // Structs of the headers this version uses come from those headers' modules, never twice: the
+  // codecs for the table, and the interface and view class of one an own struct nests.
   const own = new Set(version.structs.map((s) => s.name));
-  const used = version.visibleStructs.filter((s) => !own.has(s.name));
-  const owners = new Map<string, StructModel[]>();
-  for (const s of used) owners.set(`${s.header}/${s.version}`, [...(owners.get(`${s.header}/${s.version}`) ?? []), s]);
-  // The interfaces of used structs are imported where an own struct nests one.
   const nested = new Set(version.structs.flatMap((s) => s.fields.flatMap((f) => nestedStructs(f.type))));
+  const owners = new Map<string, StructModel[]>();
+  for (const s of version.visibleStructs.filter((v) => !own.has(v.name))) owners.set(`${s.header}/${s.version}`, [...(owners.get(`${s.header}/${s.version}`) ?? []), s]);
   for (const [path, structs] of owners) {
-    const names = structs.flatMap((s) => [`${constantName(s.name)}_SIZE`, `${constantName(s.name)}_OFFSETS`, `decode${typeName(s.name)}`, `encode${typeName(s.name)}`]);
+    const values = structs.flatMap((s) => [`${constantName(s.name)}_SIZE`, `${constantName(s.name)}_OFFSETS`, `decode${typeName(s.name)}`, `encode${typeName(s.name)}`, `view${typeName(s.name)}`]);
+    const views = structs.filter((s) => nested.has(s.name)).map((s) => viewClassName(s.name));
     source.addImportDeclaration({
       moduleSpecifier: `../${path}.ts`,
-      namedImports: [...structs.filter((s) => nested.has(s.name)).map((s) => ({ name: typeName(s.name), isTypeOnly: true })), ...names.sort()],
+      namedImports: [...structs.filter((s) => nested.has(s.name)).map((s) => ({ name: typeName(s.name), isTypeOnly: true })), ...[...values, ...views].sort()],
     });
   }
   addConstant(
     source,
     'codecs',
     'Every struct this version can see (its own and those of the headers it uses) by its C name: what a walker of the handover image looks codecs up in.',
-    ast.asConst(ast.object(version.visibleStructs.map((s) => [s.name, codec(s)] as const))),
+    `${objectText(version.visibleStructs.map((s) => [s.name, codec(s)]))} as const`,
   );
   if (version.structs.length > 0) {
     source.insertImportDeclaration(0, {
       moduleSpecifier: `.${RUNTIME}`,
-      namedImports: [{ name: 'CodecOptions', isTypeOnly: true }, ...[...context.helpers].sort()],
+      namedImports: [{ name: 'CodecOptions', isTypeOnly: true }, ...[...helpers].sort()],
     });
   }
   source.addExportDeclaration({
@@ -262,14 +280,14 @@ function indexModule(project: Project, model: Model): string {
     source,
     'versions',
     'The codec module of every ABI version of every header, by version name (names are unique in the family).',
-    ast.asConst(ast.object(versions.map((v) => [v.name, ast.id(moduleName(v.name))] as const))),
+    `${objectText(versions.map((v) => [`'${v.name}'`, moduleName(v.name)]))} as const`,
   );
   source.addTypeAlias({ isExported: true, name: 'VersionName', type: 'keyof typeof versions' });
   addConstant(
     source,
     'CURRENT_VERSIONS',
     'The current ABI version of every header, by header name.',
-    ast.asConst(ast.object(model.headers.map((h) => [h.name, ast.str(h.current.name)] as const))),
+    `${objectText(model.headers.map((h) => [h.name, `'${h.current.name}'`]))} as const`,
   );
   return BANNER(`index of the ABI versions of ${model.name}`) + source.getFullText();
 }
@@ -278,7 +296,7 @@ function indexModule(project: Project, model: Model): string {
 export async function renderTsCodecs(model: Model): Promise<GeneratedFile[]> {
   const project = new Project({ useInMemoryFileSystem: true });
   const sources = [
-    { path: 'runtime.ts', text: BANNER('runtime, copied from generator/emit/ts/runtime.ts') + readFileSync(RUNTIME_SOURCE, 'utf8') },
+    { path: 'runtime.ts', text: BANNER('runtime, copied from generator/codec/runtime.ts') + readFileSync(RUNTIME_SOURCE, 'utf8') },
     ...allVersions(model).map((v) => ({ path: modulePath(v), text: versionModule(project, v) })),
     { path: 'index.ts', text: indexModule(project, model) },
   ];

@@ -1,0 +1,146 @@
+/**
+ * `npm run bench views`: how close a walk of a handover image with zero-copy views comes to the
+ * memory-bandwidth limit. The image: luo-v4, SESSIONS sessions (1M by default; VIEWS_SESSIONS=n for
+ * another size) with 8 files each, the files of each session in a chain block, packed back to back.
+ *
+ * The limit is the time to read the image's bytes once, measured two ways, the faster taken: a JS loop
+ * summing it as 64-bit words (Float64Array, every byte loaded once), and the runtime's native scan
+ * for a 64-bit value that is not there (BigUint64Array.prototype.indexOf, C++). Against it: walkImage, every
+ * pointer followed and checked as decodeImage checks it, each struct handed to the visitor as a view;
+ * once with a visitor that only counts (what the walk itself costs: views made, pointers and counts
+ * read), once with one that reads every field of every struct (every string found and checked,
+ * every u64 made). And, to tell the walker's own cost from the views', the same structs made views and
+ * their integer fields read with no walker around them. Medians of several runs after a warm-up, the
+ * peers taking turns (bench/measure.ts).
+ */
+import { BASE, FILES, luoImage, model } from './luo-v3-image.ts';
+import { table, type Measuring } from './measure.ts';
+import { codecsFor, walkImage, type StructValue } from '../generator/image/index.ts';
+import { allVersions, findStruct, findVersion, type StructModel } from '../generator/model/index.ts';
+
+const VERSION = 'luo-v4';
+const SESSIONS = Number(process.env['VIEWS_SESSIONS'] ?? 1_000_000);
+const measuring: Measuring = { records: SESSIONS, warmUp: 2, runs: 5 };
+
+export default async function run(): Promise<void> {
+  const built = luoImage(VERSION, SESSIONS, 'packed');
+  const bytes = built.raw;
+  const words = new Float64Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 8));
+  const longs = new BigUint64Array(bytes.buffer, bytes.byteOffset, words.length);
+  /** A 64-bit value the image does not hold (checked before timing), for the native scan to look for. */
+  const absent = 0x0123_4567_89ab_cdefn;
+  const version = findVersion(model, VERSION);
+  /** Every field of every struct, read (nested structs too). */
+  const readAll = (struct: StructModel, value: StructValue): number => {
+    let n = 0;
+    for (const f of struct.fields) {
+      if (f.type.kind === 'flexible') continue;
+      const field = value[f.name];
+      n += f.type.kind === 'aggregate' ? readAll(findStruct(version, f.type.name), field as StructValue) : typeof field === 'string' ? field.length : 1;
+    }
+    return n;
+  };
+  const structsOf = new Map(version.structs.map((s) => [s.name, s]));
+  /**
+   * Per struct, a function reading its integer fields (pointers and counts among them, nested structs
+   * too) by name, as code written for that struct does: one access site per field, so that each sees
+   * one view class and the JIT inlines its getter (a generic loop of `value[name]` would measure
+   * megamorphic lookups instead).
+   */
+  const integerReader = (struct: StructModel): ((value: StructValue) => number) => {
+    const paths: string[] = [];
+    const collect = (s: StructModel, prefix: string) => {
+      for (const f of s.fields) {
+        if (f.type.kind === 'aggregate') collect(findStruct(version, f.type.name), `${prefix}.${f.name}`);
+        else if (f.type.kind === 'scalar' || f.type.kind === 'pointer') paths.push(`${prefix}.${f.name}`);
+      }
+    };
+    collect(struct, 'v');
+    return new Function('v', `return ${paths.map((p) => `(${p} === undefined ? 0 : 1)`).join(' + ') || '0'};`) as (value: StructValue) => number;
+  };
+  // Where every struct is, in walk order, found by one untimed walk: for the views-alone row.
+  const names = version.structs.map((s) => s.name);
+  const where: number[] = [];
+  const which: number[] = [];
+  walkImage(allVersions(model), built.fdt, built.memory, {
+    struct(name, value) {
+      where.push((value as unknown as { $offset: number }).$offset);
+      which.push(names.indexOf(name));
+    },
+  });
+  const offsets = Float64Array.from(where);
+  const kinds = Uint8Array.from(which);
+  where.length = 0;
+  which.length = 0;
+  const codecs = names.map((name) => codecsFor(version)[name]!);
+  const readers = names.map((name) => integerReader(structsOf.get(name)!));
+  // luo_ser, one block header per 102 sessions (2-page blocks), and per session itself, its one file block header and its files.
+  const expectedStructs = 1 + Math.ceil(SESSIONS / 102) + SESSIONS * (1 + 1 + FILES);
+
+  console.log(`${VERSION}, ${SESSIONS.toLocaleString('en')} sessions x ${FILES} files, packed: a memory image of ${(bytes.length / 2 ** 20).toFixed(0)} MB at 0x${BASE.toString(16)}.\n`);
+  table(
+    `Walking the image with views against reading its bytes once (rates in sessions/s)`,
+    [
+      {
+        name: 'walkImage, views, visitor counts',
+        note: 'every pointer, count, chain and overlap checked; each struct a view; fields read only by the walker (pointers, counts)',
+        run: () => {
+          let structs = 0;
+          walkImage(allVersions(model), built.fdt, built.memory, {
+            struct() {
+              structs++;
+            },
+          });
+          return structs;
+        },
+        check: (structs) => {
+          if (structs !== expectedStructs) throw new Error(`the walk visited ${String(structs)} structs, expected ${expectedStructs}`);
+        },
+      },
+      {
+        name: 'walkImage, views, visitor reads every field',
+        note: 'the same, and the visitor reads every field of every struct: each string found and checked (NUL, UTF-8), each u64 made',
+        run: () => {
+          let read = 0;
+          walkImage(allVersions(model), built.fdt, built.memory, {
+            struct(name, value) {
+              read += readAll(structsOf.get(name)!, value);
+            },
+          });
+          return read;
+        },
+      },
+      {
+        name: 'views alone, no walker',
+        note: 'the same structs at the same offsets (found by a walk beforehand), each made a view and its integer fields read (pointers, counts): what views cost without the walker',
+        run: () => {
+          let read = 0;
+          for (let i = 0; i < offsets.length; i++) {
+            const k = kinds[i]!;
+            read += readers[k]!(codecs[k]!.view(bytes, offsets[i]!) as StructValue);
+          }
+          return read;
+        },
+      },
+      {
+        name: 'read the bytes once: JS loop',
+        note: 'the image summed as 64-bit words (Float64Array), each byte loaded once',
+        run: () => {
+          let sum = 0;
+          for (let i = 0; i < words.length; i++) sum += words[i]!;
+          return sum;
+        },
+      },
+      {
+        name: 'read the bytes once: native scan',
+        note: `BigUint64Array.prototype.indexOf of a value the image does not hold (0x${absent.toString(16)}), in C++`,
+        run: () => longs.indexOf(absent),
+        check: (found) => {
+          if (found !== -1) throw new Error('the scan found the value it looks for');
+        },
+      },
+    ],
+    { peer: 'what', ratio: 'walk (first row) vs this' },
+    measuring,
+  );
+}

@@ -1,0 +1,79 @@
+/**
+ * The struct codecs of a version, compiled at run time from the model: the source ./source.ts gives
+ * (the same text the TypeScript emitter writes to out/ts) made into functions with `new Function`,
+ * calling the helpers of ./runtime.ts. Whoever reads or writes images with a model gets the codecs of
+ * exactly that model, with nothing generated beforehand to go stale.
+ */
+import type { StructModel, VersionModel } from '../model/index.ts';
+import * as runtime from './runtime.ts';
+import { VIEW_STATE, structSource, viewClassName, type StructSource } from './source.ts';
+
+/** A struct's codec; its values are plain objects keyed by field name. */
+export type StructCodec = runtime.StructCodec<Record<string, unknown>>;
+/** By struct name. */
+export type CodecTable = { readonly [struct: string]: StructCodec };
+
+const compiled = new WeakMap<VersionModel, CodecTable>();
+
+/** Every struct of `version`, compiled once per version model and kept while the model lives. */
+export function codecsFor(version: VersionModel): CodecTable {
+  let table = compiled.get(version);
+  if (!table) {
+    table = compileCodecs(version);
+    compiled.set(version, table);
+  }
+  return table;
+}
+
+/** A view class in plain JavaScript: the state from its constructor, a getter per field. */
+function viewClass(source: StructSource): string {
+  return [
+    `class ${viewClassName(source.struct.name)} {`,
+    `constructor(${VIEW_STATE.join(', ')}) {`,
+    ...VIEW_STATE.map((name) => `this.${name} = ${name};`),
+    '}',
+    ...source.getters.map((g) => `get ${g.field.name}() {\n${g.body}\n}`),
+    '}',
+  ].join('\n');
+}
+
+/** One struct's entry in the table, its functions named after the struct for profiles and stacks. */
+function tableEntry(source: StructSource): string {
+  const { name, size, fields } = source.struct;
+  const offsets = fields.map((f) => `${f.name}: ${f.offset}`).join(', ');
+  return [
+    `${name}: {`,
+    `name: '${name}',`,
+    `size: ${size},`,
+    `offsets: Object.freeze({ ${offsets} }),`,
+    `decode: function decode_${name}(bytes, offset = 0, options) {\n${source.decode}\n},`,
+    `encode: function encode_${name}(value, bytes, offset = 0, options) {\n${source.encode}\n},`,
+    `view: function view_${name}(bytes, offset = 0, options) {\n${source.view}\n},`,
+    '},',
+  ].join('\n');
+}
+
+/** The JavaScript of a version's codecs: a function body that returns the table. */
+export function versionSource(structs: readonly StructModel[]): { readonly text: string; readonly helpers: readonly string[] } {
+  const byName = new Map(structs.map((s) => [s.name, s]));
+  const lookup = (name: string): StructModel => {
+    const found = byName.get(name);
+    if (!found) throw new Error(`struct ${name} is nested but not among the version's structs`);
+    return found;
+  };
+  const sources = structs.map((s) => structSource(s, lookup));
+  const helpers = [...new Set(sources.flatMap((s) => s.helpers))].sort();
+  const text = ["'use strict';", ...sources.map(viewClass), 'return Object.freeze({', ...sources.map(tableEntry), '});'].join('\n');
+  return { text, helpers };
+}
+
+export function compileCodecs(version: VersionModel): CodecTable {
+  // Its own structs and those of the headers it uses: a walk reads both.
+  const { text, helpers } = versionSource(version.visibleStructs);
+  const values = helpers.map((name) => (runtime as Record<string, unknown>)[name]);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the point of this module
+  const make = new Function(...helpers, text) as (...helpers: unknown[]) => CodecTable;
+  return make(...values);
+}
+
+export { CodecError } from './runtime.ts';
