@@ -4,7 +4,7 @@
  * that the shape of a list shows), every integer has a value of its own, counts kept beside a pointer
  * are left out (encode fills them in), and strings say which field they are.
  */
-import { derivedFields, integerRange, isBigintType, memberFields, type FieldModel, type NodeModel, type PointerModel, type TypeInfo, type VersionModel } from '../model/index.ts';
+import { derivedFields, integerRange, isBigintType, type FieldModel, type NodeModel, type PointerModel, type TypeInfo, type VersionModel } from '../model/index.ts';
 import { fdtOf } from './select.ts';
 import type { ImageState, NodeState, PropertyState, StructValue } from './state.ts';
 
@@ -27,13 +27,19 @@ export function exampleState(version: VersionModel): ImageState {
     return `${name}-${index}`.slice(0, Math.max(0, length - 1));
   };
 
-  const members = (fields: readonly FieldModel[], derived: ReadonlySet<string>, depth: number): StructValue => {
-    const shown = memberFields(fields).filter((f) => f.type.kind !== 'flexible' && !derived.has(f.name));
-    return Object.fromEntries(shown.map((f) => [f.name, value(f.name, f.type, depth)])) as StructValue;
+  /** A struct's members (an anonymous member's its own); of a union's, only the first: one is set. */
+  const members = (fields: readonly FieldModel[], derived: ReadonlySet<string>, depth: number, union = false): StructValue => {
+    const shown = fields.filter((f) => f.type.kind !== 'flexible' && !derived.has(f.name)).slice(0, union ? 1 : undefined);
+    return Object.assign(
+      {},
+      ...shown.map((f) =>
+        f.anonymous && f.type.kind === 'inline' ? members(f.type.fields, derived, depth, f.type.aggregate === 'union') : { [f.name]: value(f.name, f.type, depth) },
+      ),
+    ) as StructValue;
   };
   const struct = (name: string, depth: number): StructValue => {
     const model = structs.get(name)!;
-    return members(model.fields, derivedFields(model), depth);
+    return members(model.fields, derivedFields(model), depth, model.kind === 'union');
   };
   const pointer = (target: PointerModel['target'], depth: number): PropertyState => {
     // Deep enough to show every level once; a pointer cycle (none in LUO) would end here.
@@ -51,7 +57,7 @@ export function exampleState(version: VersionModel): ImageState {
       case 'bitmap':
         return Array.from({ length: type.words }, () => 0n);
       case 'inline':
-        return members(type.fields, new Set(), depth);
+        return members(type.fields, new Set(), depth, type.aggregate === 'union');
       case 'chars':
         return text(name, type.length);
       case 'array':

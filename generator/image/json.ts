@@ -490,12 +490,16 @@ class VersionSpecs {
   /** The struct a raw KHO entry holds: its compatible field may be left out (encode writes the version's). */
   entry(container: KhoEntryContainerModel): Spec {
     const struct = this.structNamed(container.struct);
-    return this.once(container, () => objectOf(`an object (struct ${struct.name})`, this.members(struct.fields), new Set([...derivedFields(struct), container.field])));
+    return this.once(container, () =>
+      objectOf(`an object (struct ${struct.name})`, this.members(struct.fields), new Set([...optionalMembers(struct.kind, struct.fields), ...derivedFields(struct), container.field])),
+    );
   }
 
   /** A struct's value; an anonymous member's own members stand in its place. */
   struct(struct: StructModel): Spec {
-    return this.once(struct, () => objectOf(`an object (struct ${struct.name})`, this.members(struct.fields), derivedFields(struct)));
+    return this.once(struct, () =>
+      objectOf(`an object (${struct.kind} ${struct.name})`, this.members(struct.fields), new Set([...optionalMembers(struct.kind, struct.fields), ...derivedFields(struct)])),
+    );
   }
 
   private members(fields: readonly FieldModel[]): Map<string, Spec> {
@@ -520,7 +524,7 @@ class VersionSpecs {
         return { expected: `an array of ${type.words} unsigned longs`, array: (parent) => new ArrayFrame(parent, parent.childKey(), word, type.words) };
       }
       case 'inline':
-        return this.once(type, () => objectOf(`an object (the ${type.aggregate} declared in place)`, this.members(type.fields)));
+        return this.once(type, () => objectOf(`an object (the ${type.aggregate} declared in place)`, this.members(type.fields), optionalMembers(type.aggregate, type.fields)));
       case 'aggregate':
         return this.struct(this.structNamed(type.name));
       case 'pointer':
@@ -535,6 +539,15 @@ class VersionSpecs {
     if (!struct) throw new Error(`${this.version.name}: no struct ${name}`);
     return struct;
   }
+}
+
+/**
+ * The members a state may leave out: a union's, and an anonymous union's in a struct (one of them is
+ * set, which the encoder checks).
+ */
+function optionalMembers(kind: 'struct' | 'union', fields: readonly FieldModel[]): Set<string> {
+  if (kind === 'union') return new Set(memberFields(fields).map((f) => f.name));
+  return new Set(fields.flatMap((f) => (f.anonymous && f.type.kind === 'inline' ? [...optionalMembers(f.type.aggregate, f.type.fields)] : [])));
 }
 
 /** An object whose members are `specs`, each required unless `optional` names it. */
