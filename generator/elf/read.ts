@@ -6,6 +6,9 @@
  *
  * Sections' data is checked when it is asked for (sectionData), so a damaged section that nobody reads
  * does not stop the others from being read, as with readelf.
+ *
+ * The file is a ByteSource: bytes in memory, or a file read a window at a time (a core file of many
+ * gigabytes, of which the reader needs the headers only). Only the windows the headers occupy are read.
  */
 import { InputError } from '../core/errors.ts';
 
@@ -54,9 +57,15 @@ export interface ElfSegment {
   readonly headerOffset: number;
 }
 
+/** A file's bytes: `read` returns `length` bytes at `offset`, both already checked to lie in the file. */
+export interface ByteSource {
+  readonly length: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
 export interface ElfFile {
   readonly file: string;
-  readonly bytes: Uint8Array;
+  readonly source: ByteSource;
   readonly class: ElfClass;
   readonly endian: Endian;
   readonly type: number;
@@ -70,6 +79,18 @@ export const SHT_NOBITS = 8;
 const SHN_UNDEF = 0;
 const SHN_XINDEX = 0xffff;
 const PN_XNUM = 0xffff;
+/**
+ * The most entries a section or program header table may have: real files have thousands at most
+ * (a core of a terabyte, split wherever a dump left pages out, about a million), and each entry costs
+ * some hundred bytes of objects here, so a table of the file's size cannot be read whole.
+ */
+const MAX_TABLE_ENTRIES = 1 << 21;
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
+
+/** Whether the bytes start with the ELF magic, "\x7fELF". */
+export function hasElfMagic(bytes: Uint8Array): boolean {
+  return ELF_MAGIC.every((b, i) => bytes[i] === b);
+}
 
 /** Sizes of the structures the reader decodes, by class: the least an entry size may say. */
 const SIZES = {
@@ -81,37 +102,63 @@ export function hex(value: number | bigint): string {
   return `0x${value.toString(16)}`;
 }
 
-/** Fixed-width reads at checked offsets, in the file's byte order. */
+/** A whole buffer as a ByteSource. */
+export function bufferSource(bytes: Uint8Array): ByteSource {
+  return { length: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
+/**
+ * Fixed-width reads at checked offsets, in the file's byte order. Each read lies in a window that
+ * `need` checked and fetched before; the reader asks for a handful (the file header, the tables, the
+ * name table), so finding one is a short search.
+ */
 class Cursor {
-  private readonly view: DataView;
+  private readonly windows: { readonly start: number; readonly bytes: Uint8Array; readonly view: DataView }[] = [];
   constructor(
-    readonly bytes: Uint8Array,
+    readonly source: ByteSource,
     readonly little: boolean,
-    private readonly fail: (offset: number | bigint, problem: string) => never,
+    readonly fail: (offset: number | bigint, problem: string) => never,
+    whole?: Uint8Array,
   ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (whole) this.windows.push(windowOf(0, whole));
   }
 
-  /** Throws unless `size` bytes at `offset` are in the file. */
+  /** Throws unless `size` bytes at `offset` are in the file; fetches them. */
   need(offset: number | bigint, size: number | bigint, what: string): number {
-    const end = BigInt(offset) + BigInt(size);
-    if (BigInt(offset) < 0n || end > BigInt(this.bytes.length)) {
-      this.fail(offset, `${what} needs ${BigInt(size)} bytes there, past the end of the file (${this.bytes.length} bytes)`);
-    }
-    return Number(offset);
+    return this.bytes(offset, size, what).start;
   }
 
-  u8(at: number): number {
-    return this.view.getUint8(at);
+  /** `size` bytes at `offset`, checked to lie in the file. */
+  bytes(offset: number | bigint, size: number | bigint, what: string): { start: number; bytes: Uint8Array } {
+    const end = BigInt(offset) + BigInt(size);
+    if (BigInt(offset) < 0n || end > BigInt(this.source.length)) {
+      this.fail(offset, `${what} needs ${BigInt(size)} bytes there, past the end of the file (${this.source.length} bytes)`);
+    }
+    const start = Number(offset);
+    const length = Number(size);
+    const held = this.windows.find((w) => w.start <= start && start + length <= w.start + w.bytes.length);
+    if (held) return { start, bytes: held.bytes.subarray(start - held.start, start - held.start + length) };
+    const bytes = this.source.read(start, length);
+    this.windows.push(windowOf(start, bytes));
+    return { start, bytes };
   }
-  u16(at: number): number {
-    return this.view.getUint16(at, this.little);
+
+  private at(offset: number, size: number): { view: DataView; at: number } {
+    const w = this.windows.find((w) => w.start <= offset && offset + size <= w.start + w.bytes.length)!;
+    return { view: w.view, at: offset - w.start };
   }
-  u32(at: number): number {
-    return this.view.getUint32(at, this.little);
+
+  u16(offset: number): number {
+    const { view, at } = this.at(offset, 2);
+    return view.getUint16(at, this.little);
   }
-  u64(at: number): bigint {
-    return this.view.getBigUint64(at, this.little);
+  u32(offset: number): number {
+    const { view, at } = this.at(offset, 4);
+    return view.getUint32(at, this.little);
+  }
+  u64(offset: number): bigint {
+    const { view, at } = this.at(offset, 8);
+    return view.getBigUint64(at, this.little);
   }
   /** A word of the file's class: 4 or 8 bytes. */
   word(at: number, elfClass: ElfClass): bigint {
@@ -119,20 +166,34 @@ class Cursor {
   }
 }
 
+function windowOf(start: number, bytes: Uint8Array) {
+  return { start, bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+}
+
+export interface ReadOptions {
+  /**
+   * Whether to read the section headers and their names (default yes). Without them only the
+   * program headers are read: all a core file's memory needs, and no damaged section stops it.
+   */
+  readonly sections?: boolean;
+}
+
 /** Reads an ELF file's headers. `file` names it in errors. */
-export function readElf(bytes: Uint8Array, file = 'the file'): ElfFile {
+export function readElf(input: Uint8Array | ByteSource, file = 'the file', options: ReadOptions = {}): ElfFile {
   const fail = (offset: number | bigint, problem: string): never => {
     throw new ElfError(file, offset, problem);
   };
-  if (bytes.length < 16) fail(0, `${bytes.length} bytes is too short for an ELF identification (16 bytes)`);
-  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+  const source = input instanceof Uint8Array ? bufferSource(input) : input;
+  if (source.length < 16) fail(0, `${source.length} bytes is too short for an ELF identification (16 bytes)`);
+  const bytes = source.read(0, 16);
+  if (!hasElfMagic(bytes)) {
     fail(0, `not an ELF file: the magic is ${[...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}, not 7f 45 4c 46 ("\\x7fELF")`);
   }
   const elfClass = bytes[4] === 1 ? 32 : bytes[4] === 2 ? 64 : fail(4, `unknown ELF class ${bytes[4]} (1 is ELF32, 2 is ELF64)`);
   const endian: Endian = bytes[5] === 1 ? 'little' : bytes[5] === 2 ? 'big' : fail(5, `unknown data encoding ${bytes[5]} (1 is little-endian, 2 is big-endian)`);
   if (bytes[6] !== 1) fail(6, `unknown ELF version ${bytes[6]} (only version 1 exists)`);
   const sizes = SIZES[elfClass];
-  const c = new Cursor(bytes, endian === 'little', fail);
+  const c = new Cursor(source, endian === 'little', fail, input instanceof Uint8Array ? input : undefined);
   c.need(0, sizes.header, `the ELF${elfClass} file header`);
 
   const is64 = elfClass === 64;
@@ -153,22 +214,24 @@ export function readElf(bytes: Uint8Array, file = 'the file'): ElfFile {
     const at = c.need(shoff, sizes.section, 'section header 0 (the extended counts)');
     if (shnum === 0) {
       const real = c.word(at + (is64 ? 32 : 20), elfClass);
-      shnum = real > BigInt(bytes.length) ? fail(at + (is64 ? 32 : 20), `section header 0 says the file has ${real} section headers, more than it has bytes`) : Number(real);
+      shnum = real > BigInt(source.length) ? fail(at + (is64 ? 32 : 20), `section header 0 says the file has ${real} section headers, more than it has bytes`) : Number(real);
     }
     if (shstrndx === SHN_XINDEX) shstrndx = c.u32(at + (is64 ? 40 : 24));
     if (phnum === PN_XNUM) phnum = c.u32(at + (is64 ? 44 : 28));
   }
 
   /** The offsets of a table's entries, once the table is known to lie in the file. */
-  const table = (what: 'section' | 'program', offset: bigint, count: number, entsize: number, least: number, fields: { offset: number; entsize: number }): number[] => {
+  const table = (what: 'section' | 'program', offset: bigint, count: number, entsize: number, least: number, fields: { offset: number; entsize: number; count: number }): number[] => {
     if (count === 0) return [];
     if (offset === 0n) fail(fields.offset, `the file header counts ${count} ${what} headers but gives no offset for them`);
     checkEntrySize(entsize, least, fields.entsize, what, fail);
+    if (count > MAX_TABLE_ENTRIES) fail(fields.count, `the file header counts ${count} ${what} headers, more than the ${MAX_TABLE_ENTRIES} luo-abi reads`);
     c.need(offset, BigInt(count) * BigInt(entsize), `the table of ${count} ${what} headers of ${entsize} bytes`);
     return Array.from({ length: count }, (_, index) => Number(offset) + index * entsize);
   };
 
-  const sectionHeaders: Omit<ElfSection, 'name'>[] = table('section', shoff, shnum, shentsize, sizes.section, { offset: is64 ? 40 : 32, entsize: is64 ? 58 : 46 }).map((at, index) => {
+  const readSections = options.sections ?? true;
+  const sectionHeaders: Omit<ElfSection, 'name'>[] = (readSections ? table('section', shoff, shnum, shentsize, sizes.section, { offset: is64 ? 40 : 32, entsize: is64 ? 58 : 46, count: is64 ? 60 : 48 }) : []).map((at, index) => {
     const f = fieldsAt(c, at, SECTION_FIELDS[elfClass]);
     return { index, type: Number(f.type), flags: f.flags, addr: f.addr, offset: f.offset, size: f.size, link: Number(f.link), info: Number(f.info), addralign: f.addralign, entsize: f.entsize, headerOffset: at };
   });
@@ -181,7 +244,7 @@ export function readElf(bytes: Uint8Array, file = 'the file'): ElfFile {
       fail(is64 ? 62 : 50, `the section-name table is section ${shstrndx}, but there are ${sectionHeaders.length} sections`);
     }
     const table = sectionHeaders[shstrndx]!;
-    const data = rangeOf(c, table, 'the section-name table', file);
+    const data = rangeOf(c, table, 'the section-name table');
     names = nameOffsets.map((offset, i) => {
       const where = sectionHeaders[i]!.headerOffset;
       if (offset >= data.length) {
@@ -195,11 +258,11 @@ export function readElf(bytes: Uint8Array, file = 'the file'): ElfFile {
   }
   const sections: ElfSection[] = sectionHeaders.map((s, i) => ({ ...s, name: names[i]! }));
 
-  const segments: ElfSegment[] = table('program', phoff, phnum, phentsize, sizes.segment, { offset: is64 ? 32 : 28, entsize: is64 ? 54 : 42 }).map((at, index) => {
+  const segments: ElfSegment[] = table('program', phoff, phnum, phentsize, sizes.segment, { offset: is64 ? 32 : 28, entsize: is64 ? 54 : 42, count: is64 ? 56 : 44 }).map((at, index) => {
     const f = fieldsAt(c, at, SEGMENT_FIELDS[elfClass]);
     return { index, type: Number(f.type), flags: Number(f.flags), offset: f.offset, vaddr: f.vaddr, paddr: f.paddr, filesz: f.filesz, memsz: f.memsz, align: f.align, headerOffset: at };
   });
-  return { file, bytes, class: elfClass, endian, type, machine, entry, sections, segments };
+  return { file, source, class: elfClass, endian, type, machine, entry, sections, segments };
 }
 
 /** Where each field of a header sits, and its width: [offset, 4 or 8]. */
@@ -231,17 +294,16 @@ function checkEntrySize(size: number, least: number, at: number, what: string, f
   if (size < least) fail(at, `${what} headers are ${size} bytes each, less than the ${least} bytes of one`);
 }
 
-function rangeOf(c: Cursor, section: Omit<ElfSection, 'name'>, what: string, file: string): Uint8Array {
+function rangeOf(c: Cursor, section: Omit<ElfSection, 'name'>, what: string): Uint8Array {
   if (section.type === SHT_NOBITS) return new Uint8Array(0);
   const end = section.offset + section.size;
-  if (end > BigInt(c.bytes.length)) {
-    throw new ElfError(
-      file,
+  if (end > BigInt(c.source.length)) {
+    c.fail(
       section.headerOffset,
-      `${what} (section ${section.index}) claims ${section.size} bytes at ${hex(section.offset)}, but the file ends at ${hex(c.bytes.length)}: it is truncated or the header is wrong`,
+      `${what} (section ${section.index}) claims ${section.size} bytes at ${hex(section.offset)}, but the file ends at ${hex(c.source.length)}: it is truncated or the header is wrong`,
     );
   }
-  return c.bytes.subarray(Number(section.offset), Number(end));
+  return c.bytes(section.offset, section.size, what).bytes;
 }
 
 /** Printable text of a name; other bytes shown as \xNN. */
@@ -258,8 +320,8 @@ export function findSection(elf: ElfFile, name: string): ElfSection | undefined 
 
 /** A section's bytes, checked to lie in the file (a section without file data has none). */
 export function sectionData(elf: ElfFile, section: ElfSection): Uint8Array {
-  const c = new Cursor(elf.bytes, elf.endian === 'little', (offset, problem) => {
+  const c = new Cursor(elf.source, elf.endian === 'little', (offset, problem) => {
     throw new ElfError(elf.file, offset, problem);
   });
-  return rangeOf(c, section, `section ${section.name || `#${section.index}`}`, elf.file);
+  return rangeOf(c, section, `section ${section.name || `#${section.index}`}`);
 }

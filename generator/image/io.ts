@@ -3,9 +3,10 @@
  * written all or nothing: every file goes to a temporary file beside it, renamed into place only once
  * all are written, and removed on any error.
  */
-import { closeSync, createReadStream, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { OutputError, systemReason } from '../core/errors.ts';
+import { InputError, OutputError, systemReason } from '../core/errors.ts';
+import { hex } from './errors.ts';
 
 /** A physical address: decimal or 0x hexadecimal; undefined when the text is neither. */
 export function parseAddress(text: string): bigint | undefined {
@@ -21,6 +22,60 @@ export async function readInput(path: string): Promise<Uint8Array> {
   const bytes = path === '-' ? Buffer.concat(chunks) : readFileSync(path);
   // The Buffer's own memory, not a copy: a memory dump may be as large as the machine allows.
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * An input's bytes: held in memory (stdin, a pipe, a device), or, for a regular file, read a window
+ * at a time as they are needed, so that a memory dump of many gigabytes costs only what is read of it.
+ */
+export interface InputBytes {
+  readonly length: number;
+  /** The whole input, when it is held in memory. */
+  readonly held: Uint8Array | undefined;
+  /** `length` bytes at `offset`, which the caller has checked lie in the input. */
+  read(offset: number, length: number): Uint8Array;
+}
+
+/** An input as InputBytes: stdin for `-`. */
+export async function openInput(path: string): Promise<InputBytes> {
+  return path === '-' ? heldInput(await readInput(path)) : openInputFile(path);
+}
+
+/** A file (not stdin) as InputBytes: a regular file is read when needed, anything else whole now. */
+export function openInputFile(path: string): InputBytes {
+  const stat = statSync(path);
+  if (!stat.isFile()) return heldInput(new Uint8Array(readFileSync(path)));
+  const size = stat.size;
+  return {
+    length: size,
+    held: undefined,
+    read(offset, length) {
+      const bytes = new Uint8Array(length);
+      let done = 0;
+      try {
+        const fd = openSync(path, 'r');
+        try {
+          while (done < length) {
+            const n = readSync(fd, bytes, done, length - done, offset + done);
+            if (n === 0) break;
+            done += n;
+          }
+        } finally {
+          closeSync(fd);
+        }
+      } catch (error) {
+        throw new InputError(`cannot read ${path}: ${systemReason(error)}`, { cause: error });
+      }
+      if (done < length) {
+        throw new InputError(`${path}: the file ends before offset ${hex(offset + length)}, but it had ${size} bytes when luo-abi opened it: it changed while being read`);
+      }
+      return bytes;
+    },
+  };
+}
+
+function heldInput(bytes: Uint8Array): InputBytes {
+  return { length: bytes.length, held: bytes, read: (offset, length) => bytes.subarray(offset, offset + length) };
 }
 
 /** A file, or stdin for `-`, in chunks of at most 1 MiB, for input that need not be held whole. */

@@ -2,19 +2,19 @@ import { EXIT } from '../../core/exit-codes.ts';
 import { UsageError } from '../../core/errors.ts';
 import { loadModel } from '../../core/schema.ts';
 import { FdtError } from '../../fdt/index.ts';
-import { DEFAULT_PAGE_SIZE, ImageError, PhysicalMemory } from '../../image/index.ts';
+import { DEFAULT_PAGE_SIZE, ImageError } from '../../image/index.ts';
 import { ChunkedText, standardOutput } from '../../image/io.ts';
 import { JsonWriter } from '../../image/json.ts';
 import { allVersions } from '../../model/index.ts';
 import { streamImage } from '../../image/stream.ts';
 import { TreeWriter, formatBlocks } from '../../image/view.ts';
 import { parseCommandLine, type Command } from '../command.ts';
-import { addressOption, pageShiftOf, pageSizeOption, readInputOption } from '../options.ts';
+import { addressOption, memoryOption, memoryOptions, pageShiftOf, pageSizeOption, readInputOption } from '../options.ts';
 
 export const decodeCommand: Command = {
   name: 'decode',
   summary: 'decode a handover image (an FDT or a raw KHO entry, and memory) into its state, as JSON or a tree',
-  help: `Usage: luo-abi decode (--fdt FILE | --at ADDR) [--mem FILE --mem-base ADDR]... [options]
+  help: `Usage: luo-abi decode (--fdt FILE | --at ADDR) [--mem FILE [--mem-base ADDR]]... [options]
 
 Read a client's FDT (or the raw struct a KHO entry holds) and the physical memory it points into,
 pick the ABI version from the compatible strings, follow every physical address the schema declares
@@ -26,8 +26,12 @@ Options:
   --at ADDR         instead of --fdt: the physical address of the raw struct a KHO entry holds
                     (luo_ser from luo-v5 on), its version read from its compatible field
   --schema FILE     schema module to read (default: the project's schema/index.ts)
-  --mem FILE        a raw memory dump ("-" for stdin); repeat for several regions
-  --mem-base ADDR   physical address of the first byte of the preceding --mem (decimal or 0x...)
+  --mem FILE        physical memory ("-" for stdin); repeat for several, raw dumps and ELF cores mixed.
+                    With --mem-base after it: a raw dump. Without: an ELF core file (QEMU's
+                    dump-guest-memory, kdump's /proc/vmcore), each PT_LOAD at its p_paddr; what a
+                    PT_LOAD describes past its bytes in the file (p_memsz > p_filesz) is not present
+  --mem-base ADDR   physical address of the first byte of the --mem before it (decimal or 0x...);
+                    the file is then raw, even if it starts with "\\x7fELF"
   --format FORMAT   json (default; 64-bit integers as decimal strings) or tree (for people)
   --big-endian      the image was written by a big-endian kernel (default little-endian)
   --page-size N     PAGE_SIZE of the kernel that wrote it: 4096, 16384 or 65536 (default ${DEFAULT_PAGE_SIZE})
@@ -36,7 +40,7 @@ Options:
 Exit codes: 0 decoded, 1 bad image (the message says where; nothing is printed on stdout), 2 usage error,
 70 internal error.`,
   async run(args) {
-    const { values } = parseCommandLine(args, {
+    const { values, tokens } = parseCommandLine(args, {
       fdt: { type: 'string' },
       at: { type: 'string' },
       schema: { type: 'string' },
@@ -49,22 +53,16 @@ Exit codes: 0 decoded, 1 bad image (the message says where; nothing is printed o
     if (!values.fdt === !values.at) throw new UsageError('give either --fdt FILE or --at ADDR');
     const format = values.format ?? 'json';
     if (format !== 'json' && format !== 'tree') throw new UsageError(`--format must be json or tree, not "${format}"`);
-    const mems = values.mem ?? [];
-    const bases = values['mem-base'] ?? [];
-    if (mems.length !== bases.length) {
-      throw new UsageError(`give one --mem-base for each --mem (${mems.length} --mem, ${bases.length} --mem-base)`);
-    }
-    if ([values.fdt, ...mems].filter((f) => f === '-').length > 1) throw new UsageError('only one input can be stdin ("-")');
+    const mems = memoryOptions(tokens);
+    if ([values.fdt, ...mems.map((m) => m.path)].filter((f) => f === '-').length > 1) throw new UsageError('only one input can be stdin ("-")');
     const pageSize = pageSizeOption(values['page-size']);
     const at = values.at === undefined ? undefined : addressOption('--at', values.at);
-    const regions = [];
-    for (const [i, path] of mems.entries()) regions.push({ base: addressOption('--mem-base', bases[i]!), bytes: await readInputOption('--mem', path) });
+    const memory = await memoryOption(mems);
     const source = values.fdt === undefined ? { entryAt: at! } : await readInputOption('--fdt', values.fdt);
     // Layouts depend on the page size: the model is laid out for the kernel that wrote the image.
     const model = await loadModel(values.schema, pageShiftOf(pageSize));
     const text = new ChunkedText((chunk) => standardOutput.write(chunk));
     try {
-      const memory = new PhysicalMemory(regions);
       const sink = format === 'json' ? new JsonWriter(text.write) : new TreeWriter(text.write);
       const summary = streamImage(allVersions(model), source, memory, sink, { littleEndian: !values['big-endian'], pageSize });
       if (format === 'tree') text.write(formatBlocks(summary.blocks, summary.bytes, (i) => summary.block(i)));
