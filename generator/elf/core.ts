@@ -66,11 +66,17 @@ export function readCoreMemory(source: ByteSource, file: string): CoreMemory {
       });
     }
   }
-  const held = loads.filter((s) => s.filesz > 0n).sort((a, b) => (a.paddr < b.paddr ? -1 : a.paddr > b.paddr ? 1 : a.index - b.index));
+  // By address, the longer first where two start together: a PT_LOAD inside another is then found
+  // inside it, and the other stays one range.
+  const held = loads.filter((s) => s.filesz > 0n).sort((a, b) => compare(a.paddr, b.paddr) || compare(b.filesz, a.filesz) || a.index - b.index);
   if (held.length === 0) {
     fail(elf.class === 64 ? 56 : 44, `no PT_LOAD holds any bytes (${elf.segments.length} program headers, ${loads.length} of them PT_LOAD): the core holds no memory`);
   }
   return { elf, ranges: disjointRanges(held, source, fail), gaps };
+}
+
+function compare(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function nameOf(load: ElfSegment): string {
