@@ -5,7 +5,7 @@
  * readelf reads the program headers as we do; a big-endian ELF32 core too; hostile cores are exit 2
  * with the file and the offset; and no core, random or mutated, makes the reader crash or hang.
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +40,11 @@ function pattern(length: number, seed: number): Uint8Array {
 /** What vmcore's PT_NOTE holds: a CPU's registers (NT_PRSTATUS) and VMCOREINFO's text. */
 const NOTES: CoreNote[] = [
   { name: 'CORE', type: 1, desc: new Uint8Array(336) },
-  { name: 'VMCOREINFO', type: 0, desc: new TextEncoder().encode('OSRELEASE=6.12.0\nPAGESIZE=4096\n') },
+  {
+    name: 'VMCOREINFO',
+    type: 0,
+    desc: new TextEncoder().encode('OSRELEASE=6.12.0\nPAGESIZE=4096\n'),
+  },
 ];
 
 const state = expectedState('luo-v4', { sessions: 40, filesMod: 5, flbs: 3 });
@@ -60,13 +64,27 @@ const HIGH_MEMSZ = 0x8000n;
  * then each RAM range at its physical address, the image in two PT_LOADs with a gap in the file.
  */
 const vmcoreLoads: CoreLoad[] = [
-  { paddr: LOW + 0x4000n, vaddr: KERNEL_TEXT, data: lowRam.subarray(0x4000, 0x6000) },
+  {
+    paddr: LOW + 0x4000n,
+    vaddr: KERNEL_TEXT,
+    data: lowRam.subarray(0x4000, 0x6000),
+  },
   { paddr: LOW, vaddr: DIRECT_MAP + LOW, data: lowRam },
   { paddr: BASE, vaddr: DIRECT_MAP + BASE, data: memory.subarray(0, split) },
-  { paddr: BASE + BigInt(split), vaddr: DIRECT_MAP + BASE + BigInt(split), data: memory.subarray(split), padding: 0x1000 },
+  {
+    paddr: BASE + BigInt(split),
+    vaddr: DIRECT_MAP + BASE + BigInt(split),
+    data: memory.subarray(split),
+    padding: 0x1000,
+  },
   { paddr: HIGH, vaddr: DIRECT_MAP + HIGH, data: highRam, memsz: HIGH_MEMSZ },
 ];
-const vmcore = writeCore({ class: 64, endian: 'little', notes: NOTES, loads: vmcoreLoads });
+const vmcore = writeCore({
+  class: 64,
+  endian: 'little',
+  notes: NOTES,
+  loads: vmcoreLoads,
+});
 
 /** The same memory as raw dumps: the kernel's text needs none, it is in the low range. */
 const raws: [string, Uint8Array, bigint][] = [
@@ -84,7 +102,12 @@ beforeAll(() => {
 });
 
 /** A core's bytes as decode reads them from a file, and when held in memory (stdin). */
-const held = (bytes: Uint8Array): InputBytes => ({ length: bytes.length, held: bytes, read: (o, n) => bytes.subarray(o, o + n) });
+const held = (bytes: Uint8Array): InputBytes => ({
+  length: bytes.length,
+  held: bytes,
+  read: (o, n) => bytes.subarray(o, o + n),
+  close: () => {},
+});
 
 describe('a core file in the vmcore layout', () => {
   it('decodes exactly as the same memory given as raw dumps, as JSON and as a tree', async () => {
@@ -93,17 +116,30 @@ describe('a core file in the vmcore layout', () => {
       const fromCore = await cli('decode', '--fdt', at('luo.dtb'), '--mem', at('vmcore'), '--format', format);
       const fromRaw = await cli('decode', '--fdt', at('luo.dtb'), ...rawArgs(), '--format', format);
       expect(fromRaw).toMatchObject({ status: 0, stderr: '' });
-      expect(fromCore).toMatchObject({ status: 0, stderr: '', stdout: fromRaw.stdout });
+      expect(fromCore).toMatchObject({
+        status: 0,
+        stderr: '',
+        stdout: fromRaw.stdout,
+      });
     }
     const decoded = await cli('decode', '--fdt', at('luo.dtb'), '--mem', at('vmcore'));
     expect(JSON.parse(decoded.stdout)).toEqual(JSON.parse(stateToJson(state)));
   });
 
   it('mixes with raw dumps: part of the image in the core, the rest raw', async () => {
-    const core = writeCore({ class: 64, endian: 'little', notes: NOTES, loads: vmcoreLoads.slice(0, 3) });
+    const core = writeCore({
+      class: 64,
+      endian: 'little',
+      notes: NOTES,
+      loads: vmcoreLoads.slice(0, 3),
+    });
     writeFileSync(at('part.core'), core.bytes);
     const result = await cli('decode', '--fdt', at('luo.dtb'), '--mem', at('image-2.bin'), '--mem-base', hexOf(BASE + BigInt(split)), '--mem', at('part.core'));
-    expect(result).toMatchObject({ status: 0, stderr: '', stdout: stateToJson(state) + '\n' });
+    expect(result).toMatchObject({
+      status: 0,
+      stderr: '',
+      stdout: stateToJson(state) + '\n',
+    });
   });
 
   it('reads the core from stdin too, its PT_LOADs then views of the bytes read', () => {
@@ -128,9 +164,18 @@ describe('a core file in the vmcore layout', () => {
     const inside = split + 16;
     const loads: CoreLoad[] = [
       { paddr: BASE, data: memory.subarray(0, inside) },
-      { paddr: BASE + BigInt(inside), data: memory.subarray(inside), fileAlign: 1 },
+      {
+        paddr: BASE + BigInt(inside),
+        data: memory.subarray(inside),
+        fileAlign: 1,
+      },
     ];
-    const core = writeCore({ class: 64, endian: 'little', notes: NOTES, loads });
+    const core = writeCore({
+      class: 64,
+      endian: 'little',
+      notes: NOTES,
+      loads,
+    });
     expect(core.dataOffsets[1]).toBe(core.dataOffsets[0]! + inside);
     writeFileSync(at('joined.core'), core.bytes);
     expect(await cli('decode', '--fdt', at('luo.dtb'), '--mem', at('joined.core'))).toMatchObject({ status: 0, stdout: stateToJson(state) + '\n' });
@@ -154,7 +199,15 @@ describe('a core file in the vmcore layout', () => {
       ),
     );
     // The image's pages left out of a dump whole (p_filesz 0): decode says so where it reads them.
-    const excluded = writeCore({ class: 64, endian: 'little', notes: NOTES, loads: [{ paddr: LOW, data: lowRam }, { paddr: BASE, data: new Uint8Array(0), memsz: BigInt(memory.length) }] });
+    const excluded = writeCore({
+      class: 64,
+      endian: 'little',
+      notes: NOTES,
+      loads: [
+        { paddr: LOW, data: lowRam },
+        { paddr: BASE, data: new Uint8Array(0), memsz: BigInt(memory.length) },
+      ],
+    });
     writeFileSync(at('excluded.core'), excluded.bytes);
     const result = await cli('decode', '--fdt', at('luo.dtb'), '--mem', at('excluded.core'));
     expect(result).toMatchObject({
@@ -174,22 +227,39 @@ describe('a core file in the vmcore layout', () => {
     const theirs = readelfSegments(file);
     const ours = readElf(vmcore.bytes, file).segments;
     const typeName: Record<number, string> = { 1: 'LOAD', 4: 'NOTE' };
-    expect(ours.map((s) => ({ type: typeName[s.type], offset: s.offset, vaddr: s.vaddr, paddr: s.paddr, filesz: s.filesz, memsz: s.memsz }))).toEqual(
-      theirs.map((s) => ({ type: s.type, offset: s.offset, vaddr: s.vaddr, paddr: s.paddr, filesz: s.filesz, memsz: s.memsz })),
+    expect(
+      ours.map((s) => ({
+        type: typeName[s.type],
+        offset: s.offset,
+        vaddr: s.vaddr,
+        paddr: s.paddr,
+        filesz: s.filesz,
+        memsz: s.memsz,
+      })),
+    ).toEqual(
+      theirs.map((s) => ({
+        type: s.type,
+        offset: s.offset,
+        vaddr: s.vaddr,
+        paddr: s.paddr,
+        filesz: s.filesz,
+        memsz: s.memsz,
+      })),
     );
     expect(theirs.map((s) => s.type)).toEqual(['NOTE', 'LOAD', 'LOAD', 'LOAD', 'LOAD', 'LOAD']);
     const loaded = loadMemory([{ path: file }]);
     for (const s of theirs.filter((s) => s.type === 'LOAD')) {
       const slice = loaded.slice(s.paddr, Number(s.filesz), 'x');
-      expect(Buffer.from(slice.bytes.subarray(slice.offset, slice.offset + Number(s.filesz)))).toEqual(
-        Buffer.from(vmcore.bytes.subarray(Number(s.offset), Number(s.offset + s.filesz))),
-      );
+      expect(Buffer.from(slice.bytes.subarray(slice.offset, slice.offset + Number(s.filesz)))).toEqual(Buffer.from(vmcore.bytes.subarray(Number(s.offset), Number(s.offset + s.filesz))));
     }
   });
 
   it('a big-endian ELF32 core holds a big-endian image: readelf agrees, and it decodes as the raw dump', async () => {
     const base = 0x2000_0000n;
-    const be = encodeImage(version('luo-v4'), state, { base, littleEndian: false });
+    const be = encodeImage(version('luo-v4'), state, {
+      base,
+      littleEndian: false,
+    });
     const half = Math.floor(be.memory.length / 0x2000) * 0x1000;
     const core = writeCore({
       class: 32,
@@ -197,8 +267,17 @@ describe('a core file in the vmcore layout', () => {
       machine: 20,
       notes: NOTES,
       loads: [
-        { paddr: base, vaddr: 0xc000_0000n + base, data: be.memory.subarray(0, half) },
-        { paddr: base + BigInt(half), data: be.memory.subarray(half), memsz: BigInt(be.memory.length - half + 0x4000), padding: 0x2000 },
+        {
+          paddr: base,
+          vaddr: 0xc000_0000n + base,
+          data: be.memory.subarray(0, half),
+        },
+        {
+          paddr: base + BigInt(half),
+          data: be.memory.subarray(half),
+          memsz: BigInt(be.memory.length - half + 0x4000),
+          padding: 0x2000,
+        },
       ],
     });
     writeFileSync(at('be32.core'), core.bytes);
@@ -206,19 +285,32 @@ describe('a core file in the vmcore layout', () => {
     writeFileSync(at('be.bin'), be.memory);
     const elf = readElf(core.bytes, 'be32.core');
     expect([elf.class, elf.endian]).toEqual([32, 'big']);
-    expect(elf.segments.map((s) => [s.offset, s.vaddr, s.paddr, s.filesz, s.memsz])).toEqual(
-      readelfSegments(at('be32.core')).map((s) => [s.offset, s.vaddr, s.paddr, s.filesz, s.memsz]),
-    );
+    expect(elf.segments.map((s) => [s.offset, s.vaddr, s.paddr, s.filesz, s.memsz])).toEqual(readelfSegments(at('be32.core')).map((s) => [s.offset, s.vaddr, s.paddr, s.filesz, s.memsz]));
     const fromCore = await cli('decode', '--fdt', at('be.dtb'), '--mem', at('be32.core'), '--big-endian');
     const fromRaw = await cli('decode', '--fdt', at('be.dtb'), '--mem', at('be.bin'), '--mem-base', hexOf(base), '--big-endian');
-    expect(fromCore).toMatchObject({ status: 0, stderr: '', stdout: fromRaw.stdout });
+    expect(fromCore).toMatchObject({
+      status: 0,
+      stderr: '',
+      stdout: fromRaw.stdout,
+    });
     expect(fromCore.stdout).toBe(stateToJson(state) + '\n');
   });
 });
 
 describe('raw or ELF: --mem-base decides', () => {
   // liveupdate_num, the first u64 of luo_ser at the start of the image, in little-endian: "\x7fELF\0\0\0\0".
-  const elfLike: ImageState = { ...state, root: { ...state.root, properties: { 'luo-abi-header': { ...(state.root.properties['luo-abi-header'] as object), liveupdate_num: 0x464c457fn } } } } as ImageState;
+  const elfLike: ImageState = {
+    ...state,
+    root: {
+      ...state.root,
+      properties: {
+        'luo-abi-header': {
+          ...(state.root.properties['luo-abi-header'] as object),
+          liveupdate_num: 0x464c457fn,
+        },
+      },
+    },
+  } as ImageState;
   const looksElf = encodeImage(version('luo-v4'), elfLike, { base: BASE });
 
   beforeAll(() => {
@@ -229,10 +321,17 @@ describe('raw or ELF: --mem-base decides', () => {
   it('a raw dump that starts with "\\x7fELF" loads as raw with --mem-base', async () => {
     expect([...looksElf.memory.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);
     const result = await cli('decode', '--fdt', at('elf-like.dtb'), '--mem', at('elf-like.bin'), '--mem-base', hexOf(BASE));
-    expect(result).toMatchObject({ status: 0, stdout: stateToJson(elfLike) + '\n' });
+    expect(result).toMatchObject({
+      status: 0,
+      stdout: stateToJson(elfLike) + '\n',
+    });
     // Without one it is read as ELF, and it is not a valid one.
     const asElf = await cli('decode', '--fdt', at('elf-like.dtb'), '--mem', at('elf-like.bin'));
-    expect(asElf).toMatchObject({ status: 2, stdout: '', stderr: `luo-abi decode: ${at('elf-like.bin')}: offset 0x4: unknown ELF class 0 (1 is ELF32, 2 is ELF64)\n` });
+    expect(asElf).toMatchObject({
+      status: 2,
+      stdout: '',
+      stderr: `luo-abi decode: ${at('elf-like.bin')}: offset 0x4: unknown ELF class 0 (1 is ELF32, 2 is ELF64)\n`,
+    });
   });
 
   it('a file that is not ELF without --mem-base is a usage error that says to give one', async () => {
@@ -296,14 +395,20 @@ describe('hostile cores: exit 2, naming the file and the offset', () => {
   const cases: [string, () => { bytes: Uint8Array; message: (file: string) => string }][] = [
     [
       'a truncated file header',
-      () => ({ bytes: smallCore().bytes.subarray(0, 40), message: (f) => `${f}: offset 0x0: the ELF64 file header needs 64 bytes there, past the end of the file (40 bytes)` }),
+      () => ({
+        bytes: smallCore().bytes.subarray(0, 40),
+        message: (f) => `${f}: offset 0x0: the ELF64 file header needs 64 bytes there, past the end of the file (40 bytes)`,
+      }),
     ],
     [
       'a program header count past the end of the file',
       () => {
         const core = smallCore();
         new DataView(core.bytes.buffer).setUint16(56, 0xfff0, true);
-        return { bytes: core.bytes, message: (f) => `${f}: offset 0x40: the table of ${0xfff0} program headers of 56 bytes needs ${0xfff0 * 56} bytes there, past the end of the file (${core.bytes.length} bytes)` };
+        return {
+          bytes: core.bytes,
+          message: (f) => `${f}: offset 0x40: the table of ${0xfff0} program headers of 56 bytes needs ${0xfff0 * 56} bytes there, past the end of the file (${core.bytes.length} bytes)`,
+        };
       },
     ],
     [
@@ -313,7 +418,8 @@ describe('hostile cores: exit 2, naming the file and the offset', () => {
         const cut = core.bytes.subarray(0, core.bytes.length - 0x100);
         return {
           bytes: cut,
-          message: (f) => `${f}: offset ${hexOf(core.headers[3]!)}: PT_LOAD 3 claims 0x1800 bytes at file offset ${hexOf(core.dataOffsets[2]!)}, but the file ends at ${hexOf(cut.length)}: it is truncated (a dump cut short?) or the header is wrong`,
+          message: (f) =>
+            `${f}: offset ${hexOf(core.headers[3]!)}: PT_LOAD 3 claims 0x1800 bytes at file offset ${hexOf(core.dataOffsets[2]!)}, but the file ends at ${hexOf(cut.length)}: it is truncated (a dump cut short?) or the header is wrong`,
         };
       },
     ],
@@ -324,7 +430,8 @@ describe('hostile cores: exit 2, naming the file and the offset', () => {
         setField(core, 2, 'offset', 1n << 62n);
         return {
           bytes: core.bytes,
-          message: (f) => `${f}: offset ${hexOf(core.headers[2]!)}: PT_LOAD 2 claims 0x1000 bytes at file offset ${hexOf(1n << 62n)}, but the file ends at ${hexOf(core.bytes.length)}: it is truncated (a dump cut short?) or the header is wrong`,
+          message: (f) =>
+            `${f}: offset ${hexOf(core.headers[2]!)}: PT_LOAD 2 claims 0x1000 bytes at file offset ${hexOf(1n << 62n)}, but the file ends at ${hexOf(core.bytes.length)}: it is truncated (a dump cut short?) or the header is wrong`,
         };
       },
     ],
@@ -349,7 +456,10 @@ describe('hostile cores: exit 2, naming the file and the offset', () => {
       () => {
         const core = smallCore();
         setField(core, 3, 'paddr', (1n << 64n) - 0x1000n);
-        return { bytes: core.bytes, message: (f) => `${f}: offset ${hexOf(core.headers[3]!)}: PT_LOAD 3 puts 0x3000 bytes at physical address 0xfffffffffffff000, past the end of the 64-bit physical address space` };
+        return {
+          bytes: core.bytes,
+          message: (f) => `${f}: offset ${hexOf(core.headers[3]!)}: PT_LOAD 3 puts 0x3000 bytes at physical address 0xfffffffffffff000, past the end of the 64-bit physical address space`,
+        };
       },
     ],
     [
@@ -357,7 +467,10 @@ describe('hostile cores: exit 2, naming the file and the offset', () => {
       () => {
         const core = smallCore();
         setField(core, 1, 'memsz', 0x10n);
-        return { bytes: core.bytes, message: (f) => `${f}: offset ${hexOf(core.headers[1]!)}: PT_LOAD 1 holds 0x2000 bytes of the file but 0x10 of memory (p_filesz is more than p_memsz)` };
+        return {
+          bytes: core.bytes,
+          message: (f) => `${f}: offset ${hexOf(core.headers[1]!)}: PT_LOAD 1 holds 0x2000 bytes of the file but 0x10 of memory (p_filesz is more than p_memsz)`,
+        };
       },
     ],
     [
@@ -365,12 +478,19 @@ describe('hostile cores: exit 2, naming the file and the offset', () => {
       () => {
         const core = smallCore();
         new DataView(core.bytes.buffer).setUint16(16, 2, true);
-        return { bytes: core.bytes, message: (f) => `${f}: offset 0x10: an ELF file of type ET_EXEC (an executable), not a core file (ET_CORE): give a memory dump such as QEMU's dump-guest-memory output or a copy of /proc/vmcore` };
+        return {
+          bytes: core.bytes,
+          message: (f) =>
+            `${f}: offset 0x10: an ELF file of type ET_EXEC (an executable), not a core file (ET_CORE): give a memory dump such as QEMU's dump-guest-memory output or a copy of /proc/vmcore`,
+        };
       },
     ],
     [
       'a core with no memory',
-      () => ({ bytes: smallCore({ loads: [] }).bytes, message: (f) => `${f}: offset 0x38: no PT_LOAD holds any bytes (1 program headers, 0 of them PT_LOAD): the core holds no memory` }),
+      () => ({
+        bytes: smallCore({ loads: [] }).bytes,
+        message: (f) => `${f}: offset 0x38: no PT_LOAD holds any bytes (1 program headers, 0 of them PT_LOAD): the core holds no memory`,
+      }),
     ],
   ];
 
@@ -378,7 +498,11 @@ describe('hostile cores: exit 2, naming the file and the offset', () => {
     const { bytes, message } = make();
     const file = `${name.replace(/\W+/g, '-')}.core`;
     const result = await decodeCore(file, bytes);
-    expect(result).toMatchObject({ status: 2, stdout: '', stderr: `luo-abi decode: ${message(at(file))}\n` });
+    expect(result).toMatchObject({
+      status: 2,
+      stdout: '',
+      stderr: `luo-abi decode: ${message(at(file))}\n`,
+    });
     // Held in memory (stdin), the same error.
     expect(() => memoryFrom([{ name: 'stdin', bytes: held(bytes) }])).toThrow(message('stdin'));
   });
@@ -406,7 +530,15 @@ describe('hostile cores: exit 2, naming the file and the offset', () => {
 
   it('PT_LOADs that map the same file bytes at the same address (QEMU with paging) are one', () => {
     // Two views of the same bytes: the second PT_LOAD's p_offset is the first's, and its copy in the file is zeros.
-    const again = writeCore({ class: 64, endian: 'little', notes: NOTES, loads: [{ paddr: 0x1000n, data: pattern(0x2000, 3) }, { paddr: 0x1800n, data: new Uint8Array(0x800) }] });
+    const again = writeCore({
+      class: 64,
+      endian: 'little',
+      notes: NOTES,
+      loads: [
+        { paddr: 0x1000n, data: pattern(0x2000, 3) },
+        { paddr: 0x1800n, data: new Uint8Array(0x800) },
+      ],
+    });
     setField(again, 2, 'offset', BigInt(again.dataOffsets[0]! + 0x800));
     const m = memoryFrom([{ name: 'again', bytes: held(again.bytes) }]);
     expect(m.regionList.map((r) => [r.base, r.length])).toEqual([[0x1000n, 0x2000]]);
@@ -419,13 +551,17 @@ describe('memory read from a file when the walk reaches it', () => {
   function counted(length: number) {
     const bytes = pattern(length, 9);
     const reads: [number, number][] = [];
-    const region = { base: 0x8000_0000n, length, read: (offset: number, n: number) => (reads.push([offset, n]), bytes.slice(offset, offset + n)) };
+    const region = {
+      base: 0x8000_0000n,
+      length,
+      read: (offset: number, n: number) => (reads.push([offset, n]), bytes.slice(offset, offset + n)),
+    };
     return { bytes, reads, memory: new PhysicalMemory([region]) };
   }
 
-  it('every range around the 64 KiB chunks it reads in is the bytes there', () => {
-    const { bytes, memory } = counted(0x30000 + 5);
-    for (const boundary of [0x10000, 0x20000, 0x30000]) {
+  it('every range around the pages it reads is the bytes there, up to the end of the region', () => {
+    const { bytes, memory } = counted(3 * 4096 + 5);
+    for (const boundary of [4096, 2 * 4096, 3 * 4096]) {
       for (let offset = boundary - 20; offset < boundary + 4; offset++) {
         for (let n = 1; n <= 24 && offset + n <= bytes.length; n++) {
           const slice = memory.slice(0x8000_0000n + BigInt(offset), n, 'x');
@@ -433,22 +569,66 @@ describe('memory read from a file when the walk reaches it', () => {
         }
       }
     }
-    expect(() => memory.slice(0x8000_0000n + 0x30000n, 6, 'x')).toThrow('x: 6 bytes at 0x80030000 run past the end of the region 0x80000000..0x80030005');
+    expect(() => memory.slice(0x8000_3000n, 6, 'x')).toThrow('x: 6 bytes at 0x80003000 run past the end of the region 0x80000000..0x80003005');
   });
 
-  it('keeps the chunks it read, a bounded number of them', () => {
-    const { reads, memory } = counted(400 << 16);
-    memory.slice(0x8000_0000n, 8, 'x');
-    memory.slice(0x8000_0010n, 8, 'x');
-    expect(reads).toEqual([[0, 0x10000]]);
-    // 300 other chunks later the first has been dropped, and is read again.
-    for (let i = 1; i <= 300; i++) memory.slice(0x8000_0000n + BigInt(i << 16), 8, 'x');
-    expect(reads.length).toBe(301);
-    memory.slice(0x8000_0000n, 8, 'x');
-    expect(reads.length).toBe(302);
-    // A range across two chunks is read as it is.
-    memory.slice(0x8000_0000n + 0x1fff0n, 0x20, 'x');
-    expect(reads[reads.length - 1]).toEqual([0x1fff0, 0x20]);
+  it('reads the whole pages a range lies in, once for the reads that follow in them', () => {
+    const { reads, memory } = counted(64 * 4096);
+    memory.slice(0x8000_1010n, 8, 'x');
+    memory.slice(0x8000_1ff8n, 8, 'x');
+    memory.slice(0x8000_1000n, 4096, 'x');
+    expect(reads).toEqual([[0x1000, 0x1000]]);
+    // Across a page boundary, far from the last read: both pages, and then reads in either need no other.
+    memory.slice(0x8002_3ff0n, 0x20, 'x');
+    memory.slice(0x8002_4100n, 0x20, 'x');
+    memory.slice(0x8002_3000n, 0x10, 'x');
+    expect(reads).toEqual([
+      [0x1000, 0x1000],
+      [0x23000, 0x2000],
+    ]);
+    // Only the last pages read are kept.
+    memory.slice(0x8000_1010n, 8, 'x');
+    expect(reads.length).toBe(3);
+  });
+
+  it('reading forward through a file reads ever more ahead, up to 1 MiB; a read elsewhere only its pages', () => {
+    const { bytes, reads, memory } = counted(8 << 20);
+    // Blocks of 8 KiB one after the other, as encode and the kernel's chains lay them out.
+    for (let at = 0; at < 4 << 20; at += 0x2000) {
+      const slice = memory.slice(0x8000_0000n + BigInt(at), 0x100, 'x');
+      expect(slice.bytes[slice.offset + 0x99]).toBe(bytes[at + 0x99]);
+    }
+    expect(reads.map(([, n]) => n).slice(0, 6)).toEqual([0x1000, 0x5000, 0x9000, 0x11000, 0x21000, 0x41000]);
+    expect(Math.max(...reads.map(([, n]) => n))).toBe(0x1000 + (1 << 20));
+    expect(reads.length).toBeLessThan(12);
+    // Back to the start: its pages only, and then forward again from there.
+    memory.slice(0x8000_0000n + 0x10n, 8, 'x');
+    expect(reads[reads.length - 1]).toEqual([0, 0x1000]);
+  });
+
+  it('opens a file at its first read, and closing the memory closes it; a read after opens it again', () => {
+    const path = at('fd.core');
+    writeFileSync(path, vmcore.bytes);
+    const open = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === path;
+        } catch {
+          return false;
+        }
+      }).length;
+    const m = loadMemory([{ path }]);
+    expect(open()).toBe(0);
+    m.slice(BASE, 64, 'x');
+    m.slice(LOW, 64, 'x');
+    expect(open()).toBe(1);
+    m.close();
+    expect(open()).toBe(0);
+    const again = m.slice(BASE + BigInt(split), 8, 'x');
+    expect([...again.bytes.subarray(again.offset, again.offset + 8)]).toEqual([...memory.subarray(split, split + 8)]);
+    expect(open()).toBe(1);
+    m.close();
+    expect(open()).toBe(0);
   });
 });
 
@@ -468,47 +648,81 @@ function typedErrorOf(action: () => unknown): string {
 
 describe('properties', () => {
   const ranges = fc
-    .array(fc.record({ gapPages: fc.integer({ min: 0, max: 40 }), length: fc.integer({ min: 1, max: 0x30000 }), seed: fc.nat(200), padding: fc.integer({ min: 0, max: 3 }), alias: fc.option(fc.nat(), { nil: undefined }) }), {
-      minLength: 1,
-      maxLength: 6,
-    })
+    .array(
+      fc.record({
+        gapPages: fc.integer({ min: 0, max: 40 }),
+        length: fc.integer({ min: 1, max: 0x30000 }),
+        seed: fc.nat(200),
+        padding: fc.integer({ min: 0, max: 3 }),
+        alias: fc.option(fc.nat(), { nil: undefined }),
+      }),
+      {
+        minLength: 1,
+        maxLength: 6,
+      },
+    )
     .map((specs) => {
       let next = 0x4000_0000n;
       return specs.map((s) => {
         const paddr = next + BigInt(s.gapPages) * 0x1000n;
         next = paddr + BigInt(s.length);
-        return { paddr, data: pattern(s.length, s.seed), padding: s.padding * 0x1000, alias: s.alias };
+        return {
+          paddr,
+          data: pattern(s.length, s.seed),
+          padding: s.padding * 0x1000,
+          alias: s.alias,
+        };
       });
     });
 
   const aliasOf = (paddr: bigint, data: Uint8Array, at: number): CoreLoad => {
     const length = Math.min(0x1000, data.length);
     const offset = at % (data.length - length + 1);
-    return { paddr: paddr + BigInt(offset), data: data.subarray(offset, offset + length) };
+    return {
+      paddr: paddr + BigInt(offset),
+      data: data.subarray(offset, offset + length),
+    };
   };
 
-  it('a core of random ranges reads back every byte at its address, from a file and held, across chunk boundaries', () => {
+  it('a core of random ranges reads back every byte at its address, from a file and held, across pages', () => {
     const file = at('random.core');
     fc.assert(
-      fc.property(ranges, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 0x12000 })), { minLength: 1, maxLength: 20 }), (specs, reads) => {
-        // An alias (as vmcore's kernel text) repeats up to 4 KiB of a range with its own copy in the file, listed before it.
-        const loads: CoreLoad[] = specs.flatMap((s) => [
-          ...(s.alias === undefined ? [] : [aliasOf(s.paddr, s.data, s.alias)]),
-          { paddr: s.paddr, data: s.data, padding: s.padding, fileAlign: s.padding ? 4096 : 1 },
-        ]);
-        const core = writeCore({ class: 64, endian: 'little', notes: NOTES, loads });
-        writeFileSync(file, core.bytes);
-        for (const m of [loadMemory([{ path: file }]), memoryFrom([{ name: 'held', bytes: held(core.bytes) }])]) {
-          expect(m.totalBytes).toBe(specs.reduce((n, s) => n + s.data.length, 0));
-          for (const [where, length] of reads) {
-            const range = specs[where % specs.length]!;
-            const offset = where % range.data.length;
-            const n = Math.min(length, range.data.length - offset);
-            const slice = m.slice(range.paddr + BigInt(offset), n, 'x');
-            expect(Buffer.from(slice.bytes.subarray(slice.offset, slice.offset + n)).equals(Buffer.from(range.data.subarray(offset, offset + n)))).toBe(true);
+      fc.property(
+        ranges,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 0x12000 })), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        (specs, reads) => {
+          // An alias (as vmcore's kernel text) repeats up to 4 KiB of a range with its own copy in the file, listed before it.
+          const loads: CoreLoad[] = specs.flatMap((s) => [
+            ...(s.alias === undefined ? [] : [aliasOf(s.paddr, s.data, s.alias)]),
+            {
+              paddr: s.paddr,
+              data: s.data,
+              padding: s.padding,
+              fileAlign: s.padding ? 4096 : 1,
+            },
+          ]);
+          const core = writeCore({
+            class: 64,
+            endian: 'little',
+            notes: NOTES,
+            loads,
+          });
+          writeFileSync(file, core.bytes);
+          for (const m of [loadMemory([{ path: file }]), memoryFrom([{ name: 'held', bytes: held(core.bytes) }])]) {
+            expect(m.totalBytes).toBe(specs.reduce((n, s) => n + s.data.length, 0));
+            for (const [where, length] of reads) {
+              const range = specs[where % specs.length]!;
+              const offset = where % range.data.length;
+              const n = Math.min(length, range.data.length - offset);
+              const slice = m.slice(range.paddr + BigInt(offset), n, 'x');
+              expect(Buffer.from(slice.bytes.subarray(slice.offset, slice.offset + n)).equals(Buffer.from(range.data.subarray(offset, offset + n)))).toBe(true);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -520,7 +734,10 @@ describe('properties', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(base, be),
-        fc.array(fc.tuple(fc.nat(400), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.tuple(fc.nat(400), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 12,
+        }),
         fc.option(fc.nat(), { nil: undefined }),
         (core, edits, cut) => {
           const bytes = Uint8Array.from(core.bytes);

@@ -25,8 +25,8 @@ export async function readInput(path: string): Promise<Uint8Array> {
 }
 
 /**
- * An input's bytes: held in memory (stdin, a pipe, a device), or, for a regular file, read a window
- * at a time as they are needed, so that a memory dump of many gigabytes costs only what is read of it.
+ * An input's bytes: held in memory (stdin, a pipe, a device), or, for a regular file, read as they
+ * are needed, so that a memory dump of many gigabytes costs only what is read of it.
  */
 export interface InputBytes {
   readonly length: number;
@@ -34,6 +34,8 @@ export interface InputBytes {
   readonly held: Uint8Array | undefined;
   /** `length` bytes at `offset`, which the caller has checked lie in the input. */
   read(offset: number, length: number): Uint8Array;
+  /** Closes the file, if one is open; a later read opens it again. */
+  close(): void;
 }
 
 /** An input as InputBytes: stdin for `-`. */
@@ -41,27 +43,33 @@ export async function openInput(path: string): Promise<InputBytes> {
   return path === '-' ? heldInput(await readInput(path)) : openInputFile(path);
 }
 
-/** A file (not stdin) as InputBytes: a regular file is read when needed, anything else whole now. */
+/** Files left open by inputs nobody closed, closed when the input is collected. */
+const unclosed = new FinalizationRegistry<{ fd: number | undefined }>((file) => {
+  if (file.fd !== undefined) closeSync(file.fd);
+});
+
+/**
+ * A file (not stdin) as InputBytes: a regular file is read when needed, through one descriptor
+ * opened at the first read; anything else is read whole now.
+ */
 export function openInputFile(path: string): InputBytes {
   const stat = statSync(path);
   if (!stat.isFile()) return heldInput(new Uint8Array(readFileSync(path)));
   const size = stat.size;
-  return {
+  const file: { fd: number | undefined } = { fd: undefined };
+  const input: InputBytes = {
     length: size,
     held: undefined,
     read(offset, length) {
-      const bytes = new Uint8Array(length);
+      // Not zeroed first: every byte is read, or the read fails.
+      const bytes = Buffer.allocUnsafeSlow(length);
       let done = 0;
       try {
-        const fd = openSync(path, 'r');
-        try {
-          while (done < length) {
-            const n = readSync(fd, bytes, done, length - done, offset + done);
-            if (n === 0) break;
-            done += n;
-          }
-        } finally {
-          closeSync(fd);
+        file.fd ??= openSync(path, 'r');
+        while (done < length) {
+          const n = readSync(file.fd, bytes, done, length - done, offset + done);
+          if (n === 0) break;
+          done += n;
         }
       } catch (error) {
         throw new InputError(`cannot read ${path}: ${systemReason(error)}`, { cause: error });
@@ -71,11 +79,17 @@ export function openInputFile(path: string): InputBytes {
       }
       return bytes;
     },
+    close() {
+      if (file.fd !== undefined) closeSync(file.fd);
+      file.fd = undefined;
+    },
   };
+  unclosed.register(input, file);
+  return input;
 }
 
 function heldInput(bytes: Uint8Array): InputBytes {
-  return { length: bytes.length, held: bytes, read: (offset, length) => bytes.subarray(offset, offset + length) };
+  return { length: bytes.length, held: bytes, read: (offset, length) => bytes.subarray(offset, offset + length), close: () => {} };
 }
 
 /** A file, or stdin for `-`, in chunks of at most 1 MiB, for input that need not be held whole. */

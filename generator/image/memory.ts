@@ -4,8 +4,9 @@
  * ImageError, never a short or wrapped read.
  *
  * A region's bytes are held in memory or read from a file when the walk reaches them (a core file of
- * many gigabytes, of which a handover is a few pages): those are read in chunks, of which a bounded
- * number is kept, so memory stays bounded by what the walk reads, not by the dump.
+ * many gigabytes, of which a handover is a few pages): each read takes the whole pages its range lies
+ * in, and the last pages read are kept for the reads that follow in them, so memory stays bounded by
+ * what the walk reads at once, not by the dump.
  */
 import { InputError } from '../core/errors.ts';
 import { readCoreMemory } from '../elf/core.ts';
@@ -25,6 +26,8 @@ export interface FileRegion {
   readonly base: bigint;
   readonly length: number;
   read(offset: number, length: number): Uint8Array;
+  /** Releases what reading needs (a file descriptor); a later read may take it again. */
+  close?(): void;
   readonly source?: string;
 }
 
@@ -44,19 +47,22 @@ export interface MemorySlice {
 }
 
 interface Region {
-  readonly id: number;
   readonly base: bigint;
   readonly length: number;
   readonly bytes: Uint8Array | undefined;
   readonly read: ((offset: number, length: number) => Uint8Array) | undefined;
+  readonly close: (() => void) | undefined;
   readonly source: string | undefined;
 }
 
 const PA_LIMIT = 1n << 64n;
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
-/** Bytes read from a file at once, and how many such chunks are kept: 16 MiB. */
-const CHUNK = 1 << 16;
-const KEPT_CHUNKS = 256;
+/** Reads from a file take whole pages of this size: the smallest PAGE_SIZE, which blocks are laid out in. */
+const PAGE = 4096;
+/** The most a read from a file takes past what it needs, when the walk goes forward through a file. */
+const MAX_READ_AHEAD = 1 << 20;
+/** How far past the last read a read still counts as going forward. */
+const NEAR = 16 * PAGE;
 /** The most bytes one read of a region in a file may ask for: no block of a handover comes near. */
 const MAX_FILE_READ = 1 << 30;
 
@@ -64,14 +70,19 @@ export class PhysicalMemory {
   /** Sorted by base address. */
   private readonly regions: readonly Region[];
   private readonly absent: readonly AbsentRange[];
-  /** The bytes the last slice was found in (a region, or a chunk of one), its base as a number (set only when that is exact). */
+  /** The bytes the last slice was found in (a region, or pages read of one), their base as a number (set only when that is exact). */
   private lastRegion: { readonly base: number; readonly bytes: Uint8Array } | undefined;
-  /** Chunks read from files, least recently used first, by `region id:chunk index`. */
-  private readonly chunks = new Map<string, Uint8Array>();
+  /** The last read from a file, and how far past what it needs the next forward read takes. */
+  private lastRead: { readonly region: Region; readonly start: number; readonly end: number } | undefined;
+  private readAhead = 0;
 
   constructor(regions: readonly (MemoryRegion | FileRegion)[], absent: readonly AbsentRange[] = []) {
     const sorted = regions
-      .map((r, id): Region => ('bytes' in r ? { id, base: r.base, length: r.bytes.length, bytes: r.bytes, read: undefined, source: r.source } : { id, base: r.base, length: r.length, bytes: undefined, read: r.read, source: r.source }))
+      .map((r): Region =>
+        'bytes' in r
+          ? { base: r.base, length: r.bytes.length, bytes: r.bytes, read: undefined, close: undefined, source: r.source }
+          : { base: r.base, length: r.length, bytes: undefined, read: r.read, close: r.close, source: r.source },
+      )
       .sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
     sorted.forEach((region, i) => {
       const end = region.base + BigInt(region.length);
@@ -126,32 +137,31 @@ export class PhysicalMemory {
     return this.readFromFile(region, Number(offset), Number(size), pa, where);
   }
 
-  /** A range of a region in a file: from its chunk when it lies in one, else read as it is. */
+  /**
+   * A range of a region in a file: the pages it lies in are read, and kept for the reads that follow.
+   * While reads go forward through a file (a walk of blocks the kernel or encode laid out one after
+   * the other), each takes more beyond, doubling up to MAX_READ_AHEAD; a read elsewhere takes only
+   * its pages (a kernel's blocks scattered through a large dump).
+   */
   private readFromFile(region: Region, offset: number, length: number, pa: bigint, where: { toString(): string }): MemorySlice {
-    const index = Math.floor(offset / CHUNK);
-    const start = index * CHUNK;
-    if (offset + length <= start + CHUNK) {
-      const chunk = this.chunk(region, index, start);
-      if (region.base + BigInt(start) <= MAX_EXACT) this.lastRegion = { base: Number(region.base) + start, bytes: chunk };
-      return { bytes: chunk, offset: offset - start, address: Number(pa) };
-    }
     if (length > MAX_FILE_READ) {
       throw new ImageError(String(where), `${length} bytes at ${hex(pa)} are more than luo-abi reads from a file at once (${MAX_FILE_READ}); no block of a handover is that large`);
     }
-    return { bytes: region.read!(offset, length), offset: 0, address: Number(pa) };
+    const start = offset - (offset % PAGE);
+    const last = this.lastRead;
+    // Forward: at or after the last read's start, and not far past its end (blocks a page or two apart).
+    const forward = last !== undefined && last.region === region && start >= last.start && start <= last.end + Math.max(this.readAhead, NEAR);
+    this.readAhead = forward ? Math.min(MAX_READ_AHEAD, Math.max(2 * this.readAhead, 4 * PAGE)) : 0;
+    const end = Math.min(region.length, Math.ceil((offset + length) / PAGE) * PAGE + this.readAhead);
+    const bytes = region.read!(start, end - start);
+    this.lastRead = { region, start, end };
+    if (region.base + BigInt(start) <= MAX_EXACT) this.lastRegion = { base: Number(region.base) + start, bytes };
+    return { bytes, offset: offset - start, address: Number(pa) };
   }
 
-  private chunk(region: Region, index: number, start: number): Uint8Array {
-    const key = `${region.id}:${index}`;
-    let chunk = this.chunks.get(key);
-    if (chunk) {
-      this.chunks.delete(key);
-    } else {
-      chunk = region.read!(start, Math.min(CHUNK, region.length - start));
-      if (this.chunks.size >= KEPT_CHUNKS) this.chunks.delete(this.chunks.keys().next().value!);
-    }
-    this.chunks.set(key, chunk);
-    return chunk;
+  /** Releases the files regions are read from (their descriptors); memory stays readable, reopening them. */
+  close(): void {
+    for (const region of this.regions) region.close?.();
   }
 
   private regionAt(pa: bigint): Region | undefined {
@@ -199,13 +209,21 @@ export function memoryFrom(inputs: readonly MemoryInput[]): PhysicalMemory {
   const regions: (MemoryRegion | FileRegion)[] = [];
   const absent: AbsentRange[] = [];
   const region = (input: InputBytes, base: bigint, fileOffset: number, length: number, source: string): MemoryRegion | FileRegion =>
-    input.held ? { base, bytes: input.held.subarray(fileOffset, fileOffset + length), source } : { base, length, read: (offset, n) => input.read(fileOffset + offset, n), source };
+    input.held
+      ? { base, bytes: input.held.subarray(fileOffset, fileOffset + length), source }
+      : { base, length, read: (offset, n) => input.read(fileOffset + offset, n), close: () => input.close(), source };
   for (const { name, bytes, base } of inputs) {
     if (base !== undefined) {
       regions.push(region(bytes, base, 0, bytes.length, name));
       continue;
     }
-    const core = readCoreMemory(bytes, name);
+    let core;
+    try {
+      core = readCoreMemory(bytes, name);
+    } finally {
+      // Its headers are read; the walk opens the file again when it reads memory.
+      bytes.close();
+    }
     for (const range of core.ranges) regions.push(region(bytes, range.base, range.fileOffset, range.length, `${name} ${range.from}`));
     for (const gap of core.gaps) absent.push({ base: gap.base, length: gap.length, why: `${name}: ${gap.why}` });
   }

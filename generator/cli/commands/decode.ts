@@ -74,6 +74,8 @@ Exit codes: 0 decoded, 1 bad image (the message says where; nothing is printed o
         return EXIT.findings;
       }
       throw error;
+    } finally {
+      memory.close();
     }
   },
 };
