@@ -75,8 +75,10 @@ export async function memoryOption(options: readonly MemoryOption[]): Promise<Ph
     } catch (error) {
       throw new UsageError(`--mem: cannot read ${path === '-' ? 'stdin' : path}: ${systemReason(error)}`);
     }
-    if (base === undefined && !hasElfMagic(bytes.read(0, Math.min(4, bytes.length)))) {
-      const start = [...bytes.read(0, Math.min(4, bytes.length))].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    const magic = base === undefined ? bytes.read(0, Math.min(4, bytes.length)) : undefined;
+    bytes.close();
+    if (magic && !hasElfMagic(magic)) {
+      const start = [...magic].map((b) => b.toString(16).padStart(2, '0')).join(' ');
       throw new UsageError(
         `--mem ${path} has no --mem-base, so it must be an ELF core file, but it ${start ? `begins ${start}, not 7f 45 4c 46 ("\\x7fELF")` : 'is empty'}: give --mem-base ADDR after a raw dump`,
       );
