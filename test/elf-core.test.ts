@@ -378,6 +378,13 @@ function smallCore(spec: Partial<CoreSpec> = {}) {
   });
 }
 
+/** A small core with the 16-bit field of the file header at `offset` set to `value`. */
+function withFileHeader(offset: number, value: number) {
+  const core = smallCore();
+  new DataView(core.bytes.buffer).setUint16(offset, value, true);
+  return core;
+}
+
 /** Sets a field of program header `index` (0 is the PT_NOTE) of an ELF64 little-endian core. */
 function setField(core: { bytes: Uint8Array; headers: readonly number[] }, index: number, field: keyof (typeof PHDR_FIELDS)[64], value: bigint): void {
   const [offset, width] = PHDR_FIELDS[64][field];
@@ -403,8 +410,7 @@ describe('hostile cores: exit 2, naming the file and the offset', () => {
     [
       'a program header count past the end of the file',
       () => {
-        const core = smallCore();
-        new DataView(core.bytes.buffer).setUint16(56, 0xfff0, true);
+        const core = withFileHeader(56, 0xfff0);
         return {
           bytes: core.bytes,
           message: (f) => `${f}: offset 0x40: the table of ${0xfff0} program headers of 56 bytes needs ${0xfff0 * 56} bytes there, past the end of the file (${core.bytes.length} bytes)`,
@@ -476,8 +482,7 @@ describe('hostile cores: exit 2, naming the file and the offset', () => {
     [
       'an executable, not a core',
       () => {
-        const core = smallCore();
-        new DataView(core.bytes.buffer).setUint16(16, 2, true);
+        const core = withFileHeader(16, 2);
         return {
           bytes: core.bytes,
           message: (f) =>
