@@ -458,6 +458,19 @@ describe('hostile cores: exit 2, naming the file and the offset', () => {
       },
     ],
     [
+      "a process's core: every p_paddr 0",
+      () => {
+        const core = smallCore();
+        for (const i of [1, 2, 3]) setField(core, i, 'paddr', 0n);
+        return {
+          bytes: core.bytes,
+          message: (f) =>
+            // The longest first (PT_LOAD 1, 0x2000 bytes), then PT_LOAD 3 (0x1800) is compared with it.
+            `${f}: offset ${hexOf(core.headers[3]!)}: PT_LOAD 3 (0x0..0x1800) overlaps PT_LOAD 1 (program header at offset ${hexOf(core.headers[1]!)}) in physical memory, and they hold different bytes at 0x0 (file offsets ${hexOf(core.dataOffsets[2]!)} and ${hexOf(core.dataOffsets[0]!)}): which was the memory cannot be told; both give physical address 0, as a process's core does (gdb, systemd-coredump): it is not a dump of physical memory`,
+        };
+      },
+    ],
+    [
       'a PT_LOAD whose physical range runs past 2^64',
       () => {
         const core = smallCore();

@@ -137,7 +137,9 @@ function disjointRanges(loads: readonly ElfSegment[], source: ByteSource, fail: 
         const other = piece.loads.find((l) => l.paddr + l.filesz > address)!;
         fail(
           load.headerOffset,
-          `PT_LOAD ${load.index} (${hex(start)}..${hex(end)}) overlaps ${nameOf(other)} in physical memory, and they hold different bytes at ${hex(address)} (file offsets ${hex(ours + differs)} and ${hex(theirs + differs)}): which was the memory cannot be told`,
+          `PT_LOAD ${load.index} (${hex(start)}..${hex(end)}) overlaps ${nameOf(other)} in physical memory, and they hold different bytes at ${hex(address)} (file offsets ${hex(ours + differs)} and ${hex(theirs + differs)}): which was the memory cannot be told${
+            load.paddr === 0n && other.paddr === 0n ? '; both give physical address 0, as a process\'s core does (gdb, systemd-coredump): it is not a dump of physical memory' : ''
+          }`,
         );
       }
     }
