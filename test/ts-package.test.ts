@@ -1,0 +1,111 @@
+/**
+ * out/ts as a user gets it: packed with npm, installed from the tarball into a project of its own
+ * (offline: the package depends on nothing), a consumer type-checked by tsc under NodeNext defaults
+ * (the package's .d.ts checked too, no skipLibCheck) and run by node, which resolves the package's
+ * subpaths through its exports map. The bytes are written here by hand from the ABI facts
+ * (/work/shared/kho-abi-facts.md: struct luo_ser of luo-v5 is char[8] then three u64, 32 bytes).
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUT, ROOT, run, runOk, scratchDir } from './support/tools.ts';
+
+const PACKAGE = '@luo-abi/kho-codecs';
+
+const CONSUMER = `
+import { decodeLuoSer, encodeLuoSer, viewLuoSessionSer, constants, LUO_SER_SIZE, LUO_SESSION_SER_SIZE, type LuoSer } from '${PACKAGE}/luo/luo-v5';
+import { CodecError, CURRENT_VERSIONS, versions, type VersionName } from '${PACKAGE}';
+
+// struct luo_ser at offset 4 of a buffer, little-endian, as the kernel writes it.
+const bytes = new Uint8Array(4 + 32);
+bytes.set(new TextEncoder().encode('luo-v5'), 4);
+const data = new DataView(bytes.buffer);
+data.setBigUint64(4 + 8, 7n, true);
+data.setBigUint64(4 + 16, 0x1000n, true);
+data.setBigUint64(4 + 24, 0x2000n, true);
+
+const value: LuoSer = decodeLuoSer(bytes, 4);
+const again = new Uint8Array(4 + LUO_SER_SIZE);
+encodeLuoSer(value, again, 4);
+
+// The declarations are real types, not any: a number where C has a u64 is refused.
+// @ts-expect-error liveupdate_num is a bigint
+const wrong: LuoSer = { ...value, liveupdate_num: 7 };
+
+const session = new Uint8Array(LUO_SESSION_SER_SIZE);
+session.set(new TextEncoder().encode('s0'));
+new DataView(session.buffer).setBigUint64(64 + 8, 3n, true);
+const view = viewLuoSessionSer(session);
+
+let refused = '';
+try {
+  decodeLuoSer(bytes, 8);
+} catch (error) {
+  if (error instanceof CodecError) refused = error.path + ': ' + error.message;
+}
+const name: VersionName = 'luo-v5';
+console.log(JSON.stringify({
+  value: { ...value, liveupdate_num: String(value.liveupdate_num), sessions_pa: String(value.sessions_pa), flbs_pa: String(value.flbs_pa) },
+  roundTrip: again.every((byte, i) => byte === bytes[i]),
+  wrongIsNumber: typeof wrong.liveupdate_num,
+  sessionCount: String(view.file_set_ser.count),
+  sessionName: view.name,
+  refused,
+  compatible: constants.LUO_ABI_COMPATIBLE,
+  currentLuo: CURRENT_VERSIONS.luo,
+  sameModule: versions[name].LUO_SER_SIZE === LUO_SER_SIZE,
+}));
+`;
+
+describe(`out/ts as the npm package ${PACKAGE}`, () => {
+  const dir = scratchDir('ts-package');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const project = join(dir, 'consumer');
+  let tarball = '';
+
+  beforeAll(() => {
+    mkdirSync(project);
+    tarball = join(dir, runOk('npm', ['pack', join(OUT, 'ts'), '--silent', '--pack-destination', dir], { cwd: dir }).stdout.trim().split('\n').at(-1)!);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', strict: true, outDir: 'dist', types: [] }, files: ['consumer.ts'] }));
+    writeFileSync(join(project, 'consumer.ts'), CONSUMER);
+    runOk('npm', ['install', tarball, '--offline', '--no-audit', '--no-fund'], { cwd: project });
+  }, 120_000);
+
+  it('ships JavaScript, declarations, package.json and a README, and no TypeScript source', () => {
+    const listed = runOk('tar', ['-tzf', tarball]).stdout.trim().split('\n').map((path) => path.replace(/^package\//, ''));
+    expect(listed).toEqual(expect.arrayContaining(['package.json', 'README.md', 'index.js', 'index.d.ts', 'runtime.js', 'runtime.d.ts', 'luo/luo-v5.js', 'luo/luo-v5.d.ts']));
+    expect(listed.filter((path) => !/\.(js|d\.ts)$/.test(path)).sort()).toEqual(['README.md', 'package.json']);
+    const json = JSON.parse(readFileSync(join(project, 'node_modules', PACKAGE, 'package.json'), 'utf8')) as { type: string; exports: Record<string, unknown> };
+    expect(json.type).toBe('module');
+    expect(json.exports['./luo/luo-v5']).toEqual({ types: './luo/luo-v5.d.ts', default: './luo/luo-v5.js' });
+  });
+
+  it('type-checks a consumer under NodeNext with the package\'s declarations checked too', () => {
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const checked = run(process.execPath, [tsc, '--noEmit', '-p', project], { cwd: project });
+    expect(checked.stdout + checked.stderr).toBe('');
+    expect(checked.status).toBe(0);
+    // And a mistake is one: a field the struct does not have.
+    writeFileSync(join(project, 'bad.ts'), `import type { LuoSer } from '${PACKAGE}/luo/luo-v5';\nexport const bad: LuoSer['no_such_field'] = 0;\n`);
+    const bad = run(process.execPath, [tsc, '--ignoreConfig', '--noEmit', '--module', 'nodenext', '--strict', '--types', '', join(project, 'bad.ts')], { cwd: project });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stdout).toMatch(/bad\.ts\(2,\d+\): error TS2339: Property 'no_such_field' does not exist on type 'LuoSer'/);
+  });
+
+  it('runs under node: decodes a struct from bytes, encodes it back to the same bytes, views a nested struct', () => {
+    runOk(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], { cwd: project });
+    const ran = runOk(process.execPath, [join(project, 'dist/consumer.js')], { cwd: project });
+    expect(JSON.parse(ran.stdout)).toEqual({
+      value: { compatible: 'luo-v5', liveupdate_num: '7', sessions_pa: '4096', flbs_pa: '8192' },
+      roundTrip: true,
+      wrongIsNumber: 'number',
+      sessionCount: '3',
+      sessionName: 's0',
+      refused: 'luo_ser: luo_ser: needs 32 bytes at offset 8, but the buffer holds 36',
+      compatible: 'luo-v5',
+      currentLuo: 'luo-v5+block-v1',
+      sameModule: true,
+    });
+  });
+});
