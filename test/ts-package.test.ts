@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tidy } from '../generator/emit/ts/package.ts';
 import { OUT, ROOT, run, runOk, scratchDir } from './support/tools.ts';
 
 const PACKAGE = '@luo-abi/kho-codecs';
@@ -107,5 +108,23 @@ describe(`out/ts as the npm package ${PACKAGE}`, () => {
       currentLuo: 'luo-v5+block-v1',
       sameModule: true,
     });
+  });
+});
+
+describe('the layout of the compiled code', () => {
+  it('indents two spaces a level, puts JSDoc stars under the first, and separates top-level blocks', () => {
+    const printed = 'import { a } from "./a.js";\n/**\n* Doc.\n*/\nexport function f() {\n\tif (a) {\n\t\treturn 1;\n\t}\n\treturn 2;\n}\nexport const b = 1;\n';
+    expect(tidy('x.js', printed, 'js')).toBe(
+      'import { a } from "./a.js";\n\n/**\n * Doc.\n */\nexport function f() {\n  if (a) {\n    return 1;\n  }\n  return 2;\n}\n\nexport const b = 1;\n',
+    );
+  });
+
+  it('puts an import of many names one name a line', () => {
+    const names = Array.from({ length: 20 }, (_, i) => `name${i}`); // 150 columns on one line
+    expect(tidy('x.js', `import { ${names.join(', ')} } from "./m.js";\n`, 'js')).toBe(`import {\n${names.map((n) => `  ${n},\n`).join('')}} from "./m.js";\n`);
+  });
+
+  it('refuses to re-indent a template literal over several lines, which would change its text', () => {
+    expect(() => tidy('x.js', 'export function f() {\n\treturn `a\n\tb`;\n}\n', 'js')).toThrow(/x\.js would change more than whitespace/);
   });
 });
