@@ -58,6 +58,19 @@ console.log(JSON.stringify({
 }));
 `;
 
+/** What the consumer prints: the values of the bytes above, and the package's own constants. */
+const EXPECTED = {
+  value: { compatible: 'luo-v5', liveupdate_num: '7', sessions_pa: '4096', flbs_pa: '8192' },
+  roundTrip: true,
+  wrongIsNumber: 'number',
+  sessionCount: '3',
+  sessionName: 's0',
+  refused: 'luo_ser: luo_ser: needs 32 bytes at offset 8, but the buffer holds 36',
+  compatible: 'luo-v5',
+  currentLuo: 'luo-v5+block-v1',
+  sameModule: true,
+};
+
 describe(`out/ts as the npm package ${PACKAGE}`, () => {
   const dir = scratchDir('ts-package');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -97,17 +110,12 @@ describe(`out/ts as the npm package ${PACKAGE}`, () => {
   it('runs under node: decodes a struct from bytes, encodes it back to the same bytes, views a nested struct', () => {
     runOk(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], { cwd: project });
     const ran = runOk(process.execPath, [join(project, 'dist/consumer.js')], { cwd: project });
-    expect(JSON.parse(ran.stdout)).toEqual({
-      value: { compatible: 'luo-v5', liveupdate_num: '7', sessions_pa: '4096', flbs_pa: '8192' },
-      roundTrip: true,
-      wrongIsNumber: 'number',
-      sessionCount: '3',
-      sessionName: 's0',
-      refused: 'luo_ser: luo_ser: needs 32 bytes at offset 8, but the buffer holds 36',
-      compatible: 'luo-v5',
-      currentLuo: 'luo-v5+block-v1',
-      sameModule: true,
-    });
+    expect(JSON.parse(ran.stdout)).toEqual(EXPECTED);
+    // Where code may not be made from strings (a content security policy), the runtime's string
+    // reader made by `new Function` falls back to TextDecoder, with the same results.
+    const strict = runOk(process.execPath, ['--disallow-code-generation-from-strings', join(project, 'dist/consumer.js')], { cwd: project });
+    expect(JSON.parse(strict.stdout)).toEqual(EXPECTED);
+    expect(run(process.execPath, ['--disallow-code-generation-from-strings', '-e', 'new Function("")']).stderr).toMatch(/EvalError: Code generation from strings disallowed/);
   });
 });
 
