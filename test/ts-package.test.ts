@@ -3,7 +3,8 @@
  * (offline: the package depends on nothing), a consumer type-checked by tsc under NodeNext defaults
  * (the package's .d.ts checked too, no skipLibCheck) and run by node, which resolves the package's
  * subpaths through its exports map. The bytes are written here by hand from the ABI facts
- * (/work/shared/kho-abi-facts.md: struct luo_ser of luo-v5 is char[8] then three u64, 32 bytes).
+ * (/work/shared/kho-abi-facts.md: struct luo_ser of luo-v5 is char[8] then three u64, 32 bytes; of
+ * luo-v5+block-v1, char[16] then the same, 40 bytes).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +46,8 @@ try {
   if (error instanceof CodecError) refused = error.path + ': ' + error.message;
 }
 const name: VersionName = 'luo-v5';
+// Nothing is widened: the current version's module is known by its literal name, and so is its size.
+const currentSize: 40 = versions[CURRENT_VERSIONS.luo].LUO_SER_SIZE;
 console.log(JSON.stringify({
   value: { ...value, liveupdate_num: String(value.liveupdate_num), sessions_pa: String(value.sessions_pa), flbs_pa: String(value.flbs_pa) },
   roundTrip: again.every((byte, i) => byte === bytes[i]),
@@ -55,6 +58,7 @@ console.log(JSON.stringify({
   compatible: constants.LUO_ABI_COMPATIBLE,
   currentLuo: CURRENT_VERSIONS.luo,
   sameModule: versions[name].LUO_SER_SIZE === LUO_SER_SIZE,
+  currentSize,
 }));
 `;
 
@@ -69,6 +73,8 @@ const EXPECTED = {
   compatible: 'luo-v5',
   currentLuo: 'luo-v5+block-v1',
   sameModule: true,
+  // luo-v5+block-v1: compatible[16] ("luo-v5;block-v1" and its NUL, aligned to 8) and three u64.
+  currentSize: 40,
 };
 
 describe(`out/ts as the npm package ${PACKAGE}`, () => {
