@@ -203,7 +203,8 @@ function constantsBlock(version: VersionModel): string {
     const value = constantValue(c);
     if (value === undefined) return [];
     const origin = c.enum ? `enum ${c.enum}: ${c.name} = ${c.c}` : `#define ${c.name} ${c.c}`;
-    return [`${doc([`${c.doc ?? c.name} C: \`${origin}\`${c.config ? ` (under ${c.config})` : ''}.`])}\n${key(c.name)}: ${value},`];
+    const where = [...(c.include ? [`from ${c.include}`] : []), ...(c.config ? [`under ${c.config}`] : [])];
+    return [`${doc([`${c.doc ?? c.name} C: \`${origin}\`${where.length > 0 ? ` (${where.join(', ')})` : ''}.`])}\n${key(c.name)}: ${value},`];
   });
   return constant(
     ['The constants of the header (its #defines and enum members that have a value), by C name, with their values for the model\'s page size.'],

@@ -64,7 +64,7 @@ export const constants = {
   LUO_CORE_FEATURES_ACTIVE: 7,
   /**
    * Maximum length of a session name, including the terminating NUL. C: `#define
-   * LIVEUPDATE_SESSION_NAME_LENGTH 64`.
+   * LIVEUPDATE_SESSION_NAME_LENGTH 64` (from <uapi/linux/liveupdate.h>).
    */
   LIVEUPDATE_SESSION_NAME_LENGTH: 64,
   /**

@@ -43,7 +43,7 @@ export const constants = {
   LUO_FDT_LIVEUPDATE_NUM: "liveupdate-number",
   /**
    * Maximum length of a session name, including the terminating NUL. C: `#define
-   * LIVEUPDATE_SESSION_NAME_LENGTH 64`.
+   * LIVEUPDATE_SESSION_NAME_LENGTH 64` (from <uapi/linux/liveupdate.h>).
    */
   LIVEUPDATE_SESSION_NAME_LENGTH: 64,
   /** Name of the session subnode. C: `#define LUO_FDT_SESSION_NODE_NAME "luo-session"`. */

@@ -35,7 +35,7 @@ export declare const constants: {
   readonly LUO_FDT_LIVEUPDATE_NUM: "liveupdate-number";
   /**
    * Maximum length of a session name, including the terminating NUL. C: `#define
-   * LIVEUPDATE_SESSION_NAME_LENGTH 64`.
+   * LIVEUPDATE_SESSION_NAME_LENGTH 64` (from <uapi/linux/liveupdate.h>).
    */
   readonly LIVEUPDATE_SESSION_NAME_LENGTH: 64;
   /**

@@ -32,7 +32,7 @@ export declare const constants: {
   readonly LUO_FDT_ABI_HEADER: "luo-abi-header";
   /**
    * Maximum length of a session name, including the terminating NUL. C: `#define
-   * LIVEUPDATE_SESSION_NAME_LENGTH 64`.
+   * LIVEUPDATE_SESSION_NAME_LENGTH 64` (from <uapi/linux/liveupdate.h>).
    */
   readonly LIVEUPDATE_SESSION_NAME_LENGTH: 64;
   /**

@@ -53,7 +53,7 @@ export const constants = {
   LUO_ABI_COMPAT_LEN: 16,
   /**
    * Maximum length of a session name, including the terminating NUL. C: `#define
-   * LIVEUPDATE_SESSION_NAME_LENGTH 64`.
+   * LIVEUPDATE_SESSION_NAME_LENGTH 64` (from <uapi/linux/liveupdate.h>).
    */
   LIVEUPDATE_SESSION_NAME_LENGTH: 64,
   /**

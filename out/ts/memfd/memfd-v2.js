@@ -71,17 +71,17 @@ export const constants = {
    * kernel zeroes the folio before use. C: `#define MEMFD_LUO_FOLIO_UPTODATE BIT(1)`.
    */
   MEMFD_LUO_FOLIO_UPTODATE: 2,
-  /** No further seal may be added. C: `#define F_SEAL_SEAL 1`. */
+  /** No further seal may be added. C: `#define F_SEAL_SEAL 1` (from <uapi/linux/fcntl.h>). */
   F_SEAL_SEAL: 1,
-  /** The file may not shrink. C: `#define F_SEAL_SHRINK 2`. */
+  /** The file may not shrink. C: `#define F_SEAL_SHRINK 2` (from <uapi/linux/fcntl.h>). */
   F_SEAL_SHRINK: 2,
-  /** The file may not grow. C: `#define F_SEAL_GROW 4`. */
+  /** The file may not grow. C: `#define F_SEAL_GROW 4` (from <uapi/linux/fcntl.h>). */
   F_SEAL_GROW: 4,
-  /** The file may not be written. C: `#define F_SEAL_WRITE 8`. */
+  /** The file may not be written. C: `#define F_SEAL_WRITE 8` (from <uapi/linux/fcntl.h>). */
   F_SEAL_WRITE: 8,
-  /** No new writable mapping or write. C: `#define F_SEAL_FUTURE_WRITE 16`. */
+  /** No new writable mapping or write. C: `#define F_SEAL_FUTURE_WRITE 16` (from <uapi/linux/fcntl.h>). */
   F_SEAL_FUTURE_WRITE: 16,
-  /** The file's exec bits may not change. C: `#define F_SEAL_EXEC 32`. */
+  /** The file's exec bits may not change. C: `#define F_SEAL_EXEC 32` (from <uapi/linux/fcntl.h>). */
   F_SEAL_EXEC: 32,
   /**
    * The seals this version hands over. A memfd with any other seal is refused; a new seal needs a new
