@@ -1,6 +1,6 @@
 /**
- * Whether out/ is still what `luo-abi generate` wrote, told without loading the emitters (ts-morph
- * and prettier take seconds to load). generate records in out/'s marker a digest of everything that
+ * Whether out/ is still what `luo-abi generate` wrote, told without loading the emitters and making
+ * every file again (the better part of a second). generate records in out/'s marker a digest of everything that
  * shapes the files (the generator, the templates, the schema's sources and the locked dependency
  * versions) and a digest of the files it wrote. When both still match, out/ is up to date; when
  * either differs, the caller regenerates in memory and compares file by file. A digest can send the

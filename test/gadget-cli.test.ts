@@ -34,7 +34,7 @@ describe('a family of our own through every command (--schema)', () => {
   it('generate writes its headers where a kernel tree has them, and one per version', async () => {
     const result = await cli('generate', '--schema', schema, '--out', at('out'));
     expect(result).toMatchObject({ status: 0, stderr: '' });
-    for (const path of ['include/linux/gadget/gadget.h', 'include/linux/gadget/gadget_base.h', 'gadget/gadget-v1/gadget.h', 'ts/gadget/gadget-v1.ts', 'docs/gadget.md']) {
+    for (const path of ['include/linux/gadget/gadget.h', 'include/linux/gadget/gadget_base.h', 'gadget/gadget-v1/gadget.h', 'ts/gadget/gadget-v1.js', 'ts/gadget/gadget-v1.d.ts', 'docs/gadget.md']) {
       expect(existsSync(join(at('out'), path)), path).toBe(true);
     }
     expect(readFileSync(join(at('out'), 'include/linux/gadget/gadget.h'), 'utf8')).toContain('#include <linux/gadget/gadget_base.h>\n');

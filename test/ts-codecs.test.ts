@@ -1,25 +1,26 @@
 /**
- * The struct codecs, in both of their forms: generated TypeScript (out/ts for LUO; a scratch
- * generation for the aligned fixture schema with its union, arrays, signed fields, padding and
- * flexible array member) and compiled at run time from the model (generator/codec/compile.ts, what
+ * The struct codecs, in both of their forms: the generated package (out/ts for LUO, its JavaScript
+ * run and its declarations type-checked here; a scratch generation for the aligned fixture schema
+ * with its union, arrays, signed fields, padding and flexible array member, whose TypeScript is
+ * type-checked strictly) and compiled at run time from the model (generator/codec/compile.ts, what
  * the image walker uses). Every property below is asserted of both, the views' included.
  *
  * Values come from fast-check arbitraries derived from the model; the bytes the codecs write are
  * compared with an independent writer below that knows nothing of the generated code, and sizes and
  * offsets with the numbers of /work/shared/luo-abi-facts.md and a hand layout of the fixture.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codecsFor } from '../generator/codec/compile.ts';
 import { CodecError as RuntimeCodecError } from '../generator/codec/runtime.ts';
-import { renderTsCodecs } from '../generator/emit/ts/index.ts';
+import { renderTsCodecs, tsModules } from '../generator/emit/ts/index.ts';
 import { allVersions, buildModel, findStruct, typeSize, type FieldModel, type Model, type StructModel, type TypeInfo, type VersionModel } from '../generator/model/index.ts';
-import { CodecError, CURRENT_VERSIONS, versions, type StructCodec } from '../out/ts/index.ts';
-import * as runtime from '../out/ts/runtime.ts';
-import type { LuoFileSer } from '../out/ts/luo/luo-v4.ts';
+import { CodecError, CURRENT_VERSIONS, versions, type StructCodec } from '../out/ts/index.js';
+import * as runtime from '../out/ts/runtime.js';
+import type { LuoFileSer } from '../out/ts/luo/luo-v4.js';
 import family from '../schema/index.ts';
 import { demoSchema } from './fixtures/aligned-schema.ts';
 import { OUT, runOk, scratchDir } from './support/tools.ts';
@@ -500,7 +501,7 @@ function codecProperties(
 
 const luoModel = buildModel(family);
 
-describe('the codec runtime (generator/codec/runtime.ts, copied to out/ts/runtime.ts)', () => {
+describe('the codec runtime (generator/codec/runtime.ts, compiled to out/ts/runtime.js)', () => {
   it('reads a char array of ASCII and of UTF-8 the same way', () => {
     const bytes = new TextEncoder().encode('x memfd-v1\0 é-v1\0');
     expect(runtime.readChars(bytes, 2, 9, 'p')).toBe('memfd-v1');
@@ -529,6 +530,18 @@ describe('generated TypeScript codecs for LUO (out/ts)', () => {
     expect(versions['luo-v1-session-v1'].LUO_SESSION_SER_SIZE).toBe(64);
     expect(Object.keys(versions)).toEqual(allVersions(luoModel).map((v) => v.name));
     expect(CURRENT_VERSIONS).toEqual({ kexec_handover: 'kho-v4', block: 'block-v1', compat: 'compat', luo: 'luo-v5+block-v1', memfd: 'memfd-v2', memblock: 'memblock-v1' });
+  });
+
+  it('exports the #define and enum constants that have a value, with the values of the ABI facts (4 KiB pages)', () => {
+    expect(versions['luo-v5'].constants).toMatchObject({ LUO_ABI_COMPATIBLE: 'luo-v5', LUO_ABI_COMPAT_LEN: 8, LIVEUPDATE_SESSION_NAME_LENGTH: 64 });
+    expect(versions['luo-v5+block-v1'].constants).toMatchObject({ LUO_ABI_COMPATIBLE: 'luo-v5;block-v1', LUO_ABI_COMPAT_LEN: 16 });
+    expect(versions['luo-v2'].constants.LUO_FDT_COMPATIBLE).toBe('luo-v2');
+    // (4096 - 8) / 8 page addresses in a chunk; the sizeof constant of struct kho_vmalloc is another name.
+    expect(versions['kho-v4'].constants.KHO_VMALLOC_SIZE).toBe(511);
+    expect(versions['kho-v4'].KHO_VMALLOC_SIZE).toBe(versions['kho-v4'].codecs.kho_vmalloc.size);
+    expect(versions['memfd-v1'].constants).toMatchObject({ MEMFD_LUO_FOLIO_DIRTY: 1, MEMFD_LUO_FOLIO_UPTODATE: 2 });
+    // A function-like macro has no value to export.
+    expect(versions['compat'].constants).toEqual({});
   });
 
   it('decodes a luo_file_ser written by hand, little- and big-endian', () => {
@@ -567,11 +580,13 @@ describe('generated TypeScript codecs for LUO (out/ts)', () => {
 
   it('imports nothing but the runtime and, for a header it uses, that header\'s module', () => {
     const dir = join(OUT, 'ts');
-    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts'));
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.js') || name.endsWith('.d.ts'));
+    expect(files.filter((name) => name.endsWith('.js')).length).toBe(allVersions(luoModel).length + 2);
     for (const name of files) {
       const text = readFileSync(join(dir, name), 'utf8');
-      const specifiers = [...text.matchAll(/\bfrom\s+'([^']+)'/g)].map((m) => m[1]);
-      const allowed = name === 'index.ts' ? /^\.\/(runtime|[a-z_]+\/[\w+-]+)\.ts$/ : name === 'runtime.ts' ? /^$/ : /^\.\.\/(runtime|[a-z_]+\/[\w+-]+)\.ts$/;
+      const specifiers = [...text.matchAll(/\bfrom\s+["']([^"']+)["']/g)].map((m) => m[1]);
+      const base = name.replace(/\.(d\.ts|js)$/, '');
+      const allowed = base === 'index' ? /^\.\/(runtime|[a-z_]+\/[\w+-]+)\.js$/ : base === 'runtime' ? /^$/ : /^\.\.\/(runtime|[a-z_]+\/[\w+-]+)\.js$/;
       for (const specifier of specifiers) expect(specifier, `${name} imports ${specifier}`).toMatch(allowed);
       expect(text).not.toMatch(/\bimport\(|\brequire\(/);
     }
@@ -603,34 +618,47 @@ describe('generated TypeScript codecs for the aligned fixture schema', () => {
   const model = buildModel(demoSchema);
   let demo: VersionModule & Record<string, unknown>;
 
+  const dir = scratchDir('ts-codecs');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   beforeAll(async () => {
-    const dir = scratchDir('ts-codecs');
-    const files = await renderTsCodecs(model);
-    for (const f of files) {
-      mkdirSync(join(dir, f.path, '..'), { recursive: true });
-      writeFileSync(join(dir, f.path), f.content);
-    }
-    // The same strictness as the repository's tsconfig, on these files alone.
+    const write = (root: string, path: string, content: string): string => {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      writeFileSync(join(root, path), content);
+      return join(root, path);
+    };
+    const files = renderTsCodecs(model);
+    const declarations = files.filter((f) => f.path.endsWith('.d.ts')).map((f) => write(join(dir, 'package'), f.path, f.content));
+    for (const f of files) write(join(dir, 'package'), f.path, f.content);
+    // The TypeScript the packages are compiled from, the fixture's and LUO's (out/ts ships none), and the
+    // fixture's declarations, with the strictness of the repository's tsconfig.
+    const sources = [
+      ...tsModules(model).map((m) => write(join(dir, 'ts-fixture'), `${m.path}.ts`, m.typescript)),
+      ...tsModules(luoModel).map((m) => write(join(dir, 'ts-luo'), `${m.path}.ts`, m.typescript)),
+    ];
     runOk(process.execPath, [
       join(import.meta.dirname, '../node_modules/typescript/bin/tsc'),
       '--ignoreConfig',
       '--noEmit',
       '--strict',
       '--noUncheckedIndexedAccess',
+      '--noImplicitOverride',
+      '--noUnusedLocals',
+      '--isolatedDeclarations',
+      '--declaration',
       '--target',
       'ES2022',
       '--module',
       'NodeNext',
       '--moduleResolution',
       'NodeNext',
-      '--allowImportingTsExtensions',
       '--verbatimModuleSyntax',
-      '--skipLibCheck',
       '--types',
-      'node',
-      ...files.map((f) => join(dir, f.path)),
+      '',
+      ...sources,
+      ...declarations,
     ], { cwd: join(import.meta.dirname, '..') });
-    demo = (await import(pathToFileURL(join(dir, files.find((f) => f.path.endsWith('/demo-v1.ts'))!.path)).href)) as typeof demo;
+    demo = (await import(pathToFileURL(join(dir, 'package', files.find((f) => f.path.endsWith('/demo-v1.js'))!.path)).href)) as typeof demo;
   });
 
   codecProperties(

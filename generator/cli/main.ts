@@ -7,9 +7,10 @@ import { InputError, InternalError, OutputError, ToolError, UsageError } from '.
 import { EXIT } from '../core/exit-codes.ts';
 import { SchemaError } from '../model/index.ts';
 import type { Command } from './command.ts';
-import { commands } from './commands/index.ts';
+import { commands as commandEntries } from './commands/index.ts';
 
-function mainHelp(): string {
+async function mainHelp(): Promise<string> {
+  const commands = await Promise.all(commandEntries.map((c) => c.load()));
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'Usage: luo-abi [--debug] <command> [options]',
@@ -39,14 +40,15 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const out = name === undefined ? process.stderr : process.stdout;
-    out.write(mainHelp() + '\n');
+    out.write((await mainHelp()) + '\n');
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command: Command | undefined = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commandEntries.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`luo-abi: unknown command "${name}"; run \`luo-abi --help\` for the list\n`);
     return EXIT.usage;
   }
+  const command: Command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help.trimEnd() + '\n');
     return EXIT.ok;

@@ -1,7 +1,8 @@
 /**
- * The runtime of the generated struct codecs: what the code made by ./source.ts calls. It is emitted
- * verbatim as out/ts/runtime.ts, so that out/ts stands alone, and ./compile.ts hands the same module
- * to the codecs it compiles at run time: one runtime for both uses.
+ * The runtime of the generated struct codecs: what the code made by ./source.ts calls. It is compiled
+ * into the codec package (out/ts/runtime.js and its .d.ts), so that the package stands alone, and
+ * ./compile.ts hands the same module to the codecs it compiles at run time: one runtime for both uses.
+ * It uses only what JavaScript engines provide, no Node module.
  *
  * Every refusal is a CodecError whose `path` names the struct and field (`luo_ser.flbs_pa`,
  * `demo_holder.v.triple[2]`), so a bad value or a bad image can be found at once.

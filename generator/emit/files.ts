@@ -12,7 +12,7 @@ export interface GeneratedFile {
   readonly content: string;
 }
 
-/** An emitter is a function of the model; it may be async (prettier is). */
+/** An emitter is a function of the model; it may be async. */
 export type Emitter = (model: Model) => GeneratedFile[] | Promise<GeneratedFile[]>;
 
 export function file(path: string, content: string): GeneratedFile {

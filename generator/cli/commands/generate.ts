@@ -53,7 +53,7 @@ cannot be written, 70 internal error.`,
     const outDir = values.out ?? DEFAULT_OUT;
     if (!values.check) assertReplaceable(outDir);
     const model = await loadModel(values.schema);
-    // The emitters pull in ts-morph and prettier: load them only when generating, not for every command.
+    // Loaded here, not at the top: --kernel-tree needs only the C emitter.
     const { generateFiles } = await import('../../generate.ts');
     const files = await generateFiles(model);
     const shown = displayPath(outDir);
