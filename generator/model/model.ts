@@ -98,7 +98,38 @@ export type TargetModel =
       readonly block: BlockModel;
       readonly total?: string;
     }
-  | { readonly shape: 'selected'; readonly selector: string };
+  | { readonly shape: 'selected'; readonly selector: string }
+  /** KHO's radix tree of preserved page groups (lang.ts RadixTreeTarget); depth and order0 at this page size. */
+  | {
+      readonly shape: 'radix-tree';
+      readonly node: string;
+      readonly table: string;
+      readonly leaf: string;
+      readonly bitmap: string;
+      readonly depth: number;
+      readonly order0: number;
+    }
+  /** The state of the KHO client the node's name names; `size`: the node's property holding its size. */
+  | { readonly shape: 'client'; readonly size?: string };
+
+/** A struct handing over an area page group by page group (lang.ts PageList), by field names. */
+export interface PageListModel {
+  readonly descriptor: string;
+  readonly first: string;
+  readonly chunk: string;
+  /** The path through the chunk to its next-chunk address: ['hdr', 'next']. */
+  readonly next: readonly string[];
+  readonly pages: string;
+  readonly order: string;
+  readonly totalPages: string;
+}
+
+/** What a page-list area holds: `entry[count]`, `count` a field of the struct holding the descriptor. */
+export interface AreaModel {
+  readonly list: PageListModel;
+  readonly entry: string;
+  readonly count: string;
+}
 
 export type PointerForm = 'u64' | 'phys_addr_t' | 'khoser';
 
@@ -156,6 +187,8 @@ export interface FieldModel {
   readonly bits?: { readonly shift: number; readonly width: number };
   /** An anonymous struct or union member: its fields are the enclosing struct's. */
   readonly anonymous?: boolean;
+  /** A page-list descriptor's field: what its area holds. */
+  readonly holds?: AreaModel;
   readonly doc: string;
   readonly at?: SourceLocation;
 }
@@ -365,7 +398,10 @@ export function targetStructs(target: TargetModel): string[] {
     case 'header-array':
     case 'chain':
       return [target.header, target.entry];
+    case 'radix-tree':
+      return [target.node, target.leaf];
     case 'selected':
+    case 'client':
       return [];
   }
 }

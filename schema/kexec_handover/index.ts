@@ -3,9 +3,11 @@
  * and one child per client; the header also gives every client the KHOSER pointer macros and the
  * kho_vmalloc structs that hand a vmalloc area over.
  *
- * Described here: the root node's own properties, the vmalloc structs and (from kho-v2) the radix
- * tree's node and leaf. The tree's deeper levels, the kho-v1 chunk bitmaps and the per-client
- * children are not yet in the schema: the preserved-memory map is followed only to its first struct.
+ * Described here: the root node's own properties, the vmalloc structs and the page list they make
+ * (kho_vmalloc_area, for the headers whose state holds a vmalloc area), and (from kho-v2) the radix
+ * tree of preserved memory, followed down to its leaves. Each client node's address leads to the
+ * state of the client the node is named after. Not yet described: kho-v1's chunks of bitmaps (the
+ * structs are local to kernel/kexec_handover.c), so kho-v1's memory map is kept as an address.
  */
 import {
   anyName,
@@ -22,8 +24,11 @@ import {
   khoserPtr,
   node,
   pa,
+  pageList,
   pointerProperty,
   struct,
+  toClient,
+  toRadixTree,
   toStruct,
   u64,
   u64Property,
@@ -110,6 +115,17 @@ export const kho_vmalloc = struct('kho_vmalloc', {
   },
 });
 
+/** The page list a struct kho_vmalloc hands over: what a header whose state holds one names in its areaField. */
+export const kho_vmalloc_area = pageList({
+  descriptor: kho_vmalloc,
+  first: 'first',
+  chunk: kho_vmalloc_chunk,
+  next: 'hdr.next',
+  pages: 'phys',
+  order: 'order',
+  totalPages: 'total_pages',
+});
+
 // ---- The radix tree of preserved memory (kho-v2 on)
 
 function radixConsts(depthPlusOne: boolean) {
@@ -145,7 +161,8 @@ function radixTypes(consts: ReturnType<typeof radixConsts>) {
       bitmap: field(bitmap(expr`1 << ${consts.members.KHO_BITMAP_SIZE_LOG2}`), 'One bit per preserved page group of the order the key encodes.'),
     },
   });
-  return { node, leaf };
+  const tree = toRadixTree({ node, table: 'table', leaf, bitmap: 'bitmap', depth: consts.members.KHO_TREE_MAX_DEPTH, order0: consts.members.KHO_ORDER_0_LOG2 });
+  return { node, leaf, tree };
 }
 
 // ---- Versions
@@ -169,8 +186,13 @@ function khoVersion(spec: {
   const consts = spec.radix ? radixConsts(spec.radix === 'v4') : undefined;
   const radix = consts ? radixTypes(consts) : undefined;
   const memoryMap = radix
-    ? pointerProperty(KHO_FDT_MEMORY_MAP_PROP_NAME, pa(toStruct(radix.node), { nullable: false }), 'Physical address of the root node of the radix tree of preserved memory.')
+    ? pointerProperty(KHO_FDT_MEMORY_MAP_PROP_NAME, pa(radix.tree, { nullable: false }), 'Physical address of the root node of the radix tree of preserved memory.')
     : u64Property(KHO_FDT_MEMORY_MAP_PROP_NAME, 'Physical address of the first chunk of the preserved-memory map (bitmaps per page order).');
+  const [stateProp, sizeProp] = spec.subTreeProps;
+  const clientProperties = [
+    pointerProperty(stateProp!, pa(toClient(sizeProp ? { size: sizeProp } : {}), { nullable: false }), stateProp!.doc ?? ''),
+    ...(sizeProp ? [u64Property(sizeProp, sizeProp.doc ?? '')] : []),
+  ];
   return version({
     name: spec.name,
     origin: spec.origin,
@@ -196,7 +218,7 @@ function khoVersion(spec: {
           node({
             name: anyName('client'),
             doc: 'One node per KHO client, named by the client (LUO\'s is "LUO"); it has no string of its own.',
-            properties: spec.subTreeProps.map((name) => u64Property(name, name.doc ?? '')),
+            properties: clientProperties,
             children: [],
           }),
         ],
