@@ -239,6 +239,11 @@ export function buildRadixTree(
     if (first + count > marker) throw new ImageError(where, `${hex(range.start)} + ${range.size} is past what order ${range.order} can address`);
     let key = marker + first;
     const end = key + count;
+    // A tree too shallow for the key (kho-v2's at 16 KiB pages, whose depth leaves the marker of an
+    // order-0 key out) cannot hold the range: said here, rather than the order lost.
+    if ((end - 1n) >> BigInt((depth - 1) * tableBits + bitmapBits) !== 0n) {
+      throw new ImageError(where, `order ${range.order} at ${hex(range.start)} needs a key of ${(end - 1n).toString(2).length} bits, more than the ${(depth - 1) * tableBits + bitmapBits} this tree's ${depth - 1} node levels and leaves address`);
+    }
     while (key < end) {
       const index = key >> BigInt(bitmapBits);
       let leaf = leaves.get(index);
@@ -277,9 +282,6 @@ export function buildRadixTree(
     }
     return page.pa;
   };
-  for (const index of sorted) {
-    if (index >> BigInt((depth - 1) * tableBits) !== 0n) throw new ImageError('memory map', `leaf ${hex(index)} is past what ${depth - 1} node levels address`);
-  }
   return writeLevel(depth - 1, 0n, sorted);
 }
 
