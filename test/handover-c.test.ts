@@ -8,7 +8,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PhysicalMemory, decodeImage, encodeImage, type FdtImageState } from '../generator/image/index.ts';
+import { PhysicalMemory, decodeImage, encodeImage, formatTree, stateFromJson, stateToJson, type FdtImageState } from '../generator/image/index.ts';
+import { JsonWriter } from '../generator/image/json.ts';
+import { streamImage } from '../generator/image/stream.ts';
+import { TreeWriter } from '../generator/image/view.ts';
 import { PAGE_SHIFTS, type PageShift } from '../generator/model/index.ts';
 import { buildHandoverTool, expectedHandover, familyAt, parseReport, RUN_NAMES, runVersions } from './handover-fixtures.ts';
 import { luoAbi, run, runOk, scratchDir } from './support/tools.ts';
@@ -48,6 +51,19 @@ describe.each(cases)('%s handover at PAGE_SHIFT %i against kho_handover.c', (nam
       const chunks = decoded.blocks.filter((b) => b.what === 'kho_vmalloc_chunk');
       expect(chunks.map((b) => b.place.toString().replace(/.* -> /, ''))).toEqual(['chunk 0', 'chunk 1', 'chunk 0']);
     }
+  });
+
+  it('streams it as the same JSON and the same tree, and reads that JSON back to the same state', () => {
+    const kho = { kho: new Uint8Array(readFileSync(join(dir, 'c.dtb'))) };
+    const options = { pageSize: 2 ** pageShift };
+    const decoded = decodeImage(family(), kho, memoryOf(join(dir, 'c.mem')), options);
+    let json = '';
+    streamImage(family(), kho, memoryOf(join(dir, 'c.mem')), new JsonWriter((text) => (json += text)), options);
+    expect(json).toBe(`${stateToJson(decoded.state).slice(0, -2)},\n  "warnings": []\n}\n`);
+    let tree = '';
+    streamImage(family(), kho, memoryOf(join(dir, 'c.mem')), new TreeWriter((text) => (tree += text)), options);
+    expect(tree).toBe(formatTree(decoded).slice(0, formatTree(decoded).indexOf('\nmemory read')));
+    expect(stateFromJson(family(), JSON.parse(json))).toEqual(expected);
   });
 
   it('writes a handover the program reads back, every block it reads preserved', () => {
