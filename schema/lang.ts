@@ -540,7 +540,27 @@ export interface ClientTarget {
   readonly size?: PropertyName;
 }
 
-export type PointerTarget = StructTarget | HeaderArrayTarget | ArrayTarget | ChainTarget | SelectedTarget | RadixTreeTarget | ClientTarget;
+/**
+ * KHO's first preserved-memory map (kho-v1): a chain of blocks, each a `header` (the next block's
+ * address in `next`, the page `order` of all its entries, `count` entries) followed by entries that
+ * each name a page of bits (`bitmap`, pointing at a struct whose bitmap field `bits` has a bit per
+ * page group) and the address its bit 0 stands for (`start`): bit b is the page group at
+ * `start + (b << (PAGE_SHIFT + order))`. Its own pages need not be preserved.
+ */
+export interface BitmapChunksTarget {
+  readonly shape: 'bitmap-chunks';
+  readonly header: AggregateRef;
+  readonly next: string;
+  readonly order: string;
+  readonly count: string;
+  readonly entry: AggregateRef;
+  readonly start: string;
+  readonly bitmap: string;
+  readonly bits: string;
+  readonly block: BlockSize;
+}
+
+export type PointerTarget = StructTarget | HeaderArrayTarget | ArrayTarget | ChainTarget | SelectedTarget | RadixTreeTarget | BitmapChunksTarget | ClientTarget;
 
 export function pages(count: number): BlockSize {
   return Object.freeze({ kind: 'pages', pages: count });
@@ -591,6 +611,21 @@ export function toRadixTree<N extends Aggregate, L extends Aggregate>(spec: {
   order0: Length;
 }): RadixTreeTarget {
   return Object.freeze({ shape: 'radix-tree', ...spec });
+}
+
+export function toBitmapChunks<H extends Aggregate, E extends Aggregate>(spec: {
+  header: H;
+  next: FieldName<H>;
+  order: FieldName<H>;
+  count: FieldName<H>;
+  entry: E;
+  start: FieldName<E>;
+  bitmap: FieldName<E>;
+  /** The bitmap field of the struct `bitmap` points at. */
+  bits: string;
+  block: BlockSize;
+}): BitmapChunksTarget {
+  return Object.freeze({ shape: 'bitmap-chunks', ...spec });
 }
 
 export function toClient(options: { size?: PropertyName } = {}): ClientTarget {
@@ -748,6 +783,11 @@ export interface AbiVersion {
   readonly constants: readonly Definition[];
   /** Own structs and unions, in the order the header declares them (dependencies first). */
   readonly types: readonly Aggregate[];
+  /**
+   * Structs the kernel's own .c file defines for this version's state, not the header (kho-v1's
+   * preserved-memory map): laid out and read by the image codec like the others, never emitted.
+   */
+  readonly localTypes?: readonly Aggregate[];
   /** Where the state lives; absent for a header that only provides types or strings to others. */
   readonly container?: Container;
   /**

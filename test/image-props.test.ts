@@ -233,7 +233,7 @@ const range = fc
 /** A whole handover at 4 KiB pages: LUO in an FDT or as a raw entry, memblock, a client nobody knows, ranges of its own. */
 const handoverState = fc
   .record({
-    kho: fc.constantFrom('kho-v2', 'kho-v2+blob-size', 'kho-v4'),
+    kho: fc.constantFrom('kho-v1', 'kho-v2', 'kho-v2+blob-size', 'kho-v4'),
     raw: fc.boolean(),
     sessions: fc.array(handoverSession, { maxLength: 3 }),
     regions: fc.array(fc.record({ start: u64, size: u64 }), { maxLength: 3 }),
@@ -248,16 +248,18 @@ const handoverState = fc
       version: 'memblock-v1',
       root: { compatible: 'memblock-v1', properties: {}, children: Object.fromEntries(regions.map((r, i) => [`r${i}`, { compatible: 'reserve-mem-v1', properties: r, children: {} }])) },
     };
-    const sized = kho !== 'kho-v2';
+    const sized = kho === 'kho-v2+blob-size' || kho === 'kho-v4';
+    // kho-v1 names a client's state "fdt"; the sub-tree was an FDT in its day, but the walk takes what the entry's version keeps.
+    const prop = kho === 'kho-v1' ? 'fdt' : 'preserved-data';
     return {
       version: kho,
       root: {
         compatible: kho === 'kho-v2+blob-size' ? 'kho-v2' : kho,
         properties: { 'preserved-memory-map': ranges as never },
         children: {
-          LUO: { properties: { 'preserved-data': luo as never }, children: {} },
-          memblock: { properties: { 'preserved-data': memblock as never }, children: {} },
-          'some-client': { properties: { 'preserved-data': unknown.pa, ...(sized ? { 'blob-size': unknown.size } : {}) }, children: {} },
+          LUO: { properties: { [prop]: luo as never }, children: {} },
+          memblock: { properties: { [prop]: memblock as never }, children: {} },
+          'some-client': { properties: { [prop]: unknown.pa, ...(sized ? { 'blob-size': unknown.size } : {}) }, children: {} },
         },
       },
     };
@@ -296,15 +298,16 @@ describe('whole handovers round-trip', () => {
   });
 });
 
-/** A small whole handover to corrupt: LUO raw, two memfds of a few pages each, memblock. */
-const handoverSample = (() => {
+/** Small whole handovers to corrupt, one with each kind of map: memfds with folios, memblock, clients of both kinds. */
+const handoverSamples = (['kho-v4', 'kho-v1'] as const).map((kho) => {
   const base = 0x10_0000n;
-  const state = fc.sample(handoverState.filter((s) => JSON.stringify(s, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).includes('"first":[')), { numRuns: 1, seed: 7 })[0]!;
+  const withFolios = handoverState.filter((s) => s.version === kho && JSON.stringify(s, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).includes('"first":['));
+  const state = fc.sample(withFolios, { numRuns: 1, seed: 7 })[0]!;
   const image = encodeImage(khoVersion(state.version), state, { base, family: family4k });
-  return { fdt: image.fdt!, memory: image.memory, base };
-})();
+  return { name: kho, fdt: image.fdt!, memory: image.memory, base };
+});
 
-describe('hostile bytes in a whole handover end in typed errors', () => {
+describe.each(handoverSamples)('hostile bytes in a whole $name handover end in typed errors', (handoverSample) => {
   it('the memory truncated at every page and at random places', () => {
     const { fdt, memory, base } = handoverSample;
     for (let length = 0; length < memory.length; length += 4096) {
@@ -340,14 +343,14 @@ describe('hostile bytes in a whole handover end in typed errors', () => {
     );
   });
 
-  it('random bytes in every radix node and leaf', () => {
+  it('random bytes in every page of the map', () => {
     const { fdt, memory, base } = handoverSample;
-    const pages = decodeHandover(fdt, [{ base, bytes: memory }]).blocks.filter((b) => b.what.startsWith('radix'));
+    const pages = decodeHandover(fdt, [{ base, bytes: memory }]).blocks.filter((b) => b.what.startsWith('radix') || b.what.startsWith('kho_mem_phys_bits') || b.what.startsWith('khoser_'));
     expect(pages.length).toBeGreaterThan(2);
     fc.assert(
       fc.property(fc.nat(pages.length - 1), fc.uint8Array({ minLength: 4096, maxLength: 4096 }), fc.boolean(), (which, noise, sparse) => {
         const bytes = memory.slice();
-        const at = Number(pages[which]!.pa - base);
+        const at = Number(pages[which]!.pa - base) & ~4095;
         // Sparse: a few words, so that the walk goes deeper than a page of noise lets it.
         if (sparse) for (let i = 0; i < 4096; i += 512) bytes.set(noise.subarray(i, i + 8), at + i);
         else bytes.set(noise, at);
@@ -361,7 +364,7 @@ describe('hostile bytes in a whole handover end in typed errors', () => {
     const { fdt, memory, base } = handoverSample;
     const blocks = decodeHandover(fdt, [{ base, bytes: memory }]).blocks;
     // A leaf's words are bits, not addresses: the links are the chunks' next and the nodes' tables.
-    const links = blocks.filter((b) => b.what === 'kho_vmalloc_chunk' || b.what === 'radix root' || b.what === 'radix node');
+    const links = blocks.filter((b) => b.what === 'kho_vmalloc_chunk' || b.what === 'radix root' || b.what === 'radix node' || b.what.startsWith('khoser_mem_chunk_hdr'));
     for (const [k, from] of links.entries()) {
       for (const to of blocks.slice(0, blocks.indexOf(from) + 1).filter((b) => b.size === 4096)) {
         const bytes = memory.slice();

@@ -77,6 +77,18 @@ const target = z.discriminatedUnion('shape', [
   z.strictObject({ shape: z.literal('chain'), header: name, next: name, count: name, entry: name, block, total: name.optional() }),
   z.strictObject({ shape: z.literal('selected'), selector: name }),
   z.strictObject({ shape: z.literal('radix-tree'), node: name, table: name, leaf: name, bitmap: name, depth: z.int().positive(), order0: z.int().positive() }),
+  z.strictObject({
+    shape: z.literal('bitmap-chunks'),
+    header: name,
+    next: name,
+    order: name,
+    count: name,
+    entry: name,
+    start: name,
+    bitmap: name,
+    bits: z.strictObject({ struct: name, field: name }),
+    block,
+  }),
   z.strictObject({ shape: z.literal('client'), size: name.optional() }),
 ]);
 const area = z.strictObject({

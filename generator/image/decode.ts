@@ -16,13 +16,25 @@
  */
 import type { AreaModel, NodeModel, PointerModel, PropertyModel, StructModel, TargetModel, VersionModel } from '../model/index.ts';
 import { FdtError, readFdt, type FdtNodeData } from '../fdt/index.ts';
-import { codecsFor, isCodecError, type StructCodec } from './codecs.ts';
+import { imageCodecsFor, isCodecError, type StructCodec } from './codecs.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
 import type { PhysicalMemory } from './memory.ts';
-import { PreservedSet, radixGeometry, readRadixTree, type MapMemory, type PreservedRange, type RadixGeometry, type RadixTarget } from './preserved.ts';
+import {
+  PreservedSet,
+  RangeRuns,
+  isMapTarget,
+  radixGeometry,
+  readRadixTree,
+  setBits,
+  type BitmapChunksTarget,
+  type MapMemory,
+  type PreservedRange,
+  type RadixGeometry,
+  type RadixTarget,
+} from './preserved.ts';
 import { fdtOf, handlerFor, khoEntryName, nodeChildren, pickEntryVersion, pickVersion } from './select.ts';
 import type { BlockInfo, DecodedImage, HandlerState, ImageState, NodeState, PreservedCheck, PropertyState, StructValue } from './state.ts';
 import type { ImageVisitor, WalkNote, WalkSummary } from './walk.ts';
@@ -206,6 +218,14 @@ export class WalkContext {
     return id;
   }
 
+  /** The shape of a run of entries with no header (a page group of an area), named once. */
+  entriesShape(struct: string): number {
+    const key = `[]${struct}`;
+    let id = this.shapes.get(key);
+    if (id === undefined) this.shapes.set(key, (id = this.table.shapeId({ entry: { struct, offset: 0 } })));
+    return id;
+  }
+
   record(site: Site, pa: bigint, address: number, size: number, shape: number, entries: number): void {
     this.table.add(site, pa, address, size, shape, entries);
     // Blocks that do not overlap fit in memory; more bytes than that means an overlap, found now
@@ -258,7 +278,7 @@ export class Walker {
     private readonly context: WalkContext,
     readonly version: VersionModel,
   ) {
-    this.layout = new VersionLayout(version, codecsFor(version), context.pageSize);
+    this.layout = new VersionLayout(version, imageCodecsFor(version), context.pageSize);
     this.visitor = context.visitor;
     this.memory = context.memory;
   }
@@ -386,6 +406,8 @@ export class Walker {
     const target = pointer.target;
     if (target.shape === 'selected') return this.selected(step!, pa, owner!, site);
     if (typeof pa !== 'bigint') throw site.error(`holds ${String(pa)}, not a u64 physical address`);
+    // A map that may be 0 holds nothing then: no memory is preserved, which is for the check to say.
+    if (pa === 0n && pointer.nullable && isMapTarget(target)) return this.ranges([]);
     if (pa === 0n) {
       if (pointer.nullable) return null;
       throw site.error(`is 0, but must point at ${describeTarget(target)}`);
@@ -407,6 +429,8 @@ export class Walker {
         return this.chain(target, pa, site, owner);
       case 'radix-tree':
         return this.radixTree(target, pa, site);
+      case 'bitmap-chunks':
+        return this.bitmapChunks(target, pa, site);
       case 'client':
         throw site.error('a client\'s state is named by its node: only a node\'s property can lead to it');
     }
@@ -520,10 +544,69 @@ export class Walker {
     if (!geometry) this.geometries.set(target, (geometry = radixGeometry(target, (name) => this.layout.struct(name), this.context.pageSize)));
     const context = this.context;
     const memory: MapMemory = { read: (pa, size, struct, here) => context.read(pa, size, context.shapeOf(struct, true), here) };
-    const ranges = readRadixTree(geometry, memory, root, site, context.littleEndian);
-    context.addRanges(ranges);
-    context.note({ kind: 'ranges', ranges });
+    return this.ranges(readRadixTree(geometry, memory, root, site, context.littleEndian));
+  }
+
+  /** A map's ranges, told the context and the visitor. */
+  private ranges(ranges: readonly PreservedRange[]): readonly PreservedRange[] {
+    this.context.addRanges(ranges);
+    this.context.note({ kind: 'ranges', ranges });
     return this.visitor ? [] : ranges;
+  }
+
+  /**
+   * A chain of chunks of bitmaps: each chunk's header gives the page order of its entries, each entry
+   * a page of bits and the address bit 0 stands for. The chunks and bitmap pages are the map's own.
+   */
+  private bitmapChunks(target: BitmapChunksTarget, first: bigint, site: Site): readonly PreservedRange[] {
+    const context = this.context;
+    const header = this.layout.struct(target.header);
+    const entry = this.layout.struct(target.entry);
+    const bits = this.layout.struct(target.bits.struct);
+    const field = bits.fields.find((f) => f.name === target.bits.field)!;
+    const words = field.type.kind === 'bitmap' ? field.type.words : 0;
+    const pageShift = Math.log2(context.pageSize);
+    const chunkShape = context.shapeOf(`${header.name} + ${entry.name}[]`, true);
+    const bitsShape = context.shapeOf(bits.name, true);
+    const runs = new RangeRuns(pageShift);
+    const seen = new Map<bigint, number>();
+    for (let index = 0, pa = first; pa !== 0n; index++) {
+      const here = site.inBlock(index);
+      const earlier = seen.get(pa);
+      if (earlier !== undefined) throw here.error(`${hex(pa)} is block ${earlier} again: the chain loops`);
+      seen.set(pa, index);
+      const top = this.memory.slice(pa, header.size, here);
+      const values = this.decode(this.layout.codec(header.name), top.bytes, top.offset, here, -1);
+      const count = this.fieldCount(values, target.count, header, here);
+      const order = Number(values[target.order]);
+      const blockBytes = this.layout.blockBytes(target.block, values);
+      const capacity = Math.floor((blockBytes - header.size) / entry.size);
+      if (count > capacity) throw here.error(`count ${count} is more than the ${capacity} entries of struct ${entry.name} a block of ${blockBytes} bytes holds`);
+      if (order + pageShift > 63) throw here.error(`order ${order}: page groups of 2^${order + pageShift} bytes are past the 64-bit physical address space`);
+      const n = Number(count);
+      const block = context.read(pa, header.size + n * entry.size, chunkShape, here);
+      const shift = BigInt(pageShift + order);
+      for (let i = 0; i < n; i++) {
+        const place = here.place().entry(i);
+        const value = this.decode(this.layout.codec(entry.name), block.bytes, block.offset + header.size + i * entry.size, here, i);
+        const start = value[target.start];
+        const bitmap = value[target.bitmap];
+        if (typeof start !== 'bigint' || typeof bitmap !== 'bigint') throw place.error(`${entry.name}.${target.start} and .${target.bitmap} must be u64 addresses`);
+        if (bitmap === 0n) throw place.then(target.bitmap).error('is 0, but must point at a page of bits');
+        const page = context.read(bitmap, bits.size, bitsShape, Site.at(place.then(target.bitmap)));
+        const view = new DataView(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength);
+        const le = context.littleEndian;
+        for (let w = 0; w < words; w++) {
+          const at = page.offset + field.offset + w * 8;
+          for (const [half, low] of [[le ? 0 : 4, 0], [le ? 4 : 0, 32]] as const) {
+            const set = view.getUint32(at + half, le);
+            if (set !== 0) setBits(set, w * 64 + low, (bit, groups) => runs.add(start + (BigInt(bit) << shift), groups, order, place));
+          }
+        }
+      }
+      pa = this.nextAddress(values[target.next], here);
+    }
+    return this.ranges(runs.done(site.place()));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -602,13 +685,15 @@ export class Walker {
       if (values !== NOT_KEPT) for (const value of values) kept.push(value);
     };
     const bytes = count * size;
+    const shape = this.context.entriesShape(plan.struct.name);
     for (let g = 0, entry = 0; g * groupBytes < bytes; g++) {
       const start = g * groupBytes;
       const end = Math.min(start + groupBytes, bytes);
       const site = Site.at(place.then(`page group ${g}`));
-      const slice = this.context.read(groups[g]!, end - start, plan.shape, site);
+      const slice = this.memory.slice(groups[g]!, end - start, site);
       // The entries that end in this group, read where they are; then one that runs on into the next.
       const whole = Math.floor(end / size) - entry;
+      this.context.record(site, groups[g]!, slice.address, end - start, shape, whole);
       keep(this.entriesAt(plan, slice.bytes, slice.offset + entry * size - start, whole, entry, site));
       entry += whole;
       if (entry < count && entry * size < end) {
@@ -777,6 +862,8 @@ function describeTarget(target: TargetModel): string {
       return `the state of the handler named by ${target.selector}`;
     case 'radix-tree':
       return `the root of a radix tree of struct ${target.node}`;
+    case 'bitmap-chunks':
+      return `a chain of struct ${target.header} blocks of bitmaps`;
     case 'client':
       return 'the state of a KHO client';
   }

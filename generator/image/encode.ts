@@ -12,11 +12,11 @@
  */
 import { isBigintType, valueFields, type AreaModel, type NodeModel, type PointerModel, type StructModel, type TypeInfo, type VersionModel } from '../model/index.ts';
 import { writeFdt, type FdtNodeData, type FdtPropertyData } from '../fdt/index.ts';
-import { codecsFor, isCodecError } from './codecs.ts';
+import { imageCodecsFor, isCodecError } from './codecs.ts';
 import { ImageError, Place, hex } from './errors.ts';
 import { nodePath, rawU64Value, stringValue } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
-import { buildRadixTree, piecesOf, radixGeometry, type PreservedRange, type RadixTarget } from './preserved.ts';
+import { buildRadixTree, checkRange, fillBits, isMapTarget, piecesOf, radixGeometry, type BitmapChunksTarget, type MapTarget, type PreservedRange } from './preserved.ts';
 import { fdtOf, khoEntryName } from './select.ts';
 import type { ImageState, NodeState, PropertyState } from './state.ts';
 
@@ -80,7 +80,7 @@ export function encodeImage(version: VersionModel, state: ImageState, options: E
   const builders = new Map<VersionModel, Builder>();
   const builderOf = (v: VersionModel): Builder => {
     let builder = builders.get(v);
-    if (!builder) builders.set(v, (builder = new Builder(new VersionLayout(v, codecsFor(v), memory.pageSize), memory, family, builderOf)));
+    if (!builder) builders.set(v, (builder = new Builder(new VersionLayout(v, imageCodecsFor(v), memory.pageSize), memory, family, builderOf)));
     return builder;
   };
   const builder = builderOf(version);
@@ -239,7 +239,7 @@ class Builder {
         }
         continue;
       }
-      if (target?.shape === 'radix-tree') {
+      if (target && isMapTarget(target)) {
         const data = new Uint8Array(8);
         values.set(property.name, data);
         this.memory.maps.push(() => data.set(rawU64Value(this.memoryMap(target, value, at), this.memory.littleEndian)));
@@ -332,19 +332,87 @@ class Builder {
   // ---------------------------------------------------------------------------------------------
   // The preserved-memory map
 
-  /** The radix tree of the state's ranges and of every page written; its root's address. */
-  private memoryMap(target: RadixTarget, value: unknown, where: string): bigint {
-    if (!Array.isArray(value)) throw new ImageError(where, 'must be an array of preserved ranges ({ start, size, order })');
-    const ranges = value.map((range, i) => {
+  /** The map of the state's ranges and of every page written; its address (0 for an empty map that may be 0). */
+  private memoryMap(target: MapTarget, value: unknown, where: string): bigint {
+    if (value !== null && !Array.isArray(value)) throw new ImageError(where, 'must be an array of preserved ranges ({ start, size, order })');
+    const ranges = (value ?? []).map((range: unknown, i: number) => {
       const at = `${where}[${i}]`;
       if (typeof range !== 'object' || range === null) throw new ImageError(at, 'must be an object { start, size, order }');
       const r = range as Record<string, unknown>;
       return { range: { start: u64(r['start'], `${at}.start`), size: u64(r['size'], `${at}.size`), order: Number(r['order']) }, where: at };
     });
-    const geometry = radixGeometry(target, (name) => this.layout.struct(name), this.memory.pageSize);
     const page = (size: number) => this.memory.allocate(size, size, { preserve: false });
     // The state's ranges first: where they mark the pages written too, the state's place is named.
-    return buildRadixTree(geometry, [...ranges, ...this.memory.preserved], page, this.memory.littleEndian, MAX_MAP_PAGES);
+    const all = [...ranges, ...this.memory.preserved];
+    if (target.shape === 'bitmap-chunks') return this.bitmapChunks(target, all, page);
+    const geometry = radixGeometry(target, (name) => this.layout.struct(name), this.memory.pageSize);
+    return buildRadixTree(geometry, all, page, this.memory.littleEndian, MAX_MAP_PAGES);
+  }
+
+  /**
+   * Chunks of bitmaps, as kho-v1 writes them: the orders in ascending order, each starting a chunk of
+   * its own, its bitmaps by index; a chunk full, the next one. Its first chunk's address, 0 for none.
+   */
+  private bitmapChunks(target: BitmapChunksTarget, ranges: readonly { range: PreservedRange; where: string }[], page: (size: number) => { pa: bigint; bytes: Uint8Array }): bigint {
+    const pageShift = Math.log2(this.memory.pageSize);
+    const header = this.layout.struct(target.header);
+    const entry = this.layout.struct(target.entry);
+    const bits = this.layout.struct(target.bits.struct);
+    const field = bits.fields.find((f) => f.name === target.bits.field)!;
+    const bitsPerMap = field.type.kind === 'bitmap' ? field.type.words * 64 : 0;
+    const byOrder = new Map<number, Map<bigint, Uint32Array>>();
+    let pages = 0;
+    for (const { range, where } of ranges) {
+      const { first, count } = checkRange(range, { pageShift, order0: 63 - pageShift }, where);
+      const maps = byOrder.get(range.order) ?? new Map<bigint, Uint32Array>();
+      byOrder.set(range.order, maps);
+      for (let n = first; n < first + count; ) {
+        const index = n / BigInt(bitsPerMap);
+        const from = Number(n % BigInt(bitsPerMap));
+        const to = Number(first + count - index * BigInt(bitsPerMap) < BigInt(bitsPerMap) ? first + count - index * BigInt(bitsPerMap) : BigInt(bitsPerMap));
+        let words = maps.get(index);
+        if (!words) {
+          if (++pages > MAX_MAP_PAGES) throw new ImageError(where, `the preserved memory needs more than ${MAX_MAP_PAGES} bitmap pages`);
+          maps.set(index, (words = new Uint32Array(bitsPerMap / 32)));
+        }
+        fillBits(words, from, to);
+        n = index * BigInt(bitsPerMap) + BigInt(to);
+      }
+    }
+    const capacity = Math.floor((this.layoutBlockBytes(target) - header.size) / entry.size);
+    const chunks: { piece: { pa: bigint; bytes: Uint8Array }; order: number; entries: { start: bigint; bitmap: bigint }[] }[] = [];
+    for (const order of [...byOrder.keys()].sort((a, b) => a - b)) {
+      const maps = byOrder.get(order)!;
+      let chunk: (typeof chunks)[number] | undefined;
+      for (const index of [...maps.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const words = maps.get(index)!;
+        const bitmap = page(bits.size);
+        const raw = zeroStruct(this.layout, bits);
+        raw[field.name] = Array.from({ length: words.length / 2 }, (_, w) => (BigInt(words[2 * w + 1]!) << 32n) | BigInt(words[2 * w]!));
+        this.write(bits, raw, bitmap, 0, Place.at('memory map'));
+        if (!chunk || chunk.entries.length === capacity) chunks.push((chunk = { piece: page(this.layoutBlockBytes(target)), order, entries: [] }));
+        chunk.entries.push({ start: (index * BigInt(bitsPerMap)) << BigInt(order + pageShift), bitmap: bitmap.pa });
+      }
+    }
+    chunks.forEach((chunk, k) => {
+      const values = zeroStruct(this.layout, header);
+      values[target.next] = chunks[k + 1]?.piece.pa ?? 0n;
+      values[target.order] = this.integer(header.name, target.order, chunk.order);
+      values[target.count] = this.integer(header.name, target.count, chunk.entries.length);
+      this.write(header, values, chunk.piece, 0, Place.at('memory map').block(k));
+      chunk.entries.forEach((e, i) => {
+        const raw = zeroStruct(this.layout, entry);
+        raw[target.start] = e.start;
+        raw[target.bitmap] = e.bitmap;
+        this.write(entry, raw, chunk.piece, header.size + i * entry.size, Place.at('memory map').block(k).entry(i));
+      });
+    });
+    return chunks[0]?.piece.pa ?? 0n;
+  }
+
+  private layoutBlockBytes(target: BitmapChunksTarget): number {
+    if (target.block.kind !== 'pages') throw new ImageError('memory map', 'a chunk\'s size is a number of pages');
+    return target.block.pages * this.memory.pageSize;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -353,7 +421,7 @@ class Builder {
   pointer(pointer: PointerModel, value: unknown, place: Place, owner: RawStruct | undefined, site: { struct: StructModel; field: string } | undefined): bigint {
     const target = pointer.target;
     if (target.shape === 'selected') return this.selected(site!.struct, site!.field, target.selector, value, owner!, place);
-    if (target.shape === 'client' || target.shape === 'radix-tree') throw place.error(`${target.shape === 'client' ? 'a client\'s state' : 'a preserved-memory map'} is only reached from an FDT property`);
+    if (target.shape === 'client' || isMapTarget(target)) throw place.error(`${target.shape === 'client' ? 'a client\'s state' : 'a preserved-memory map'} is only reached from an FDT property`);
     if (value === null) {
       if (!pointer.nullable) throw place.error('is null, but this pointer may not be 0');
       if (target.shape !== 'struct') this.setCount(target, owner, 0, place);

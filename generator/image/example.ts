@@ -58,7 +58,7 @@ export function exampleState(version: VersionModel): ImageState {
     // A client of a name no version travels under: its address, shown as it is.
     if (target.shape === 'client') return BigInt(++next) << 12n;
     // Nothing preserved beyond what encode writes, which it adds.
-    if (target.shape === 'radix-tree') return [];
+    if (target.shape === 'radix-tree' || target.shape === 'bitmap-chunks') return [];
     if (target.shape === 'struct') return struct(target.struct, depth + 1);
     return Array.from({ length: ENTRIES }, () => struct(target.entry, depth + 1));
   };

@@ -557,6 +557,7 @@ class VersionSpecs {
       case 'struct':
         return { ...this.struct(this.structNamed(target.struct)), expected: `an object (struct ${target.struct})` };
       case 'radix-tree':
+      case 'bitmap-chunks':
         return { expected: 'an array of preserved ranges { start, size, order }', array: (parent) => new ArrayFrame(parent, parent.childKey(), RANGE) };
       case 'selected':
       case 'client':

@@ -17,6 +17,13 @@ export interface PreservedRange {
 }
 
 export type RadixTarget = Extract<TargetModel, { shape: 'radix-tree' }>;
+export type BitmapChunksTarget = Extract<TargetModel, { shape: 'bitmap-chunks' }>;
+/** The shapes of a preserved-memory map. */
+export type MapTarget = RadixTarget | BitmapChunksTarget;
+
+export function isMapTarget(target: TargetModel): target is MapTarget {
+  return target.shape === 'radix-tree' || target.shape === 'bitmap-chunks';
+}
 
 /** More runs than this in one map is no map a kernel wrote: the walk ends rather than hold them. */
 export const MAX_RANGES = 1 << 24;
@@ -187,6 +194,63 @@ class Runs {
     const order = this.geometry.order0 - (key.toString(2).length - 1);
     if (order < 0) throw place.error(`a key past bit ${this.geometry.order0} marks no page order`);
     return order;
+  }
+}
+
+/**
+ * Page groups given in the map's order, gathered into runs: groups of one order that follow one
+ * another in memory make one range.
+ */
+export class RangeRuns {
+  private readonly ranges: PreservedRange[] = [];
+  private start = 0n;
+  private size = 0n;
+  private order = -1;
+
+  constructor(private readonly pageShift: number) {}
+
+  /** `groups` page groups of `order` from `start`; `place` names them if they cannot be. */
+  add(start: bigint, groups: number, order: number, place: Place): void {
+    const bytes = BigInt(groups) << BigInt(this.pageShift + order);
+    if (start + bytes > 1n << 64n) throw place.error(`page groups of order ${order} at ${hex(start)} run past the 64-bit physical address space`);
+    if (order === this.order && start === this.start + this.size) {
+      this.size += bytes;
+      return;
+    }
+    this.flush(place);
+    this.start = start;
+    this.size = bytes;
+    this.order = order;
+  }
+
+  done(place: Place): PreservedRange[] {
+    this.flush(place);
+    return this.ranges;
+  }
+
+  private flush(place: Place): void {
+    if (this.order < 0) return;
+    if (this.ranges.length === MAX_RANGES) throw place.error(`the map holds more than ${MAX_RANGES} runs of preserved pages`);
+    this.ranges.push({ start: this.start, size: this.size, order: this.order });
+  }
+}
+
+/** Each set bit of `bits` (from bit `first` of a bitmap), and each run of 32, handed to `take` as (bit, count). */
+export function setBits(bits: number, first: number, take: (bit: number, count: number) => void): void {
+  if (bits === 0xffffffff) return take(first, 32);
+  for (let b = 0; b < 32; b++) if ((bits >>> b) & 1) take(first + b, 1);
+}
+
+/** Bits `[from, to)` of a bitmap held as 32-bit words, set. */
+export function fillBits(words: Uint32Array, from: number, to: number): void {
+  for (let bit = from; bit < to; ) {
+    if ((bit & 31) === 0 && to - bit >= 32) {
+      words[bit >>> 5] = 0xffffffff;
+      bit += 32;
+    } else {
+      words[bit >>> 5]! |= 1 << (bit & 31);
+      bit++;
+    }
   }
 }
 

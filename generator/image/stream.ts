@@ -15,12 +15,12 @@ import type { FdtNodeData } from '../fdt/index.ts';
 import type { AreaModel, FieldModel, NodeModel, PointerModel, StructModel, TypeInfo } from '../model/index.ts';
 import { valueMembers } from '../codec/source.ts';
 import type { VersionModel } from '../model/index.ts';
-import { codecsFor } from './codecs.ts';
+import { imageCodecsFor } from './codecs.ts';
 import { startWalk, walkImage, type DecodeOptions, type ImageSource } from './decode.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
 import type { PhysicalMemory } from './memory.ts';
-import type { PreservedRange } from './preserved.ts';
+import { isMapTarget, type PreservedRange } from './preserved.ts';
 import { nodeChildren } from './select.ts';
 import type { ImageState, PreservedCheck, StructValue } from './state.ts';
 import type { ImageVisitor, WalkNote, WalkSummary } from './walk.ts';
@@ -166,7 +166,7 @@ class Readers {
   of(version: VersionModel): VisitReader {
     let reader = this.readers.get(version);
     if (!reader) {
-      reader = new VisitReader(new VersionLayout(version, codecsFor(version), this.pageSize), this.sink, this.littleEndian, this, this.chains);
+      reader = new VisitReader(new VersionLayout(version, imageCodecsFor(version), this.pageSize), this.sink, this.littleEndian, this, this.chains);
       this.readers.set(version, reader);
     }
     return reader;
@@ -249,13 +249,14 @@ class VisitReader {
       else yield* this.readers.of(note.version).versionState(String(key), note.root, pa);
       return;
     }
-    if (pa === 0n) {
-      this.sink.value(key, null);
-      return;
-    }
-    if (target.shape === 'radix-tree') {
+    // A map's ranges, as the walk read them (none for a map at 0 that may be 0; one that may not is the walk's error).
+    if (isMapTarget(target)) {
       const note = asNote(yield);
       this.ranges(key, note.kind === 'ranges' ? note.ranges : []);
+      return;
+    }
+    if (pa === 0n) {
+      this.sink.value(key, null);
       return;
     }
     if (target.shape === 'struct') {

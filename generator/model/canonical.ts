@@ -324,6 +324,19 @@ function canonicalTarget(target: TargetModel): TargetModel {
       return { shape: 'selected', selector: target.selector };
     case 'radix-tree':
       return { shape: 'radix-tree', node: target.node, table: target.table, leaf: target.leaf, bitmap: target.bitmap, depth: target.depth, order0: target.order0 };
+    case 'bitmap-chunks':
+      return {
+        shape: 'bitmap-chunks',
+        header: target.header,
+        next: target.next,
+        order: target.order,
+        count: target.count,
+        entry: target.entry,
+        start: target.start,
+        bitmap: target.bitmap,
+        bits: { struct: target.bits.struct, field: target.bits.field },
+        block: canonicalBlock(target.block),
+      };
     case 'client':
       return { shape: 'client', ...(target.size !== undefined ? { size: target.size } : {}) };
   }

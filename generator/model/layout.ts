@@ -364,6 +364,38 @@ class FieldLayout {
         }
         break;
       }
+      case 'bitmap-chunks': {
+        const header = named(target.header, 'header');
+        const entry = named(target.entry, 'entry');
+        const block = this.blockModel(target.block, header?.def, path, at);
+        const unsigned = (t: TypeInfo) => t.kind === 'scalar' && !t.signed;
+        const address = (t: TypeInfo) => t.kind === 'pointer' || isU64(t);
+        const headerOk =
+          header !== undefined &&
+          this.ownField(header.def, target.next, address, 'an address (a pointer or a u64)', path, at) !== undefined &&
+          this.ownField(header.def, target.order, unsigned, 'an unsigned integer', path, at) !== undefined &&
+          this.ownField(header.def, target.count, unsigned, 'an unsigned integer', path, at) !== undefined;
+        const start = entry && this.ownField(entry.def, target.start, address, 'an address (a u64 or a phys_addr_t)', path, at);
+        const bitmap = entry && this.ownField(entry.def, target.bitmap, (t) => t.kind === 'pointer' && t.target.shape === 'struct', 'a pointer to a struct', path, at);
+        const bitsStruct = bitmap?.type.kind === 'pointer' && bitmap.type.target.shape === 'struct' ? bitmap.type.target.struct : undefined;
+        const bitsDef = bitsStruct ? this.scope.visibleAggregate(bitsStruct)?.def : undefined;
+        const bits = bitsDef && this.ownField(bitsDef, target.bits, (t) => t.kind === 'bitmap', 'a bitmap', path, at);
+        if (header && entry && block && headerOk && start && bits) {
+          model = {
+            shape: 'bitmap-chunks',
+            header: header.name,
+            next: target.next,
+            order: target.order,
+            count: target.count,
+            entry: entry.name,
+            start: target.start,
+            bitmap: target.bitmap,
+            bits: { struct: bitsStruct!, field: target.bits },
+            block,
+          };
+        }
+        break;
+      }
       case 'client': {
         const size = target.size === undefined ? undefined : this.propertyNameValue(target.size, [...path, 'size'], at);
         if (target.size === undefined || size !== undefined) model = { shape: 'client', ...(size !== undefined ? { size } : {}) };

@@ -109,6 +109,20 @@ export type TargetModel =
       readonly depth: number;
       readonly order0: number;
     }
+  /** KHO's chain of bitmap chunks of preserved page groups (lang.ts BitmapChunksTarget). */
+  | {
+      readonly shape: 'bitmap-chunks';
+      readonly header: string;
+      readonly next: string;
+      readonly order: string;
+      readonly count: string;
+      readonly entry: string;
+      readonly start: string;
+      readonly bitmap: string;
+      /** The struct the bitmap field points at, and its bitmap field. */
+      readonly bits: { readonly struct: string; readonly field: string };
+      readonly block: BlockModel;
+    }
   /** The state of the KHO client the node's name names; `size`: the node's property holding its size. */
   | { readonly shape: 'client'; readonly size?: string };
 
@@ -317,6 +331,8 @@ export interface VersionModel {
   readonly structs: readonly StructModel[];
   /** Own structs and those of every used version (transitively): what its fields and pointers may name. */
   readonly visibleStructs: readonly StructModel[];
+  /** Structs of the kernel's .c file (lang.ts localTypes): for the image codec, not the header. */
+  readonly localStructs?: readonly StructModel[];
   readonly container?: ContainerModel;
   /** The container's guards (root first), then the version's own library guard, if any. */
   readonly guards: readonly GuardModel[];
@@ -400,6 +416,8 @@ export function targetStructs(target: TargetModel): string[] {
       return [target.header, target.entry];
     case 'radix-tree':
       return [target.node, target.leaf];
+    // Structs of the kernel's .c file: no string of the header guards them.
+    case 'bitmap-chunks':
     case 'selected':
     case 'client':
       return [];

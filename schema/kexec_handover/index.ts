@@ -5,9 +5,9 @@
  *
  * Described here: the root node's own properties, the vmalloc structs and the page list they make
  * (kho_vmalloc_area, for the headers whose state holds a vmalloc area), and (from kho-v2) the radix
- * tree of preserved memory, followed down to its leaves. Each client node's address leads to the
- * state of the client the node is named after. Not yet described: kho-v1's chunks of bitmaps (the
- * structs are local to kernel/kexec_handover.c), so kho-v1's memory map is kept as an address.
+ * tree of preserved memory, followed down to its leaves; kho-v1's map instead, chunks of bitmaps,
+ * whose structs kernel/kexec_handover.c defines (local types: read, never emitted). Each client
+ * node's address leads to the state of the client the node is named after.
  */
 import {
   anyName,
@@ -25,8 +25,11 @@ import {
   node,
   pa,
   pageList,
+  physAddr,
+  pages,
   pointerProperty,
   struct,
+  toBitmapChunks,
   toClient,
   toRadixTree,
   toStruct,
@@ -126,6 +129,54 @@ export const kho_vmalloc_area = pageList({
   totalPages: 'total_pages',
 });
 
+// ---- kho-v1's preserved-memory map: chunks of bitmaps, in structs of kernel/kexec_handover.c
+
+const kho_mem_phys_bits = struct('kho_mem_phys_bits', {
+  summary: 'A page of bits, one per preserved page group.',
+  description: ['Every group is of the order of the chunk whose entry names the page.'],
+  fields: {
+    preserve: field(bitmap(expr`PAGE_SIZE * 8`), 'Bit b: the page group b groups past the phys_start of the entry that names this page.'),
+  },
+});
+
+const khoser_mem_bitmap_ptr = struct('khoser_mem_bitmap_ptr', {
+  summary: 'A page of bits and where its bit 0 is.',
+  fields: {
+    phys_start: field(physAddr, 'Physical address of the page group of bit 0.'),
+    bitmap: field(khoserPtr(toStruct(kho_mem_phys_bits)), 'The page of bits.'),
+  },
+});
+
+const khoser_mem_chunk_hdr = struct('khoser_mem_chunk_hdr', {
+  summary: 'Header of a chunk of the preserved-memory map.',
+  fields: {
+    next: field(khoserPtr(toStruct(() => khoser_mem_chunk)), 'The next chunk, or 0 for the last.'),
+    order: field(unsignedInt, 'Page order of the groups every entry of the chunk marks.'),
+    num_elms: field(unsignedInt, 'Entries that follow the header.'),
+  },
+});
+
+const khoser_mem_chunk: Aggregate = struct('khoser_mem_chunk', {
+  summary: 'One page of the preserved-memory map.',
+  fields: {
+    hdr: field(khoser_mem_chunk_hdr, 'Links the chunks, and says their order and entries.'),
+    bitmaps: field(array(khoser_mem_bitmap_ptr, expr`(PAGE_SIZE - sizeof(${khoser_mem_chunk_hdr})) / sizeof(${khoser_mem_bitmap_ptr})`), 'The entries.'),
+  },
+});
+
+/** The orders in ascending order, each from a new chunk; a page of bits per entry. */
+const bitmapChunks = toBitmapChunks({
+  header: khoser_mem_chunk_hdr,
+  next: 'next',
+  order: 'order',
+  count: 'num_elms',
+  entry: khoser_mem_bitmap_ptr,
+  start: 'phys_start',
+  bitmap: 'bitmap',
+  bits: 'preserve',
+  block: pages(1),
+});
+
 // ---- The radix tree of preserved memory (kho-v2 on)
 
 function radixConsts(depthPlusOne: boolean) {
@@ -187,7 +238,7 @@ function khoVersion(spec: {
   const radix = consts ? radixTypes(consts) : undefined;
   const memoryMap = radix
     ? pointerProperty(KHO_FDT_MEMORY_MAP_PROP_NAME, pa(radix.tree, { nullable: false }), 'Physical address of the root node of the radix tree of preserved memory.')
-    : u64Property(KHO_FDT_MEMORY_MAP_PROP_NAME, 'Physical address of the first chunk of the preserved-memory map (bitmaps per page order).');
+    : pointerProperty(KHO_FDT_MEMORY_MAP_PROP_NAME, pa(bitmapChunks), 'Physical address of the first chunk of the preserved-memory map (bitmaps per page order), or 0 for none.');
   const [stateProp, sizeProp] = spec.subTreeProps;
   const clientProperties = [
     pointerProperty(stateProp!, pa(toClient(sizeProp ? { size: sizeProp } : {}), { nullable: false }), stateProp!.doc ?? ''),
@@ -209,6 +260,7 @@ function khoVersion(spec: {
       ...(consts ? [consts] : []),
     ],
     types: [kho_vmalloc_hdr, kho_vmalloc_chunk, kho_vmalloc, ...(radix ? [radix.node, radix.leaf] : [])],
+    ...(radix ? {} : { localTypes: [kho_mem_phys_bits, khoser_mem_bitmap_ptr, khoser_mem_chunk_hdr, khoser_mem_chunk] }),
     container: fdtContainer({
       root: node({
         compatible,

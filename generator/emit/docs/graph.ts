@@ -327,6 +327,12 @@ function memoryBox(model: Model, id: string, target: TargetModel, version: Versi
         rows,
         column,
       };
+    case 'bitmap-chunks':
+      // Structs of the kernel's .c file, not of the header: named, not drawn field by field.
+      rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text: `struct ${target.header}`, detail: 'header' });
+      rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text: `struct ${target.entry}`, detail: `× ${target.count}` });
+      rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text: `struct ${target.bits.struct}`, detail: 'a page of bits each' });
+      return { id, kind: 'memory', link: `#${containerAnchor(version.name)}`, structs: [], title: 'preserved-memory bitmaps', subtitle: 'chunks of one page, not preserved', rows, column };
     case 'client': {
       // The state of the client the node's name names: every version that travels under a KHO entry.
       const clients = allVersions(model).filter((v) => v.container && khoEntryOf(v.container) !== undefined);
@@ -380,6 +386,8 @@ function targetKey(target: TargetModel, via: string): string {
       return `selected-${slug(via)}`;
     case 'radix-tree':
       return `radix-${slug(target.node)}`;
+    case 'bitmap-chunks':
+      return `bitmaps-${slug(target.header)}`;
     case 'client':
       return `client-${slug(via)}`;
   }
