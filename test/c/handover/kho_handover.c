@@ -468,19 +468,7 @@ static void build(const char *fdt_path, const char *mem_path)
 
 static const void *kho_fdt;
 
-static u64 u64_property(const void *fdt, int node, const char *name)
-{
-	int len;
-	const void *value = fdt_getprop(fdt, node, name, &len);
-	u64 out;
-
-	if (!value)
-		fail("property %s: %s", name, fdt_strerror(len));
-	if (len != sizeof(u64))
-		fail("property %s is %d bytes, not 8", name, len);
-	memcpy(&out, value, sizeof(out));
-	return out;
-}
+#include "../common/fdt_u64.h"
 
 static void expect_u64(u64 got, u64 want, const char *what)
 {
