@@ -344,6 +344,8 @@ export interface FieldDef {
   readonly doc: string;
   /** An anonymous struct or union member: its fields are members of the enclosing struct. */
   readonly anonymous?: boolean;
+  /** For a field that hands over a page-list area (areaField): what the area holds. */
+  readonly holds?: AreaContents;
   readonly at?: SourceLocation;
 }
 
@@ -396,6 +398,56 @@ export function field(type: FieldType, doc: string): FieldDef {
 /** An anonymous struct or union member (C11): write its fields as members of the enclosing struct. */
 export function anonymous(type: InlineAggregateType, doc: string): FieldDef {
   return Object.freeze({ type, doc, anonymous: true, at: callSite() });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page-list areas: memory handed over page group by page group (a preserved vmalloc area)
+
+/**
+ * A struct that hands over a virtually contiguous area page group by page group (kexec_handover.h's
+ * struct kho_vmalloc): `first` points at the first of a list of one-struct chunks linked by `next`
+ * (a path into the chunk, `hdr.next`; 0 ends the list), each holding in its u64 array `pages` the
+ * physical addresses of the area's page groups, in order; a 0, or the end of the array, ends a
+ * chunk's part. Every group is `1 << order` pages, and the area is `totalPages` pages long. The
+ * chunks and the groups are preserved memory of their own.
+ */
+export interface PageList {
+  readonly kind: 'page-list';
+  readonly descriptor: Aggregate;
+  readonly first: string;
+  readonly chunk: Aggregate;
+  readonly next: string;
+  readonly pages: string;
+  readonly order: string;
+  readonly totalPages: string;
+}
+
+export function pageList<D extends Aggregate, C extends Aggregate>(spec: {
+  descriptor: D;
+  first: FieldName<D>;
+  chunk: C;
+  /** A field of the chunk, or a path through a nested struct of it: `hdr.next`. */
+  next: string;
+  pages: FieldName<C>;
+  order: FieldName<D>;
+  totalPages: FieldName<D>;
+}): PageList {
+  return Object.freeze({ kind: 'page-list' as const, ...spec });
+}
+
+/** What a page-list area holds: `entry[count]` from its first byte, `count` a field beside the descriptor. */
+export interface AreaContents {
+  readonly list: PageList;
+  readonly entry: AggregateRef;
+  readonly count: string;
+}
+
+/**
+ * A field holding the descriptor of a page-list area (`list.descriptor`) whose area holds
+ * `entry[count]`; `count` is an unsigned integer field of the same struct.
+ */
+export function areaField(list: PageList, holds: { entry: AggregateRef; count: string }, doc: string): FieldDef {
+  return Object.freeze({ type: list.descriptor, doc, holds: Object.freeze({ list, ...holds }), at: callSite() });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -457,7 +509,58 @@ export interface SelectedTarget {
   readonly selector: string;
 }
 
-export type PointerTarget = StructTarget | HeaderArrayTarget | ArrayTarget | ChainTarget | SelectedTarget;
+/**
+ * KHO's radix tree of preserved memory. The root is a one-page `node`, whose u64 array `table` holds
+ * the physical addresses (0: none) of the nodes of the level below; `depth` levels in all, the last
+ * of them leaves, each a `leaf` whose `bitmap` has a bit per page group. A set bit's key (the table
+ * indexes from the root down, then the bit's index) is `1 << (order0 - order) | pa >> (PAGE_SHIFT +
+ * order)`: its highest set bit gives the group's order, the bits beneath it the group's address.
+ * The tree's own pages need not be preserved: the next kernel reads it before it allocates.
+ */
+export interface RadixTreeTarget {
+  readonly shape: 'radix-tree';
+  readonly node: AggregateRef;
+  readonly table: string;
+  readonly leaf: AggregateRef;
+  readonly bitmap: string;
+  /** Levels of the tree: the node levels and the leaf level. */
+  readonly depth: Length;
+  /** The key bit that marks an order-0 page group. */
+  readonly order0: Length;
+}
+
+/**
+ * The state of a KHO client, in a node named at run time: what the client handed over under the
+ * node's name (its KHO entry), an FDT or a raw struct of whichever version of the family travels
+ * under that entry. A name no version uses is shown as it is, the name and the address. `size`: the
+ * property of the same node holding the state's size in bytes, where the version has one.
+ */
+export interface ClientTarget {
+  readonly shape: 'client';
+  readonly size?: PropertyName;
+}
+
+/**
+ * KHO's first preserved-memory map (kho-v1): a chain of blocks, each a `header` (the next block's
+ * address in `next`, the page `order` of all its entries, `count` entries) followed by entries that
+ * each name a page of bits (`bitmap`, pointing at a struct whose bitmap field `bits` has a bit per
+ * page group) and the address its bit 0 stands for (`start`): bit b is the page group at
+ * `start + (b << (PAGE_SHIFT + order))`. Its own pages need not be preserved.
+ */
+export interface BitmapChunksTarget {
+  readonly shape: 'bitmap-chunks';
+  readonly header: AggregateRef;
+  readonly next: string;
+  readonly order: string;
+  readonly count: string;
+  readonly entry: AggregateRef;
+  readonly start: string;
+  readonly bitmap: string;
+  readonly bits: string;
+  readonly block: BlockSize;
+}
+
+export type PointerTarget = StructTarget | HeaderArrayTarget | ArrayTarget | ChainTarget | SelectedTarget | RadixTreeTarget | BitmapChunksTarget | ClientTarget;
 
 export function pages(count: number): BlockSize {
   return Object.freeze({ kind: 'pages', pages: count });
@@ -497,6 +600,36 @@ export function toChain<H extends Aggregate>(spec: {
 
 export function selectedBy(selector: string): SelectedTarget {
   return Object.freeze({ shape: 'selected', selector });
+}
+
+export function toRadixTree<N extends Aggregate, L extends Aggregate>(spec: {
+  node: N;
+  table: FieldName<N>;
+  leaf: L;
+  bitmap: FieldName<L>;
+  depth: Length;
+  order0: Length;
+}): RadixTreeTarget {
+  return Object.freeze({ shape: 'radix-tree', ...spec });
+}
+
+export function toBitmapChunks<H extends Aggregate, E extends Aggregate>(spec: {
+  header: H;
+  next: FieldName<H>;
+  order: FieldName<H>;
+  count: FieldName<H>;
+  entry: E;
+  start: FieldName<E>;
+  bitmap: FieldName<E>;
+  /** The bitmap field of the struct `bitmap` points at. */
+  bits: string;
+  block: BlockSize;
+}): BitmapChunksTarget {
+  return Object.freeze({ shape: 'bitmap-chunks', ...spec });
+}
+
+export function toClient(options: { size?: PropertyName } = {}): ClientTarget {
+  return Object.freeze({ shape: 'client', ...options });
 }
 
 /** A u64 field holding the physical address of `target`; by default 0 means "none". */
@@ -650,6 +783,11 @@ export interface AbiVersion {
   readonly constants: readonly Definition[];
   /** Own structs and unions, in the order the header declares them (dependencies first). */
   readonly types: readonly Aggregate[];
+  /**
+   * Structs the kernel's own .c file defines for this version's state, not the header (kho-v1's
+   * preserved-memory map): laid out and read by the image codec like the others, never emitted.
+   */
+  readonly localTypes?: readonly Aggregate[];
   /** Where the state lives; absent for a header that only provides types or strings to others. */
   readonly container?: Container;
   /**

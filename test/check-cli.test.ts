@@ -48,7 +48,7 @@ describe('luo-abi check (CLI)', () => {
     expect(result.stdout).toMatch(/note LUO001 layout-changed-without-bump: struct memfd_luo_ser.seals changed type from u64:8 to u32\.[\s\S]*acknowledged: the second revision of the seals patch/);
     // luo-features-named renamed the handler field under the same feature bits: acknowledged as well (LUO010).
     expect(result.stdout).toMatch(/note LUO010 feature-layout-changed-without-bit: struct luo_file_ser lost the field compatible[\s\S]*acknowledged: upstream replaced luo_file_ser.compatible/);
-    expect(result.stdout.endsWith('luo-abi check: no ABI drift against schema/abi.lock.json (8 acknowledged, shown above)\n')).toBe(true);
+    expect(result.stdout.endsWith('luo-abi check: no ABI drift against schema/abi.lock.json (9 acknowledged, shown above)\n')).toBe(true);
     expect(result.status).toBe(0);
     // The other formats give the reason too, and no fix: there is nothing to fix.
     const json = JSON.parse((await cli('check', '--format', 'json')).stdout) as { ok: boolean; findings: Record<string, unknown>[] };

@@ -172,6 +172,8 @@ describe('check: the real history', () => {
     const model = buildModel(khoFamily);
     const notes = checkVersions(allVersions(model), lockOf(model.name, allVersions(model))).filter((f) => f.severity === 'note');
     expect(notes.map((f) => `${f.rule} ${f.version} ${f.subject}`)).toEqual([
+      // The same upstream change twice: the node gained blob-size, and the client's state is now sized by it.
+      'LUO001 kho-v2+blob-size node /<client> > preserved-data',
       'LUO001 kho-v2+blob-size node /<client> > blob-size',
       'LUO001 memfd-v2 struct memfd_luo_ser > __reserved',
       'LUO001 memfd-v2 struct memfd_luo_ser > seals',
@@ -179,7 +181,8 @@ describe('check: the real history', () => {
       'LUO001 memfd-v2 struct memfd_luo_ser > flags',
     ]);
     expect(notes[0]!.acknowledged).toMatch(/kept "kho-v2"/);
-    expect(notes[1]!.acknowledged).toMatch(/kept "memfd-v2"/);
+    expect(notes[1]!.acknowledged).toMatch(/kept "kho-v2"/);
+    expect(notes[2]!.acknowledged).toMatch(/kept "memfd-v2"/);
   });
 
   it('luo-v4 -> luo-v5: the state moved from an FDT into a raw KHO entry with a string of its own', () => {

@@ -230,7 +230,7 @@ describe('luo-abi decode and encode', () => {
   });
 
   it.each([
-    [['decode'], 'give either --fdt FILE or --at ADDR'],
+    [['decode'], 'give one of --kho FILE, --fdt FILE or --at ADDR'],
     [['decode', '--fdt', 'x', '--page-size', '1000'], '--page-size must be one of 4096, 16384, 65536 (the page sizes KHO runs on), not "1000"'],
     [['decode', '--at', '0x12k'], '--at "0x12k" is not a physical address (decimal or 0x hexadecimal, below 2^64)'],
     [['decode', '--fdt', 'x', '--mem-base', '0', '--mem', 'm'], '--mem-base 0 comes before any --mem: give it after the raw dump it is the base address of'],
@@ -286,7 +286,7 @@ describe('luo-abi decode and encode', () => {
 
   it('both are listed in luo-abi --help', async () => {
     const result = await cli('--help');
-    expect(result.stdout).toMatch(/\n {2}decode +decode a handover image/);
+    expect(result.stdout).toMatch(/\n {2}decode +decode a handover \(KHO's root FDT/);
     expect(result.stdout).toMatch(/\n {2}encode +build a handover image/);
   });
 });

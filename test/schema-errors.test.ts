@@ -6,6 +6,7 @@ import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  areaField,
   array,
   bits,
   chars,
@@ -26,6 +27,7 @@ import {
   reachedFrom,
   struct,
   toArray,
+  toClient,
   toStruct,
   pages,
   u64,
@@ -36,8 +38,11 @@ import {
   type Aggregate,
   type AbiVersion,
   type Constant,
+  type FdtContainer,
+  type FdtNode,
   type FieldType,
 } from '../schema/lang.ts';
+import { kexecHandoverHeader, kho_vmalloc_area, khoV4 } from '../schema/kexec_handover/index.ts';
 import { buildModel, SchemaError, versionNodes, type SchemaIssue } from '../generator/model/index.ts';
 import khoFamily from '../schema/index.ts';
 import { luoHeader } from '../schema/luo/index.ts';
@@ -424,5 +429,50 @@ describe('luo-abi generate on a broken schema', () => {
     expect(result.stderr).toMatch(/nothing was written/);
     expect(readdirSync(out, { recursive: true }).sort()).toEqual(before);
     expect(readFileSync(join(out, 'include/linux/kho/abi/luo.h'), 'utf8')).toBe(header);
+  });
+});
+
+describe('the whole-handover forms are checked where they are written', () => {
+  /** kexec_handover.h alone, with kho-v4's root node changed. */
+  const khoWith = (edit: (root: FdtNode) => FdtNode): AbiSchema => {
+    const container = khoV4.container as FdtContainer;
+    const changed = version({ ...khoV4, container: fdtContainer({ ...container, root: edit(container.root) }) });
+    return header({ ...kexecHandoverHeader, versions: [changed], current: 'kho-v4' });
+  };
+
+  it('a client\'s state is named by its node: toClient only in a node named at run time', () => {
+    const issues = issuesOf(khoWith((root) => ({ ...root, properties: [...root.properties, pointerProperty('some-client', pa(toClient()), 'A client.')] })));
+    expect(placed(issues)).toEqual([['bad-pointer-field', 'kho-v4 > node / > property some-client']]);
+    expect(issues[0]!.message).toMatch(/toClient\(\) belongs in a node named at run time \(anyName\)/);
+  });
+
+  it('a client\'s size is a u64 property of its node', () => {
+    const issues = issuesOf(
+      khoWith((root) => ({
+        ...root,
+        children: root.children.map((c) => ({ ...c, properties: [pointerProperty('preserved-data', pa(toClient({ size: 'length' }), { nullable: false }), 'The state.')] })),
+      })),
+    );
+    expect(placed(issues)).toEqual([['bad-pointer-field', 'kho-v4 > node /<client> > property preserved-data']]);
+    expect(issues[0]!.message).toMatch(/the client's size property "length" must be a u64 property of the same node/);
+  });
+
+  it('an area\'s count is an unsigned field beside it, its type the page list\'s descriptor', () => {
+    const folio = struct('test_folio', { packed: true, summary: 'A folio.', fields: { pfn: field(u64, 'The PFN.') } });
+    const holder = (count: string, type?: FieldType) =>
+      struct('test_holder', {
+        packed: true,
+        summary: 'Holds an area.',
+        fields: {
+          n: field(u64, 'Entries.'),
+          area: type ? { ...areaField(kho_vmalloc_area, { entry: folio, count }, 'The area.'), type } : areaField(kho_vmalloc_area, { entry: folio, count }, 'The area.'),
+        },
+      });
+    const schemaOf = (root: Aggregate) => family({ name: 'kho', headers: [kexecHandoverHeader, rawHeader('areas', root, { compatible: defineString('AREAS_COMPATIBLE', 'areas-v1'), uses: [khoV4], types: [folio, root] })] });
+    const issues = issuesOf(schemaOf(holder('m')));
+    expect(placed(issues)).toContainEqual(['bad-pointer-field', 'areas-v1 > struct test_holder > area']);
+    expect(issues.find((i) => i.code === 'bad-pointer-field')!.message).toMatch(/the count field "m" must be an unsigned integer field beside the area/);
+    const typed = issuesOf(schemaOf(holder('n', u64)));
+    expect(typed.find((i) => i.code === 'bad-pointer-field')!.message).toMatch(/an area field \(areaField\) has the type of its page list's descriptor/);
   });
 });

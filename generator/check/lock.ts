@@ -76,7 +76,26 @@ const target = z.discriminatedUnion('shape', [
   z.strictObject({ shape: z.literal('array'), entry: name, count: name, block }),
   z.strictObject({ shape: z.literal('chain'), header: name, next: name, count: name, entry: name, block, total: name.optional() }),
   z.strictObject({ shape: z.literal('selected'), selector: name }),
+  z.strictObject({ shape: z.literal('radix-tree'), node: name, table: name, leaf: name, bitmap: name, depth: z.int().positive(), order0: z.int().positive() }),
+  z.strictObject({
+    shape: z.literal('bitmap-chunks'),
+    header: name,
+    next: name,
+    order: name,
+    count: name,
+    entry: name,
+    start: name,
+    bitmap: name,
+    bits: z.strictObject({ struct: name, field: name }),
+    block,
+  }),
+  z.strictObject({ shape: z.literal('client'), size: name.optional() }),
 ]);
+const area = z.strictObject({
+  list: z.strictObject({ descriptor: name, first: name, chunk: name, next: z.array(name).readonly(), pages: name, order: name, totalPages: name }),
+  entry: name,
+  count: name,
+});
 const aggregateKind = z.enum(['struct', 'union']);
 const field: z.ZodType<CanonicalField> = z.lazy(() =>
   z.strictObject({
@@ -85,6 +104,7 @@ const field: z.ZodType<CanonicalField> = z.lazy(() =>
     size,
     bits: z.strictObject({ shift: size, width: z.int().positive() }).optional(),
     anonymous: z.boolean().optional(),
+    holds: area.optional(),
     type,
   }),
 );

@@ -210,7 +210,8 @@ function fieldCode(type: TypeInfo, code: CodeContext, frame: Frame): FieldCode {
             return `[${Array.from({ length: type.length }, (_, i) => element.read(elementPlace(place, i, stride), nested)).join(', ')}]`;
           }
           const index = `i${place.depth}`;
-          return `Array.from({ length: ${type.length} }, (_, ${index}) => ${element.read(elementPlace(place, index, stride), nested)})`;
+          // In parentheses: an element that is a struct reads as an object literal, which a bare arrow body would take for a block.
+          return `Array.from({ length: ${type.length} }, (_, ${index}) => (${element.read(elementPlace(place, index, stride), nested)}))`;
         },
         write: (place, value) => {
           const index = `i${place.depth}`;

@@ -5,6 +5,7 @@
  * BlockInfo is made only when someone reads it; the overlap check works on the columns.
  */
 import { Place, placeOf, hex, ImageError, type Site } from './errors.ts';
+import type { PreservedSet } from './preserved.ts';
 import type { BlockInfo } from './state.ts';
 
 /** What a block holds, shared by every block of that shape: a struct, or entries after an optional header. */
@@ -12,6 +13,8 @@ export interface BlockShape {
   readonly struct?: string;
   readonly header?: string;
   readonly entry?: { readonly struct: string; readonly offset: number };
+  /** A page of the preserved-memory map itself: read before the next kernel allocates, so it need not be preserved. */
+  readonly unpreserved?: boolean;
 }
 
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
@@ -149,6 +152,23 @@ export class BlockTable {
 
   infos(): BlockInfo[] {
     return Array.from({ length: this.length }, (_, i) => this.info(i));
+  }
+
+  /**
+   * The blocks that must be preserved (all but the memory map's own pages) and that `preserved` does
+   * not wholly cover, in walk order: the first `limit` of them, and how many there are.
+   */
+  uncovered(preserved: PreservedSet, limit: number): { blocks: BlockInfo[]; total: number } {
+    const blocks: BlockInfo[] = [];
+    let total = 0;
+    for (let i = 0; i < this.length; i++) {
+      if (this.shape(i).unpreserved) continue;
+      const pa = this.wide.get(i) ?? this.get(i, PA);
+      if (preserved.covers(pa, this.get(i, SIZE))) continue;
+      total++;
+      if (blocks.length < limit) blocks.push(this.info(i));
+    }
+    return { blocks, total };
   }
 
   /**

@@ -1,24 +1,43 @@
 /**
- * The walker: from the LUO FDT and physical memory to the whole handover state, following every
- * pointer the model declares. Nothing here knows LUO's names; the model's pointer shapes (struct,
- * header-array, array, chain) say what to read.
+ * The walker: from an FDT (a client's, or KHO's root) or a raw KHO entry and physical memory to the
+ * whole handover state, following every address the model declares. Nothing here knows LUO's names;
+ * the model's pointer shapes say what to read: structs, header-arrays, arrays and chains; the state
+ * of a KHO client, picked by the client node's name; a handler's state, picked by the string beside
+ * its address; the entries of a page-list area; the preserved-memory radix tree.
  *
  * Hostile images end in an ImageError that says where, and never cost more than the bytes given:
  * a count is checked against its block and the memory before anything is allocated for it, a chain
  * that comes back to a block it has been through is a loop, and once the blocks read add up to more
  * bytes than memory holds, two of them must overlap, which ends the walk at once.
+ *
+ * A walk that reads a preserved-memory map checks, at its end, every block it read (the map's own
+ * pages aside) against the map: a block outside it is a warning, not an error, since the image is
+ * readable; it is memory the next kernel would not get back.
  */
-import type { NodeModel, PointerModel, PropertyModel, StructModel, TargetModel, VersionModel } from '../model/index.ts';
-import { readFdt, type FdtNodeData } from '../fdt/index.ts';
-import { codecsFor, isCodecError, type StructCodec } from './codecs.ts';
+import type { AreaModel, NodeModel, PointerModel, PropertyModel, StructModel, TargetModel, VersionModel } from '../model/index.ts';
+import { FdtError, readFdt, type FdtNodeData } from '../fdt/index.ts';
+import { imageCodecsFor, isCodecError, type StructCodec } from './codecs.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
-import { Place, Site, hex } from './errors.ts';
+import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
 import type { PhysicalMemory } from './memory.ts';
-import { fdtOf, nodeChildren, pickEntryVersion, pickVersion } from './select.ts';
-import type { BlockInfo, DecodedImage, ImageState, NodeState, PropertyState, StructValue } from './state.ts';
-import type { ImageVisitor, WalkSummary } from './walk.ts';
+import {
+  PreservedSet,
+  RangeRuns,
+  isMapTarget,
+  radixGeometry,
+  readRadixTree,
+  setBits,
+  type BitmapChunksTarget,
+  type MapMemory,
+  type PreservedRange,
+  type RadixGeometry,
+  type RadixTarget,
+} from './preserved.ts';
+import { fdtOf, handlerFor, khoEntryName, nodeChildren, pickEntryVersion, pickVersion } from './select.ts';
+import type { BlockInfo, DecodedImage, HandlerState, ImageState, NodeState, PreservedCheck, PropertyState, StructValue } from './state.ts';
+import type { ImageVisitor, WalkNote, WalkSummary } from './walk.ts';
 
 export interface DecodeOptions {
   /** Byte order of the structs and of u64 properties; default true (x86-64, arm64). */
@@ -29,15 +48,26 @@ export interface DecodeOptions {
 
 type RawStruct = Record<string, unknown>;
 /** Targets that lead to entries, and those whose blocks start with a header. */
-type EntryTarget = Exclude<TargetModel, { shape: 'struct' | 'selected' }>;
+type EntryTarget = Extract<TargetModel, { shape: 'header-array' | 'array' | 'chain' }>;
 type HeaderTarget = Extract<TargetModel, { shape: 'header-array' | 'chain' }>;
 type ChainTarget = Extract<TargetModel, { shape: 'chain' }>;
+/** Targets whose memory is one struct or entries in blocks: what a plan is made for. */
+type PlannedTarget = Extract<TargetModel, { shape: 'struct' | 'header-array' | 'array' | 'chain' }>;
 
 /**
- * Where a handover's state starts: a client's FDT blob, or the physical address of the raw struct a
- * KHO entry holds (its version read from the compatible string in it).
+ * Where a handover's state starts: a client's FDT blob (or KHO's root FDT), KHO's root FDT alone
+ * (`kho`: only versions whose FDT travels under no KHO entry), or the physical address of the raw
+ * struct a KHO entry holds (its version read from the compatible string in it).
  */
-export type ImageSource = Uint8Array | { readonly entryAt: bigint };
+export type ImageSource = Uint8Array | { readonly kho: Uint8Array } | { readonly entryAt: bigint };
+
+/** Blocks outside the preserved memory listed one by one; beyond, only counted. */
+export const MAX_WARNINGS = 10_000;
+
+const FDT_MAGIC = 0xd00dfeed;
+const FDT_HEADER_BYTES = 40;
+/** Page groups larger than this (2^40 bytes) are no vmalloc area a kernel made. */
+const MAX_GROUP_SHIFT = 40;
 
 /** The state a raw KHO entry holds: decodeImage for the struct at `pa`. */
 export function decodeEntry(versions: readonly VersionModel[], pa: bigint, memory: PhysicalMemory, options: DecodeOptions = {}): DecodedImage {
@@ -52,14 +82,15 @@ export function decodeImage(
 ): DecodedImage {
   const start = startWalk(versions, source, memory, options);
   const state = start.walk();
-  start.walker.checkOverlaps();
-  const table = start.walker.table;
+  const preserved = start.context.finish();
+  const table = start.context.table;
   let blocks: BlockInfo[] | undefined;
   return {
     state,
     get blocks() {
       return (blocks ??= table.infos());
     },
+    ...(preserved ? { preserved } : {}),
   };
 }
 
@@ -68,7 +99,8 @@ export function decodeImage(
  * `visitor` as a zero-copy view (readStruct) and then dropped, so memory stays flat however large the
  * image. A view's fields are read, and a string's bytes checked, when the visitor or the walker (for
  * pointers and counts) asks for them; a bad field the visitor reads is the ImageError decodeImage
- * gives. What is kept is a row of numbers per block read (BlockTable), for the overlap check at the end.
+ * gives. What is kept is a row of numbers per block read (BlockTable), for the overlap check at the
+ * end, and the preserved-memory map's ranges.
  */
 export function walkImage(
   versions: readonly VersionModel[],
@@ -77,13 +109,15 @@ export function walkImage(
   visitor: ImageVisitor,
   options: DecodeOptions = {},
 ): WalkSummary {
-  const { version, walker, walk } = startWalk(versions, source, memory, options, visitor);
+  const { version, context, walk } = startWalk(versions, source, memory, options, visitor);
   walk();
-  walker.checkOverlaps();
-  const table = walker.table;
-  const summary = { version: version.name, structs: walker.structs, blocks: table.length, bytes: table.bytes };
+  const preserved = context.finish();
+  const table = context.table;
+  const summary = { version: version.name, structs: context.structs, blocks: table.length, bytes: table.bytes };
   // Not enumerable: the summary stays plain numbers to compare and print.
-  return Object.defineProperty(summary, 'block', { value: (index: number) => table.info(index) }) as WalkSummary;
+  Object.defineProperty(summary, 'block', { value: (index: number) => table.info(index) });
+  Object.defineProperty(summary, 'preserved', { value: preserved });
+  return summary as WalkSummary;
 }
 
 /** Where a walk starts: the version the source names, and what walking it from its top gives. */
@@ -91,11 +125,11 @@ export interface WalkStart {
   readonly version: VersionModel;
   /** The FDT's root, for a source that is an FDT. */
   readonly root?: FdtNodeData;
-  readonly walker: Walker;
+  readonly context: WalkContext;
   walk(): ImageState;
 }
 
-/** Pick the version the source names and set up a walker over the memory. */
+/** Pick the version the source names and set up a walk over the memory. */
 export function startWalk(
   versions: readonly VersionModel[],
   source: ImageSource,
@@ -103,22 +137,22 @@ export function startWalk(
   options: DecodeOptions,
   visitor?: ImageVisitor,
 ): WalkStart {
-  if (source instanceof Uint8Array) {
-    const root = readFdt(source).root;
-    const version = pickVersion(versions, root);
-    const walker = walkerFor(version, memory, options, visitor);
-    return { version, root, walker, walk: () => ({ version: version.name, root: walker.node(fdtOf(version).root, root) }) };
+  const context = new WalkContext(versions, memory, options.littleEndian ?? true, options.pageSize ?? DEFAULT_PAGE_SIZE, visitor);
+  if (source instanceof Uint8Array || 'kho' in source) {
+    const blob = source instanceof Uint8Array ? source : source.kho;
+    const root = readFdt(blob).root;
+    // KHO's root FDT is the one FDT that travels under no KHO entry.
+    const candidates = source instanceof Uint8Array ? versions : versions.filter((v) => v.container?.kind === 'fdt' && !v.container.khoEntry);
+    const version = pickVersion(candidates, root);
+    const walker = context.walker(version);
+    return { version, root, context, walk: () => ({ version: version.name, root: walker.node(fdtOf(version).root, root, undefined) }) };
   }
   const pa = source.entryAt;
   const version = pickEntryVersion(versions, memory, pa);
   const container = version.container as Extract<VersionModel['container'], { kind: 'kho-entry' }>;
-  const walker = walkerFor(version, memory, options, visitor);
-  return { version, walker, walk: () => ({ version: version.name, entry: walker.entry(container.struct, pa, String(container.khoEntry.value)) }) };
-}
-
-function walkerFor(version: VersionModel, memory: PhysicalMemory, options: DecodeOptions, visitor?: ImageVisitor): Walker {
-  const layout = new VersionLayout(version, codecsFor(version), options.pageSize ?? DEFAULT_PAGE_SIZE);
-  return new Walker(layout, memory, options.littleEndian ?? true, visitor);
+  const walker = context.walker(version);
+  const site = Site.at(Place.at(`KHO entry "${String(container.khoEntry.value)}"`));
+  return { version, context, walk: () => ({ version: version.name, entry: walker.entry(container.struct, pa, site) }) };
 }
 
 type FieldType = StructModel['fields'][number]['type'];
@@ -126,6 +160,8 @@ type FieldType = StructModel['fields'][number]['type'];
 /** One field of a struct that is, or holds, a pointer: its path text made once. */
 interface PointerStep {
   readonly field: StructModel['fields'][number];
+  /** The struct the field belongs to: a handler's state is reached from a named struct's field. */
+  readonly owner: StructModel;
   readonly path: string;
   /** For a nested struct: its own steps. */
   readonly nested?: readonly PointerStep[];
@@ -146,69 +182,232 @@ interface TargetPlan {
 const NOT_KEPT: StructValue[] = [];
 
 /**
- * One walker for both: without a visitor it keeps the state it reads (decodeImage); with one, it hands
- * each struct to the visitor and keeps nothing (walkImage). Both keep the table of blocks read, for the
- * overlap check.
+ * What every version's walker of one walk shares: the memory, the table of blocks read, the visitor,
+ * the family's versions (a client's or a handler's state is another version's), the preserved ranges.
+ */
+export class WalkContext {
+  readonly table = new BlockTable();
+  /** Structs read. */
+  structs = 0;
+  readonly codecOptions: { readonly littleEndian: boolean };
+  private readonly walkers = new Map<VersionModel, Walker>();
+  private ranges: PreservedRange[] | undefined;
+  private readonly shapes = new Map<string, number>();
+
+  constructor(
+    readonly family: readonly VersionModel[],
+    readonly memory: PhysicalMemory,
+    readonly littleEndian: boolean,
+    readonly pageSize: number,
+    readonly visitor?: ImageVisitor,
+  ) {
+    this.codecOptions = { littleEndian };
+  }
+
+  walker(version: VersionModel): Walker {
+    let walker = this.walkers.get(version);
+    if (!walker) this.walkers.set(version, (walker = new Walker(this, version)));
+    return walker;
+  }
+
+  /** A shape named once: a struct pointed at (or a blob), read by more than one walker. */
+  shapeOf(what: string, unpreserved = false): number {
+    const key = `${unpreserved ? '!' : ''}${what}`;
+    let id = this.shapes.get(key);
+    if (id === undefined) this.shapes.set(key, (id = this.table.shapeId({ struct: what, ...(unpreserved ? { unpreserved } : {}) })));
+    return id;
+  }
+
+  /** The shape of a run of entries with no header (a page group of an area), named once. */
+  entriesShape(struct: string): number {
+    const key = `[]${struct}`;
+    let id = this.shapes.get(key);
+    if (id === undefined) this.shapes.set(key, (id = this.table.shapeId({ entry: { struct, offset: 0 } })));
+    return id;
+  }
+
+  record(site: Site, pa: bigint, address: number, size: number, shape: number, entries: number): void {
+    this.table.add(site, pa, address, size, shape, entries);
+    // Blocks that do not overlap fit in memory; more bytes than that means an overlap, found now
+    // rather than after walking a million aliased entries.
+    if (this.table.bytes > this.memory.totalBytes) this.checkOverlaps();
+  }
+
+  /** `length` bytes at `pa`, recorded as a block of `shape`. */
+  read(pa: bigint, length: number, shape: number, site: Site): { bytes: Uint8Array; offset: number } {
+    const slice = this.memory.slice(pa, length, site);
+    this.record(site, pa, slice.address, length, shape, -1);
+    return slice;
+  }
+
+  addRanges(ranges: readonly PreservedRange[]): void {
+    this.ranges = [...(this.ranges ?? []), ...ranges];
+  }
+
+  note(note: WalkNote): void {
+    this.visitor?.note?.(note);
+  }
+
+  checkOverlaps(): void {
+    this.table.checkOverlaps(this.memory.totalBytes);
+  }
+
+  /** The checks made once the walk is over: overlaps, then the blocks outside the preserved memory. */
+  finish(): PreservedCheck | undefined {
+    this.checkOverlaps();
+    if (!this.ranges) return undefined;
+    const { blocks, total } = this.table.uncovered(new PreservedSet(this.ranges), MAX_WARNINGS);
+    return { warnings: blocks.map((b) => ({ place: b.place, what: b.what, pa: b.pa, size: b.size })), total };
+  }
+}
+
+/**
+ * One version's walker. Without a visitor it keeps the state it reads (decodeImage); with one, it
+ * hands each struct to the visitor and keeps nothing (walkImage). Both keep the table of blocks read,
+ * for the overlap check.
  *
  * Places are passed as Sites (`anchor -> entry N -> field`) so that following a pointer out of each of
  * a million entries makes no Place; one is made when an error needs its text.
  */
 export class Walker {
-  readonly table = new BlockTable();
-  /** Structs read. */
-  structs = 0;
-  private readonly codecOptions: { littleEndian: boolean };
+  private readonly layout: VersionLayout;
+  private readonly visitor: ImageVisitor | undefined;
+  private readonly memory: PhysicalMemory;
 
   constructor(
-    private readonly layout: VersionLayout,
-    private readonly memory: PhysicalMemory,
-    private readonly littleEndian: boolean,
-    private readonly visitor?: ImageVisitor,
+    private readonly context: WalkContext,
+    readonly version: VersionModel,
   ) {
-    this.codecOptions = { littleEndian };
+    this.layout = new VersionLayout(version, imageCodecsFor(version), context.pageSize);
+    this.visitor = context.visitor;
+    this.memory = context.memory;
   }
 
   // ---------------------------------------------------------------------------------------------
   // The FDT
 
-  node(model: NodeModel, data: FdtNodeData): NodeState {
+  /** A node; `prefix` is where its FDT was found, for an FDT reached from another (a client's). */
+  node(model: NodeModel, data: FdtNodeData, prefix: Place | undefined): NodeState {
     const properties: Record<string, PropertyState> = {};
     for (const property of model.properties) {
       const where = nodePath(model.path, property.name);
-      properties[property.name] = this.property(property, requireProperty(data, property.name, where), where);
+      properties[property.name] = this.property(property, requireProperty(data, property.name, where), data, anchor(prefix, where));
     }
     const children: Record<string, NodeState> = {};
-    for (const child of nodeChildren(model, data)) children[child.name] = this.node(child.model, child.data);
+    for (const child of nodeChildren(model, data)) children[child.name] = this.node(child.model, child.data, prefix);
     // pickVersion has made sure the model's string is among the node's.
     return { ...(model.compatible ? { compatible: model.compatible.value } : {}), properties, children };
   }
 
-  private property(model: PropertyModel, data: { name: string; value: Uint8Array }, where: string): PropertyState {
+  private property(model: PropertyModel, data: { name: string; value: Uint8Array }, node: FdtNodeData, place: Place): PropertyState {
+    const where = place.toString();
     switch (model.kind) {
       case 'string':
         return readString(data, where);
       case 'u64':
-        return readRawU64(data, this.littleEndian, where);
-      case 'pointer':
-        return this.follow(model.pointer!, readRawU64(data, this.littleEndian, where), Site.at(Place.at(where)), undefined);
+        return readRawU64(data, this.context.littleEndian, where);
+      case 'pointer': {
+        const pa = readRawU64(data, this.context.littleEndian, where);
+        const target = model.pointer!.target;
+        if (target.shape === 'client') {
+          if (pa === 0n) throw place.error('is 0, but must point at the state of the client the node is named after');
+          const size = target.size === undefined ? undefined : readRawU64(requireProperty(node, target.size, nodePath(model.name, target.size)), this.context.littleEndian, `${where.slice(0, where.lastIndexOf('/'))}/${target.size}`);
+          return this.client(node.name, pa, size, Site.at(place));
+        }
+        return this.follow(model.pointer!, pa, Site.at(place), undefined, undefined) as PropertyState;
+      }
     }
   }
 
-  /** The struct a raw KHO entry holds, at `pa`. */
-  entry(struct: string, pa: bigint, entryName: string): StructValue {
+  /** The struct a raw KHO entry holds, at `pa`; `site` names the entry. */
+  entry(struct: string, pa: bigint, site: Site): StructValue {
     const pointer: PointerModel = { nullable: false, form: 'u64', target: { shape: 'struct', struct } };
-    return this.follow(pointer, pa, Site.at(Place.at(`KHO entry "${entryName}"`)), undefined) as StructValue;
+    return this.follow(pointer, pa, site, undefined, undefined) as StructValue;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Other versions' state: a KHO client's, a handler's
+
+  /**
+   * The state of the client named `name` at `pa` (`size` bytes, where the node says): an FDT or a raw
+   * struct of a version that travels under that KHO entry; the address itself for a name no version
+   * of the family uses.
+   */
+  private client(name: string, pa: bigint, size: bigint | undefined, site: Site): ImageState | bigint {
+    const candidates = this.context.family.filter((v) => khoEntryName(v) === name);
+    if (candidates.length === 0) {
+      // Unknown: shown as its address, not read (the dump need not hold it).
+      this.context.note({ kind: 'state' });
+      return pa;
+    }
+    const fdts = candidates.filter((v) => v.container?.kind === 'fdt');
+    const raws = candidates.filter((v) => v.container?.kind === 'kho-entry');
+    const isFdt = fdts.length > 0 && (raws.length === 0 || this.fdtMagicAt(pa, site));
+    if (isFdt) {
+      const blob = this.clientFdt(pa, size, site);
+      const root = nested(site, () => readFdt(blob).root);
+      const version = nested(site, () => pickVersion(fdts, root));
+      this.context.note({ kind: 'state', version, root });
+      const prefix = site.place().then(version.name);
+      return { version: version.name, root: this.context.walker(version).node(fdtOf(version).root, root, prefix) };
+    }
+    const version = nested(site, () => pickEntryVersion(raws, this.memory, pa));
+    const container = version.container as Extract<VersionModel['container'], { kind: 'kho-entry' }>;
+    const struct = this.context.walker(version).layout.struct(container.struct);
+    if (size !== undefined && size < BigInt(struct.size)) {
+      throw site.error(`the client's size ${size} is smaller than struct ${struct.name} (${struct.size} bytes), which ${version.name} keeps there`);
+    }
+    this.context.note({ kind: 'state', version });
+    return { version: version.name, entry: this.context.walker(version).entry(container.struct, pa, Site.at(site.place().then(version.name))) };
+  }
+
+  private fdtMagicAt(pa: bigint, site: Site): boolean {
+    const slice = this.memory.slice(pa, 4, site);
+    return new DataView(slice.bytes.buffer, slice.bytes.byteOffset + slice.offset, 4).getUint32(0, false) === FDT_MAGIC;
+  }
+
+  /** The FDT blob at `pa`, its size from its header (within `size`, where the node says). */
+  private clientFdt(pa: bigint, size: bigint | undefined, site: Site): Uint8Array {
+    const header = this.memory.slice(pa, FDT_HEADER_BYTES, site);
+    const view = new DataView(header.bytes.buffer, header.bytes.byteOffset + header.offset, FDT_HEADER_BYTES);
+    if (view.getUint32(0, false) !== FDT_MAGIC) throw site.error(`holds no FDT (magic ${hex(view.getUint32(0, false))}, not ${hex(FDT_MAGIC)})`);
+    const total = view.getUint32(4, false);
+    if (total < FDT_HEADER_BYTES) throw site.error(`the FDT's total size ${total} is smaller than its header`);
+    if (size !== undefined && BigInt(total) > size) throw site.error(`the FDT's total size ${total} is more than the ${size} bytes the client's size says`);
+    const slice = this.context.read(pa, total, this.context.shapeOf('FDT'), site);
+    return slice.bytes.subarray(slice.offset, slice.offset + total);
+  }
+
+  /**
+   * What a selected address leads to: the state of the version whose string the selector holds
+   * (reached from this struct's field), or the address itself when no version has that string.
+   */
+  private selected(step: PointerStep, pa: unknown, owner: RawStruct, site: Site): HandlerState | unknown {
+    const target = (step.field.type as Extract<FieldType, { kind: 'pointer' }>).target as Extract<TargetModel, { shape: 'selected' }>;
+    const selector = owner[target.selector];
+    const handler = typeof selector === 'string' ? handlerFor(this.context.family, step.owner, step.field.name, selector) : undefined;
+    if (!handler) {
+      if (typeof pa !== 'bigint') throw site.error(`holds ${String(pa)}, not a u64 physical address`);
+      this.context.note({ kind: 'state' });
+      return pa;
+    }
+    const container = handler.container as Extract<VersionModel['container'], { kind: 'reached-from' }>;
+    this.context.note({ kind: 'state', version: handler });
+    const here = Site.at(site.place().then(handler.name));
+    const entry = this.context.walker(handler).follow({ nullable: false, form: 'u64', target: container.target }, pa, here, undefined, undefined);
+    return { version: handler.name, entry } as HandlerState;
   }
 
   // ---------------------------------------------------------------------------------------------
   // Pointers
 
   /** What `pa` points at; `owner` is the struct holding the pointer, for counts kept beside it. */
-  private follow(pointer: PointerModel, pa: unknown, site: Site, owner: RawStruct | undefined) {
-    if (typeof pa !== 'bigint') throw site.error(`holds ${String(pa)}, not a u64 physical address`);
+  follow(pointer: PointerModel, pa: unknown, site: Site, owner: RawStruct | undefined, step: PointerStep | undefined): unknown {
     const target = pointer.target;
-    // What a selected address holds is the handler's to say; this walk keeps the address.
-    if (target.shape === 'selected') return pa;
+    if (target.shape === 'selected') return this.selected(step!, pa, owner!, site);
+    if (typeof pa !== 'bigint') throw site.error(`holds ${String(pa)}, not a u64 physical address`);
+    // A map that may be 0 holds nothing then: no memory is preserved, which is for the check to say.
+    if (pa === 0n && pointer.nullable && isMapTarget(target)) return this.ranges([]);
     if (pa === 0n) {
       if (pointer.nullable) return null;
       throw site.error(`is 0, but must point at ${describeTarget(target)}`);
@@ -217,7 +416,7 @@ export class Walker {
       case 'struct': {
         const plan = this.plan(target);
         const slice = this.memory.slice(pa, plan.struct.size, site);
-        this.record(site, pa, slice.address, plan.struct.size, plan.shape, -1);
+        this.context.record(site, pa, slice.address, plan.struct.size, plan.shape, -1);
         return this.struct(plan, slice.bytes, slice.offset, site, site.place(), -1);
       }
       case 'header-array':
@@ -228,6 +427,12 @@ export class Walker {
       }
       case 'chain':
         return this.chain(target, pa, site, owner);
+      case 'radix-tree':
+        return this.radixTree(target, pa, site);
+      case 'bitmap-chunks':
+        return this.bitmapChunks(target, pa, site);
+      case 'client':
+        throw site.error('a client\'s state is named by its node: only a node\'s property can lead to it');
     }
   }
 
@@ -244,7 +449,7 @@ export class Walker {
     const header = this.layout.struct(target.header);
     const slice = this.memory.slice(pa, header.size, site);
     const values = this.decode(this.layout.codec(header.name), slice.bytes, slice.offset, site, -1);
-    this.structs++;
+    this.context.structs++;
     this.visit(header.name, values, site, -1);
     const count = this.fieldCount(values, target.count, header, site);
     return { header: values, count, entries: this.entries(target, pa, count, header.size, site, values) };
@@ -266,19 +471,25 @@ export class Walker {
     // Within capacity the length is exact as a number unless the block itself is past 2^53 bytes.
     const length = skip + n * entry.size;
     const slice = this.memory.slice(pa, Number.isSafeInteger(length) ? length : BigInt(skip) + count * BigInt(entry.size), site);
-    this.record(site, pa, slice.address, length, plan.shape, n);
+    this.context.record(site, pa, slice.address, length, plan.shape, n);
+    return this.entriesAt(plan, slice.bytes, slice.offset + skip, n, 0, site);
+  }
+
+  /** `n` entries of `plan`'s struct at `bytes[at..]`, numbered from `first` in the block found at `site`. */
+  private entriesAt(plan: TargetPlan, bytes: Uint8Array, at: number, n: number, first: number, site: Site): StructValue[] {
+    const entry = plan.struct;
     const entries: StructValue[] = this.visitor ? NOT_KEPT : new Array(n);
     // The entries' pointers are found at `block -> entry i -> field`: the block's Place is made once.
     const block = plan.pointers ? site.place() : undefined;
     const codec = plan.codec;
-    for (let i = 0, at = slice.offset + skip; i < n; i++, at += entry.size) {
+    for (let i = 0; i < n; i++, at += entry.size) {
       let value: StructValue;
       if (block) {
-        value = this.struct(plan, slice.bytes, at, site, block, i);
+        value = this.struct(plan, bytes, at, site, block, first + i);
       } else {
-        value = this.decode(codec, slice.bytes, at, site, i) as StructValue;
-        this.structs++;
-        this.visit(entry.name, value, site, i);
+        value = this.decode(codec, bytes, at, site, first + i) as StructValue;
+        this.context.structs++;
+        this.visit(entry.name, value, site, first + i);
       }
       if (entries !== NOT_KEPT) entries[i] = value;
     }
@@ -324,6 +535,181 @@ export class Walker {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // The preserved-memory map
+
+  private readonly geometries = new Map<RadixTarget, RadixGeometry>();
+
+  private radixTree(target: RadixTarget, root: bigint, site: Site): readonly PreservedRange[] {
+    let geometry = this.geometries.get(target);
+    if (!geometry) this.geometries.set(target, (geometry = radixGeometry(target, (name) => this.layout.struct(name), this.context.pageSize)));
+    const context = this.context;
+    const memory: MapMemory = { read: (pa, size, struct, here) => context.read(pa, size, context.shapeOf(struct, true), here) };
+    return this.ranges(readRadixTree(geometry, memory, root, site, context.littleEndian));
+  }
+
+  /** A map's ranges, told the context and the visitor. */
+  private ranges(ranges: readonly PreservedRange[]): readonly PreservedRange[] {
+    this.context.addRanges(ranges);
+    this.context.note({ kind: 'ranges', ranges });
+    return this.visitor ? [] : ranges;
+  }
+
+  /**
+   * A chain of chunks of bitmaps: each chunk's header gives the page order of its entries, each entry
+   * a page of bits and the address bit 0 stands for. The chunks and bitmap pages are the map's own.
+   */
+  private bitmapChunks(target: BitmapChunksTarget, first: bigint, site: Site): readonly PreservedRange[] {
+    const context = this.context;
+    const header = this.layout.struct(target.header);
+    const entry = this.layout.struct(target.entry);
+    const bits = this.layout.struct(target.bits.struct);
+    const field = bits.fields.find((f) => f.name === target.bits.field)!;
+    const words = field.type.kind === 'bitmap' ? field.type.words : 0;
+    const pageShift = Math.log2(context.pageSize);
+    const chunkShape = context.shapeOf(`${header.name} + ${entry.name}[]`, true);
+    const bitsShape = context.shapeOf(bits.name, true);
+    const runs = new RangeRuns(pageShift);
+    const seen = new Map<bigint, number>();
+    for (let index = 0, pa = first; pa !== 0n; index++) {
+      const here = site.inBlock(index);
+      const earlier = seen.get(pa);
+      if (earlier !== undefined) throw here.error(`${hex(pa)} is block ${earlier} again: the chain loops`);
+      seen.set(pa, index);
+      const top = this.memory.slice(pa, header.size, here);
+      const values = this.decode(this.layout.codec(header.name), top.bytes, top.offset, here, -1);
+      const count = this.fieldCount(values, target.count, header, here);
+      const order = Number(values[target.order]);
+      const blockBytes = this.layout.blockBytes(target.block, values);
+      const capacity = Math.floor((blockBytes - header.size) / entry.size);
+      if (count > capacity) throw here.error(`count ${count} is more than the ${capacity} entries of struct ${entry.name} a block of ${blockBytes} bytes holds`);
+      if (order + pageShift > 63) throw here.error(`order ${order}: page groups of 2^${order + pageShift} bytes are past the 64-bit physical address space`);
+      const n = Number(count);
+      const block = context.read(pa, header.size + n * entry.size, chunkShape, here);
+      const shift = BigInt(pageShift + order);
+      for (let i = 0; i < n; i++) {
+        const place = here.place().entry(i);
+        const value = this.decode(this.layout.codec(entry.name), block.bytes, block.offset + header.size + i * entry.size, here, i);
+        const start = value[target.start];
+        const bitmap = value[target.bitmap];
+        if (typeof start !== 'bigint' || typeof bitmap !== 'bigint') throw place.error(`${entry.name}.${target.start} and .${target.bitmap} must be u64 addresses`);
+        if (bitmap === 0n) throw place.then(target.bitmap).error('is 0, but must point at a page of bits');
+        const page = context.read(bitmap, bits.size, bitsShape, Site.at(place.then(target.bitmap)));
+        const view = new DataView(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength);
+        const le = context.littleEndian;
+        for (let w = 0; w < words; w++) {
+          const at = page.offset + field.offset + w * 8;
+          for (const [half, low] of [[le ? 0 : 4, 0], [le ? 4 : 0, 32]] as const) {
+            const set = view.getUint32(at + half, le);
+            if (set !== 0) setBits(set, w * 64 + low, (bit, groups) => runs.add(start + (BigInt(bit) << shift), groups, order, place));
+          }
+        }
+      }
+      pa = this.nextAddress(values[target.next], here);
+    }
+    return this.ranges(runs.done(site.place()));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Page-list areas
+
+  /**
+   * A page-list descriptor (`descriptor`, a field of `owner`) and the `entry[count]` its area holds:
+   * its chunks read in turn (a loop is an error), every page group they list counted against the
+   * descriptor's page total, then the entries read from the groups in order. The descriptor is
+   * returned with its first-chunk address replaced by the entries (null for no chunk).
+   */
+  private area(area: AreaModel, descriptor: RawStruct, owner: RawStruct, site: Site): RawStruct {
+    const list = area.list;
+    const place = site.place();
+    const first = descriptor[list.first];
+    if (typeof first !== 'bigint') throw place.then(list.first).error(`holds ${String(first)}, not a u64 physical address`);
+    const count = this.ownerCount(owner, area.count, site);
+    const order = Number(descriptor[list.order]);
+    const totalPages = BigInt(descriptor[list.totalPages] as number | bigint);
+    if (first === 0n) {
+      if (count !== 0n) throw place.error(`no chunk, so the area is empty, but ${area.count} says ${count} entries`);
+      if (totalPages !== 0n) throw place.error(`no chunk, so the area is empty, but ${list.totalPages} says ${totalPages} pages`);
+      return this.visitor ? descriptor : { ...descriptor, [list.first]: null };
+    }
+    const pageShift = Math.log2(this.context.pageSize);
+    if (order + pageShift > MAX_GROUP_SHIFT) throw place.then(list.order).error(`order ${order} makes page groups of 2^${order + pageShift} bytes, more than any vmalloc area`);
+    const groupPages = 1n << BigInt(order);
+    const groups = this.chunks(list, first, totalPages, groupPages, place);
+    const listed = BigInt(groups.length) * groupPages;
+    if (listed !== totalPages) throw place.error(`the chunks list ${listed} pages (${groups.length} groups of ${groupPages}) but ${list.totalPages} says ${totalPages}`);
+    const plan = this.plan({ shape: 'struct', struct: area.entry });
+    const entrySize = plan.struct.size;
+    const groupBytes = this.context.pageSize * 2 ** order;
+    if (count * BigInt(entrySize) > totalPages * BigInt(this.context.pageSize)) {
+      throw place.error(`${area.count} says ${count} entries of struct ${area.entry} (${entrySize} bytes each), more than the area's ${totalPages} pages hold`);
+    }
+    const entries = this.areaEntries(plan, groups, Number(count), groupBytes, place);
+    return this.visitor ? descriptor : { ...descriptor, [list.first]: entries };
+  }
+
+  /** The page groups a chain of chunks lists, in order; never more than `totalPages` pages of them. */
+  private chunks(list: AreaModel['list'], first: bigint, totalPages: bigint, groupPages: bigint, place: Place): bigint[] {
+    const chunk = this.layout.struct(list.chunk);
+    const codec = this.layout.codec(chunk.name);
+    const shape = this.context.shapeOf(chunk.name);
+    const groups: bigint[] = [];
+    const seen = new Map<bigint, number>();
+    let pages = 0n;
+    for (let index = 0, pa = first; pa !== 0n; index++) {
+      const here = place.then(`chunk ${index}`);
+      const earlier = seen.get(pa);
+      if (earlier !== undefined) throw here.error(`${hex(pa)} is chunk ${earlier} again: the chunk list loops`);
+      seen.set(pa, index);
+      const site = Site.at(here);
+      const slice = this.context.read(pa, chunk.size, shape, site);
+      const values = this.decode(codec, slice.bytes, slice.offset, site, -1);
+      for (const address of values[list.pages] as readonly bigint[]) {
+        if (address === 0n) break;
+        pages += groupPages;
+        if (pages > totalPages) throw here.error(`lists more page groups than the area's ${totalPages} pages`);
+        groups.push(address);
+      }
+      let next: unknown = values;
+      for (const step of list.next) next = (next as RawStruct)[step];
+      pa = this.nextAddress(next, Site.at(here));
+    }
+    return groups;
+  }
+
+  /** `count` entries laid end to end over the page groups; one block per group read, as far as the entries go. */
+  private areaEntries(plan: TargetPlan, groups: readonly bigint[], count: number, groupBytes: number, place: Place): StructValue[] {
+    const size = plan.struct.size;
+    if (size > groupBytes) throw place.error(`struct ${plan.struct.name} (${size} bytes) is larger than a page group (${groupBytes} bytes)`);
+    const kept: StructValue[] = [];
+    const keep = (values: StructValue[]) => {
+      if (values !== NOT_KEPT) for (const value of values) kept.push(value);
+    };
+    const bytes = count * size;
+    const shape = this.context.entriesShape(plan.struct.name);
+    for (let g = 0, entry = 0; g * groupBytes < bytes; g++) {
+      const start = g * groupBytes;
+      const end = Math.min(start + groupBytes, bytes);
+      const site = Site.at(place.then(`page group ${g}`));
+      const slice = this.memory.slice(groups[g]!, end - start, site);
+      // The entries that end in this group, read where they are; then one that runs on into the next.
+      const whole = Math.floor(end / size) - entry;
+      this.context.record(site, groups[g]!, slice.address, end - start, shape, whole);
+      keep(this.entriesAt(plan, slice.bytes, slice.offset + entry * size - start, whole, entry, site));
+      entry += whole;
+      if (entry < count && entry * size < end) {
+        const split = new Uint8Array(size);
+        const head = end - entry * size;
+        split.set(slice.bytes.subarray(slice.offset + entry * size - start, slice.offset + end - start));
+        const tail = this.memory.slice(groups[g + 1]!, size - head, site);
+        split.set(tail.bytes.subarray(tail.offset, tail.offset + size - head), head);
+        keep(this.entriesAt(plan, split, 0, 1, entry, site));
+        entry++;
+      }
+    }
+    return kept;
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Structs
 
   /**
@@ -333,7 +719,7 @@ export class Walker {
    */
   private struct(plan: TargetPlan, bytes: Uint8Array, offset: number, site: Site, block: Place, index: number): StructValue {
     const values = this.decode(plan.codec, bytes, offset, site, index);
-    this.structs++;
+    this.context.structs++;
     this.visit(plan.struct.name, values, site, index);
     if (plan.pointers) this.resolve(plan.pointers, values, block, index);
     return values as StructValue;
@@ -345,7 +731,7 @@ export class Walker {
    */
   private decode(codec: StructCodec, bytes: Uint8Array, offset: number, site: Site, index: number): RawStruct {
     try {
-      return readStruct(codec, bytes, offset, this.codecOptions, this.visitor !== undefined);
+      return readStruct(codec, bytes, offset, this.context.codecOptions, this.visitor !== undefined);
     } catch (error) {
       throw codecErrorAt(error, site, index);
     }
@@ -373,8 +759,9 @@ export class Walker {
   private resolveValue(step: PointerStep, type: FieldType, value: unknown, owner: RawStruct, block: Place, index: number, path: string): unknown {
     switch (type.kind) {
       case 'pointer':
-        return this.follow(type, value, new Site(block, index, path, -1), owner);
+        return this.follow(type, value, new Site(block, index, path, -1), owner, step);
       case 'aggregate':
+        if (step.field.holds) return this.area(step.field.holds, value as RawStruct, owner, new Site(block, index, path, -1));
         this.resolve(step.nested!, value as RawStruct, block, index);
         return value;
       case 'array':
@@ -393,19 +780,21 @@ export class Walker {
   // Plans: what reading a target or resolving a struct takes, worked out once, so that reading a
   // million entries looks nothing up by name.
 
-  private readonly plans = new Map<Exclude<TargetModel, { shape: 'selected' }>, TargetPlan>();
+  private readonly plans = new Map<PlannedTarget | string, TargetPlan>();
   private readonly steps = new Map<string, readonly PointerStep[] | undefined>();
 
-  private plan(target: Exclude<TargetModel, { shape: 'selected' }>): TargetPlan {
-    let plan = this.plans.get(target);
+  private plan(target: PlannedTarget): TargetPlan {
+    // A struct target made here (an area's entry) is planned by name, the model's by identity.
+    const key = target.shape === 'struct' ? target.struct : target;
+    let plan = this.plans.get(key);
     if (!plan) {
       const struct = this.layout.struct(target.shape === 'struct' ? target.struct : target.entry);
       const shape: BlockShape =
         target.shape === 'struct'
           ? { struct: struct.name }
           : { ...(target.shape === 'array' ? {} : { header: target.header }), entry: { struct: struct.name, offset: this.layout.headerSize(target) } };
-      plan = { struct, codec: this.layout.codec(struct.name), shape: this.table.shapeId(shape), pointers: this.pointerSteps(struct, struct.name) };
-      this.plans.set(target, plan);
+      plan = { struct, codec: this.layout.codec(struct.name), shape: this.context.table.shapeId(shape), pointers: this.pointerSteps(struct, struct.name) };
+      this.plans.set(key, plan);
     }
     return plan;
   }
@@ -419,25 +808,27 @@ export class Walker {
         ? undefined
         : fields.map((field): PointerStep => {
             const fieldPath = `${path}.${field.name}`;
-            const nested = field.type.kind === 'aggregate' ? this.pointerSteps(this.layout.struct(field.type.name), fieldPath) : undefined;
-            return { field, path: fieldPath, ...(nested ? { nested } : {}) };
+            const nested = field.type.kind === 'aggregate' && !field.holds ? this.pointerSteps(this.layout.struct(field.type.name), fieldPath) : undefined;
+            return { field, owner: struct, path: fieldPath, ...(nested ? { nested } : {}) };
           });
     this.steps.set(path, steps);
     return steps;
   }
+}
 
-  // ---------------------------------------------------------------------------------------------
-  // Blocks
+/** The anchor of a node's property: its path, after the place its FDT was found at, if any. */
+function anchor(prefix: Place | undefined, where: string): Place {
+  return prefix ? prefix.then(where) : Place.at(where);
+}
 
-  private record(site: Site, pa: bigint, address: number, size: number, shape: number, entries: number): void {
-    this.table.add(site, pa, address, size, shape, entries);
-    // Blocks that do not overlap fit in memory; more bytes than that means an overlap, found now
-    // rather than after walking a million aliased entries.
-    if (this.table.bytes > this.memory.totalBytes) this.checkOverlaps();
-  }
-
-  checkOverlaps(): void {
-    this.table.checkOverlaps(this.memory.totalBytes);
+/** Reading another version's FDT or string: its errors, at the place that led there. */
+function nested<T>(site: Site, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ImageError) throw new ImageError(`${site} -> ${error.where}`, error.problem);
+    if (error instanceof FdtError) throw site.error(`the client's FDT: ${error.message}`);
+    throw error;
   }
 }
 
@@ -469,5 +860,11 @@ function describeTarget(target: TargetModel): string {
       return `a chain of struct ${target.header} blocks`;
     case 'selected':
       return `the state of the handler named by ${target.selector}`;
+    case 'radix-tree':
+      return `the root of a radix tree of struct ${target.node}`;
+    case 'bitmap-chunks':
+      return `a chain of struct ${target.header} blocks of bitmaps`;
+    case 'client':
+      return 'the state of a KHO client';
   }
 }

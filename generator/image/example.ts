@@ -4,7 +4,7 @@
  * that the shape of a list shows), every integer has a value of its own, counts kept beside a pointer
  * are left out (encode fills them in), and strings say which field they are.
  */
-import { derivedFields, integerRange, isBigintType, type FieldModel, type NodeModel, type PointerModel, type TypeInfo, type VersionModel } from '../model/index.ts';
+import { derivedFields, integerRange, isBigintType, type AreaModel, type FieldModel, type NodeModel, type PointerModel, type TypeInfo, type VersionModel } from '../model/index.ts';
 import { fdtOf } from './select.ts';
 import type { ImageState, NodeState, PropertyState, StructValue } from './state.ts';
 
@@ -33,9 +33,18 @@ export function exampleState(version: VersionModel): ImageState {
     return Object.assign(
       {},
       ...shown.map((f) =>
-        f.anonymous && f.type.kind === 'inline' ? members(f.type.fields, derived, depth, f.type.aggregate === 'union') : { [f.name]: value(f.name, f.type, depth) },
+        f.anonymous && f.type.kind === 'inline'
+          ? members(f.type.fields, derived, depth, f.type.aggregate === 'union')
+          : { [f.name]: f.holds ? area(f.holds, depth) : value(f.name, f.type, depth) },
       ),
     ) as StructValue;
+  };
+  /** A page-list area of entries in groups of one page (order 0); its page total is encode's to work out. */
+  const area = (holds: AreaModel, depth: number): StructValue => {
+    const list = holds.list;
+    const descriptor = members(structs.get(list.descriptor)!.fields, new Set([list.totalPages, list.first, list.order]), depth);
+    const order = structs.get(list.descriptor)!.fields.find((f) => f.name === list.order)!;
+    return { ...descriptor, [list.first]: Array.from({ length: ENTRIES }, () => struct(holds.entry, depth + 1)), [list.order]: isBigintType(order.type) ? 0n : 0 };
   };
   const struct = (name: string, depth: number): StructValue => {
     const model = structs.get(name)!;
@@ -46,6 +55,10 @@ export function exampleState(version: VersionModel): ImageState {
     if (depth > 8) return null;
     // What a handler keeps at a selected address is not the schema's to say: none here.
     if (target.shape === 'selected') return 0n;
+    // A client of a name no version travels under: its address, shown as it is.
+    if (target.shape === 'client') return BigInt(++next) << 12n;
+    // Nothing preserved beyond what encode writes, which it adds.
+    if (target.shape === 'radix-tree' || target.shape === 'bitmap-chunks') return [];
     if (target.shape === 'struct') return struct(target.struct, depth + 1);
     return Array.from({ length: ENTRIES }, () => struct(target.entry, depth + 1));
   };

@@ -11,6 +11,7 @@
  */
 import { Tokenizer, TokenType } from '@streamparser/json';
 import {
+  type AreaModel,
   derivedFields,
   integerRange,
   isBigintType,
@@ -21,11 +22,12 @@ import {
   type PointerModel,
   type PropertyModel,
   type StructModel,
+  type TargetModel,
   type TypeInfo,
   type VersionModel,
 } from '../model/index.ts';
 import { ImageError } from './errors.ts';
-import { fdtOf } from './select.ts';
+import { fdtOf, khoEntryName } from './select.ts';
 import type { ImageState, NodeState } from './state.ts';
 import type { SinkKey, ValueSink } from './stream.ts';
 
@@ -303,54 +305,17 @@ function mismatch(spec: Spec, where: string, got?: string): ImageError {
 class StateReader implements JsonEvents {
   private readonly document: DocumentFrame;
   private frame: Frame;
-  private specs: VersionSpecs | undefined;
+  private readonly family: Family;
 
-  constructor(private readonly versions: readonly VersionModel[]) {
-    this.document = new DocumentFrame({ expected: 'an object with "version" and "root" (or "entry")', object: (parent) => this.stateFrame(parent) });
+  constructor(versions: readonly VersionModel[]) {
+    this.family = new Family(versions);
+    this.document = new DocumentFrame(this.family.state(() => true, 'an object with "version" and "root" (or "entry")', true));
     this.frame = this.document;
   }
 
   result(): ImageState {
     if (!this.document.done) throw new ImageError('state', 'is empty');
     return this.document.value as ImageState;
-  }
-
-  private stateFrame(parent: Frame): Frame {
-    const versionSpec: Spec = {
-      expected: 'the name of a version',
-      scalar: (value, where) => {
-        const version = this.versions.find((v) => v.name === value);
-        if (!version) throw new ImageError(where(), `${describe(value)} is not a version; known: ${this.versions.map((v) => v.name).join(', ')}`);
-        this.specs = new VersionSpecs(version);
-        return version.name;
-      },
-    };
-    // An FDT's state is its root node; a raw KHO entry's, the struct the entry holds.
-    const topSpec = (member: 'root' | 'entry'): Spec => ({
-      expected: member === 'root' ? 'a node' : 'an object (the struct the KHO entry holds)',
-      object: (frame) => {
-        const specs = this.specs;
-        if (!specs) throw new ImageError('state', `"version" must come before "${member}" (as \`luo-abi decode\` writes it): it says how to read the rest`);
-        const container = specs.version.container;
-        if (container?.kind === 'kho-entry') {
-          if (member === 'root') throw new ImageError('state.root', `${specs.version.name} keeps its state as a raw KHO entry, not in an FDT: give "entry"`);
-          return specs.entry(container).object!(frame);
-        }
-        if (member === 'entry') throw new ImageError('state.entry', `${specs.version.name} keeps its state in an FDT: give "root"`);
-        return specs.node(fdtOf(specs.version).root).object!(frame);
-      },
-    });
-    const specs = new Map<string, Spec>([
-      ['version', versionSpec],
-      ['root', topSpec('root')],
-      ['entry', topSpec('entry')],
-    ]);
-    return new ObjectFrame(parent, 0, specs, (frame) => {
-      if (!frame.has('version')) throw frame.missing('version');
-      const member = this.specs!.version.container?.kind === 'kho-entry' ? 'entry' : 'root';
-      if (!frame.has(member)) throw frame.missing(member);
-      return { version: frame.members['version'], [member]: frame.members[member] } as unknown as ImageState;
-    });
   }
 
   startObject(): void {
@@ -395,12 +360,104 @@ class StateReader implements JsonEvents {
   }
 }
 
+/**
+ * The versions a state may hold (a whole handover holds a client's state, and a handler's, inside
+ * another's), each read by its own specs, made when first needed.
+ */
+class Family {
+  private readonly specs = new Map<VersionModel, VersionSpecs>();
+
+  constructor(readonly versions: readonly VersionModel[]) {}
+
+  of(version: VersionModel): VersionSpecs {
+    let specs = this.specs.get(version);
+    if (!specs) this.specs.set(version, (specs = new VersionSpecs(version, this)));
+    return specs;
+  }
+
+  /**
+   * A state `{ "version", "root" | "entry" }` of a version `allowed` accepts: "version" first, since
+   * it says how to read the rest. The top one may also carry the "warnings" decode writes, skipped.
+   */
+  state(allowed: (version: VersionModel) => boolean, expected: string, top = false): Spec {
+    return {
+      expected,
+      object: (parent) => {
+        let specs: VersionSpecs | undefined;
+        const versionSpec: Spec = {
+          expected: 'the name of a version',
+          scalar: (value, where) => {
+            const version = this.versions.find((v) => v.name === value && allowed(v));
+            if (!version) {
+              const known = this.versions.filter(allowed).map((v) => v.name);
+              throw new ImageError(where(), `${describe(value)} is not ${top ? 'a version' : 'a version whose state can be here'}; known: ${known.join(', ')}`);
+            }
+            specs = this.of(version);
+            return version.name;
+          },
+        };
+        // An FDT's state is its root node; a raw KHO entry's, the struct the entry holds; a handler's, what its address leads to.
+        const topSpec = (member: 'root' | 'entry'): Spec => ({
+          expected: member === 'root' ? 'a node' : 'the state the version keeps there',
+          object: (frame) => this.member(specs, member, frame, 'object'),
+          array: (frame) => this.member(specs, member, frame, 'array'),
+        });
+        const members = new Map<string, Spec>([
+          ['version', versionSpec],
+          ['root', topSpec('root')],
+          ['entry', topSpec('entry')],
+          ...(top ? ([['warnings', ANY], ['warnings_omitted', ANY]] as const) : []),
+        ]);
+        return new ObjectFrame(parent, parent.childKey(), members, (frame) => {
+          if (!frame.has('version')) throw frame.missing('version');
+          const member = specs!.version.container?.kind === 'fdt' ? 'root' : 'entry';
+          if (!frame.has(member)) throw frame.missing(member);
+          return { version: frame.members['version'], [member]: frame.members[member] } as unknown as ImageState;
+        });
+      },
+    };
+  }
+
+  private member(specs: VersionSpecs | undefined, member: 'root' | 'entry', frame: Frame, kind: 'object' | 'array'): Frame {
+    const where = memberPath(frame.where(), member);
+    if (!specs) throw new ImageError(frame.where(), `"version" must come before "${member}" (as \`luo-abi decode\` writes it): it says how to read the rest`);
+    const version = specs.version;
+    const container = version.container;
+    if (container?.kind === 'fdt') {
+      if (member === 'entry') throw new ImageError(where, `${version.name} keeps its state in an FDT: give "root"`);
+      return enter(specs.node(fdtOf(version).root), frame, kind, where);
+    }
+    if (member === 'root') throw new ImageError(where, `${version.name} keeps its state ${container?.kind === 'kho-entry' ? 'as a raw KHO entry' : 'where another header\'s address leads'}, not in an FDT: give "entry"`);
+    if (container?.kind === 'kho-entry') return enter(specs.entry(container), frame, kind, where);
+    if (container?.kind === 'reached-from') return enter(specs.target(container.target), frame, kind, where);
+    throw new ImageError(where, `${version.name} hands over no state of its own`);
+  }
+}
+
+/** A spec's frame for an object or an array, or the mismatch error. */
+function enter(spec: Spec, parent: Frame, kind: 'object' | 'array', where: string): Frame {
+  const open = kind === 'object' ? spec.object : spec.array;
+  if (!open) throw mismatch(spec, where);
+  return open(parent);
+}
+
+/** Anything, read and dropped: what decode writes beside the state (its warnings). */
+const ANY: Spec = {
+  expected: 'any value',
+  scalar: () => undefined,
+  object: (parent) => new ObjectFrame(parent, parent.childKey(), { get: () => ANY, keys: () => [] }, () => undefined),
+  array: (parent) => new ArrayFrame(parent, parent.childKey(), ANY),
+};
+
 /** The specs of one version's places, each made once. */
 class VersionSpecs {
   private readonly structs: Map<string, StructModel>;
   private readonly made = new Map<object, Spec>();
 
-  constructor(readonly version: VersionModel) {
+  constructor(
+    readonly version: VersionModel,
+    private readonly family: Family,
+  ) {
     this.structs = new Map(version.visibleStructs.map((s) => [s.name, s]));
   }
 
@@ -433,7 +490,9 @@ class VersionSpecs {
           return value;
         },
       };
-      const propertiesSpec = objectOf('an object of properties', properties);
+      // A client's size is the builder's to work out where it knows the client: it may be left out.
+      const sizes = new Set(model.properties.flatMap((p) => (p.pointer?.target.shape === 'client' && p.pointer.target.size ? [p.pointer.target.size] : [])));
+      const propertiesSpec = objectOf('an object of properties', properties, sizes);
       const childrenSpec = objectOf('an object of nodes', childSpecs);
       const members = new Map<string, Spec>([
         ['compatible', compatible],
@@ -471,20 +530,41 @@ class VersionSpecs {
   private pointer(pointer: PointerModel): Spec {
     return this.once(pointer, () => {
       const target = pointer.target;
-      // A selected address is the handler's to read: the state keeps the address itself.
-      if (target.shape === 'selected') return integerSpec(64, false);
+      const address = integerSpec(64, false);
+      // A handler's or a client's state, or its address where the schema does not know it.
+      if (target.shape === 'selected' || target.shape === 'client') {
+        const state = this.family.state(
+          (v) => (target.shape === 'selected' ? v.container?.kind === 'reached-from' : khoEntryName(v) !== undefined),
+          target.shape === 'selected' ? 'an address, or { "version", "entry" } (a handler\'s state)' : 'an address, or a client\'s state { "version", "root" | "entry" }',
+        );
+        return { ...state, scalar: address.scalar };
+      }
       const nullable: Pick<Spec, 'scalar'> = {
         scalar: (value, where) => {
           if (value === null) return null;
           throw new ImageError(where(), `must be ${spec.expected} (got ${describe(value)})`);
         },
       };
-      const spec: Spec =
-        target.shape === 'struct'
-          ? { ...this.struct(this.structNamed(target.struct)), ...nullable, expected: `null or an object (struct ${target.struct})` }
-          : { expected: `null or an array of struct ${target.entry}`, ...nullable, array: (parent) => new ArrayFrame(parent, parent.childKey(), this.struct(this.structNamed(target.entry))) };
+      const leads = this.target(target);
+      const spec: Spec = { ...leads, ...nullable, expected: `null or ${leads.expected}` };
       return spec;
     });
+  }
+
+  /** What an address leads to, where it leads somewhere. */
+  target(target: TargetModel): Spec {
+    switch (target.shape) {
+      case 'struct':
+        return { ...this.struct(this.structNamed(target.struct)), expected: `an object (struct ${target.struct})` };
+      case 'radix-tree':
+      case 'bitmap-chunks':
+        return { expected: 'an array of preserved ranges { start, size, order }', array: (parent) => new ArrayFrame(parent, parent.childKey(), RANGE) };
+      case 'selected':
+      case 'client':
+        throw new Error(`${this.version.name}: a ${target.shape} address is read by pointer()`);
+      default:
+        return { expected: `an array of struct ${target.entry}`, array: (parent) => new ArrayFrame(parent, parent.childKey(), this.struct(this.structNamed(target.entry))) };
+    }
   }
 
   /** The struct a raw KHO entry holds: its compatible field may be left out (encode writes the version's). */
@@ -503,7 +583,25 @@ class VersionSpecs {
   }
 
   private members(fields: readonly FieldModel[]): Map<string, Spec> {
-    return new Map(memberFields(fields).filter((f) => f.type.kind !== 'flexible').map((f) => [f.name, this.type(f.type)]));
+    return new Map(memberFields(fields).filter((f) => f.type.kind !== 'flexible').map((f) => [f.name, f.holds ? this.area(f.holds) : this.type(f.type)]));
+  }
+
+  /** A page-list descriptor: its first-chunk address is the entries its area holds (or null); its page total may be left out. */
+  private area(area: AreaModel): Spec {
+    return this.once(area, () => {
+      const descriptor = this.structNamed(area.list.descriptor);
+      const entries: Spec = {
+        expected: `null or an array of struct ${area.entry}`,
+        scalar: (value, where) => {
+          if (value === null) return null;
+          throw new ImageError(where(), `must be null or an array of struct ${area.entry} (got ${describe(value)})`);
+        },
+        array: (parent) => new ArrayFrame(parent, parent.childKey(), this.struct(this.structNamed(area.entry))),
+      };
+      // The chunk the first-chunk field points at links to the next: its own spec would never end.
+      const members = new Map([[area.list.first, entries], ...this.members(descriptor.fields.filter((f) => f.name !== area.list.first))]);
+      return objectOf(`an object (struct ${descriptor.name}, its ${area.list.first} the area's entries)`, members, new Set([...optionalMembers(descriptor.kind, descriptor.fields), area.list.totalPages]));
+    });
   }
 
   private type(type: TypeInfo): Spec {
@@ -588,6 +686,16 @@ function integerSpec(bits: number, signed: boolean, bigint = bits === 64): Spec 
   }
   return spec;
 }
+
+/** One preserved range of a memory map: a run of page groups of one order. */
+const RANGE: Spec = objectOf(
+  'an object { start, size, order }',
+  new Map([
+    ['start', integerSpec(64, false)],
+    ['size', integerSpec(64, false)],
+    ['order', integerSpec(8, false, false)],
+  ]),
+);
 
 const EXACT = 1n << 53n;
 

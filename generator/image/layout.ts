@@ -16,7 +16,7 @@ export class VersionLayout {
     readonly codecs: CodecTable,
     readonly pageSize: number,
   ) {
-    for (const struct of version.visibleStructs) this.structs.set(struct.name, struct);
+    for (const struct of [...version.visibleStructs, ...(version.localStructs ?? [])]) this.structs.set(struct.name, struct);
   }
 
   struct(name: string): StructModel {

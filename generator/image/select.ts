@@ -3,7 +3,7 @@
  * Two versions may share the root string (luo-v1-session-v1 and luo-v1 both say "luo-v1"); their
  * subnodes' strings tell them apart.
  */
-import { allNodes, findStruct, type FdtContainerModel, type NodeModel, type VersionModel } from '../model/index.ts';
+import { allNodes, findStruct, type FdtContainerModel, type NodeModel, type StructModel, type VersionModel } from '../model/index.ts';
 import type { PhysicalMemory } from './memory.ts';
 import { hex } from './errors.ts';
 import { findChild, type FdtNodeData } from '../fdt/index.ts';
@@ -137,4 +137,26 @@ export function pickEntryVersion(allVersions: readonly VersionModel[], memory: P
   }
   if (found.length === 0) throw new ImageError(hex(pa), 'no version of the schema keeps its state as a raw KHO entry that fits the memory given there');
   throw new ImageError(hex(pa), `the entry's compatible string names no known version: ${found.join('; ')}`);
+}
+
+/** The name of the KHO entry a version's state travels under, if it travels under one. */
+export function khoEntryName(version: VersionModel): string | undefined {
+  const container = version.container;
+  if (container?.kind === 'fdt' || container?.kind === 'kho-entry') return container.khoEntry ? String(container.khoEntry.value) : undefined;
+  return undefined;
+}
+
+/**
+ * The version whose state `struct.field` leads to when the selector beside it holds `selector`: a
+ * version reached from that field with that string. Versions that share a string (two layouts kept
+ * under one) are told apart by nothing in the image; the newest, last in the family's order, is taken.
+ */
+export function handlerFor(family: readonly VersionModel[], struct: Pick<StructModel, 'name' | 'header'>, field: string, selector: string): VersionModel | undefined {
+  let found: VersionModel | undefined;
+  for (const version of family) {
+    const container = version.container;
+    if (container?.kind !== 'reached-from') continue;
+    if (container.from.struct === struct.name && container.from.header === struct.header && container.field === field && container.compatible.value === selector) found = version;
+  }
+  return found;
 }

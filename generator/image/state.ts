@@ -9,15 +9,33 @@
  * - the entries, in order, for a pointer to a header and entries, a bare array or a chain of blocks
  *   (the block boundaries and headers are layout, reported apart in `DecodedImage.blocks`).
  *
+ * - for an address whose meaning a string beside it selects (a file handler's state), the state of
+ *   the version the string names, `{ version, entry }`, or the address itself when no version of the
+ *   schema has that string;
+ * - for a KHO client's address, the client's state (`{ version, root }` or `{ version, entry }`), or
+ *   the address itself for a client no version travels under;
+ * - for the preserved-memory map, its ranges (`{ start, size, order }`, runs of page groups of one
+ *   order, in the map's order).
+ *
+ * A page-list area's descriptor (struct kho_vmalloc) keeps its fields, the address of its first chunk
+ * replaced by the entries the area holds (the chunks and page groups are layout).
+ *
  * Counts kept beside a pointer (`luo_file_set_ser.count`) stay in the struct and always equal the
  * number of entries; the builder fills them in when a state leaves them out.
  */
 import type { Place } from './errors.ts';
+import type { PreservedRange } from './preserved.ts';
 
+export type { PreservedRange };
 export type StructValue = { readonly [field: string]: FieldValue };
-export type PointerValue = null | StructValue | readonly StructValue[];
+/** The state of the version a handler's string names. */
+export interface HandlerState {
+  readonly version: string;
+  readonly entry: FieldValue;
+}
+export type PointerValue = null | StructValue | readonly StructValue[] | HandlerState;
 export type FieldValue = bigint | number | string | StructValue | readonly FieldValue[] | PointerValue;
-export type PropertyState = string | bigint | PointerValue;
+export type PropertyState = string | bigint | PointerValue | ImageState | readonly PreservedRange[];
 
 export interface NodeState {
   /** Absent for a node its parent's string guards (a KHO client node). */
@@ -58,8 +76,25 @@ export interface BlockInfo {
   readonly entry?: { readonly struct: string; readonly offset: number };
 }
 
+/** A block the walk read that the preserved-memory map does not cover: the next kernel would not have it. */
+export interface Warning {
+  readonly place: Place;
+  readonly what: string;
+  readonly pa: bigint;
+  readonly size: number;
+}
+
+/** What the walk found outside the preserved memory; absent when the state has no preserved-memory map. */
+export interface PreservedCheck {
+  /** The first of them, in walk order. */
+  readonly warnings: readonly Warning[];
+  /** How many blocks in all lie outside. */
+  readonly total: number;
+}
+
 export interface DecodedImage {
   readonly state: ImageState;
   /** Every block, in the order the walker met them. */
   readonly blocks: readonly BlockInfo[];
+  readonly preserved?: PreservedCheck;
 }

@@ -12,17 +12,18 @@
  * order), so the reader knows at each visit which place of the state it fills.
  */
 import type { FdtNodeData } from '../fdt/index.ts';
-import type { FieldModel, NodeModel, PointerModel, StructModel, TypeInfo } from '../model/index.ts';
+import type { AreaModel, FieldModel, NodeModel, PointerModel, StructModel, TypeInfo } from '../model/index.ts';
 import { valueMembers } from '../codec/source.ts';
 import type { VersionModel } from '../model/index.ts';
-import { codecsFor } from './codecs.ts';
+import { imageCodecsFor } from './codecs.ts';
 import { startWalk, walkImage, type DecodeOptions, type ImageSource } from './decode.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
 import type { PhysicalMemory } from './memory.ts';
-import { fdtOf, nodeChildren } from './select.ts';
-import type { ImageState, StructValue } from './state.ts';
-import type { ImageVisitor, WalkSummary } from './walk.ts';
+import { isMapTarget, type PreservedRange } from './preserved.ts';
+import { nodeChildren } from './select.ts';
+import type { ImageState, PreservedCheck, StructValue } from './state.ts';
+import type { ImageVisitor, WalkNote, WalkSummary } from './walk.ts';
 
 /** A member's key in its object, an element's index in its array; undefined for the top value. */
 export type SinkKey = string | number | undefined;
@@ -39,10 +40,31 @@ export interface ValueSink {
   end(): void;
 }
 
-/** A state in memory, as the same values a walk gives. */
-export function emitState(state: ImageState, sink: ValueSink): void {
-  emitValue(sink, undefined, 'entry' in state ? { version: state.version, entry: state.entry } : { version: state.version, root: state.root });
+/** A state in memory (and what the walk found outside the preserved memory), as the same values a walk gives. */
+export function emitState(state: ImageState, sink: ValueSink, preserved?: PreservedCheck): void {
+  sink.open(undefined, 'object');
+  sink.value('version', state.version);
+  if ('entry' in state) emitValue(sink, 'entry', state.entry);
+  else emitValue(sink, 'root', state.root);
+  if (preserved) emitWarnings(sink, preserved);
+  sink.close('object');
   sink.end();
+}
+
+/** The blocks outside the preserved memory: `warnings`, each with its path, and how many more were not listed. */
+function emitWarnings(sink: ValueSink, preserved: PreservedCheck): void {
+  sink.open('warnings', 'array', preserved.warnings.length);
+  preserved.warnings.forEach((warning, i) => {
+    sink.open(i, 'object');
+    sink.value('path', warning.place.toString());
+    sink.value('what', warning.what);
+    sink.value('pa', warning.pa);
+    sink.value('size', warning.size);
+    sink.value('problem', 'not in the preserved memory: the next kernel would not get it back');
+    sink.close('object');
+  });
+  sink.close('array');
+  if (preserved.total > preserved.warnings.length) sink.value('warnings_omitted', preserved.total - preserved.warnings.length);
 }
 
 function emitValue(sink: ValueSink, key: SinkKey, value: unknown): void {
@@ -59,8 +81,8 @@ function emitValue(sink: ValueSink, key: SinkKey, value: unknown): void {
   }
 }
 
-/** Each struct the walk visits, in order; the reader asks for the next one with `yield`. */
-type Reader = Generator<void, void, StructValue>;
+/** Each struct the walk visits and each note it makes, in order; the reader asks for the next one with `yield`. */
+type Reader = Generator<void, void, StructValue | WalkNote>;
 
 /**
  * Decodes the image into `sink` as the walk goes. Throws an ImageError (or FdtError) for a bad image
@@ -74,23 +96,18 @@ export function streamImage(
   options: DecodeOptions = {},
 ): WalkSummary {
   const { version, root } = startWalk(versions, source, memory, options);
-  const layout = new VersionLayout(version, codecsFor(version), options.pageSize ?? DEFAULT_PAGE_SIZE);
-  const littleEndian = options.littleEndian ?? true;
   const chains = sink.lengths ? new ChainLengths() : undefined;
-  const readerOf = (to: ValueSink) => {
-    const reader = new VisitReader(layout, to, littleEndian, chains).state(root);
+  const readerOf = (to: ValueSink, preserved?: PreservedCheck) => {
+    const readers = new Readers(options.pageSize ?? DEFAULT_PAGE_SIZE, to, options.littleEndian ?? true, chains);
+    const reader = readers.of(version).state(root, preserved);
     reader.next();
     return reader;
   };
-  let visitor: ImageVisitor = { struct() {} };
-  if (chains) {
-    const counting = readerOf(NO_SINK);
-    visitor = { struct: (_name, value) => void counting.next(value) };
-  }
-  const summary = walkImage(versions, source, memory, visitor, options);
+  const visiting = (reader: Reader): ImageVisitor => ({ struct: (_name, value) => void reader.next(value), note: (note) => void reader.next(note) });
+  const summary = walkImage(versions, source, memory, chains ? visiting(readerOf(NO_SINK)) : { struct() {} }, options);
   chains?.rewind();
-  const reader = readerOf(sink);
-  walkImage(versions, source, memory, { struct: (_name, value) => void reader.next(value) }, options);
+  const reader = readerOf(sink, summary.preserved);
+  walkImage(versions, source, memory, visiting(reader), options);
   // The reader ends with the walk; anything else is a bug here, not in the image.
   if (!reader.next().done) throw new Error('the state writer expected more of the walk than it gave');
   return summary;
@@ -135,29 +152,72 @@ class ChainLengths {
   }
 }
 
+/** One reader per version of a walk, all writing to one sink: a client's or a handler's state is another version's. */
+class Readers {
+  private readonly readers = new Map<VersionModel, VisitReader>();
+
+  constructor(
+    private readonly pageSize: number,
+    private readonly sink: ValueSink,
+    private readonly littleEndian: boolean,
+    private readonly chains: ChainLengths | undefined,
+  ) {}
+
+  of(version: VersionModel): VisitReader {
+    let reader = this.readers.get(version);
+    if (!reader) {
+      reader = new VisitReader(new VersionLayout(version, imageCodecsFor(version), this.pageSize), this.sink, this.littleEndian, this, this.chains);
+      this.readers.set(version, reader);
+    }
+    return reader;
+  }
+}
+
+/** The next visit, which the walk order says is a note. */
+function asNote(visit: StructValue | WalkNote): WalkNote {
+  return visit as WalkNote;
+}
+
+/** The next visit, which the walk order says is a struct. */
+function asStruct(visit: StructValue | WalkNote): StructValue {
+  return visit as StructValue;
+}
+
 class VisitReader {
-  private readonly fieldTypes = new Map<string, Map<string, TypeInfo>>();
+  private readonly fieldModels = new Map<string, Map<string, FieldModel>>();
 
   constructor(
     private readonly layout: VersionLayout,
     private readonly sink: ValueSink,
     private readonly littleEndian: boolean,
+    private readonly readers: Readers,
     private readonly chains?: ChainLengths,
   ) {}
 
-  /** The state of an FDT with this root, or (no root) of the raw struct a KHO entry holds. */
-  *state(root: FdtNodeData | undefined): Reader {
-    const version = this.layout.version;
-    this.sink.open(undefined, 'object');
-    this.sink.value('version', version.name);
-    if (root) {
-      yield* this.node('root', fdtOf(version).root, root);
-    } else {
-      const container = version.container as Extract<VersionModel['container'], { kind: 'kho-entry' }>;
-      yield* this.struct('entry', this.layout.struct(container.struct), yield);
-    }
-    this.sink.close('object');
+  /** The state of an FDT with this root, or (no root) of the raw struct a KHO entry holds; then the warnings, if any. */
+  *state(root: FdtNodeData | undefined, preserved: PreservedCheck | undefined): Reader {
+    yield* this.versionState(undefined, root, 0n, preserved);
     this.sink.end();
+  }
+
+  /**
+   * `{ version, root | entry }`: an FDT's root, a raw KHO entry's struct, or what a handler's address
+   * (`pa`) leads to.
+   */
+  private *versionState(key: string | undefined, root: FdtNodeData | undefined, pa: unknown, preserved?: PreservedCheck): Reader {
+    const version = this.layout.version;
+    this.sink.open(key, 'object');
+    this.sink.value('version', version.name);
+    const container = version.container;
+    if (container?.kind === 'fdt') {
+      yield* this.node('root', container.root, root!);
+    } else if (container?.kind === 'kho-entry') {
+      yield* this.struct('entry', this.layout.struct(container.struct), asStruct(yield));
+    } else if (container?.kind === 'reached-from') {
+      yield* this.pointer('entry', { nullable: false, form: 'u64', target: container.target }, pa, undefined);
+    }
+    if (preserved) emitWarnings(this.sink, preserved);
+    this.sink.close('object');
   }
 
   private *node(key: SinkKey, model: NodeModel, data: FdtNodeData): Reader {
@@ -182,9 +242,17 @@ class VisitReader {
   /** What a pointer leads to; `owner` is the struct holding it, for a count kept beside it. */
   private *pointer(key: SinkKey, pointer: PointerModel, pa: unknown, owner: StructValue | undefined): Reader {
     const target = pointer.target;
-    // As the walk does: a selected address is kept, not followed.
-    if (target.shape === 'selected') {
-      this.sink.value(key, pa as bigint);
+    // A handler's or a client's state: the walk says which version it is, or that the schema does not know it.
+    if (target.shape === 'selected' || target.shape === 'client') {
+      const note = asNote(yield);
+      if (note.kind !== 'state' || !note.version) this.sink.value(key, pa as bigint);
+      else yield* this.readers.of(note.version).versionState(String(key), note.root, pa);
+      return;
+    }
+    // A map's ranges, as the walk read them (none for a map at 0 that may be 0; one that may not is the walk's error).
+    if (isMapTarget(target)) {
+      const note = asNote(yield);
+      this.ranges(key, note.kind === 'ranges' ? note.ranges : []);
       return;
     }
     if (pa === 0n) {
@@ -192,7 +260,7 @@ class VisitReader {
       return;
     }
     if (target.shape === 'struct') {
-      yield* this.struct(key, this.layout.struct(target.struct), yield);
+      yield* this.struct(key, this.layout.struct(target.struct), asStruct(yield));
       return;
     }
     const entry = this.layout.struct(target.entry);
@@ -201,7 +269,7 @@ class VisitReader {
       this.sink.open(key, 'array', count);
       yield* this.entries(entry, count, 0);
     } else if (target.shape === 'header-array') {
-      const header = yield;
+      const header = asStruct(yield);
       const count = Number(header[target.count]);
       this.sink.open(key, 'array', count);
       yield* this.entries(entry, count, 0);
@@ -211,7 +279,7 @@ class VisitReader {
       this.sink.open(key, 'array', chains?.replaying ? chains.next() : undefined);
       let first = 0;
       for (;;) {
-        const header = yield;
+        const header = asStruct(yield);
         const count = Number(header[target.count]);
         yield* this.entries(entry, count, first);
         first += count;
@@ -222,10 +290,41 @@ class VisitReader {
     this.sink.close('array');
   }
 
+  private ranges(key: SinkKey, ranges: readonly PreservedRange[]): void {
+    this.sink.open(key, 'array', ranges.length);
+    ranges.forEach((range, i) => {
+      this.sink.open(i, 'object');
+      this.sink.value('start', range.start);
+      this.sink.value('size', range.size);
+      this.sink.value('order', range.order);
+      this.sink.close('object');
+    });
+    this.sink.close('array');
+  }
+
+  /** A page-list descriptor, its first-chunk address replaced by the area's entries (the count beside it in `owner`). */
+  private *area(key: SinkKey, area: AreaModel, descriptor: StructValue, owner: StructValue): Reader {
+    const struct = this.layout.struct(area.list.descriptor);
+    this.sink.open(key, 'object');
+    for (const { name, field } of valueMembers(struct.fields)) {
+      if (name !== area.list.first) {
+        this.typed(name, field.type, descriptor[name]);
+      } else if (descriptor[name] === 0n) {
+        this.sink.value(name, null);
+      } else {
+        const count = Number(owner[area.count]);
+        this.sink.open(name, 'array', count);
+        yield* this.entries(this.layout.struct(area.entry), count, 0);
+        this.sink.close('array');
+      }
+    }
+    this.sink.close('object');
+  }
+
   private *entries(struct: StructModel, count: number, first: number): Reader {
     const plain = !this.layout.hasPointers(struct.name);
     for (let i = 0; i < count; i++) {
-      const value = yield;
+      const value = asStruct(yield);
       if (plain) this.plain(first + i, struct.fields, value);
       else yield* this.struct(first + i, struct, value);
     }
@@ -240,11 +339,12 @@ class VisitReader {
       this.plain(key, struct.fields, value);
       return;
     }
-    const types = this.typesOf(struct);
+    const fields = this.pointerFieldsOf(struct);
     this.sink.open(key, 'object');
     for (const { name, field } of valueMembers(struct.fields)) {
-      const type = types.get(name);
-      if (type) yield* this.field(name, type, value[name], value);
+      const pointing = fields.get(name);
+      if (pointing?.holds) yield* this.area(name, pointing.holds, value[name] as StructValue, value);
+      else if (pointing) yield* this.field(name, pointing.type, value[name], value);
       else this.typed(name, field.type, value[name]);
     }
     this.sink.close('object');
@@ -298,12 +398,12 @@ class VisitReader {
   }
 
   /** The fields of `struct` that lead to a pointer, by name. */
-  private typesOf(struct: StructModel): Map<string, TypeInfo> {
-    let types = this.fieldTypes.get(struct.name);
-    if (!types) {
-      types = new Map(this.layout.pointerFields(struct.name).map((f) => [f.name, f.type]));
-      this.fieldTypes.set(struct.name, types);
+  private pointerFieldsOf(struct: StructModel): Map<string, FieldModel> {
+    let fields = this.fieldModels.get(struct.name);
+    if (!fields) {
+      fields = new Map(this.layout.pointerFields(struct.name).map((f) => [f.name, f]));
+      this.fieldModels.set(struct.name, fields);
     }
-    return types;
+    return fields;
   }
 }

@@ -13,7 +13,7 @@ const BLOCKS_SHOWN = 64;
 export function formatTree(image: DecodedImage): string {
   let text = '';
   const write = (piece: string) => void (text += piece);
-  emitState(image.state, new TreeWriter(write));
+  emitState(image.state, new TreeWriter(write), image.preserved);
   const blocks = image.blocks;
   write(formatBlocks(blocks.length, blocks.reduce((sum, b) => sum + b.size, 0), (i) => blocks[i]!));
   return text;
@@ -35,7 +35,7 @@ export function formatBlocks(count: number, bytes: number, block: (index: number
  * or a value (struct or array) with its label line at `depth`.
  */
 interface Frame {
-  readonly role: 'state' | 'node' | 'properties' | 'children' | 'object' | 'array';
+  role: 'state' | 'node' | 'properties' | 'children' | 'object' | 'array';
   readonly depth: number;
   readonly label: string;
   /** A node's: whether its line is out (with its compatible string, or before its properties when it has none). */
@@ -57,11 +57,14 @@ export class TreeWriter implements ValueSink {
     const parent = this.frames[this.frames.length - 1];
     if (!parent) return this.push('state', 0, '');
     switch (parent.role) {
-      case 'state':
-        if (key === 'root') return this.push('node', 0, '/');
-        // The struct a raw KHO entry holds.
-        this.line(0, `${String(key)}:`);
-        return this.push('object', 0, String(key));
+      case 'state': {
+        // A client's or a handler's state sits beneath the member that holds it.
+        const depth = this.frames.length === 1 ? 0 : parent.depth + 1;
+        if (key === 'root') return this.push('node', depth, '/');
+        // The struct a raw KHO entry holds, what a handler's address leads to, the warnings.
+        this.line(depth, kind === 'object' || length === undefined ? `${String(key)}:` : `${String(key)}: ${length} ${length === 1 ? 'entry' : 'entries'}`);
+        return this.push(kind, depth, String(key));
+      }
       case 'node':
         if (!parent.shown) this.line(parent.depth, parent.label);
         parent.shown = true;
@@ -69,6 +72,7 @@ export class TreeWriter implements ValueSink {
       case 'children':
         return this.push('node', parent.depth, String(key));
       default: {
+        parent.shown = true;
         const { depth, label } = this.member(parent, key);
         this.line(depth, kind === 'object' || length === undefined ? `${label}:` : `${label}: ${length} ${length === 1 ? 'entry' : 'entries'}`);
         this.push(kind, depth, label);
@@ -82,7 +86,13 @@ export class TreeWriter implements ValueSink {
 
   value(key: SinkKey, value: string | number | bigint | null): void {
     const parent = this.frames[this.frames.length - 1]!;
-    if (parent.role === 'state') return this.line(0, `version ${String(value)}`);
+    if (parent.role === 'object' && key === 'version' && !parent.shown) {
+      // An object that opens with its version is a state of its own: a client's, a handler's.
+      parent.role = 'state';
+      return this.line(parent.depth + 1, `version ${String(value)}`);
+    }
+    if (parent.role === 'state') return key === 'version' ? this.line(this.frames.length === 1 ? 0 : parent.depth + 1, `version ${String(value)}`) : this.line(0, `${String(key)}: ${formatScalar(value)}`);
+    parent.shown = true;
     if (parent.role === 'node') {
       parent.shown = true;
       return this.line(parent.depth, `${parent.label} (compatible "${String(value)}")`);

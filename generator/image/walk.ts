@@ -1,6 +1,18 @@
 /** The streaming walk's callback and result (walkImage in decode.ts, the one walker). */
+import type { FdtNodeData } from '../fdt/index.ts';
+import type { VersionModel } from '../model/index.ts';
 import type { Site } from './errors.ts';
-import type { BlockInfo, StructValue } from './state.ts';
+import type { PreservedRange } from './preserved.ts';
+import type { BlockInfo, PreservedCheck, StructValue } from './state.ts';
+
+/**
+ * What the walk says beside the structs it reads, at the point it learns it: which version a client's
+ * or a handler's state is (`version` undefined: one the family does not know, kept as its address;
+ * `root`: the client's FDT, for a version kept in one), and the ranges a preserved-memory map holds.
+ */
+export type WalkNote =
+  | { readonly kind: 'state'; readonly version?: VersionModel; readonly root?: FdtNodeData }
+  | { readonly kind: 'ranges'; readonly ranges: readonly PreservedRange[] };
 
 export interface ImageVisitor {
   /**
@@ -14,6 +26,8 @@ export interface ImageVisitor {
    * the visitor's to keep or drop; the walker keeps nothing of it.
    */
   struct(struct: string, value: StructValue, block: Site, index: number): void;
+  /** Each note, in walk order among the structs: before the state it is about is walked. */
+  note?(note: WalkNote): void;
 }
 
 export interface WalkSummary {
@@ -26,4 +40,6 @@ export interface WalkSummary {
   readonly bytes: number;
   /** Block `index` (0 to blocks - 1) in walk order, made when asked: the walk keeps a row of numbers per block. */
   block(index: number): BlockInfo;
+  /** The blocks outside the preserved memory, for a walk that read a preserved-memory map. */
+  readonly preserved: PreservedCheck | undefined;
 }

@@ -158,9 +158,11 @@ function buildVersion(
   scope.layoutOwn = (def, index) => layoutAggregate(scope, def, index);
   const { constants, enums } = constantModels(scope, v);
   const structs: StructModel[] = [];
+  const localStructs: StructModel[] = [];
+  const local = new Set(v.localTypes ?? []);
   for (const { def, index } of scope.declared.values()) {
     const layout = scope.aggregateLayout(def, index);
-    if (layout) structs.push(layout);
+    if (layout) (local.has(def) ? localStructs : structs).push(layout);
   }
   const container = containerModel(scope, v.container, scopeOfStruct);
   if (v.container && !container) return undefined;
@@ -183,6 +185,7 @@ function buildVersion(
     enums,
     structs: structs.map((s) => ({ ...s, guard: guardOf.get(s.name) ?? '' })),
     visibleStructs: [],
+    ...(localStructs.length > 0 ? { localStructs } : {}),
     ...(container ? { container } : {}),
     guards,
     includes,
@@ -194,8 +197,9 @@ function buildVersion(
   return scope.issues.reports > before ? undefined : withVisible;
 }
 
+/** The version's types, then its local types (the kernel's .c file's), after them in one index. */
 function declareTypes(scope: VersionScope, v: AbiVersion): void {
-  (v.types ?? []).forEach((def, index) => {
+  [...(v.types ?? []), ...(v.localTypes ?? [])].forEach((def, index) => {
     const path = [...scope.path, `types[${index}]`];
     if (!isAggregate(def)) {
       scope.issues.add('unknown-type', path, 'not a struct or union; declare it with struct() or union()');

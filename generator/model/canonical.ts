@@ -10,6 +10,7 @@
  * string from the outermost down, so an outer string's bump gives every layout beneath it a new key.
  */
 import type {
+  AreaModel,
   BlockModel,
   ContainerModel,
   FieldModel,
@@ -45,6 +46,8 @@ export interface CanonicalField {
   /** A bit-field's first bit past `offset`, in allocation order, and its width. */
   readonly bits?: { readonly shift: number; readonly width: number };
   readonly anonymous?: boolean;
+  /** A page-list descriptor's field: what its area holds. */
+  readonly holds?: AreaModel;
   readonly type: CanonicalType;
 }
 
@@ -251,7 +254,17 @@ function canonicalField(field: FieldModel): CanonicalField {
     size: field.size,
     ...(field.bits ? { bits: { shift: field.bits.shift, width: field.bits.width } } : {}),
     ...(field.anonymous ? { anonymous: true } : {}),
+    ...(field.holds ? { holds: canonicalArea(field.holds) } : {}),
     type: canonicalType(field.type),
+  };
+}
+
+function canonicalArea(area: AreaModel): AreaModel {
+  const { list } = area;
+  return {
+    list: { descriptor: list.descriptor, first: list.first, chunk: list.chunk, next: [...list.next], pages: list.pages, order: list.order, totalPages: list.totalPages },
+    entry: area.entry,
+    count: area.count,
   };
 }
 
@@ -309,6 +322,23 @@ function canonicalTarget(target: TargetModel): TargetModel {
       };
     case 'selected':
       return { shape: 'selected', selector: target.selector };
+    case 'radix-tree':
+      return { shape: 'radix-tree', node: target.node, table: target.table, leaf: target.leaf, bitmap: target.bitmap, depth: target.depth, order0: target.order0 };
+    case 'bitmap-chunks':
+      return {
+        shape: 'bitmap-chunks',
+        header: target.header,
+        next: target.next,
+        order: target.order,
+        count: target.count,
+        entry: target.entry,
+        start: target.start,
+        bitmap: target.bitmap,
+        bits: { struct: target.bits.struct, field: target.bits.field },
+        block: canonicalBlock(target.block),
+      };
+    case 'client':
+      return { shape: 'client', ...(target.size !== undefined ? { size: target.size } : {}) };
   }
 }
 

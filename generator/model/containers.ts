@@ -163,7 +163,16 @@ function buildNode(scope: VersionScope, node: FdtNode | undefined, path: string[
       if (!pointer) continue;
       const target = pointer.target;
       if (target.shape === 'array' || target.shape === 'selected' || (target.shape === 'chain' && target.total)) {
-        scope.issues.add('bad-pointer-field', ppath, 'an FDT property has no sibling field; point at a struct, a header-array or a chain', property.at);
+        scope.issues.add('bad-pointer-field', ppath, 'an FDT property has no sibling field; point at a struct, a header-array, a chain, a radix tree or a client', property.at);
+        continue;
+      }
+      if (target.shape === 'client' && anyName === undefined) {
+        scope.issues.add('bad-pointer-field', ppath, 'a client\'s state is named by its node\'s name: toClient() belongs in a node named at run time (anyName)', property.at);
+        continue;
+      }
+      const size = target.shape === 'client' ? target.size : undefined;
+      if (size !== undefined && !(node.properties ?? []).some((p) => p !== property && p.value?.kind === 'u64' && propertyNaming(scope, p, here)?.name === size)) {
+        scope.issues.add('bad-pointer-field', ppath, `the client's size property "${size}" must be a u64 property of the same node`, property.at);
         continue;
       }
     } else if (value?.kind !== 'u64' && value?.kind !== 'string') {

@@ -190,7 +190,10 @@ function reach(start: readonly string[], visible: ReadonlyMap<string, StructMode
     const name = stack.pop()!;
     if (found.has(name)) continue;
     found.add(name);
-    for (const f of visible.get(name)?.fields ?? []) for (const next of typeReferences(f.type)) if (!stop(next)) stack.push(next);
+    for (const f of visible.get(name)?.fields ?? []) {
+      // An area's entries are reached through its descriptor, like a pointer's target.
+      for (const next of [...typeReferences(f.type), ...(f.holds ? [f.holds.entry] : [])]) if (!stop(next)) stack.push(next);
+    }
   }
   return found;
 }

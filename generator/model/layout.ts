@@ -4,9 +4,9 @@
  * offset 0, arrays sized by constants or expressions evaluated for the page size at hand.
  * Validation of every field's type happens here too, with the exact place of each mistake.
  */
-import type { Aggregate, AggregateRef, BlockSize, FieldDef, FieldType, Length, PointerType, SourceLocation } from '../../schema/lang.ts';
+import type { AreaContents, Aggregate, AggregateRef, BlockSize, FieldDef, FieldType, Length, PointerType, PropertyName, SourceLocation } from '../../schema/lang.ts';
 import { exprText, ExprError, parseExpr } from './expr.ts';
-import type { BlockModel, FieldModel, PointerModel, StructModel, TargetModel, TypeInfo } from './model.ts';
+import type { AreaModel, BlockModel, FieldModel, PointerModel, StructModel, TargetModel, TypeInfo } from './model.ts';
 import { typeLayout } from './model.ts';
 import type { VersionScope } from './scope.ts';
 
@@ -132,6 +132,13 @@ class FieldLayout {
     if (!ok) return undefined;
     this.checkMemberNames(fields, path);
     for (const f of fields) if (f.type.kind === 'pointer') this.checkSiblings(f, fields, [...path, f.name]);
+    for (const [name, fieldDef] of entries) {
+      if (!fieldDef?.holds) continue;
+      const at = fields.findIndex((f) => f.name === name);
+      const holds = this.areaModel(fieldDef.holds, fields[at]!, fields, [...path, name], fieldDef.at);
+      if (!holds) return undefined;
+      fields[at] = { ...fields[at]!, holds };
+    }
     return { fields, size: alignUp(Math.ceil(end / 8), align), align };
   }
 
@@ -281,25 +288,28 @@ class FieldLayout {
   // ---------------------------------------------------------------------------------------------
   // Pointers
 
+  /** A struct a pointer or an area names: it must be visible in the version. */
+  private named(ref: AggregateRef | undefined, role: string, path: readonly string[], at?: SourceLocation): { name: string; def: Aggregate } | undefined {
+    const def = resolveAggregate(ref);
+    if (!def) {
+      this.issues.add('pointer-to-nothing', path, `the pointer's ${role} is not a struct`, at);
+      return undefined;
+    }
+    const found = this.scope.visibleAggregate(def.name);
+    if (!found || !sameAggregate(this.scope, found, def)) {
+      this.issues.add('undeclared-type', path, `points at ${def.kind} ${def.name}, which is not among ${this.scope.version.name}'s types; add it to the version's types, or use the version of the header that declares it`, at);
+      return undefined;
+    }
+    return { name: def.name, def };
+  }
+
   pointerModel(pointer: PointerType, path: readonly string[], at?: SourceLocation): PointerModel | undefined {
     const target = pointer.target;
     if (!target || typeof target !== 'object' || !('shape' in target)) {
-      this.issues.add('pointer-to-nothing', path, 'the pointer has no target; say what the address points at (toStruct, toHeaderArray, toArray, toChain, selectedBy)', at);
+      this.issues.add('pointer-to-nothing', path, 'the pointer has no target; say what the address points at (toStruct, toHeaderArray, toArray, toChain, selectedBy, toRadixTree, toClient)', at);
       return undefined;
     }
-    const named = (ref: AggregateRef | undefined, role: string): { name: string; def: Aggregate } | undefined => {
-      const def = resolveAggregate(ref);
-      if (!def) {
-        this.issues.add('pointer-to-nothing', path, `the pointer's ${role} is not a struct`, at);
-        return undefined;
-      }
-      const found = this.scope.visibleAggregate(def.name);
-      if (!found || !sameAggregate(this.scope, found, def)) {
-        this.issues.add('undeclared-type', path, `points at ${def.kind} ${def.name}, which is not among ${this.scope.version.name}'s types; add it to the version's types, or use the version of the header that declares it`, at);
-        return undefined;
-      }
-      return { name: def.name, def };
-    };
+    const named = (ref: AggregateRef | undefined, role: string) => this.named(ref, role, path, at);
     let model: TargetModel | undefined;
     switch (target.shape) {
       case 'struct': {
@@ -338,11 +348,131 @@ class FieldLayout {
       case 'selected':
         if (typeof target.selector === 'string') model = { shape: 'selected', selector: target.selector };
         break;
+      case 'radix-tree': {
+        const node = named(target.node, 'node');
+        const leaf = named(target.leaf, 'leaf');
+        const depth = this.length(target.depth, [...path, 'depth'], at);
+        const order0 = this.length(target.order0, [...path, 'order0'], at);
+        const table = node && this.ownField(node.def, target.table, (t) => t.kind === 'array' && isU64(t.element), 'a u64 array', path, at);
+        const bitmap = leaf && this.ownField(leaf.def, target.bitmap, (t) => t.kind === 'bitmap', 'a bitmap', path, at);
+        if (node && leaf && depth && order0 && table && bitmap) {
+          if (depth.value < 2 || order0.value > 63) {
+            this.issues.add('bad-pointer-field', path, `a radix tree has at least a node level and a leaf level (depth ${depth.value}) and an order-0 marker below bit 64 (order0 ${order0.value})`, at);
+          } else {
+            model = { shape: 'radix-tree', node: node.name, table: target.table, leaf: leaf.name, bitmap: target.bitmap, depth: depth.value, order0: order0.value };
+          }
+        }
+        break;
+      }
+      case 'bitmap-chunks': {
+        const header = named(target.header, 'header');
+        const entry = named(target.entry, 'entry');
+        const block = this.blockModel(target.block, header?.def, path, at);
+        const unsigned = (t: TypeInfo) => t.kind === 'scalar' && !t.signed;
+        const address = (t: TypeInfo) => t.kind === 'pointer' || isU64(t);
+        const headerOk =
+          header !== undefined &&
+          this.ownField(header.def, target.next, address, 'an address (a pointer or a u64)', path, at) !== undefined &&
+          this.ownField(header.def, target.order, unsigned, 'an unsigned integer', path, at) !== undefined &&
+          this.ownField(header.def, target.count, unsigned, 'an unsigned integer', path, at) !== undefined;
+        const start = entry && this.ownField(entry.def, target.start, address, 'an address (a u64 or a phys_addr_t)', path, at);
+        const bitmap = entry && this.ownField(entry.def, target.bitmap, (t) => t.kind === 'pointer' && t.target.shape === 'struct', 'a pointer to a struct', path, at);
+        const bitsStruct = bitmap?.type.kind === 'pointer' && bitmap.type.target.shape === 'struct' ? bitmap.type.target.struct : undefined;
+        const bitsDef = bitsStruct ? this.scope.visibleAggregate(bitsStruct)?.def : undefined;
+        const bits = bitsDef && this.ownField(bitsDef, target.bits, (t) => t.kind === 'bitmap', 'a bitmap', path, at);
+        if (header && entry && block && headerOk && start && bits) {
+          model = {
+            shape: 'bitmap-chunks',
+            header: header.name,
+            next: target.next,
+            order: target.order,
+            count: target.count,
+            entry: entry.name,
+            start: target.start,
+            bitmap: target.bitmap,
+            bits: { struct: bitsStruct!, field: target.bits },
+            block,
+          };
+        }
+        break;
+      }
+      case 'client': {
+        const size = target.size === undefined ? undefined : this.propertyNameValue(target.size, [...path, 'size'], at);
+        if (target.size === undefined || size !== undefined) model = { shape: 'client', ...(size !== undefined ? { size } : {}) };
+        break;
+      }
       default:
         this.issues.add('pointer-to-nothing', path, `unknown pointer shape ${JSON.stringify((target as { shape: unknown }).shape)}`, at);
     }
     const form = pointer.form ?? 'u64';
     return model ? { nullable: pointer.nullable, form, target: model } : undefined;
+  }
+
+  /** A property named by a string or a string constant: the name. */
+  private propertyNameValue(name: PropertyName, path: readonly string[], at?: SourceLocation): string | undefined {
+    if (typeof name === 'string') return name;
+    const model = name?.kind === 'constant' ? this.scope.constantModel(name) : undefined;
+    if (typeof model?.value !== 'string') {
+      this.issues.add('bad-constant', path, 'a property is named by a string or a string constant of the version', at);
+      return undefined;
+    }
+    return model.value;
+  }
+
+  /** The field `name` of `struct`, laid out, when it is what `ok` accepts. */
+  private ownField(struct: Aggregate, name: string, ok: (type: TypeInfo) => boolean, what: string, path: readonly string[], at?: SourceLocation): FieldModel | undefined {
+    const found = this.scope.visibleAggregate(struct.name);
+    const field = found?.scope.aggregateLayout(found.def, found.index)?.fields.find((f) => f.name === name);
+    if (!field || !ok(field.type)) {
+      this.issues.add('bad-pointer-field', path, `"${name}" must be ${what} field of ${struct.kind} ${struct.name}`, at);
+      return undefined;
+    }
+    return field;
+  }
+
+  /** A page-list descriptor field and what its area holds, checked against the structs it names. */
+  private areaModel(holds: AreaContents, field: FieldModel, siblings: readonly FieldModel[], path: readonly string[], at?: SourceLocation): AreaModel | undefined {
+    const list = holds.list;
+    if (list?.kind !== 'page-list' || field.type.kind !== 'aggregate' || field.type.name !== list.descriptor?.name) {
+      this.issues.add('bad-pointer-field', path, 'an area field (areaField) has the type of its page list\'s descriptor', at);
+      return undefined;
+    }
+    const descriptor = this.named(list.descriptor, 'page-list descriptor', path, at);
+    const chunk = this.named(list.chunk, 'page-list chunk', path, at);
+    const entry = this.named(holds.entry, 'area entry', path, at);
+    if (!descriptor || !chunk || !entry) return undefined;
+    const unsigned = (t: TypeInfo) => t.kind === 'scalar' && !t.signed;
+    const first = this.ownField(descriptor.def, list.first, (t) => t.kind === 'pointer' && t.target.shape === 'struct' && t.target.struct === chunk.name, `a pointer to struct ${chunk.name}`, path, at);
+    const order = this.ownField(descriptor.def, list.order, unsigned, 'an unsigned integer', path, at);
+    const total = this.ownField(descriptor.def, list.totalPages, unsigned, 'an unsigned integer', path, at);
+    const pages = this.ownField(chunk.def, list.pages, (t) => t.kind === 'array' && isU64(t.element), 'a u64 array', path, at);
+    const next = this.fieldPath(chunk.def, list.next.split('.'), path, at);
+    const count = siblings.find((f) => f.name === holds.count);
+    if (!count || !unsigned(count.type)) {
+      this.issues.add('bad-pointer-field', path, `the count field "${holds.count}" must be an unsigned integer field beside the area`, at);
+      return undefined;
+    }
+    if (!first || !order || !total || !pages || !next) return undefined;
+    return {
+      list: { descriptor: descriptor.name, first: list.first, chunk: chunk.name, next: list.next.split('.'), pages: list.pages, order: list.order, totalPages: list.totalPages },
+      entry: entry.name,
+      count: holds.count,
+    };
+  }
+
+  /** A path through nested structs (`hdr.next`) to an 8-byte address: a pointer or a u64. */
+  private fieldPath(struct: Aggregate, steps: readonly string[], path: readonly string[], at?: SourceLocation): FieldModel | undefined {
+    let current = struct;
+    for (const [i, step] of steps.entries()) {
+      const last = i === steps.length - 1;
+      const field = this.ownField(current, step, (t) => (last ? t.kind === 'pointer' || isU64(t) : t.kind === 'aggregate'), last ? 'an address (a pointer or a u64)' : 'a struct', path, at);
+      if (!field) return undefined;
+      if (last) return field;
+      const nested = this.named(this.scope.visibleAggregate((field.type as { name: string }).name)?.def, 'nested struct', path, at);
+      if (!nested) return undefined;
+      current = nested.def;
+    }
+    return undefined;
   }
 
   private headerField(header: Aggregate, name: string, role: string, path: readonly string[], at?: SourceLocation, size?: number): boolean {
@@ -396,6 +526,10 @@ export function pointerInScope(scope: VersionScope, pointer: PointerType, path: 
  */
 function sameAggregate(scope: VersionScope, found: { scope: VersionScope; def: Aggregate }, def: Aggregate): boolean {
   return found.def === def || (found.scope !== scope && found.def.kind === def.kind && found.def.name === def.name);
+}
+
+function isU64(type: TypeInfo): boolean {
+  return type.kind === 'scalar' && type.size === 8 && !type.signed;
 }
 
 export function alignUp(value: number, align: number): number {

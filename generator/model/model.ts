@@ -98,7 +98,52 @@ export type TargetModel =
       readonly block: BlockModel;
       readonly total?: string;
     }
-  | { readonly shape: 'selected'; readonly selector: string };
+  | { readonly shape: 'selected'; readonly selector: string }
+  /** KHO's radix tree of preserved page groups (lang.ts RadixTreeTarget); depth and order0 at this page size. */
+  | {
+      readonly shape: 'radix-tree';
+      readonly node: string;
+      readonly table: string;
+      readonly leaf: string;
+      readonly bitmap: string;
+      readonly depth: number;
+      readonly order0: number;
+    }
+  /** KHO's chain of bitmap chunks of preserved page groups (lang.ts BitmapChunksTarget). */
+  | {
+      readonly shape: 'bitmap-chunks';
+      readonly header: string;
+      readonly next: string;
+      readonly order: string;
+      readonly count: string;
+      readonly entry: string;
+      readonly start: string;
+      readonly bitmap: string;
+      /** The struct the bitmap field points at, and its bitmap field. */
+      readonly bits: { readonly struct: string; readonly field: string };
+      readonly block: BlockModel;
+    }
+  /** The state of the KHO client the node's name names; `size`: the node's property holding its size. */
+  | { readonly shape: 'client'; readonly size?: string };
+
+/** A struct handing over an area page group by page group (lang.ts PageList), by field names. */
+export interface PageListModel {
+  readonly descriptor: string;
+  readonly first: string;
+  readonly chunk: string;
+  /** The path through the chunk to its next-chunk address: ['hdr', 'next']. */
+  readonly next: readonly string[];
+  readonly pages: string;
+  readonly order: string;
+  readonly totalPages: string;
+}
+
+/** What a page-list area holds: `entry[count]`, `count` a field of the struct holding the descriptor. */
+export interface AreaModel {
+  readonly list: PageListModel;
+  readonly entry: string;
+  readonly count: string;
+}
 
 export type PointerForm = 'u64' | 'phys_addr_t' | 'khoser';
 
@@ -156,6 +201,8 @@ export interface FieldModel {
   readonly bits?: { readonly shift: number; readonly width: number };
   /** An anonymous struct or union member: its fields are the enclosing struct's. */
   readonly anonymous?: boolean;
+  /** A page-list descriptor's field: what its area holds. */
+  readonly holds?: AreaModel;
   readonly doc: string;
   readonly at?: SourceLocation;
 }
@@ -284,6 +331,8 @@ export interface VersionModel {
   readonly structs: readonly StructModel[];
   /** Own structs and those of every used version (transitively): what its fields and pointers may name. */
   readonly visibleStructs: readonly StructModel[];
+  /** Structs of the kernel's .c file (lang.ts localTypes): for the image codec, not the header. */
+  readonly localStructs?: readonly StructModel[];
   readonly container?: ContainerModel;
   /** The container's guards (root first), then the version's own library guard, if any. */
   readonly guards: readonly GuardModel[];
@@ -365,7 +414,12 @@ export function targetStructs(target: TargetModel): string[] {
     case 'header-array':
     case 'chain':
       return [target.header, target.entry];
+    case 'radix-tree':
+      return [target.node, target.leaf];
+    // Structs of the kernel's .c file: no string of the header guards them.
+    case 'bitmap-chunks':
     case 'selected':
+    case 'client':
       return [];
   }
 }

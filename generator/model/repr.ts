@@ -149,9 +149,10 @@ export function siblingCount(target: TargetModel): string | undefined {
 }
 
 /** The fields of `struct` that a builder computes from what pointers point at, rather than take as given. */
-export function derivedFields(struct: StructModel): Set<string> {
+export function derivedFields(struct: Pick<StructModel, 'fields'>): Set<string> {
   const found = new Set<string>();
   for (const f of memberFields(struct.fields)) {
+    if (f.holds) found.add(f.holds.count);
     if (f.type.kind !== 'pointer') continue;
     const count = siblingCount(f.type.target);
     if (count) found.add(count);
@@ -175,6 +176,12 @@ export function describeTarget(target: TargetModel): string {
       );
     case 'selected':
       return `what the handler named by @${target.selector} keeps there`;
+    case 'radix-tree':
+      return `a radix tree of preserved page groups (struct ${target.node} @${target.table}, struct ${target.leaf} @${target.bitmap}, ${target.depth} levels, order-0 marker bit ${target.order0})`;
+    case 'bitmap-chunks':
+      return `a chain of blocks of struct ${target.header} (next @${target.next}, order @${target.order}, count @${target.count}) each followed by struct ${target.entry} entries naming a bitmap of preserved page groups (@${target.start}, @${target.bitmap} -> struct ${target.bits.struct} @${target.bits.field}; ${describeBlock(target.block)})`;
+    case 'client':
+      return `the state of the KHO client the node's name names${target.size ? ` (size in "${target.size}")` : ''}`;
   }
 }
 
@@ -192,6 +199,12 @@ export function targetSentence(target: TargetModel, nullable: boolean): string {
       return `the first block of a chain (${blockWords(target.block)} each): struct ${target.header} followed by its ${target.count} entries of struct ${target.entry}, linked by ${target.next} (0 ends the chain)${target.total ? `; ${target.total} holds the total over the chain` : ''}.${none}`;
     case 'selected':
       return `state of the file handler whose string is in ${target.selector}; the handler's own header says what (opaque otherwise).`;
+    case 'radix-tree':
+      return `the root struct ${target.node} of a radix tree of preserved memory, ${target.depth} levels deep: nodes hold the addresses of the level below in ${target.table}, leaves (struct ${target.leaf}) a bit per preserved page group in ${target.bitmap}. The tree's own pages are not preserved.${none}`;
+    case 'bitmap-chunks':
+      return `the first block of a chain (${blockWords(target.block)} each) of struct ${target.header} followed by its ${target.count} entries of struct ${target.entry}, each naming the page of bits (${target.bitmap}) of page groups of order ${target.order} from ${target.start}; linked by ${target.next} (0 ends the chain). Its pages are not preserved.${none}`;
+    case 'client':
+      return `the state of the KHO client named by this node's name: an FDT or a raw struct, as the version that travels under that name keeps it${target.size ? `; ${target.size} holds its size in bytes` : ''}.${none}`;
   }
 }
 

@@ -3,9 +3,11 @@
  * and one child per client; the header also gives every client the KHOSER pointer macros and the
  * kho_vmalloc structs that hand a vmalloc area over.
  *
- * Described here: the root node's own properties, the vmalloc structs and (from kho-v2) the radix
- * tree's node and leaf. The tree's deeper levels, the kho-v1 chunk bitmaps and the per-client
- * children are not yet in the schema: the preserved-memory map is followed only to its first struct.
+ * Described here: the root node's own properties, the vmalloc structs and the page list they make
+ * (kho_vmalloc_area, for the headers whose state holds a vmalloc area), and (from kho-v2) the radix
+ * tree of preserved memory, followed down to its leaves; kho-v1's map instead, chunks of bitmaps,
+ * whose structs kernel/kexec_handover.c defines (local types: read, never emitted). Each client
+ * node's address leads to the state of the client the node is named after.
  */
 import {
   anyName,
@@ -22,8 +24,14 @@ import {
   khoserPtr,
   node,
   pa,
+  pageList,
+  physAddr,
+  pages,
   pointerProperty,
   struct,
+  toBitmapChunks,
+  toClient,
+  toRadixTree,
   toStruct,
   u64,
   u64Property,
@@ -110,6 +118,65 @@ export const kho_vmalloc = struct('kho_vmalloc', {
   },
 });
 
+/** The page list a struct kho_vmalloc hands over: what a header whose state holds one names in its areaField. */
+export const kho_vmalloc_area = pageList({
+  descriptor: kho_vmalloc,
+  first: 'first',
+  chunk: kho_vmalloc_chunk,
+  next: 'hdr.next',
+  pages: 'phys',
+  order: 'order',
+  totalPages: 'total_pages',
+});
+
+// ---- kho-v1's preserved-memory map: chunks of bitmaps, in structs of kernel/kexec_handover.c
+
+const kho_mem_phys_bits = struct('kho_mem_phys_bits', {
+  summary: 'A page of bits, one per preserved page group.',
+  description: ['Every group is of the order of the chunk whose entry names the page.'],
+  fields: {
+    preserve: field(bitmap(expr`PAGE_SIZE * 8`), 'Bit b: the page group b groups past the phys_start of the entry that names this page.'),
+  },
+});
+
+const khoser_mem_bitmap_ptr = struct('khoser_mem_bitmap_ptr', {
+  summary: 'A page of bits and where its bit 0 is.',
+  fields: {
+    phys_start: field(physAddr, 'Physical address of the page group of bit 0.'),
+    bitmap: field(khoserPtr(toStruct(kho_mem_phys_bits)), 'The page of bits.'),
+  },
+});
+
+const khoser_mem_chunk_hdr = struct('khoser_mem_chunk_hdr', {
+  summary: 'Header of a chunk of the preserved-memory map.',
+  fields: {
+    next: field(khoserPtr(toStruct(() => khoser_mem_chunk)), 'The next chunk, or 0 for the last.'),
+    order: field(unsignedInt, 'Page order of the groups every entry of the chunk marks.'),
+    num_elms: field(unsignedInt, 'Entries that follow the header.'),
+  },
+});
+
+const khoser_mem_chunk: Aggregate = struct('khoser_mem_chunk', {
+  summary: 'One page of the preserved-memory map.',
+  fields: {
+    hdr: field(khoser_mem_chunk_hdr, 'Links the chunks, and says their order and entries.'),
+    bitmaps: field(array(khoser_mem_bitmap_ptr, expr`(PAGE_SIZE - sizeof(${khoser_mem_chunk_hdr})) / sizeof(${khoser_mem_bitmap_ptr})`), 'The entries.'),
+  },
+});
+
+/** The orders in ascending order, each from a new chunk; a page of bits per entry. */
+const bitmapChunks = toBitmapChunks({
+  header: khoser_mem_chunk_hdr,
+  next: 'next',
+  order: 'order',
+  count: 'num_elms',
+  entry: khoser_mem_bitmap_ptr,
+  start: 'phys_start',
+  bitmap: 'bitmap',
+  bits: 'preserve',
+  block: pages(1),
+});
+
 // ---- The radix tree of preserved memory (kho-v2 on)
 
 function radixConsts(depthPlusOne: boolean) {
@@ -145,7 +212,8 @@ function radixTypes(consts: ReturnType<typeof radixConsts>) {
       bitmap: field(bitmap(expr`1 << ${consts.members.KHO_BITMAP_SIZE_LOG2}`), 'One bit per preserved page group of the order the key encodes.'),
     },
   });
-  return { node, leaf };
+  const tree = toRadixTree({ node, table: 'table', leaf, bitmap: 'bitmap', depth: consts.members.KHO_TREE_MAX_DEPTH, order0: consts.members.KHO_ORDER_0_LOG2 });
+  return { node, leaf, tree };
 }
 
 // ---- Versions
@@ -169,8 +237,13 @@ function khoVersion(spec: {
   const consts = spec.radix ? radixConsts(spec.radix === 'v4') : undefined;
   const radix = consts ? radixTypes(consts) : undefined;
   const memoryMap = radix
-    ? pointerProperty(KHO_FDT_MEMORY_MAP_PROP_NAME, pa(toStruct(radix.node), { nullable: false }), 'Physical address of the root node of the radix tree of preserved memory.')
-    : u64Property(KHO_FDT_MEMORY_MAP_PROP_NAME, 'Physical address of the first chunk of the preserved-memory map (bitmaps per page order).');
+    ? pointerProperty(KHO_FDT_MEMORY_MAP_PROP_NAME, pa(radix.tree, { nullable: false }), 'Physical address of the root node of the radix tree of preserved memory.')
+    : pointerProperty(KHO_FDT_MEMORY_MAP_PROP_NAME, pa(bitmapChunks), 'Physical address of the first chunk of the preserved-memory map (bitmaps per page order), or 0 for none.');
+  const [stateProp, sizeProp] = spec.subTreeProps;
+  const clientProperties = [
+    pointerProperty(stateProp!, pa(toClient(sizeProp ? { size: sizeProp } : {}), { nullable: false }), stateProp!.doc ?? ''),
+    ...(sizeProp ? [u64Property(sizeProp, sizeProp.doc ?? '')] : []),
+  ];
   return version({
     name: spec.name,
     origin: spec.origin,
@@ -187,6 +260,7 @@ function khoVersion(spec: {
       ...(consts ? [consts] : []),
     ],
     types: [kho_vmalloc_hdr, kho_vmalloc_chunk, kho_vmalloc, ...(radix ? [radix.node, radix.leaf] : [])],
+    ...(radix ? {} : { localTypes: [kho_mem_phys_bits, khoser_mem_bitmap_ptr, khoser_mem_chunk_hdr, khoser_mem_chunk] }),
     container: fdtContainer({
       root: node({
         compatible,
@@ -196,7 +270,7 @@ function khoVersion(spec: {
           node({
             name: anyName('client'),
             doc: 'One node per KHO client, named by the client (LUO\'s is "LUO"); it has no string of its own.',
-            properties: spec.subTreeProps.map((name) => u64Property(name, name.doc ?? '')),
+            properties: clientProperties,
             children: [],
           }),
         ],

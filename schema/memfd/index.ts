@@ -17,8 +17,9 @@
  * packed u64 folio descriptor with the PFN above 12 flag bits), both "memfd-v1"; the composed
  * "memfd-v2;vmalloc-v1" (needs vmalloc.h in the family); the feature-negotiated form (no string).
  */
-import { kho_vmalloc, khoV1, khoV2 } from '../kexec_handover/index.ts';
+import { kho_vmalloc_area, khoV1, khoV2 } from '../kexec_handover/index.ts';
 import {
+  areaField,
   bits,
   defineExpr,
   defineNumber,
@@ -85,8 +86,9 @@ export const memfd_luo_folio_ser = struct('memfd_luo_folio_ser', {
 const pos = field(u64, 'The file position.');
 const size = field(u64, 'The file size in bytes.');
 const nrFolios = field(u64, 'Number of entries in the folio array; 0 for an empty file.');
-const folios = field(
-  kho_vmalloc,
+const folios = areaField(
+  kho_vmalloc_area,
+  { entry: memfd_luo_folio_ser, count: 'nr_folios' },
   'The preserved vmalloc area holding the array of @nr_folios struct memfd_luo_folio_ser; all zero when the file is empty.',
 );
 
@@ -142,8 +144,6 @@ function memfdVersion(spec: {
     ],
     types: [memfd_luo_folio_ser, spec.memfdSer],
     container: reachedFrom({ from: luo_file_ser, field: 'data', selector: 'compatible', compatible: spec.compatible, target: toStruct(spec.memfdSer) }),
-    // The folio array sits in a vmalloc area, which the schema cannot follow yet: no address leads
-    // to struct memfd_luo_folio_ser, so the handler's string guards it as a struct of its own header.
     guard: spec.compatible,
     ...(spec.acknowledges ? { acknowledges: spec.acknowledges } : {}),
   });

@@ -13,18 +13,26 @@ import { addressOption, memoryOption, memoryOptions, pageShiftOf, pageSizeOption
 
 export const decodeCommand: Command = {
   name: 'decode',
-  summary: 'decode a handover image (an FDT or a raw KHO entry, and memory) into its state, as JSON or a tree',
-  help: `Usage: luo-abi decode (--fdt FILE | --at ADDR) [--mem FILE [--mem-base ADDR]]... [options]
+  summary: 'decode a handover (KHO\'s root FDT, a client\'s FDT or a raw KHO entry, and memory) into its state, as JSON or a tree',
+  help: `Usage: luo-abi decode (--kho FILE | --fdt FILE | --at ADDR) [--mem FILE [--mem-base ADDR]]... [options]
 
-Read a client's FDT (or the raw struct a KHO entry holds) and the physical memory it points into,
-pick the ABI version from the compatible strings, follow every physical address the schema declares
-and print the whole state. The image is checked whole before anything is printed; then the state is
-printed as it is read, so that memory stays bounded by the image, not by the text.
+Read KHO's root FDT (or one client's FDT, or the raw struct a KHO entry holds) and the physical
+memory it points into, pick each version from its compatible string, follow every physical address
+the schema declares and print the whole state: from KHO's root, the preserved-memory map and every
+client the schema knows (LUO, memblock, ...), down to each preserved file's handler state; a client
+or a handler the schema does not know is shown by its name and address. The image is checked whole
+before anything is printed; then the state is printed as it is read, so that memory stays bounded
+by the image, not by the text.
+
+Where the state has a preserved-memory map, every block the walk read (the map's own pages aside)
+is checked against it: one outside it is memory the next kernel would not get back, listed under
+"warnings" with the path that led to it.
 
 Options:
-  --fdt FILE        the client's FDT blob, e.g. LUO's up to luo-v4 ("-" for stdin)
-  --at ADDR         instead of --fdt: the physical address of the raw struct a KHO entry holds
-                    (luo_ser from luo-v5 on), its version read from its compatible field
+  --kho FILE        KHO's root FDT: the whole handover ("-" for stdin)
+  --fdt FILE        a client's FDT blob, e.g. LUO's up to luo-v4 ("-" for stdin)
+  --at ADDR         the physical address of the raw struct a KHO entry holds (luo_ser from luo-v5
+                    on), its version read from its compatible field
   --schema FILE     schema module to read (default: the project's schema/index.ts)
   --mem FILE        physical memory ("-" for stdin); repeat for several, raw dumps and ELF cores mixed.
                     With --mem-base after it: a raw dump. Without: an ELF core file (QEMU's
@@ -37,10 +45,11 @@ Options:
   --page-size N     PAGE_SIZE of the kernel that wrote it: 4096, 16384 or 65536 (default ${DEFAULT_PAGE_SIZE})
   -h, --help        show this help
 
-Exit codes: 0 decoded, 1 bad image (the message says where; nothing is printed on stdout), 2 usage error,
-70 internal error.`,
+Exit codes: 0 decoded, 1 bad image (the message says where; nothing is printed on stdout) or blocks
+outside the preserved memory (the state is printed with its warnings), 2 usage error, 70 internal error.`,
   async run(args) {
     const { values, tokens } = parseCommandLine(args, {
+      kho: { type: 'string' },
       fdt: { type: 'string' },
       at: { type: 'string' },
       schema: { type: 'string' },
@@ -50,15 +59,16 @@ Exit codes: 0 decoded, 1 bad image (the message says where; nothing is printed o
       'big-endian': { type: 'boolean' },
       'page-size': { type: 'string' },
     });
-    if (!values.fdt === !values.at) throw new UsageError('give either --fdt FILE or --at ADDR');
+    if ([values.kho, values.fdt, values.at].filter((v) => v !== undefined).length !== 1) throw new UsageError('give one of --kho FILE, --fdt FILE or --at ADDR');
     const format = values.format ?? 'json';
     if (format !== 'json' && format !== 'tree') throw new UsageError(`--format must be json or tree, not "${format}"`);
     const mems = memoryOptions(tokens);
-    if ([values.fdt, ...mems.map((m) => m.path)].filter((f) => f === '-').length > 1) throw new UsageError('only one input can be stdin ("-")');
+    if ([values.kho, values.fdt, ...mems.map((m) => m.path)].filter((f) => f === '-').length > 1) throw new UsageError('only one input can be stdin ("-")');
     const pageSize = pageSizeOption(values['page-size']);
     const at = values.at === undefined ? undefined : addressOption('--at', values.at);
     const memory = await memoryOption(mems);
-    const source = values.fdt === undefined ? { entryAt: at! } : await readInputOption('--fdt', values.fdt);
+    const source =
+      values.kho !== undefined ? { kho: await readInputOption('--kho', values.kho) } : values.fdt !== undefined ? await readInputOption('--fdt', values.fdt) : { entryAt: at! };
     // Layouts depend on the page size: the model is laid out for the kernel that wrote the image.
     const model = await loadModel(values.schema, pageShiftOf(pageSize));
     const text = new ChunkedText((chunk) => standardOutput.write(chunk));
@@ -67,6 +77,11 @@ Exit codes: 0 decoded, 1 bad image (the message says where; nothing is printed o
       const summary = streamImage(allVersions(model), source, memory, sink, { littleEndian: !values['big-endian'], pageSize });
       if (format === 'tree') text.write(formatBlocks(summary.blocks, summary.bytes, (i) => summary.block(i)));
       text.flush();
+      const outside = summary.preserved?.total ?? 0;
+      if (outside > 0) {
+        process.stderr.write(`luo-abi decode: ${outside} block${outside === 1 ? '' : 's'} read outside the preserved memory: the next kernel would not get ${outside === 1 ? 'it' : 'them'} back (see "warnings")\n`);
+        return EXIT.findings;
+      }
       return EXIT.ok;
     } catch (error) {
       if (error instanceof ImageError || error instanceof FdtError) {

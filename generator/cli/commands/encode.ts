@@ -23,6 +23,11 @@ full). Write the FDT (for a version kept in one) and one memory image to be load
 for a version kept as a raw KHO entry the entry's address is printed instead. All outputs are
 written or none.
 
+A whole handover (a state of KHO's root FDT) is laid out with each client's state, each handler's
+state and each preserved area in the memory image; everything written is marked preserved in the
+preserved-memory map, which is built last (its own pages are not preserved, as in the kernel), with
+the ranges the state lists besides.
+
 The state: { "version": VERSION, "root": NODE } (or "entry": STRUCT for a raw KHO entry), a node
 { "compatible"?, "properties": {...}, "children": {...} }, a pointer null, a struct, or an array of
 structs. An integer is a decimal string ("42", as decode writes 64-bit ones), a 0x string, or a JSON
@@ -86,6 +91,7 @@ output that cannot be written (nothing is written), 70 internal error.`,
       if (!raw && !fdtOut) throw new UsageError(`--fdt-out FILE is required: ${version.name} keeps its state in an FDT`);
       const image = encodeImage(version, state, {
         base,
+        family: allVersions(model),
         pageSize,
         littleEndian: !values['big-endian'],
         packing: values.packed ? 'packed' : 'pages',

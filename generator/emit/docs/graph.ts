@@ -134,8 +134,8 @@ export function handoverGraph(model: Model, version: VersionModel): HandoverGrap
     node.properties.forEach((property, i) => {
       if (!property.pointer) return;
       const via = `${node.path}:${property.name}`;
-      // Row 0 is the node's compatible string; the properties follow.
-      edges.push({ kind: 'pointer', from: box.id, row: i + 1, to: targetBox(property.pointer.target, column + 1, via), via, label: '' });
+      // Row 0 is the node's compatible string, where it has one; the properties follow.
+      edges.push({ kind: 'pointer', from: box.id, row: i + (node.compatible ? 1 : 0), to: targetBox(property.pointer.target, column + 1, via), via, label: '' });
     });
     for (const child of node.children) {
       const childBox = visitNode(child, column + 1);
@@ -312,7 +312,50 @@ function memoryBox(model: Model, id: string, target: TargetModel, version: Versi
         column,
       };
     }
+    case 'radix-tree':
+      section(target.node, `${target.depth - 1} node levels`);
+      fieldsOf(target.node);
+      section(target.leaf, 'leaves');
+      fieldsOf(target.leaf);
+      return {
+        id,
+        kind: 'memory',
+        link: link(target.node),
+        structs: [target.node, target.leaf],
+        title: 'preserved-memory radix tree',
+        subtitle: `${target.depth} levels of one page, not preserved`,
+        rows,
+        column,
+      };
+    case 'bitmap-chunks':
+      // Structs of the kernel's .c file, not of the header: named, not drawn field by field.
+      rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text: `struct ${target.header}`, detail: 'header' });
+      rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text: `struct ${target.entry}`, detail: `× ${target.count}` });
+      rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text: `struct ${target.bits.struct}`, detail: 'a page of bits each' });
+      return { id, kind: 'memory', link: `#${containerAnchor(version.name)}`, structs: [], title: 'preserved-memory bitmaps', subtitle: 'chunks of one page, not preserved', rows, column };
+    case 'client': {
+      // The state of the client the node's name names: every version that travels under a KHO entry.
+      const clients = allVersions(model).filter((v) => v.container && khoEntryOf(v.container) !== undefined);
+      for (const client of clients) {
+        rows.push({ kind: 'section', role: 'struct', height: SECTION_HEIGHT, text: `"${khoEntryOf(client.container!)}"`, detail: client.name, link: `#${containerAnchor(client.name)}` });
+      }
+      return {
+        id,
+        kind: 'memory',
+        link: clients.length > 0 ? `#${containerAnchor(clients[0]!.name)}` : `#${containerAnchor(version.name)}`,
+        structs: [],
+        title: 'client state',
+        subtitle: `chosen by the node's name${target.size ? `, ${target.size} bytes` : ''}`,
+        rows,
+        column,
+      };
+    }
   }
+}
+
+/** The KHO entry a container travels under, if any. */
+function khoEntryOf(container: ContainerModel): string | undefined {
+  return container.kind === 'fdt' || container.kind === 'kho-entry' ? (container.khoEntry ? String(container.khoEntry.value) : undefined) : undefined;
 }
 
 /** A struct's members, nested structs spelled out as `outer.inner` (an anonymous one's by their own names), so every address has a row. */
@@ -341,6 +384,12 @@ function targetKey(target: TargetModel, via: string): string {
       return `${target.shape}-${slug(target.header)}-${slug(target.entry)}`;
     case 'selected':
       return `selected-${slug(via)}`;
+    case 'radix-tree':
+      return `radix-${slug(target.node)}`;
+    case 'bitmap-chunks':
+      return `bitmaps-${slug(target.header)}`;
+    case 'client':
+      return `client-${slug(via)}`;
   }
 }
 

@@ -24,25 +24,25 @@
  *
  *   / {
  *       compatible = "kho-v1";
- *       preserved-memory-map = <u64>;
+ *       preserved-memory-map = <PA>;
  *
  *       <client> {
- *           fdt = <u64>;
+ *           fdt = <PA>;
  *       };
  *   };
  *
  * Root node (/): The KHO root node.
  *
  * - compatible: "kho-v1", the value of KHO_FDT_COMPATIBLE.
- * - preserved-memory-map (KHO_FDT_MEMORY_MAP_PROP_NAME): u64 in CPU byte
- *   order. Physical address of the first chunk of the preserved-memory map
- *   (bitmaps per page order).
+ * - preserved-memory-map (KHO_FDT_MEMORY_MAP_PROP_NAME): u64 physical
+ *   address in CPU byte order. Physical address of the first chunk of the
+ *   preserved-memory map (bitmaps per page order), or 0 for none.
  *
  * Nodes /<client>, one per client: One node per KHO client, named by the
  * client (LUO's is "LUO"); it has no string of its own.
  *
- * - fdt (KHO_FDT_SUB_TREE_PROP_NAME): u64 in CPU byte order. Client node
- *   property: physical address of the client FDT.
+ * - fdt (KHO_FDT_SUB_TREE_PROP_NAME): u64 physical address in CPU byte
+ *   order. Client node property: physical address of the client FDT.
  *
  * Compatibility:
  *

@@ -27,7 +27,7 @@
  *       preserved-memory-map = <PA of struct kho_radix_node>;
  *
  *       <client> {
- *           preserved-data = <u64>;
+ *           preserved-data = <PA>;
  *       };
  *   };
  *
@@ -41,8 +41,8 @@
  * Nodes /<client>, one per client: One node per KHO client, named by the
  * client (LUO's is "LUO"); it has no string of its own.
  *
- * - preserved-data (KHO_FDT_SUB_TREE_PROP_NAME): u64 in CPU byte order.
- *   Client node property: physical address of the client state.
+ * - preserved-data (KHO_FDT_SUB_TREE_PROP_NAME): u64 physical address in CPU
+ *   byte order. Client node property: physical address of the client state.
  *
  * Compatibility:
  *

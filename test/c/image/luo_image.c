@@ -257,19 +257,7 @@ static void expect_string(const char *got, size_t size, const char *want, const 
 		fail("%s: \"%.*s\", expected \"%s\"", what, (int)size, got, want);
 }
 
-static u64 u64_property(const void *fdt, int node, const char *name)
-{
-	int len;
-	const void *value = fdt_getprop(fdt, node, name, &len);
-	u64 out;
-
-	if (!value)
-		fail("property %s: %s", name, fdt_strerror(len));
-	if (len != sizeof(u64))
-		fail("property %s is %d bytes, not 8", name, len);
-	memcpy(&out, value, sizeof(out));
-	return out;
-}
+#include "../common/fdt_u64.h"
 
 /* The node's properties must be exactly `names`, in this order. */
 static void expect_property_order(const void *fdt, int node, const char *const *names, int count)

@@ -1,0 +1,143 @@
+/**
+ * Whole handovers against C and libfdt: test/c/handover/kho_handover.c, compiled over the generated
+ * headers of one set of versions at each page size KHO runs on, writes KHO's root FDT with its radix
+ * tree, LUO's state (a luo-v4 FDT, or a raw luo-v5 entry), memblock's FDT, a client the schema does
+ * not know, and memfd files whose folio arrays are preserved vmalloc areas. Our decoder must give
+ * exactly what it wrote; what our encoder writes the program must read back, every block preserved.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PhysicalMemory, decodeImage, encodeImage, formatTree, stateFromJson, stateToJson, type FdtImageState } from '../generator/image/index.ts';
+import { JsonWriter } from '../generator/image/json.ts';
+import { streamImage } from '../generator/image/stream.ts';
+import { TreeWriter } from '../generator/image/view.ts';
+import { PAGE_SHIFTS, type PageShift } from '../generator/model/index.ts';
+import { buildHandoverTool, expectedHandover, familyAt, parseReport, RUN_NAMES, runVersions } from './handover-fixtures.ts';
+import { luoAbi, run, runOk, scratchDir } from './support/tools.ts';
+
+const BASE = 0x4000_0000n;
+/**
+ * Folios of the first memfd: at 4 KiB pages, more than one kho_vmalloc chunk lists (511 pages of 256
+ * entries each); a chunk at 16 and 64 KiB lists 2047 and 8191 pages, more than a unit test should
+ * write, so there the area is a few pages of one chunk.
+ */
+const FOLIOS: Record<PageShift, number> = { 12: 131_000, 14: 3000, 16: 9000 };
+
+const cases = RUN_NAMES.flatMap((name) => PAGE_SHIFTS.map((shift) => [name, shift] as const));
+
+describe.each(cases)('%s handover at PAGE_SHIFT %i against kho_handover.c', (name, pageShift) => {
+  let dir: string;
+  let tool: string;
+  let expected: FdtImageState;
+  const family = () => familyAt(pageShift);
+  const memoryOf = (path: string) => new PhysicalMemory([{ base: BASE, bytes: new Uint8Array(readFileSync(path)) }]);
+
+  beforeAll(() => {
+    dir = scratchDir(`handover-${name}-${pageShift}`);
+    tool = buildHandoverTool(name, pageShift, dir);
+    runOk(tool, ['build', join(dir, 'c.dtb'), join(dir, 'c.mem'), join(dir, 'c.report'), `0x${BASE.toString(16)}`, String(FOLIOS[pageShift])]);
+    expected = expectedHandover(name, pageShift, FOLIOS[pageShift], parseReport(readFileSync(join(dir, 'c.report'), 'utf8')));
+  });
+
+  it('decodes everything the program wrote, every block inside the preserved memory', () => {
+    const decoded = decodeImage(family(), { kho: new Uint8Array(readFileSync(join(dir, 'c.dtb'))) }, memoryOf(join(dir, 'c.mem')), { pageSize: 2 ** pageShift });
+    expect(decoded.state).toEqual(expected);
+    // The clients in the order the root lists them (toEqual does not look at key order).
+    expect(Object.keys((decoded.state as FdtImageState).root.children)).toEqual(['kexec-metadata', 'LUO', 'memblock']);
+    expect(decoded.preserved).toEqual({ warnings: [], total: 0 });
+    if (pageShift === 12) {
+      // The folio array of the first memfd is listed by two chunks of page addresses.
+      const chunks = decoded.blocks.filter((b) => b.what === 'kho_vmalloc_chunk');
+      expect(chunks.map((b) => b.place.toString().replace(/.* -> /, ''))).toEqual(['chunk 0', 'chunk 1', 'chunk 0']);
+    }
+  });
+
+  it('streams it as the same JSON and the same tree, and reads that JSON back to the same state', () => {
+    const kho = { kho: new Uint8Array(readFileSync(join(dir, 'c.dtb'))) };
+    const options = { pageSize: 2 ** pageShift };
+    const decoded = decodeImage(family(), kho, memoryOf(join(dir, 'c.mem')), options);
+    let json = '';
+    streamImage(family(), kho, memoryOf(join(dir, 'c.mem')), new JsonWriter((text) => (json += text)), options);
+    expect(json).toBe(`${stateToJson(decoded.state).slice(0, -2)},\n  "warnings": []\n}\n`);
+    let tree = '';
+    streamImage(family(), kho, memoryOf(join(dir, 'c.mem')), new TreeWriter((text) => (tree += text)), options);
+    expect(tree).toBe(formatTree(decoded).slice(0, formatTree(decoded).indexOf('\nmemory read')));
+    expect(stateFromJson(family(), JSON.parse(json))).toEqual(expected);
+  });
+
+  it('writes a handover the program reads back, every block it reads preserved', () => {
+    const image = encodeImage(family().find((v) => v.name === runVersions(name, pageShift).kho)!, expected, { base: BASE, pageSize: 2 ** pageShift, family: family() });
+    writeFileSync(join(dir, 'ours.dtb'), image.fdt!);
+    writeFileSync(join(dir, 'ours.mem'), image.memory);
+    expect(runOk(tool, ['check', join(dir, 'ours.dtb'), join(dir, 'ours.mem'), `0x${BASE.toString(16)}`, String(FOLIOS[pageShift])]).stdout).toBe('ok\n');
+  });
+});
+
+it('kho-v2 cannot mark an order-0 page at 16 KiB pages: the encoder says so rather than drop the order', () => {
+  const family = familyAt(14);
+  const state = { version: 'kho-v2', root: { compatible: 'kho-v2', properties: { 'preserved-memory-map': [{ start: 0x4000_0000n, size: 0x4000n, order: 0 }] }, children: {} } };
+  expect(() => encodeImage(family.find((v) => v.name === 'kho-v2')!, state, { base: BASE, pageSize: 1 << 14, family })).toThrow(
+    '/preserved-memory-map[0]: order 0 at 0x40000000 needs a key of 51 bits, more than the 50 this tree\'s 3 node levels and leaves address',
+  );
+  expect(() => encodeImage(family.find((v) => v.name === 'kho-v4')!, { ...state, version: 'kho-v4', root: { ...state.root, compatible: 'kho-v4' } }, { base: BASE, pageSize: 1 << 14, family })).not.toThrow();
+});
+
+describe('a handover with memory left out of the map', () => {
+  const pageShift = 12;
+  let dir: string;
+  let tool: string;
+
+  beforeAll(() => {
+    dir = scratchDir('handover-forgot');
+    tool = buildHandoverTool('raw', pageShift, dir);
+  });
+
+  const build = (forget: string) => {
+    const files = ['dtb', 'mem', 'report'].map((ext) => join(dir, `${forget}.${ext}`)) as [string, string, string];
+    runOk(tool, ['build', ...files, `0x${BASE.toString(16)}`, '600', forget]);
+    return files;
+  };
+
+  it('decodes it, with a warning naming the path to each block outside the preserved memory', () => {
+    const [fdt, mem] = build('session-block-0-0');
+    const decoded = decodeImage(familyAt(pageShift), { kho: new Uint8Array(readFileSync(fdt)) }, new PhysicalMemory([{ base: BASE, bytes: new Uint8Array(readFileSync(mem)) }]));
+    expect(decoded.preserved!.total).toBe(1);
+    const [warning] = decoded.preserved!.warnings;
+    expect(warning!.place.toString()).toBe('/LUO/preserved-data -> luo-v5+block-v1 -> luo_ser.sessions_pa -> block 0');
+    expect(warning!.what).toBe('kho_block_header_ser + luo_session_ser[2]');
+  });
+
+  it('names a vmalloc chunk left out by the file it belongs to', () => {
+    const [fdt, mem] = build('memfd-chunk-2-0');
+    const decoded = decodeImage(familyAt(pageShift), { kho: new Uint8Array(readFileSync(fdt)) }, new PhysicalMemory([{ base: BASE, bytes: new Uint8Array(readFileSync(mem)) }]));
+    expect(decoded.preserved!.warnings.map((w) => `${w.place} (${w.what})`)).toEqual([
+      '/LUO/preserved-data -> luo-v5+block-v1 -> luo_ser.sessions_pa -> block 0 -> entry 1 -> luo_session_ser.file_set_ser.files -> block 0 -> entry 0 -> luo_file_ser.data -> memfd-v2 -> memfd_luo_ser.folios -> chunk 0 (kho_vmalloc_chunk)',
+    ]);
+  });
+
+  it('decode --kho prints the state with its warnings and exits 1', () => {
+    const [fdt, mem] = build('luo_ser');
+    const result = luoAbi(['decode', '--kho', fdt, '--mem', mem, '--mem-base', `0x${BASE.toString(16)}`]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('luo-abi decode: 1 block read outside the preserved memory: the next kernel would not get it back (see "warnings")\n');
+    const json = JSON.parse(result.stdout) as { version: string; warnings: Record<string, unknown>[] };
+    expect(json.version).toBe('kho-v4');
+    expect(json.warnings).toEqual([
+      {
+        path: '/LUO/preserved-data -> luo-v5+block-v1',
+        what: 'luo_ser',
+        pa: expect.stringMatching(/^\d+$/),
+        size: 40,
+        problem: 'not in the preserved memory: the next kernel would not get it back',
+      },
+    ]);
+  });
+
+  it('the C check refuses an image whose map leaves a block out', () => {
+    const [fdt, mem] = build('memfd-area-0-page-1');
+    const result = run(tool, ['check', fdt, mem, `0x${BASE.toString(16)}`, '600']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^kho_handover: folio page at 0x[0-9a-f]+: page 0x[0-9a-f]+ is not preserved\n$/);
+  });
+});
