@@ -12,9 +12,10 @@
  * the bytes, not the bound: it gets room, so that it does not spend its time collecting.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeLargeState } from './support/large-state.ts';
 import { scratch } from './support/cli.ts';
 import { BIN } from './support/tools.ts';
 
@@ -25,28 +26,6 @@ const ENCODE_HEAP_MB = 16 + Math.ceil((SESSIONS * 420) / 2 ** 20);
 const { dir, remove } = scratch('image-stream');
 afterAll(remove);
 const at = (name: string) => join(dir, name);
-
-/**
- * The luo-v4 state of `sessions` sessions, one in four holding one file, as decode prints it
- * (JSON.stringify's layout, 64-bit integers as strings), written here line by line.
- */
-function writeState(path: string, sessions: number): void {
-  const fd = openSync(path, 'w');
-  let text = '{\n  "version": "luo-v4",\n  "root": {\n    "compatible": "luo-v4",\n    "properties": {\n      "luo-abi-header": {\n        "liveupdate_num": "41",\n        "sessions_pa": [';
-  for (let i = 0; i < sessions; i++) {
-    const files =
-      i % 4 === 0
-        ? `[\n                {\n                  "compatible": "file-${i}",\n                  "data": "${BigInt(i) * 0x1_0000_0001n}",\n                  "token": "${i}"\n                }\n              ]`
-        : 'null';
-    text += `${i ? ',' : ''}\n          {\n            "name": "session-${i}",\n            "file_set_ser": {\n              "files": ${files},\n              "count": "${i % 4 === 0 ? 1 : 0}"\n            }\n          }`;
-    if (text.length > 1 << 20) {
-      writeSync(fd, text);
-      text = '';
-    }
-  }
-  writeSync(fd, `${text}\n        ],\n        "flbs_pa": null\n      }\n    },\n    "children": {}\n  }\n}\n`);
-  closeSync(fd);
-}
 
 /** luo-abi in a process of its own with a capped heap; stdin and stdout to files when given. */
 function luoAbi(heapMb: number, args: string[], io: { stdin?: string; stdout?: string } = {}) {
@@ -63,7 +42,7 @@ function luoAbi(heapMb: number, args: string[], io: { stdin?: string; stdout?: s
 
 describe(`${SESSIONS} sessions, decoded and encoded as streams`, () => {
   it('round-trip byte for byte, decode in a fixed heap and encode in one that grows with the state, not the text', () => {
-    writeState(at('state.json'), SESSIONS);
+    writeLargeState(at('state.json'), SESSIONS);
     const image = ['--mem-base', '0x100000000', '--packed'];
     const encoded = luoAbi(ENCODE_HEAP_MB, ['encode', at('state.json'), '--fdt-out', at('a.dtb'), '--mem-out', at('a.mem'), ...image]);
     expect(encoded).toMatchObject({ status: 0, stderr: '' });
