@@ -1,7 +1,7 @@
 /**
  * luo-abi as a user installs it: `npm pack` of this project (its prepack step compiles the library
- * to dist/), the tarball installed into a project of its own (offline, from npm's cache, which the
- * install of this project filled), and a consumer type-checked by tsc under NodeNext and run by node.
+ * to dist/), the tarball installed into a project of its own (its dependencies from npm's cache,
+ * which the install of this project filled, or the registry for what the cache lacks), and a consumer type-checked by tsc under NodeNext and run by node.
  * The consumer reads a handover image with the package's walker: the bytes are written here by hand
  * from the ABI facts (struct luo_ser of luo-v5+block-v1: char[16] "luo-v5;block-v1", then the u64s
  * liveupdate_num, sessions_pa and flbs_pa; 40 bytes; a null address is no block).
@@ -68,7 +68,7 @@ describe('luo-abi as an npm package: the library (model and image walker)', () =
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', strict: true, outDir: 'dist', types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] }, files: ['consumer.ts'] }));
     writeFileSync(join(project, 'consumer.ts'), CONSUMER);
-    runOk('npm', ['install', tarball, '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: project });
+    runOk('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: project });
   }, 120_000);
 
   it('type-checks a consumer under NodeNext against the package\'s declarations, and runs it: decodes and walks an image, encodes its state back to the same bytes, refuses a cut one', () => {
