@@ -5,7 +5,7 @@
  */
 import { canonicalStruct, canonicalVersion, type CanonicalStruct } from '../model/canonical.ts';
 import type { VersionModel } from '../model/index.ts';
-import type { FeatureVersionModel } from '../features/model.ts';
+import type { FeatureVersionModel } from '../model/index.ts';
 import type { CheckContext } from './context.ts';
 
 export interface FeatureStep {

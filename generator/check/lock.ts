@@ -142,7 +142,7 @@ const node: z.ZodType<CanonicalNode> = z.lazy(() =>
 );
 const container = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('fdt'), khoEntry: compatibleRef.optional(), maxSize: z.strictObject({ macro: name, c: name }).optional() }),
-  z.strictObject({ kind: z.literal('kho-entry'), khoEntry: compatibleRef, struct: name, field: name }),
+  z.strictObject({ kind: z.literal('kho-entry'), khoEntry: compatibleRef, struct: name, field: name.optional() }),
   z.strictObject({ kind: z.literal('reached-from'), from: name, field: name, selector: name, target }),
 ]);
 const layout = z.strictObject({

@@ -18,7 +18,7 @@ import type { CheckReport } from './format.ts';
 import { withDirectoryAtRevision } from './git.ts';
 import { lockFromVersions, mergeIntoLock, readLock, writeLock, type LockEntry, type LockFile } from './lock.ts';
 import { rules } from './rules/index.ts';
-import { featureModels } from '../features/model.ts';
+import { featureVersions } from '../model/index.ts';
 
 
 export function runRules(inputs: CheckInputs): Finding[] {
@@ -91,7 +91,7 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckRepo
     root: PROJECT_ROOT,
     ...(built.issues ? { schemaIssues: built.issues } : {}),
     ...(stale ? { stale } : {}),
-    features: built.model ? featureModels(schema, built.model) : [],
+    features: built.model ? featureVersions(built.model) : [],
   });
   return { baseline: baseline.name, findings };
 }
@@ -150,7 +150,7 @@ export async function lockSchema(options: { schemaPath?: string; lockPath?: stri
   const current = existsSync(lockPath) ? readLock(lockPath) : lockFromVersions(model.name, []);
   const findings = runRules({
     versions: allVersions(model),
-    features: featureModels(schema, model),
+    features: featureVersions(model),
     baseline: current,
     baselineName: displayLock(options.lockPath),
     requireLocked: false,

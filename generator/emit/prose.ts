@@ -30,7 +30,9 @@ export function containerSentence(model: Model, container: ContainerModel | unde
     case 'kho-entry':
       return (
         `The KHO entry ${container.khoEntry.name} ("${String(container.khoEntry.value)}") holds one struct ${container.struct}, the root of the state. ` +
-        `Its ${container.field} field holds ${container.compatible.macro} ("${container.compatible.value}"), which the next kernel compares before it reads anything else.`
+        (container.compatible
+          ? `Its ${container.field} field holds ${container.compatible.macro} ("${container.compatible.value}"), which the next kernel compares before it reads anything else.`
+          : `It opens with the feature header, which the next kernel checks before it reads anything else.`)
       );
     case 'reached-from':
       return (

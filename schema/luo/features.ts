@@ -18,6 +18,7 @@ import {
   dependsOn,
   expr,
   features,
+  khoEntry,
   field,
   pa,
   pages,
@@ -131,7 +132,9 @@ function featureForm(fileEntry: Aggregate) {
       dependsOn(luo_flb_ser, [LUO_FEATURE_FLBS]),
     ],
   });
-  return { types: [luo_feature_hdr, luoSer, fileEntry, fileSet, session, luo_flb_header_ser, luo_flb_ser], negotiation };
+  // No compatible string: the next kernel checks the feature header luo_ser opens with.
+  const container = khoEntry({ khoEntry: LUO_KHO_ENTRY_NAME, struct: luoSer });
+  return { types: [luo_feature_hdr, luoSer, fileEntry, fileSet, session, luo_flb_header_ser, luo_flb_ser], negotiation, container };
 }
 
 /** The constants of a feature form in header order, given how long a handler's name or string is. */
@@ -162,6 +165,7 @@ export const luoFeatures: AbiVersion = version({
   uses: [blockV0],
   constants: formConstants(LIVEUPDATE_HNDL_COMPAT_LENGTH),
   types: formA.types,
+  container: formA.container,
   features: formA.negotiation,
 });
 
@@ -223,6 +227,7 @@ export const luoFeaturesNamed: AbiVersion = version({
   uses: [blockV0],
   constants: formConstants(LIVEUPDATE_HNDL_NAME_LENGTH, LIVEUPDATE_VER_HDR_MAGIC, LIVEUPDATE_VER_HDR_VER),
   types: [...formB.types, liveupdate_ver_hdr, liveupdate_feature_entry],
+  container: formB.container,
   features: formB.negotiation,
   acknowledges: [
     {

@@ -5,7 +5,7 @@
  * where a string also guards the struct, a new value of that string).
  */
 import { diffStructLists, type LayoutChange } from '../../model/diff.ts';
-import { maskText } from '../../features/model.ts';
+import { maskText } from '../../model/index.ts';
 import { coveredLayouts, featureSteps, freeBit, stringBumpedFor, type FeatureStep } from '../features.ts';
 import { type Finding, type Rule, reportOf } from '../finding.ts';
 

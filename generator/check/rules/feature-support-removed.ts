@@ -3,7 +3,7 @@
  * that earlier version hands over payloads requiring the bit, and this one would refuse them: the
  * live update from that kernel to this one is lost.
  */
-import { maskBits } from '../../features/model.ts';
+import { maskBits } from '../../model/index.ts';
 import { bitName, featureSteps } from '../features.ts';
 import { type Finding, type Rule, reportOf } from '../finding.ts';
 

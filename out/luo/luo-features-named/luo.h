@@ -27,6 +27,10 @@
  * The kernel image lists, in its section .liveupdate_features, the features
  * of every subsystem it supports: struct liveupdate_ver_hdr, then one struct
  * liveupdate_feature_entry per subsystem.
+ *
+ * The KHO entry LUO_KHO_ENTRY_NAME ("LUO") holds one struct luo_ser, the
+ * root of the state. It opens with the feature header, which the next kernel
+ * checks before it reads anything else.
  */
 
 #ifndef _LINUX_KHO_ABI_LUO_H

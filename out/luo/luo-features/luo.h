@@ -23,6 +23,10 @@
  *
  * Sessions, and the files of each session, live in chains of blocks of
  * KHO_BLOCK_SIZE bytes, each starting with struct kho_block_header_ser.
+ *
+ * The KHO entry LUO_KHO_ENTRY_NAME ("LUO") holds one struct luo_ser, the
+ * root of the state. It opens with the feature header, which the next kernel
+ * checks before it reads anything else.
  */
 
 #ifndef _LINUX_KHO_ABI_LUO_H
