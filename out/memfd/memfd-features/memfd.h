@@ -103,7 +103,11 @@ static_assert(sizeof(struct memfd_luo_folio_ser) == 16);
  * is a preserved allocation of its own. @features comes first so that the
  * next kernel can refuse a payload it cannot read before reading the rest.
  *
- * If this structure is modified, MEMFD_LUO_FH_NAME must be updated.
+ * Feature bits guard it, not a string. Its fields need bits of their own:
+ * seals with MEMFD_LUO_FEATURE_SEALS, nr_folios with
+ * MEMFD_LUO_FEATURE_FOLIOS and folios with MEMFD_LUO_FEATURE_FOLIOS. If this
+ * structure is modified, the change needs a new feature bit, which
+ * MEMFD_LUO_FEATURES_REQ requires of the next kernel.
  */
 struct memfd_luo_ser {
 	struct luo_feature_hdr features;
