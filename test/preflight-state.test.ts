@@ -15,6 +15,7 @@ import khoFamily from '../schema/index.ts';
 import { buildImage, CORE, type Subsystem } from './feature-images.ts';
 import { FIXTURES } from './kernel-fixtures.ts';
 import { cli, scratch } from './support/cli.ts';
+import type { JsonVerdict } from './support/preflight-report.ts';
 
 const work = scratch('preflight-state');
 afterAll(work.remove);
@@ -80,19 +81,6 @@ function image(subsystems: readonly Subsystem[]): string {
 const luoEntry = (supp: bigint): Subsystem => ({ name: 'luo', supp, req: supp, active: supp });
 const memfdEntry = (supp: bigint): Subsystem => ({ name: 'memfd', supp, req: supp, active: supp });
 
-interface JsonVerdict {
-  key: string;
-  title: string;
-  outcome: string;
-  handsOver: string;
-  accepts?: string;
-  reasons: string[];
-  ignored: string[];
-  lost?: string;
-  differences: string[];
-  fromVersion?: string;
-  toVersion?: string;
-}
 
 async function preflightState(state: { kho: string; mem: string }, to: string, ...more: string[]) {
   const result = await cli('preflight', '--from-state', state.kho, '--mem', state.mem, '--mem-base', `0x${BASE.toString(16)}`, '--to', to, '--format', 'json', ...more);

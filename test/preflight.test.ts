@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, CORE, type ImageOptions, type Subsystem } from './feature-images.ts';
 import { FIXTURES, kernelRepository, type KernelRepository } from './kernel-fixtures.ts';
 import { cli, scratch } from './support/cli.ts';
+import type { JsonVerdict } from './support/preflight-report.ts';
 import { runOk } from './support/tools.ts';
 import { displayPath as shown } from '../generator/core/paths.ts';
 
@@ -25,16 +26,6 @@ function image(subsystems: readonly Subsystem[], options: ImageOptions = {}): st
   return buildImage(work.dir, `kernel-${counter++}`, subsystems, options);
 }
 
-interface JsonVerdict {
-  key: string;
-  outcome: string;
-  handsOver: string;
-  accepts?: string;
-  reasons: string[];
-  ignored: string[];
-  lost?: string;
-  differences: string[];
-}
 
 async function preflight(from: string, to: string) {
   const result = await cli('preflight', '--from', from, '--to', to, '--format', 'json');

@@ -58,6 +58,9 @@ export const luo_feature_hdr = struct('luo_feature_hdr', {
   },
 });
 
+/** The feature header's mask fields, for every subsystem whose payload opens with struct luo_feature_hdr. */
+export const luoFeatureHeader = { struct: luo_feature_hdr, supported: 'supp', required: 'req', active: 'active' } as const;
+
 export const LUO_FEATURE_NUMBER = defineFeatureBit('LUO_FEATURE_NUMBER', 0, { doc: 'The payload carries the live update counter.' });
 export const LUO_FEATURE_SESSIONS = defineFeatureBit('LUO_FEATURE_SESSIONS', 1, { doc: 'The payload carries sessions and their files.' });
 export const LUO_FEATURE_FLBS = defineFeatureBit('LUO_FEATURE_FLBS', 2, { doc: 'The payload carries File-Lifecycle-Bound objects.' });
@@ -115,7 +118,7 @@ function featureForm(fileEntry: Aggregate) {
   const negotiation = features({
     subsystem: 'luo',
     khoEntry: LUO_KHO_ENTRY_NAME,
-    header: { struct: luo_feature_hdr, supported: 'supp', required: 'req', active: 'active' },
+    header: luoFeatureHeader,
     carrier: { struct: luoSer, field: 'features' },
     bits: CORE_BITS,
     supported: LUO_CORE_FEATURES_SUPP,

@@ -44,7 +44,7 @@ import {
   type Aggregate,
   type FieldDef,
 } from '../lang.ts';
-import { luo_feature_hdr, luo_file_ser_named, luoFeaturesNamed } from '../luo/features.ts';
+import { luo_feature_hdr, luo_file_ser_named, luoFeatureHeader, luoFeaturesNamed } from '../luo/features.ts';
 import { luo_file_ser } from '../luo/structs.ts';
 
 // ---- Constants
@@ -258,7 +258,7 @@ export const memfdFeatures = version({
   container: reachedFrom({ from: luo_file_ser_named, field: 'data', selector: 'name', compatible: MEMFD_LUO_FH_NAME, target: toStruct(memfd_luo_ser_features) }),
   features: features({
     subsystem: 'memfd',
-    header: { struct: luo_feature_hdr, supported: 'supp', required: 'req', active: 'active' },
+    header: luoFeatureHeader,
     carrier: { struct: memfd_luo_ser_features, field: 'features' },
     bits: MEMFD_BITS,
     supported: MEMFD_LUO_FEATURES_SUPP,
