@@ -218,6 +218,10 @@ describe('luo-abi decode and encode', () => {
     const result = await cli('encode', '--example', 'block-v1');
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^luo-abi encode: --example: block-v1 hands over no state of its own .*; versions with state: kho-v1, /);
+    // A handler's state travels inside LUO's: no example of its own either.
+    const handler = await cli('encode', '--example', 'memfd-features');
+    expect(handler.status).toBe(2);
+    expect(handler.stderr).toMatch(/^luo-abi encode: --example: memfd-features is a file handler's state, which travels inside another version's \(at luo_file_ser\.data\); ask for the example of a version that holds it: kho-v1, /);
   });
 
   it('a raw entry whose compatible field names another version is refused; left out, encode writes the version\'s', async () => {
