@@ -9,7 +9,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { displayPath as shown } from '../generator/core/paths.ts';
-import { encodeImage, stateFromJson } from '../generator/image/index.ts';
+import { decodeImage, encodeImage, PhysicalMemory, stateFromJson } from '../generator/image/index.ts';
 import { allVersions, buildModel } from '../generator/model/index.ts';
 import khoFamily from '../schema/index.ts';
 import { buildImage, CORE, type Subsystem } from './feature-images.ts';
@@ -184,6 +184,21 @@ describe('a feature-negotiated handover (luo-features-named, memfd-features) aga
     });
     expect(verdict('memfd').outcome).toBe('accepted');
     expect(status).toBe(1);
+  });
+
+  it('a handover whose map preserves none of it: the verdicts stand, and a note says the next kernel would not get the blocks back', async () => {
+    // The radix tree's leaf bitmaps cleared: the map preserves nothing.
+    const bytes = readFileSync(same.mem);
+    const decoded = decodeImage(family, { kho: readFileSync(same.kho) }, new PhysicalMemory([{ base: BASE, bytes }]));
+    const leaves = decoded.blocks.filter((b) => b.what === 'radix leaf');
+    expect(leaves.length).toBeGreaterThan(0);
+    for (const leaf of leaves) bytes.fill(0, Number(leaf.pa - BASE), Number(leaf.pa - BASE) + leaf.size);
+    const unpreserved = { kho: same.kho, mem: join(work.dir, 'unpreserved.bin') };
+    writeFileSync(unpreserved.mem, bytes);
+    const { status, report } = await preflightState(unpreserved, image([luoEntry(CORE), memfdEntry(ALL_MEMFD)]));
+    expect(report.verdicts.map((v) => v.outcome)).toEqual(['accepted', 'accepted']);
+    expect(report.notes).toContainEqual(expect.stringMatching(/^\d+ blocks of the handover lie outside the preserved memory, which the next kernel would not get back \(the first: luo_ser at \/LUO\/preserved-data -> luo-features-named\)$/));
+    expect(status).toBe(0);
   });
 
   it('text for people', async () => {
