@@ -61,7 +61,7 @@ export function stateProfile(name: string, kho: Uint8Array, memory: PhysicalMemo
   const outside = summary.preserved?.total ?? 0;
   if (outside > 0) {
     const first = summary.preserved!.warnings[0]!;
-    notes.push(`${outside} block${outside === 1 ? '' : 's'} of the handover lie outside the preserved memory, which the next kernel would not get back (the first: ${first.what} at ${first.place})`);
+    notes.push(`${outside} block${outside === 1 ? '' : 's'} of the handover ${outside === 1 ? 'lies' : 'lie'} outside the preserved memory, which the next kernel would not get back (the first: ${first.what} at ${first.place})`);
   }
   return {
     name,
