@@ -727,15 +727,19 @@ export interface FdtContainer {
 
 /**
  * One struct handed over as a raw KHO sub-tree blob; a char[] field of it holds the compatible
- * string the next kernel compares before reading anything else.
+ * string the next kernel compares before reading anything else, or, for a version that negotiates
+ * features, the struct opens with the feature header the next kernel checks instead.
  */
 export interface KhoEntryContainer<S extends Aggregate = Aggregate> {
   readonly kind: 'kho-entry';
   readonly khoEntry: StringConstant;
   readonly struct: S;
-  /** The char[] field of `struct` that holds `compatible`. */
-  readonly field: FieldName<S>;
-  readonly compatible: StringConstant;
+  /**
+   * The char[] field of `struct` that holds `compatible`. Both are absent for a version that
+   * negotiates features instead: its struct opens with the feature header (`features.carrier`).
+   */
+  readonly field?: FieldName<S>;
+  readonly compatible?: StringConstant;
   readonly at?: SourceLocation;
 }
 

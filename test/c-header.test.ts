@@ -473,9 +473,20 @@ describe.each(at4k)('the comments of $label cannot drift from its macros', (c) =
     expect(drawn).toEqual(nodeGuards.map((g) => values.get(g.macro)));
   });
 
-  it('every struct says which string a change to it must bump', () => {
+  it('every struct says which string a change to it must bump, or which feature bits guard it', () => {
     const text = readFileSync(c.header, 'utf8').replace(/\n \*\s*/g, ' ');
+    const features = c.version.features;
     for (const s of c.version.structs) {
+      if (features?.structs.includes(s.name)) {
+        // Feature bits guard it: the bits it needs (its own dependencies), and the mask a new bit goes in.
+        const own = features.dependencies.filter((d) => d.struct === s.name && d.field === undefined).flatMap((d) => d.bits);
+        const sentence = new RegExp(`${s.kind} ${s.name} - .*?Feature bits guard it, not a string(?:: the payload holds it only when ([\\w ,]+?) (?:is|are) active)?\\..*?If this structure is modified, the change needs a new feature bit, which (\\w+) requires of the next kernel`).exec(text);
+        expect(sentence, s.name).not.toBeNull();
+        expect(sentence![1]?.split(/, | and /) ?? [], s.name).toEqual([...new Set(own)]);
+        expect(sentence![2]).toBe(features.macros.required);
+        for (const name of [...own, features.macros.required]) expect(defined().has(name), name).toBe(true);
+        continue;
+      }
       const sentence = new RegExp(`${s.kind} ${s.name} - .*?If this structure is modified, (\\w+|the compatible strings of the headers that use it) must be updated`).exec(text);
       expect(sentence, s.name).not.toBeNull();
       expect(sentence![1]).toBe(s.guard || 'the compatible strings of the headers that use it');

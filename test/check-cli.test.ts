@@ -109,8 +109,12 @@ describe('luo-abi check (CLI)', () => {
     const locked = await lockSchema({ schemaPath: bumped.schemaPath, lockPath: bumped.lockPath });
     expect(locked.added.map((e) => e.key)).toEqual(['luo@/=luo-v6']);
     const after = readFileSync(bumped.lockPath, 'utf8');
-    const kept = before.slice(0, before.lastIndexOf('\n  ]'));
+    // The strings come first and the new one is appended to them; the feature-guarded versions after them stay as they were.
+    const stringsEnd = before.indexOf('\n  ],\n  "features"');
+    expect(stringsEnd).toBeGreaterThan(0);
+    const kept = before.slice(0, stringsEnd);
     expect(after.slice(0, kept.length)).toBe(kept);
+    expect(after.endsWith(before.slice(stringsEnd + '\n  ]'.length))).toBe(true);
     expect(after).toContain('"key": "luo@/=luo-v6"');
     expect(problems(await checkSchema({ schemaPath: bumped.schemaPath, lockPath: bumped.lockPath }))).toEqual([]);
   });

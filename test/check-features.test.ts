@@ -6,13 +6,15 @@
  * meaning; a version's masks agree with each other. Where a string guards the struct as well, bumping
  * the string answers for the change as it always did.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSchema, lockSchema } from '../generator/check/run.ts';
 import type { Finding } from '../generator/check/finding.ts';
 import { SchemaError } from '../generator/model/index.ts';
+import { displayPath as shown } from '../generator/core/paths.ts';
 import { copySchema, edit, replaceOnce, type SchemaCopy } from './check-support.ts';
+import { cli } from './support/cli.ts';
 
 const FEATURE_NEXT = `
 import { kho_block_header_ser, blockV0 } from '../block/index.ts';
@@ -106,8 +108,11 @@ export const luoFeaturesNext = version({
 });
 `;
 
-/** The notes the project's schema acknowledges (kho-v2's blob-size, luo-features-named's rename) are in every run. */
-const problems = (findings: readonly Finding[]): Finding[] => findings.filter((f) => f.severity !== 'note');
+/**
+ * The notes the project's schema acknowledges (kho-v2's blob-size, luo-features-named's rename) are in
+ * every run; and a next version is checked before it is locked, so LUO006 (not in the lock yet) is too.
+ */
+const problems = (findings: readonly Finding[]): Finding[] => findings.filter((f) => f.severity !== 'note' && !(f.rule === 'LUO006' && f.version?.startsWith('luo-features-next')));
 const summary = (findings: readonly Finding[]) => problems(findings).map((f) => `${f.rule} ${f.severity} ${f.subject}`);
 
 /**
@@ -269,5 +274,73 @@ describe('check: the feature rules', () => {
     const error = await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SchemaError);
     expect((error as SchemaError).message).toContain('luo > luo-features-next > features > supported: LUO_CORE_FEATURES_SUPP holds bit 9, which no feature bit of the version names');
+  });
+});
+
+describe('check --lock: feature-guarded versions as the lock file records them', () => {
+  interface JsonFinding {
+    rule: string;
+    severity: string;
+    version: string;
+    subject: string;
+    message: string;
+  }
+  async function checkCli(copy: SchemaCopy) {
+    const result = await cli('check', '--schema', copy.schemaPath, '--lock', copy.lockPath, '--format', 'json');
+    const findings = (JSON.parse(result.stdout) as { findings: JsonFinding[] }).findings.filter((f) => f.severity !== 'note');
+    return { status: result.status, findings };
+  }
+  /** A field added in place to luo_file_ser of luo-features-named, which no other version has. */
+  const FILE_FLAGS: [string, string] = ["    token: luo_file_ser.fields.token,\n  },\n});", "    token: luo_file_ser.fields.token,\n    flags: field(u64, 'Flags of the file.'),\n  },\n});"];
+  const lockFeatures = (copy: SchemaCopy) => (JSON.parse(readFileSync(copy.lockPath, 'utf8')) as { features?: { header: string; version: string; required: string; dependencies: unknown[] }[] }).features;
+
+  it('the lock records each feature-guarded version: its masks, its bits by name, which bits each struct and field needs', () => {
+    const copy = copySchema('features-lock-read');
+    const luo = lockFeatures(copy)!.find((e) => e.version === 'luo-features-named')!;
+    expect(luo).toMatchObject({
+      header: 'luo',
+      subsystem: 'luo',
+      bits: [{ name: 'LUO_FEATURE_NUMBER', bit: 0 }, { name: 'LUO_FEATURE_SESSIONS', bit: 1 }, { name: 'LUO_FEATURE_FLBS', bit: 2 }],
+      supported: '0x7',
+      required: '0x7',
+      active: '0x7',
+    });
+    expect(luo.dependencies).toContainEqual({ struct: 'luo_ser', field: 'flbs_pa', bits: ['LUO_FEATURE_FLBS'] });
+    expect(luo.dependencies).toContainEqual({ struct: 'luo_file_ser', bits: ['LUO_FEATURE_SESSIONS'] });
+    expect(lockFeatures(copy)!.map((e) => `${e.header}@${e.version}`)).toEqual(['luo@luo-features', 'luo@luo-features-named', 'memfd@memfd-features']);
+  });
+
+  it('LUO010: a released feature-guarded version edited in place, no new bit: the lock catches it (exit 1), and lock refuses', async () => {
+    const copy = copySchema('features-in-place');
+    edit(copy, 'luo/features.ts', ...FILE_FLAGS);
+    const { status, findings } = await checkCli(copy);
+    expect(findings.map((f) => `${f.rule} ${f.version} ${f.subject}`)).toEqual(['LUO010 luo-features-named struct luo_file_ser', 'LUO010 luo-features-named struct luo_file_ser > flags']);
+    expect(findings[1]!.message).toContain(`all of which luo-features-named as ${shown(copy.lockPath)} records it supports`);
+    expect(status).toBe(1);
+    const before = readFileSync(copy.lockPath, 'utf8');
+    expect((await lockSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath })).written).toBe(false);
+    expect(readFileSync(copy.lockPath, 'utf8')).toBe(before);
+  });
+
+  it('the same edit against a lock that records no feature-guarded version: only that they are not locked (LUO006)', async () => {
+    const copy = copySchema('features-in-place-unlocked');
+    edit(copy, 'luo/features.ts', ...FILE_FLAGS);
+    const lock = JSON.parse(readFileSync(copy.lockPath, 'utf8')) as { features?: unknown };
+    delete lock.features;
+    writeFileSync(copy.lockPath, JSON.stringify(lock));
+    const { status, findings } = await checkCli(copy);
+    expect(findings.map((f) => `${f.rule} ${f.subject}`)).toEqual(['LUO006 luo@luo-features', 'LUO006 luo@luo-features-named', 'LUO006 memfd@memfd-features']);
+    expect(status).toBe(1);
+  });
+
+  it('LUO011: support dropped for a bit a released version requires, with that version gone from the schema: the lock remembers it', async () => {
+    const copy = copySchema('features-support-dropped');
+    // luo-features leaves the schema; luo-features-named stops supporting (and requiring, and using) FLBS.
+    edit(copy, 'luo/index.ts', 'luoFeatures, luoFeaturesNamed]', 'luoFeaturesNamed]');
+    edit(copy, 'luo/features.ts', 'return defineExpr(name, expr`(${LUO_FEATURE_NUMBER} | ${LUO_FEATURE_SESSIONS} | ${LUO_FEATURE_FLBS})`, { doc });', 'return defineExpr(name, expr`(${LUO_FEATURE_NUMBER} | ${LUO_FEATURE_SESSIONS})`, { doc });');
+    const { status, findings } = await checkCli(copy);
+    expect(findings.map((f) => `${f.rule} ${f.version} ${f.subject}`)).toEqual(['LUO011 luo-features-named LUO_FEATURE_FLBS']);
+    expect(findings[0]!.message).toMatch(new RegExp(`^luo-features-named does not support LUO_FEATURE_FLBS \\(bit 2\\), which luo-features(-named)? as ${shown(copy.lockPath).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} records it requires of the next kernel`));
+    expect(status).toBe(1);
   });
 });

@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkHeader } from '../generator/check/header/check-header.ts';
 import type { Finding } from '../generator/check/finding.ts';
-import { buildModel } from '../generator/model/index.ts';
+import { buildModel, findHeader, usedVersion } from '../generator/model/index.ts';
 import family from '../schema/index.ts';
 import { luoAbi, OUT, runOk, scratchDir } from './support/tools.ts';
 
@@ -41,19 +41,25 @@ const ADD_FIELD: [string, string] = [FILE_SER, FILE_SER.replace('\tu64 token;\n'
 const mutate = (text: string, edits: [string, string][]) => edits.reduce((t, [a, b]) => replaceOnce(t, a, b), text);
 
 describe('check --header against the schema', () => {
-  it('reads every generated header of every version as that version, in a kernel tree with the current others', async () => {
+  it('reads every generated header of every version as that version, in a kernel tree with the current others (and the versions it uses)', async () => {
     const model = buildModel(family);
     const tree = scratchDir('generated-tree');
     for (const header of model.headers) {
       for (const version of header.versions) {
         cpSync(join(OUT, 'include'), join(tree, 'include'), { recursive: true });
+        // A version may need another header's older form (memfd-features, luo.h's feature form).
+        for (const used of version.uses) {
+          const usedPath = findHeader(model, used.header).path;
+          cpSync(join(OUT, used.header, used.version, basename(usedPath)), join(tree, usedPath));
+        }
         const path = join(tree, header.path);
         cpSync(join(OUT, header.name, version.name, basename(header.path)), path);
         const report = await checkHeader({ headerPath: path });
         expect(report.findings, version.name).toEqual([]);
         expect(report.baseline, version.name).toBe(`schema version ${version.name}`);
-        // Only what the version itself takes from elsewhere is noted (luo.h's session name length, memfd.h's seals).
-        const taken = version.constants.filter((c) => c.include).map((c) => c.name);
+        // Only what the version, or a header it includes, takes from elsewhere is noted (luo.h's session
+        // name length, memfd.h's seals; memfd-features includes luo.h).
+        const taken = [version, ...version.uses.map((u) => usedVersion(model, u))].flatMap((v) => v.constants.filter((c) => c.include).map((c) => c.name));
         for (const note of report.notes ?? []) expect(taken, `${version.name}: ${note}`).toContain(note.slice(0, note.indexOf(':')));
       }
     }

@@ -9,6 +9,7 @@ import { serializeLock } from '../generator/check/lock.ts';
 import { checkVersions, lockOf } from '../generator/check/run.ts';
 import { diffVersions } from '../generator/model/diff.ts';
 import { allVersions, buildModel, findHeader, type VersionModel } from '../generator/model/index.ts';
+import type { Container } from '../schema/lang.ts';
 import { blockHeader } from '../schema/block/index.ts';
 import { compatHeader } from '../schema/compat/index.ts';
 import { kexecHandoverHeader } from '../schema/kexec_handover/index.ts';
@@ -45,7 +46,7 @@ function withCompatible(base: AbiVersion, macro: string, value: string, name = `
     ...base,
     name,
     constants: base.constants.map((c) => (c.name === macro ? replacement : c)),
-    container: container.kind === 'fdt' ? fdtContainer({ ...container, root: renode(container.root) }) : { ...container, compatible: container.compatible.name === macro ? replacement : container.compatible },
+    container: container.kind === 'fdt' ? fdtContainer({ ...container, root: renode(container.root) }) : ({ ...container, compatible: container.compatible?.name === macro ? replacement : container.compatible } as Container),
   });
 }
 

@@ -238,7 +238,8 @@ describe('check: the mutation suite', () => {
     const copy = copySchema('check-in-place');
     edit(copy, 'luo/structs.ts', 'compatible: field(chars(LIVEUPDATE_HNDL_COMPAT_LENGTH)', 'compatible: field(chars(32)');
     const report = await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
-    // luo_file_ser is in every version from luo-v1 on: each one's guard is named.
+    // luo_file_ser is in every version from luo-v1 on: each one's guard is named; luo-features, which
+    // feature bits guard, against the form the lock records for it (an edit in place, no new bit).
     expect([...new Set(problems(report).map((f) => `${f.rule} ${f.version} ${f.compatible}`))].sort()).toEqual([
       'LUO001 luo-v1 LUO_FDT_SESSION_COMPATIBLE "luo-session-v2"',
       'LUO001 luo-v1-session-v2 LUO_FDT_SESSION_COMPATIBLE "luo-session-v2"',
@@ -246,6 +247,13 @@ describe('check: the mutation suite', () => {
       'LUO001 luo-v3 LUO_FDT_COMPATIBLE "luo-v3"',
       'LUO001 luo-v4 LUO_FDT_COMPATIBLE "luo-v4"',
       'LUO001 luo-v5+block-v1 LUO_ABI_COMPATIBLE "luo-v5;block-v1"',
+      'LUO010 luo-features luo features (requires LUO_FEATURE_NUMBER | LUO_FEATURE_SESSIONS | LUO_FEATURE_FLBS)',
+    ]);
+    expect(problems(report).filter((f) => f.rule === 'LUO010').map((f) => [f.subject, f.inPlace])).toEqual([
+      ['struct luo_file_ser', true],
+      ['struct luo_file_ser > compatible', true],
+      ['struct luo_file_ser > data', true],
+      ['struct luo_file_ser > token', true],
     ]);
     const v1 = problems(report).find((f) => f.version === 'luo-v1' && f.subject === 'struct luo_file_ser > compatible')!;
     expect(v1.fix).toBe('bump LUO_FDT_SESSION_COMPATIBLE from "luo-session-v2" to "luo-session-v3" (a bump of LUO_FDT_COMPATIBLE, which enclose it, covers it too), then run `luo-abi lock`');

@@ -263,9 +263,20 @@ describe('a memfd handed over in a raw LUO entry, its folios in a kho_vmalloc ar
     expect(imageError(() => fromRoot([{ name: 'LUO', pa: BASE, size: 39n }])).message).toBe(
       '/LUO/preserved-data: the client\'s size 39 is smaller than struct luo_ser (40 bytes), which luo-v5+block-v1 keeps there',
     );
-    const error = imageError(() => fromRoot([{ name: 'LUO', pa: BASE, size: 40n }], (p) => p.text(0, 0, 'luo-v9;block-v1')));
+    let words: bigint[] = [];
+    const error = imageError(() =>
+      fromRoot([{ name: 'LUO', pa: BASE, size: 40n }], (p) => {
+        p.text(0, 0, 'luo-v9;block-v1');
+        words = [0, 1, 2].map((i) => new DataView(p.bytes.buffer).getBigUint64(8 * i, true));
+      }),
+    );
     expect(error.where).toBe('/LUO/preserved-data -> 0x100000');
-    // Each version's field is read at its own length: luo-v5's holds 8 bytes.
-    expect(error.problem).toBe('the entry\'s compatible string names no known version: "luo-v9;b" where luo-v5 has "luo-v5"; "luo-v9;block-v1" where luo-v5+block-v1 has "luo-v5;block-v1"');
+    // Each version's field is read at its own length: luo-v5's holds 8 bytes. Read as a feature
+    // header (supp, req, active), the bytes require and use bits they do not support.
+    const stray = (words[1]! | words[2]!) & ~words[0]!;
+    expect(error.problem).toBe(
+      'the entry\'s compatible string names no known version: "luo-v9;b" where luo-v5 has "luo-v5"; "luo-v9;block-v1" where luo-v5+block-v1 has "luo-v5;block-v1"; ' +
+        `nor a feature header of luo-features-named (bits 0x${stray.toString(16)} are required or active but not supported)`,
+    );
   });
 });

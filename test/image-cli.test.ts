@@ -198,7 +198,19 @@ describe('luo-abi decode and encode', () => {
       const entry = new RegExp(`^${name.replace('+', '\\+')}: raw KHO entry at (0x[0-9a-f]+), memory \\d+ bytes at 0x200000\n$`).exec(encoded.stdout);
       expect(entry, encoded.stdout + encoded.stderr).not.toBeNull();
       const decoded = await cli('decode', '--at', entry![1]!, ...memory);
-      expect(JSON.parse(decoded.stdout)).toMatchObject(json);
+      const state = JSON.parse(decoded.stdout) as { version: string };
+      const sharing = allVersions(model).filter((v) => v.container?.kind === 'kho-entry' && !v.container.compatible && v.features?.carrier.struct === v.container.struct);
+      if (sharing.length > 1 && sharing.some((v) => v.name === name)) {
+        // Feature forms of one entry have no string to tell them apart: the bytes read as the newest,
+        // which writes them back byte for byte.
+        expect(state.version).toBe(sharing.at(-1)!.name);
+        writeFileSync(at(`decoded-${name}.json`), decoded.stdout);
+        const again = await cli('encode', at(`decoded-${name}.json`), '--mem-out', at('ex2.mem'), '--mem-base', '0x200000');
+        expect(again.stdout.split(': ')[1]).toBe(encoded.stdout.split(': ')[1]);
+        expect(readFileSync(at('ex2.mem')).equals(readFileSync(at('ex.mem')))).toBe(true);
+      } else {
+        expect(state).toMatchObject(json);
+      }
     }
   });
 
@@ -206,6 +218,10 @@ describe('luo-abi decode and encode', () => {
     const result = await cli('encode', '--example', 'block-v1');
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^luo-abi encode: --example: block-v1 hands over no state of its own .*; versions with state: kho-v1, /);
+    // A handler's state travels inside LUO's: no example of its own either.
+    const handler = await cli('encode', '--example', 'memfd-features');
+    expect(handler.status).toBe(2);
+    expect(handler.stderr).toMatch(/^luo-abi encode: --example: memfd-features is a file handler's state, which travels inside another version's \(at luo_file_ser\.data\); ask for the example of a version that holds it: kho-v1, /);
   });
 
   it('a raw entry whose compatible field names another version is refused; left out, encode writes the version\'s', async () => {
@@ -248,7 +264,7 @@ describe('luo-abi decode and encode', () => {
     [['encode', 'a.json', '--fdt-out', '-', '--mem-out', '-', '--mem-base', '0'], 'only one output can be stdout ("-")'],
     [['encode', 'a.json', '--fdt-out', 'f', '--mem-out', 'm', '--mem-base', '0', '--mem-base', '0'], '--mem-base is given twice; give it once'],
     [['encode', '/nonexistent/state.json', '--fdt-out', 'f', '--mem-out', 'm', '--mem-base', '0'], 'cannot read /nonexistent/state.json: no such file or directory (ENOENT)'],
-    [['encode', '--example', 'luo-v9'], '--example: "luo-v9" is not a version; known: kho-v1, kho-v2, kho-v2+blob-size, kho-v4, block-v0, block-v1, compat, luo-v1-session-v1, luo-v1-session-v2, luo-v1, luo-v2, luo-v3, luo-v4, luo-v5, luo-v5+block-v1, luo-features, luo-features-named, memfd-v1, memfd-v2+seals-bitfield, memfd-v2, memblock-v1'],
+    [['encode', '--example', 'luo-v9'], '--example: "luo-v9" is not a version; known: kho-v1, kho-v2, kho-v2+blob-size, kho-v4, block-v0, block-v1, compat, luo-v1-session-v1, luo-v1-session-v2, luo-v1, luo-v2, luo-v3, luo-v4, luo-v5, luo-v5+block-v1, luo-features, luo-features-named, memfd-v1, memfd-v2+seals-bitfield, memfd-v2, memfd-features, memblock-v1'],
   ])('%j is a usage error (exit 2)', async (args, message) => {
     const result = await cli(...args);
     expect(result.status).toBe(2);

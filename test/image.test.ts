@@ -585,8 +585,12 @@ describe('a raw KHO entry (luo-v5 on): struct luo_ser found at an address, its v
     const image = encode(entry('luo-v5', 'luo-v5', 'serialized_data') as ImageState);
     const memory = image.memory.slice();
     memory.set(new TextEncoder().encode('luo-v9\0'), Number(image.entryPa! - BASE));
+    // Read as luo_feature_hdr, the bytes require and use bits they do not support: no feature header either.
+    const word = (i: number) => new DataView(memory.buffer, memory.byteOffset).getBigUint64(Number(image.entryPa! - BASE) + 8 * i, true);
+    const stray = (word(1) | word(2)) & ~word(0);
     expect(imageError(() => decodeEntry(luo.versions, image.entryPa!, new PhysicalMemory([{ base: BASE, bytes: memory }]))).message).toBe(
-      `0x${image.entryPa!.toString(16)}: the entry's compatible string names no known version: "luo-v9" where luo-v5 has "luo-v5"; "luo-v9" where luo-v5+block-v1 has "luo-v5;block-v1"`,
+      `0x${image.entryPa!.toString(16)}: the entry's compatible string names no known version: "luo-v9" where luo-v5 has "luo-v5"; "luo-v9" where luo-v5+block-v1 has "luo-v5;block-v1"; ` +
+        `nor a feature header of luo-features-named (bits 0x${stray.toString(16)} are required or active but not supported)`,
     );
   });
 });

@@ -397,10 +397,28 @@ describe('memfd.h: the state of a preserved memfd, reached from luo_file_ser.dat
   const layout = (version: string) =>
     findStruct(v(version), 'memfd_luo_ser').fields.map((f) => (f.bits ? [f.name, `bits ${f.offset * 8 + f.bits.shift}+${f.bits.width}`] : [f.name, f.offset, f.size]));
 
-  it('has memfd-v1, the first memfd-v2 (seals in a bit-field) and the applied memfd-v2, that one current', () => {
-    expect(memfd.versions.map((x) => x.name)).toEqual(['memfd-v1', 'memfd-v2+seals-bitfield', 'memfd-v2']);
+  const stringVersions = () => memfd.versions.filter((x) => !x.features);
+
+  it('has memfd-v1, the first memfd-v2 (seals in a bit-field), the applied memfd-v2 (current) and the feature-negotiated form', () => {
+    expect(memfd.versions.map((x) => x.name)).toEqual(['memfd-v1', 'memfd-v2+seals-bitfield', 'memfd-v2', 'memfd-features']);
     expect(memfd.current.name).toBe('memfd-v2');
-    expect(memfd.versions.map((x) => x.constants.find((c) => c.name === 'MEMFD_LUO_FH_COMPATIBLE')?.value)).toEqual(['memfd-v1', 'memfd-v2', 'memfd-v2']);
+    expect(memfd.versions.map((x) => x.constants.find((c) => c.name === 'MEMFD_LUO_FH_COMPATIBLE')?.value)).toEqual(['memfd-v1', 'memfd-v2', 'memfd-v2', undefined]);
+    expect(v('memfd-features').constants.find((c) => c.name === 'MEMFD_LUO_FH_NAME')?.value).toBe('memfd');
+  });
+
+  it('memfd-features: memfd_luo_ser opens with luo.h\'s luo_feature_hdr (176 bytes), bits SEALS 0 and FOLIOS 1 supported, required and active', () => {
+    expect(layout('memfd-features')).toEqual([['features', 0, 128], ['pos', 128, 8], ['size', 136, 8], ['seals', 144, 4], ['flags', 148, 4], ['nr_folios', 152, 8], ['folios', 160, 16]]);
+    expect(findStruct(v('memfd-features'), 'memfd_luo_ser').size).toBe(176);
+    expect(findStruct(v('memfd-features'), 'luo_feature_hdr').header).toBe('luo');
+    const features = v('memfd-features').features!;
+    expect([features.subsystem, features.bits.map((b) => [b.name, b.bit]), features.supported, features.required, features.active]).toEqual([
+      'memfd',
+      [['MEMFD_LUO_FEATURE_SEALS', 0], ['MEMFD_LUO_FEATURE_FOLIOS', 1]],
+      3n,
+      3n,
+      3n,
+    ]);
+    expect(v('memfd-features').container).toMatchObject({ kind: 'reached-from', selector: 'name', compatible: { macro: 'MEMFD_LUO_FH_NAME', value: 'memfd' } });
   });
 
   it('memfd_luo_folio_ser: 16 packed bytes, pfn:52 at bits 0-51 and flags:12 at 52-63, index at 8', () => {
@@ -419,7 +437,7 @@ describe('memfd.h: the state of a preserved memfd, reached from luo_file_ser.dat
     expect(layout('memfd-v1')).toEqual([['pos', 0, 8], ['size', 8, 8], ['nr_folios', 16, 8], ['folios', 24, 16]]);
     expect(layout('memfd-v2')).toEqual([['pos', 0, 8], ['size', 8, 8], ['seals', 16, 4], ['flags', 20, 4], ['nr_folios', 24, 8], ['folios', 32, 16]]);
     expect(layout('memfd-v2+seals-bitfield')).toEqual([['pos', 0, 8], ['size', 8, 8], ['seals', 'bits 128+8'], ['__reserved', 'bits 136+56'], ['nr_folios', 24, 8], ['folios', 32, 16]]);
-    expect(memfd.versions.map((x) => findStruct(x, 'memfd_luo_ser').size)).toEqual([40, 48, 48]);
+    expect(stringVersions().map((x) => findStruct(x, 'memfd_luo_ser').size)).toEqual([40, 48, 48]);
     expect(new Set(memfd.versions.map((x) => findStruct(x, 'memfd_luo_ser').packed))).toEqual(new Set([true]));
   });
 
@@ -428,6 +446,7 @@ describe('memfd.h: the state of a preserved memfd, reached from luo_file_ser.dat
       [{ header: 'kexec_handover', version: 'kho-v1' }],
       [{ header: 'kexec_handover', version: 'kho-v2' }],
       [{ header: 'kexec_handover', version: 'kho-v2' }],
+      [{ header: 'kexec_handover', version: 'kho-v2' }, { header: 'luo', version: 'luo-features-named' }],
     ]);
     for (const version of memfd.versions) {
       expect(version.structs.map((s) => s.name)).toEqual(['memfd_luo_folio_ser', 'memfd_luo_ser']);
@@ -448,7 +467,7 @@ describe('memfd.h: the state of a preserved memfd, reached from luo_file_ser.dat
   });
 
   it('the handler string guards its structs and the vmalloc structs it embeds', () => {
-    for (const version of memfd.versions) {
+    for (const version of stringVersions()) {
       expect(version.guards.map((g) => [g.macro, g.role, g.structs])).toEqual([
         [
           'MEMFD_LUO_FH_COMPATIBLE',
@@ -457,6 +476,14 @@ describe('memfd.h: the state of a preserved memfd, reached from luo_file_ser.dat
         ],
       ]);
     }
+    // The feature form is selected by the handler's name, and that name guards the feature header too.
+    expect(v('memfd-features').guards.map((g) => [g.macro, g.role, g.structs])).toEqual([
+      [
+        'MEMFD_LUO_FH_NAME',
+        { kind: 'selector', header: 'luo', struct: 'luo_file_ser', field: 'name' },
+        ['kho_vmalloc', 'kho_vmalloc_chunk', 'kho_vmalloc_hdr', 'luo_feature_hdr', 'memfd_luo_folio_ser', 'memfd_luo_ser'],
+      ],
+    ]);
   });
 
   it('folio flags are BIT(0) and BIT(1); memfd-v2 hands over the six seals of the uAPI (0x3f)', () => {

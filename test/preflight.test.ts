@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, CORE, type ImageOptions, type Subsystem } from './feature-images.ts';
 import { FIXTURES, kernelRepository, type KernelRepository } from './kernel-fixtures.ts';
 import { cli, scratch } from './support/cli.ts';
+import type { JsonVerdict } from './support/preflight-report.ts';
 import { runOk } from './support/tools.ts';
 import { displayPath as shown } from '../generator/core/paths.ts';
 
@@ -25,16 +26,6 @@ function image(subsystems: readonly Subsystem[], options: ImageOptions = {}): st
   return buildImage(work.dir, `kernel-${counter++}`, subsystems, options);
 }
 
-interface JsonVerdict {
-  key: string;
-  outcome: string;
-  handsOver: string;
-  accepts?: string;
-  reasons: string[];
-  ignored: string[];
-  lost?: string;
-  differences: string[];
-}
 
 async function preflight(from: string, to: string) {
   const result = await cli('preflight', '--from', from, '--to', to, '--format', 'json');
@@ -118,7 +109,7 @@ describe('kernel images', () => {
     const b = image([luo(CORE)]);
     const text = await cli('preflight', '--from', a, '--to', b);
     expect(text.status).toBe(1);
-    expect(text.stdout).toContain(`refused  memfd (a LUO file handler, its state in include/linux/kho/abi/memfd.h)\n         hands over: requires bit 0 (0x1); uses bit 0 | bit 1 (0x3)\n         why:        ${shown(b)} has no memfd\n`);
+    expect(text.stdout).toContain(`refused  memfd (a LUO file handler, its state in include/linux/kho/abi/memfd.h)\n         hands over: requires MEMFD_LUO_FEATURE_SEALS (0x1); uses MEMFD_LUO_FEATURE_SEALS | MEMFD_LUO_FEATURE_FOLIOS (0x3)\n         why:        ${shown(b)} has no memfd\n`);
     expect(text.stdout.endsWith('luo-abi preflight: the live update would lose state (1 refused, 1 accepted)\n')).toBe(true);
     const github = await cli('preflight', '--from', a, '--to', b, '--format', 'github');
     expect(github.stdout).toBe(`::error title=preflight ${shown(a)} -> ${shown(b)}%3A memfd refused::${shown(b)} has no memfd Lost: the files the "memfd" handler preserved, and with them each session holding one (a session set with a file no handler takes fails to restore as a whole)\n`);
@@ -221,7 +212,7 @@ describe('input errors: exit 2', () => {
   });
 
   it.each([
-    [['preflight', '--from', 'x'], 'give the kernel handing over (--from) and the kernel receiving (--to)'],
+    [['preflight', '--from', 'x'], 'give the kernel handing over (--from) or a handover it wrote (--from-state), and the kernel receiving (--to)'],
     [['preflight', '--matrix', 'x'], '--matrix needs at least two kernels, got 1'],
     [['preflight', '--from', 'a', '--to', 'b', '--format', 'html'], '--format must be one of text, json, github'],
     [['preflight', '--matrix', 'a', 'b', '--format', 'github'], '--format must be one of text, json, html with --matrix'],

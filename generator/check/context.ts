@@ -15,7 +15,7 @@ import type { ChangeTarget } from '../model/diff.ts';
 import type { LockFile } from './lock.ts';
 import { nextValue } from './finding.ts';
 import type { StaleReport } from '../write.ts';
-import type { FeatureVersionModel } from '../features/model.ts';
+import type { FeatureVersionModel } from '../model/index.ts';
 
 export interface SchemaVersion {
   readonly model: VersionModel;

@@ -25,6 +25,11 @@ export interface Finding {
   readonly fix: string;
   /** Why the schema records this as upstream released it (the version's acknowledgement). */
   readonly acknowledged?: string;
+  /**
+   * Found against the version's own released form (an edit in place): the version's
+   * acknowledgements do not cover it, for upstream released the form the baseline records.
+   */
+  readonly inPlace?: boolean;
 }
 
 export interface Rule {

@@ -1,13 +1,16 @@
 /**
  * The lock file, schema/abi.lock.json: the canonical layout of every compatible string ever released,
- * in release order. `luo-abi lock` appends; it never rewrites what an existing entry records.
+ * in release order, and of every version guarded by feature bits (its bits, its masks, which bits
+ * each struct and field needs, and the layouts the bits cover). `luo-abi lock` appends; it never
+ * rewrites what an existing entry records.
  * The text is deterministic and diff-friendly: short objects on one line, longer ones broken up.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../core/errors.ts';
 import { displayPath } from '../core/paths.ts';
-import type { CanonicalField, CanonicalGuard, CanonicalNode, CanonicalType, CanonicalVersion } from '../model/canonical.ts';
+import { canonicalStruct, canonicalVersion, type CanonicalField, type CanonicalGuard, type CanonicalNode, type CanonicalStruct, type CanonicalType, type CanonicalVersion } from '../model/canonical.ts';
+import type { VersionModel } from '../model/index.ts';
 
 /** Format 2: guards identified by header and role (format 1 knew one header and keyed by macro). */
 export const LOCK_FORMAT = 2;
@@ -18,11 +21,31 @@ export interface LockEntry extends CanonicalGuard {
   readonly versions: readonly string[];
 }
 
+/**
+ * One version guarded by feature bits, as released: masks as `0x` hexadecimal text (JSON numbers
+ * cannot hold 64 bits), the bits by name, which bits each struct or field needs, its guard strings
+ * (by role: one may guard a struct beside the bits), and the layouts the feature header covers.
+ */
+export interface LockFeatureEntry {
+  readonly header: string;
+  readonly version: string;
+  readonly subsystem: string;
+  readonly bits: readonly { readonly name: string; readonly bit: number }[];
+  readonly supported: string;
+  readonly required: string;
+  readonly active: string;
+  readonly dependencies: readonly { readonly struct: string; readonly field?: string; readonly bits: readonly string[] }[];
+  readonly strings: readonly { readonly role: string; readonly value: string }[];
+  readonly structs: readonly CanonicalStruct[];
+}
+
 export interface LockFile {
   readonly format: typeof LOCK_FORMAT;
   readonly schema: string;
   /** Release order: the first entry was released first. */
   readonly compatibles: readonly LockEntry[];
+  /** The versions feature bits guard, in release order (absent in a lock that has none). */
+  readonly features?: readonly LockFeatureEntry[];
   /** Not in the file: versions released before every entry, for the order of values (a header's check). */
   readonly history?: readonly CanonicalVersion[];
 }
@@ -32,15 +55,43 @@ export function emptyLock(schema: string): LockFile {
 }
 
 /** The lock a set of versions would give if it were locked from scratch. */
-export function lockFromVersions(schema: string, versions: readonly CanonicalVersion[]): LockFile {
-  return mergeIntoLock(emptyLock(schema), versions).lock;
+export function lockFromVersions(schema: string, versions: readonly CanonicalVersion[], features: readonly LockFeatureEntry[] = []): LockFile {
+  return mergeIntoLock(emptyLock(schema), versions, features).lock;
+}
+
+/** A version's feature negotiation as the lock records it; undefined for a version without one. */
+export function lockedFeatures(version: VersionModel): LockFeatureEntry | undefined {
+  const f = version.features;
+  if (!f) return undefined;
+  const hex = (mask: bigint) => `0x${mask.toString(16)}`;
+  const strings = canonicalVersion(version).guards;
+  return {
+    header: version.header,
+    version: version.name,
+    subsystem: f.subsystem,
+    bits: f.bits.map((b) => ({ name: b.name, bit: b.bit })),
+    supported: hex(f.supported),
+    required: hex(f.required),
+    active: hex(f.active),
+    dependencies: f.dependencies.map((d) => ({ struct: d.struct, ...(d.field !== undefined ? { field: d.field } : {}), bits: [...d.bits] })),
+    strings: strings.map((g) => ({ role: g.role, value: g.value })),
+    structs: f.structs.flatMap((name) => {
+      const found = version.visibleStructs.find((s) => s.name === name);
+      return found ? [canonicalStruct(found)] : [];
+    }),
+  };
 }
 
 /**
  * Adds the strings the versions use that the lock lacks, and records which versions use an existing
- * one. Layouts already in the lock are kept as they are: the rules decide whether they still match.
+ * one; adds the feature-guarded versions it lacks. Layouts already in the lock are kept as they are:
+ * the rules decide whether they still match.
  */
-export function mergeIntoLock(lock: LockFile, versions: readonly CanonicalVersion[]): { lock: LockFile; added: LockEntry[] } {
+export function mergeIntoLock(
+  lock: LockFile,
+  versions: readonly CanonicalVersion[],
+  features: readonly LockFeatureEntry[] = [],
+): { lock: LockFile; added: LockEntry[]; addedFeatures: LockFeatureEntry[] } {
   const entries: (LockEntry & { versions: string[] })[] = lock.compatibles.map((e) => ({ ...e, versions: [...e.versions] }));
   const byKey = new Map(entries.map((e) => [e.key, e]));
   const added: LockEntry[] = [];
@@ -57,7 +108,10 @@ export function mergeIntoLock(lock: LockFile, versions: readonly CanonicalVersio
       added.push(entry);
     }
   }
-  return { lock: { format: LOCK_FORMAT, schema: lock.schema, compatibles: entries }, added };
+  const lockedFeatureVersions = [...(lock.features ?? [])];
+  const addedFeatures = features.filter((f) => !lockedFeatureVersions.some((e) => e.header === f.header && e.version === f.version));
+  const allFeatures = [...lockedFeatureVersions, ...addedFeatures];
+  return { lock: { format: LOCK_FORMAT, schema: lock.schema, compatibles: entries, ...(allFeatures.length > 0 ? { features: allFeatures } : {}) }, added, addedFeatures };
 }
 
 /**
@@ -142,7 +196,7 @@ const node: z.ZodType<CanonicalNode> = z.lazy(() =>
 );
 const container = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('fdt'), khoEntry: compatibleRef.optional(), maxSize: z.strictObject({ macro: name, c: name }).optional() }),
-  z.strictObject({ kind: z.literal('kho-entry'), khoEntry: compatibleRef, struct: name, field: name }),
+  z.strictObject({ kind: z.literal('kho-entry'), khoEntry: compatibleRef, struct: name, field: name.optional() }),
   z.strictObject({ kind: z.literal('reached-from'), from: name, field: name, selector: name, target }),
 ]);
 const layout = z.strictObject({
@@ -173,10 +227,24 @@ const entry = z.strictObject({
   layout,
   versions: z.array(name).readonly(),
 });
+const mask = z.string().regex(/^0x[0-9a-f]+$/, 'a mask is 0x and lower-case hexadecimal digits');
+const featureEntry = z.strictObject({
+  header: name,
+  version: name,
+  subsystem: name,
+  bits: z.array(z.strictObject({ name, bit: z.int().min(0).max(63) })).readonly(),
+  supported: mask,
+  required: mask,
+  active: mask,
+  dependencies: z.array(z.strictObject({ struct: name, field: name.optional(), bits: z.array(name).readonly() })).readonly(),
+  strings: z.array(z.strictObject({ role: name, value: name })).readonly(),
+  structs: layout.shape.structs,
+});
 const lockSchemaShape = z.strictObject({
   format: z.literal(LOCK_FORMAT),
   schema: name,
   compatibles: z.array(entry).readonly(),
+  features: z.array(featureEntry).readonly().optional(),
 });
 
 // The checker's types and the lock's shape are one: each must be assignable to the other, so that a

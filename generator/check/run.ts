@@ -16,9 +16,9 @@ import { CheckContext, type CheckInputs } from './context.ts';
 import type { Finding } from './finding.ts';
 import type { CheckReport } from './format.ts';
 import { withDirectoryAtRevision } from './git.ts';
-import { lockFromVersions, mergeIntoLock, readLock, writeLock, type LockEntry, type LockFile } from './lock.ts';
+import { lockedFeatures, lockFromVersions, mergeIntoLock, readLock, writeLock, type LockEntry, type LockFeatureEntry, type LockFile } from './lock.ts';
 import { rules } from './rules/index.ts';
-import { featureModels } from '../features/model.ts';
+import { featureVersions } from '../model/index.ts';
 
 
 export function runRules(inputs: CheckInputs): Finding[] {
@@ -28,7 +28,7 @@ export function runRules(inputs: CheckInputs): Finding[] {
   const released = inputs.released && acknowledged.size > 0 ? releasedChanges(inputs, inputs.released) : undefined;
   return findings.map((finding) => {
     const reason = acknowledged.get(`${finding.version}\0${finding.rule}`);
-    if (reason === undefined || (released && !released.has(changeKey(finding)))) return finding;
+    if (reason === undefined || finding.inPlace || (released && !released.has(changeKey(finding)))) return finding;
     return { ...finding, severity: 'note' as const, acknowledged: reason };
   });
 }
@@ -48,7 +48,11 @@ export function checkVersions(versions: readonly VersionModel[], baseline: LockF
 
 /** The lock the given versions would have if they were all released. */
 export function lockOf(schemaName: string, versions: readonly VersionModel[]): LockFile {
-  return lockFromVersions(schemaName, versions.map(canonicalVersion));
+  return lockFromVersions(schemaName, versions.map(canonicalVersion), featureEntries(versions));
+}
+
+function featureEntries(versions: readonly VersionModel[]): LockFeatureEntry[] {
+  return versions.flatMap((v) => lockedFeatures(v) ?? []);
 }
 
 export interface CheckOptions {
@@ -91,7 +95,7 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckRepo
     root: PROJECT_ROOT,
     ...(built.issues ? { schemaIssues: built.issues } : {}),
     ...(stale ? { stale } : {}),
-    features: built.model ? featureModels(schema, built.model) : [],
+    features: built.model ? featureVersions(built.model) : [],
   });
   return { baseline: baseline.name, findings };
 }
@@ -135,6 +139,7 @@ export interface LockResult {
   /** Errors that stop the lock from being written: a locked layout would change. */
   readonly findings: readonly Finding[];
   readonly added: readonly LockEntry[];
+  readonly addedFeatures: readonly LockFeatureEntry[];
   readonly written: boolean;
 }
 
@@ -150,14 +155,14 @@ export async function lockSchema(options: { schemaPath?: string; lockPath?: stri
   const current = existsSync(lockPath) ? readLock(lockPath) : lockFromVersions(model.name, []);
   const findings = runRules({
     versions: allVersions(model),
-    features: featureModels(schema, model),
+    features: featureVersions(model),
     baseline: current,
     baselineName: displayLock(options.lockPath),
     requireLocked: false,
     root: PROJECT_ROOT,
   });
-  if (findings.some((f) => f.severity === 'error')) return { findings, added: [], written: false };
-  const merged = mergeIntoLock(current, allVersions(model).map((v) => canonicalVersion(v)));
+  if (findings.some((f) => f.severity === 'error')) return { findings, added: [], addedFeatures: [], written: false };
+  const merged = mergeIntoLock(current, allVersions(model).map((v) => canonicalVersion(v)), featureEntries(allVersions(model)));
   writeLock(lockPath, merged.lock);
-  return { findings, added: merged.added, written: true };
+  return { findings, added: merged.added, addedFeatures: merged.addedFeatures, written: true };
 }

@@ -4,7 +4,7 @@
  * output wraps and marks it up its own way.
  */
 import { basename } from 'node:path';
-import { findHeader, targetSentence, usedVersion, type ContainerModel, type GuardModel, type Model, type StructModel, type VersionModel } from '../model/index.ts';
+import { findHeader, targetSentence, usedVersion, type ContainerModel, type FeatureVersionModel, type GuardModel, type Model, type StructModel, type VersionModel } from '../model/index.ts';
 
 /** "a, b and c". */
 export function listText(items: readonly string[]): string {
@@ -30,7 +30,9 @@ export function containerSentence(model: Model, container: ContainerModel | unde
     case 'kho-entry':
       return (
         `The KHO entry ${container.khoEntry.name} ("${String(container.khoEntry.value)}") holds one struct ${container.struct}, the root of the state. ` +
-        `Its ${container.field} field holds ${container.compatible.macro} ("${container.compatible.value}"), which the next kernel compares before it reads anything else.`
+        (container.compatible
+          ? `Its ${container.field} field holds ${container.compatible.macro} ("${container.compatible.value}"), which the next kernel compares before it reads anything else.`
+          : `It opens with the feature header, which the next kernel checks before it reads anything else.`)
       );
     case 'reached-from':
       return (
@@ -79,8 +81,37 @@ export function guardSentence(model: Model, version: VersionModel, guard: GuardM
   );
 }
 
-/** The last line of a struct's comment: the string a change to it must bump. */
-export function structGuardSentence(struct: Pick<StructModel, 'guard'>): string {
+/** The feature negotiation that guards a struct of `version`, if its feature header covers the struct. */
+export function featuresGuarding(version: VersionModel, struct: string): FeatureVersionModel | undefined {
+  return version.features?.structs.includes(struct) ? version.features : undefined;
+}
+
+/** The bits a struct needs to be in the payload at all, and those each of its fields needs. */
+function structBits(features: FeatureVersionModel, struct: string): { own: string[]; fields: string[] } {
+  const of = (field: string | undefined) => features.dependencies.filter((d) => d.struct === struct && d.field === field).flatMap((d) => d.bits);
+  const fields = [...new Set(features.dependencies.filter((d) => d.struct === struct && d.field !== undefined).map((d) => d.field!))];
+  return { own: [...new Set(of(undefined))], fields: fields.map((f) => `${f} with ${listText([...new Set(of(f))])}`) };
+}
+
+/** What guards a struct, briefly: its string, or the feature bits it is part of the payload with. */
+export function structGuardText(struct: Pick<StructModel, 'name' | 'guard'>, features: FeatureVersionModel | undefined): string {
+  if (features) {
+    const { own } = structBits(features, struct.name);
+    return own.length > 0 ? `feature bit${own.length > 1 ? 's' : ''} ${listText(own)}` : `feature bits of ${features.macros.required}`;
+  }
+  return struct.guard ? struct.guard : 'the compatible strings of the headers that use it';
+}
+
+/** The last line of a struct's comment: the string a change to it must bump, or the feature bits that guard it. */
+export function structGuardSentence(struct: Pick<StructModel, 'name' | 'guard'>, features?: FeatureVersionModel): string {
+  if (features) {
+    const { own, fields } = structBits(features, struct.name);
+    const holds = [
+      ...(own.length > 0 ? [`Feature bits guard it, not a string: the payload holds it only when ${listText(own)} ${own.length > 1 ? 'are' : 'is'} active.`] : [`Feature bits guard it, not a string.`]),
+      ...(fields.length > 0 ? [`Its fields need bits of their own: ${listText(fields)}.`] : []),
+    ];
+    return `${holds.join(' ')} If this structure is modified, the change needs a new feature bit, which ${features.macros.required} requires of the next kernel.`;
+  }
   return struct.guard
     ? `If this structure is modified, ${struct.guard} must be updated.`
     : 'If this structure is modified, the compatible strings of the headers that use it must be updated.';

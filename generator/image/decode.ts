@@ -148,7 +148,7 @@ export function startWalk(
     return { version, root, context, walk: () => ({ version: version.name, root: walker.node(fdtOf(version).root, root, undefined) }) };
   }
   const pa = source.entryAt;
-  const version = pickEntryVersion(versions, memory, pa);
+  const version = pickEntryVersion(versions, memory, pa, context.littleEndian);
   const container = version.container as Extract<VersionModel['container'], { kind: 'kho-entry' }>;
   const walker = context.walker(version);
   const site = Site.at(Place.at(`KHO entry "${String(container.khoEntry.value)}"`));
@@ -335,9 +335,10 @@ export class Walker {
    */
   private client(name: string, pa: bigint, size: bigint | undefined, site: Site): ImageState | bigint {
     const candidates = this.context.family.filter((v) => khoEntryName(v) === name);
+    const reached = { kind: 'client', name, site } as const;
     if (candidates.length === 0) {
       // Unknown: shown as its address, not read (the dump need not hold it).
-      this.context.note({ kind: 'state' });
+      this.context.note({ kind: 'state', reached });
       return pa;
     }
     const fdts = candidates.filter((v) => v.container?.kind === 'fdt');
@@ -347,17 +348,17 @@ export class Walker {
       const blob = this.clientFdt(pa, size, site);
       const root = nested(site, () => readFdt(blob).root);
       const version = nested(site, () => pickVersion(fdts, root));
-      this.context.note({ kind: 'state', version, root });
+      this.context.note({ kind: 'state', version, root, reached });
       const prefix = site.place().then(version.name);
       return { version: version.name, root: this.context.walker(version).node(fdtOf(version).root, root, prefix) };
     }
-    const version = nested(site, () => pickEntryVersion(raws, this.memory, pa));
+    const version = nested(site, () => pickEntryVersion(raws, this.memory, pa, this.context.littleEndian));
     const container = version.container as Extract<VersionModel['container'], { kind: 'kho-entry' }>;
     const struct = this.context.walker(version).layout.struct(container.struct);
     if (size !== undefined && size < BigInt(struct.size)) {
       throw site.error(`the client's size ${size} is smaller than struct ${struct.name} (${struct.size} bytes), which ${version.name} keeps there`);
     }
-    this.context.note({ kind: 'state', version });
+    this.context.note({ kind: 'state', version, reached });
     return { version: version.name, entry: this.context.walker(version).entry(container.struct, pa, Site.at(site.place().then(version.name))) };
   }
 
@@ -386,13 +387,14 @@ export class Walker {
     const target = (step.field.type as Extract<FieldType, { kind: 'pointer' }>).target as Extract<TargetModel, { shape: 'selected' }>;
     const selector = owner[target.selector];
     const handler = typeof selector === 'string' ? handlerFor(this.context.family, step.owner, step.field.name, selector) : undefined;
+    const reached = { kind: 'handler', name: String(selector), site } as const;
     if (!handler) {
       if (typeof pa !== 'bigint') throw site.error(`holds ${String(pa)}, not a u64 physical address`);
-      this.context.note({ kind: 'state' });
+      this.context.note({ kind: 'state', reached });
       return pa;
     }
     const container = handler.container as Extract<VersionModel['container'], { kind: 'reached-from' }>;
-    this.context.note({ kind: 'state', version: handler });
+    this.context.note({ kind: 'state', version: handler, reached });
     const here = Site.at(site.place().then(handler.name));
     const entry = this.context.walker(handler).follow({ nullable: false, form: 'u64', target: container.target }, pa, here, undefined, undefined);
     return { version: handler.name, entry } as HandlerState;

@@ -199,11 +199,14 @@ class Builder {
   rawEntry(state: Extract<ImageState, { entry: unknown }>, place: Place): bigint {
     const container = this.version.container;
     if (container?.kind !== 'kho-entry') throw place.error(`${this.version.name} keeps its state in ${container ? `a ${container.kind} container` : 'no container'}, not in a raw KHO entry`);
+    const target = { nullable: false, form: 'u64', target: { shape: 'struct', struct: container.struct } } as const;
+    // Feature bits, as the state gives them, tell the next kernel what it reads.
+    if (!container.field || !container.compatible) return this.pointer(target, state.entry, place, undefined, undefined);
     // The string the next kernel picks the version by: as the version has it, given or not.
     const wanted = container.compatible.value;
     const given = (state.entry as RawStruct)[container.field];
     if (given !== undefined && given !== wanted) throw new ImageError(`${place}.${container.field}`, `is ${JSON.stringify(given)} but ${this.version.name} has "${wanted}"`);
-    return this.pointer({ nullable: false, form: 'u64', target: { shape: 'struct', struct: container.struct } }, { ...state.entry, [container.field]: wanted }, place, undefined, undefined);
+    return this.pointer(target, { ...state.entry, [container.field]: wanted }, place, undefined, undefined);
   }
 
   // ---------------------------------------------------------------------------------------------

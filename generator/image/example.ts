@@ -92,7 +92,15 @@ export function exampleState(version: VersionModel): ImageState {
     children: Object.fromEntries(model.children.map((c) => [c.anyName === undefined ? c.name : `${c.anyName}-0`, node(c)])),
   });
   const container = version.container;
-  // The entry says which version it is: its compatible field holds the version's string.
-  if (container?.kind === 'kho-entry') return { version: version.name, entry: { ...struct(container.struct, 0), [container.field]: container.compatible.value } };
+  // The entry says which version it is: its compatible field holds the version's string, or its
+  // feature header the masks the version's kernel writes.
+  if (container?.kind === 'kho-entry') {
+    const entry = { ...struct(container.struct, 0), ...(container.field ? { [container.field]: container.compatible!.value } : {}) };
+    const features = version.features;
+    if (!features || features.carrier.struct !== container.struct) return { version: version.name, entry };
+    const { supported, required, active } = features.headerStruct;
+    const header = { ...(entry[features.carrier.field] as StructValue), [supported]: features.supported, [required]: features.required, [active]: features.active };
+    return { version: version.name, entry: { ...entry, [features.carrier.field]: header } };
+  }
   return { version: version.name, root: node(fdtOf(version).root) };
 }

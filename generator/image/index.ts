@@ -2,7 +2,7 @@
 export { ImageError, Place, Site } from './errors.ts';
 export { PhysicalMemory, loadMemory, type MemoryRegion, type MemorySlice } from './memory.ts';
 export { decodeEntry, decodeImage, walkImage, type DecodeOptions } from './decode.ts';
-export type { ImageVisitor, WalkSummary } from './walk.ts';
+export type { ImageVisitor, StateReached, WalkNote, WalkSummary } from './walk.ts';
 export { encodeImage, type EncodeOptions, type EncodedImage } from './encode.ts';
 export { pickVersion } from './select.ts';
 export { DEFAULT_PAGE_SIZE } from './layout.ts';

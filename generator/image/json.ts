@@ -571,7 +571,7 @@ class VersionSpecs {
   entry(container: KhoEntryContainerModel): Spec {
     const struct = this.structNamed(container.struct);
     return this.once(container, () =>
-      objectOf(`an object (struct ${struct.name})`, this.members(struct.fields), new Set([...optionalMembers(struct.kind, struct.fields), ...derivedFields(struct), container.field])),
+      objectOf(`an object (struct ${struct.name})`, this.members(struct.fields), new Set([...optionalMembers(struct.kind, struct.fields), ...derivedFields(struct), ...(container.field ? [container.field] : [])])),
     );
   }
 

@@ -114,13 +114,21 @@ export function pickVersion(allVersions: readonly VersionModel[], root: FdtNodeD
 
 /**
  * Which version a raw KHO entry at `pa` is: the one whose compatible string its struct holds, read
- * (as the kernel reads it) up to the first NUL of the field the version's container names.
+ * (as the kernel reads it) up to the first NUL of the field the version's container names. Where no
+ * string matches, a version whose struct opens with a feature header instead, if its masks read as
+ * one (a kernel requires and uses only bits it supports); forms that share the header (handlers
+ * found by string or by name) are told apart by nothing in it, and the newest is taken.
  */
-export function pickEntryVersion(allVersions: readonly VersionModel[], memory: PhysicalMemory, pa: bigint): VersionModel {
+export function pickEntryVersion(allVersions: readonly VersionModel[], memory: PhysicalMemory, pa: bigint, littleEndian: boolean): VersionModel {
   const found: string[] = [];
+  const featured: VersionModel[] = [];
   for (const version of allVersions) {
     const container = version.container;
     if (container?.kind !== 'kho-entry') continue;
+    if (!container.field || !container.compatible) {
+      if (version.features) featured.push(version);
+      continue;
+    }
     const field = findStruct(version, container.struct).fields.find((f) => f.name === container.field)!;
     const length = field.type.kind === 'chars' ? field.type.length : field.size;
     let text: string;
@@ -135,8 +143,32 @@ export function pickEntryVersion(allVersions: readonly VersionModel[], memory: P
     if (text === container.compatible.value) return version;
     found.push(`"${text}" where ${version.name} has "${container.compatible.value}"`);
   }
-  if (found.length === 0) throw new ImageError(hex(pa), 'no version of the schema keeps its state as a raw KHO entry that fits the memory given there');
-  throw new ImageError(hex(pa), `the entry's compatible string names no known version: ${found.join('; ')}`);
+  const newest = featured[featured.length - 1];
+  const masks = newest ? featureMasksAt(newest, memory, pa, littleEndian) : undefined;
+  const stray = masks ? (masks.required | masks.active) & ~masks.supported : 0n;
+  if (newest && masks && stray === 0n) return newest;
+  const feature = newest && masks ? [`nor a feature header of ${newest.name} (bits ${hex(stray)} are required or active but not supported)`] : [];
+  if (found.length === 0 && feature.length === 0) throw new ImageError(hex(pa), 'no version of the schema keeps its state as a raw KHO entry that fits the memory given there');
+  throw new ImageError(hex(pa), `the entry's compatible string names no known version: ${[...found, ...feature].join('; ')}`);
+}
+
+/** The masks of the feature header a version's state opens with, read at `pa`; undefined when memory lacks them. */
+export function featureMasksAt(version: VersionModel, memory: PhysicalMemory, pa: bigint, littleEndian: boolean): { supported: bigint; required: bigint; active: bigint } | undefined {
+  const features = version.features!;
+  const carrier = findStruct(version, features.carrier.struct).fields.find((f) => f.name === features.carrier.field)!;
+  const header = findStruct(version, features.headerStruct.name);
+  const read = (name: string): bigint | undefined => {
+    const field = header.fields.find((f) => f.name === name)!;
+    try {
+      const slice = memory.slice(pa + BigInt(carrier.offset + field.offset), field.size, `the feature header at ${hex(pa)}`);
+      const view = new DataView(slice.bytes.buffer, slice.bytes.byteOffset + slice.offset, field.size);
+      return field.size === 8 ? view.getBigUint64(0, littleEndian) : BigInt(field.size === 4 ? view.getUint32(0, littleEndian) : field.size === 2 ? view.getUint16(0, littleEndian) : view.getUint8(0));
+    } catch {
+      return undefined;
+    }
+  };
+  const [supported, required, active] = [read(features.headerStruct.supported), read(features.headerStruct.required), read(features.headerStruct.active)];
+  return supported === undefined || required === undefined || active === undefined ? undefined : { supported, required, active };
 }
 
 /** The name of the KHO entry a version's state travels under, if it travels under one. */

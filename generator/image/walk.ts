@@ -8,11 +8,20 @@ import type { BlockInfo, PreservedCheck, StructValue } from './state.ts';
 /**
  * What the walk says beside the structs it reads, at the point it learns it: which version a client's
  * or a handler's state is (`version` undefined: one the family does not know, kept as its address;
- * `root`: the client's FDT, for a version kept in one), and the ranges a preserved-memory map holds.
+ * `root`: the client's FDT, for a version kept in one; `reached`: the client's node name or the
+ * string that selected the handler, and the place), and the ranges a preserved-memory map holds.
  */
 export type WalkNote =
-  | { readonly kind: 'state'; readonly version?: VersionModel; readonly root?: FdtNodeData }
+  | { readonly kind: 'state'; readonly version?: VersionModel; readonly root?: FdtNodeData; readonly reached: StateReached }
   | { readonly kind: 'ranges'; readonly ranges: readonly PreservedRange[] };
+
+/** How the walk came to a state: a KHO client by its node's name, a handler by the string that selects it. */
+export interface StateReached {
+  readonly kind: 'client' | 'handler';
+  readonly name: string;
+  /** Where the address that leads to it is (toString() gives the place as errors name it). */
+  readonly site: Site;
+}
 
 export interface ImageVisitor {
   /**

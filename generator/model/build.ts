@@ -15,6 +15,7 @@ import { constantModels, declareDefinitions } from './constants.ts';
 import { containerModel } from './containers.ts';
 import { lintDocs } from './doc-lint.ts';
 import { Issues, SchemaError } from './errors.ts';
+import { featureModel } from './features.ts';
 import { computeGuards } from './guards.ts';
 import { isAggregate, layoutAggregate } from './layout.ts';
 import type { HeaderModel, Model, PageShift, PageTarget, StructModel, VersionModel } from './model.ts';
@@ -193,8 +194,10 @@ function buildVersion(
     ...(v.at ? { at: v.at } : {}),
   };
   const withVisible = { ...model, visibleStructs: [...visible.values()].map((s) => model.structs.find((own) => own.name === s.name && s.version === own.version) ?? s) };
-  lintDocs(scope, withVisible);
-  return scope.issues.reports > before ? undefined : withVisible;
+  const features = featureModel(v, withVisible, scope.issues);
+  const built = features ? { ...withVisible, features } : withVisible;
+  lintDocs(scope, built);
+  return scope.issues.reports > before ? undefined : built;
 }
 
 /** The version's types, then its local types (the kernel's .c file's), after them in one index. */

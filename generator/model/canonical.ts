@@ -93,7 +93,7 @@ export type CanonicalContainer =
       readonly khoEntry?: { readonly macro: string; readonly value: string };
       readonly maxSize?: { readonly macro: string; readonly c: string };
     }
-  | { readonly kind: 'kho-entry'; readonly khoEntry: { readonly macro: string; readonly value: string }; readonly struct: string; readonly field: string }
+  | { readonly kind: 'kho-entry'; readonly khoEntry: { readonly macro: string; readonly value: string }; readonly struct: string; readonly field?: string }
   | { readonly kind: 'reached-from'; readonly from: string; readonly field: string; readonly selector: string; readonly target: TargetModel };
 
 /** What one guard string guards. */
@@ -209,7 +209,7 @@ function canonicalContainer(container: ContainerModel): CanonicalContainer {
         ...(container.maxSize ? { maxSize: { macro: container.maxSize.name, c: container.maxSize.c } } : {}),
       };
     case 'kho-entry':
-      return { kind: 'kho-entry', khoEntry: { macro: container.khoEntry.name, value: String(container.khoEntry.value) }, struct: container.struct, field: container.field };
+      return { kind: 'kho-entry', khoEntry: { macro: container.khoEntry.name, value: String(container.khoEntry.value) }, struct: container.struct, ...(container.field ? { field: container.field } : {}) };
     case 'reached-from':
       return { kind: 'reached-from', from: `${container.from.header}.${container.from.struct}`, field: container.field, selector: container.selector, target: canonicalTarget(container.target) };
   }

@@ -23,21 +23,27 @@ export function containerModel(scope: VersionScope, container: Container | undef
     }
     case 'kho-entry': {
       const khoEntry = constantRef(scope, container.khoEntry, [...path, 'khoEntry'], 'string');
-      const compatible = constantRef(scope, container.compatible, [...path, 'compatible'], 'string');
       const struct = isAggregate(container.struct) ? scope.visibleAggregate(container.struct.name) : undefined;
       if (!struct || struct.def !== container.struct) {
         scope.issues.add('bad-container', [...path, 'struct'], 'the KHO entry holds a struct of this version (or of a version it uses); add it to the types', container.at);
         return undefined;
       }
+      const base = { kind: 'kho-entry' as const, khoEntry: khoEntry!, struct: struct.def.name, ...(container.at ? { at: container.at } : {}) };
+      if (container.field === undefined && container.compatible === undefined) {
+        // No string: the struct must open with the feature header the version negotiates with.
+        if (scope.version.features?.carrier?.struct !== container.struct) {
+          scope.issues.add('bad-container', [...path, 'compatible'], `a KHO entry without a compatible string must hold the struct that opens with the version's feature header (features({ carrier: { struct: ${struct.def.name}, ... } })); give the entry's field and compatible string otherwise`, container.at);
+          return undefined;
+        }
+        return khoEntry ? base : undefined;
+      }
+      if (container.field === undefined || container.compatible === undefined) {
+        scope.issues.add('bad-container', [...path, container.field === undefined ? 'field' : 'compatible'], 'a KHO entry names both the field holding its compatible string and the string, or neither (for a version that negotiates features)', container.at);
+        return undefined;
+      }
+      const compatible = constantRef(scope, container.compatible, [...path, 'compatible'], 'string');
       if (!khoEntry || !compatible || !fitsString(scope, struct.scope, struct.def, container.field, compatible, [...path, 'field'], container.at)) return undefined;
-      return {
-        kind: 'kho-entry',
-        khoEntry,
-        struct: struct.def.name,
-        field: container.field,
-        compatible: { macro: compatible.name, value: String(compatible.value) },
-        ...(container.at ? { at: container.at } : {}),
-      };
+      return { ...base, field: container.field, compatible: { macro: compatible.name, value: String(compatible.value) } };
     }
     case 'reached-from': {
       const compatible = constantRef(scope, container.compatible, [...path, 'compatible'], 'string');

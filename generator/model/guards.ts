@@ -127,6 +127,8 @@ function guardRoots(container: ContainerModel | undefined): GuardRoot[] {
       return roots;
     }
     case 'kho-entry':
+      // Feature bits, not a string, guard an entry without one.
+      if (!container.compatible || !container.field) return [];
       return [
         {
           ...container.compatible,

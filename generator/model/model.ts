@@ -6,6 +6,7 @@
  * Everything here is plain data (names instead of object references) so it can be compared,
  * serialised into the lock file and printed.
  */
+import type { FeatureVersionModel } from './features.ts';
 import type { SourceLocation } from '../../schema/lang.ts';
 
 export type { SourceLocation };
@@ -266,9 +267,9 @@ export interface KhoEntryContainerModel {
   readonly kind: 'kho-entry';
   readonly khoEntry: ConstantModel;
   readonly struct: string;
-  /** The char[] field holding the compatible string. */
-  readonly field: string;
-  readonly compatible: { readonly macro: string; readonly value: string };
+  /** The char[] field holding the compatible string; both absent where feature bits guard the state instead. */
+  readonly field?: string;
+  readonly compatible?: { readonly macro: string; readonly value: string };
   readonly at?: SourceLocation;
 }
 
@@ -336,6 +337,8 @@ export interface VersionModel {
   readonly container?: ContainerModel;
   /** The container's guards (root first), then the version's own library guard, if any. */
   readonly guards: readonly GuardModel[];
+  /** Feature bits that guard its state (instead of, or beside, a string), when it negotiates features. */
+  readonly features?: FeatureVersionModel;
   /** Headers to #include beyond the family's (uapi and the like), in order. */
   readonly includes: readonly string[];
   /** Checker findings upstream made that this version records as released, with the reason. */

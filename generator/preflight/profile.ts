@@ -49,9 +49,16 @@ export interface SubsystemProfile {
   readonly layouts?: readonly CanonicalStruct[];
   /** Where it was read: `.liveupdate_features entry 0 at 0x2008`, `include/linux/kho/abi/luo.h`. */
   readonly from: string;
+  /** In a handover: a client's or handler's state the schema does not describe (its masks or string cannot be read). */
+  readonly opaque?: 'client' | 'handler';
+  /** In a handover: how many payloads of it there are (files of one handler), when more than one. */
+  readonly payloads?: number;
+  /** In a handover: KHO's own root, which no image lists. */
+  readonly root?: boolean;
 }
 
-export type KernelKind = 'image' | 'tree' | 'revision';
+/** Where a kernel's profile was read: a kernel image, a source tree, a git revision of one, or a handover it wrote. */
+export type KernelKind = 'image' | 'tree' | 'revision' | 'state';
 
 export interface KernelProfile {
   /** As the user named it. */

@@ -4,7 +4,7 @@
  * number, the guard strings a tree may define, and the structs its payload is made of.
  */
 import type { AbiSchema } from '../../schema/lang.ts';
-import { featureModels, type FeatureBitModel, type FeatureVersionModel } from '../features/model.ts';
+import { featureVersions, type FeatureBitModel, type FeatureVersionModel } from '../model/index.ts';
 import { featureSectionLayout, type FeatureSectionLayout } from '../features/section.ts';
 import { canonicalStruct, type CanonicalStruct } from '../model/canonical.ts';
 import { buildModel, type HeaderModel, type Model, type PageShift, type VersionModel } from '../model/index.ts';
@@ -24,7 +24,7 @@ export function preflightSchema(schema: AbiSchema, pageShift?: PageShift): Prefl
   } catch {
     section = undefined;
   }
-  return { model, features: featureModels(schema, model), ...(section ? { section } : {}) };
+  return { model, features: featureVersions(model), ...(section ? { section } : {}) };
 }
 
 /** A header's state is handed over when one of its versions has a container or negotiates features. */

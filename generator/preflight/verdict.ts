@@ -5,7 +5,7 @@
  * guards it, the strings must be equal. A refusal says why (the bits B lacks, by name; the strings),
  * what would be lost, and how the layouts differ, field by field.
  */
-import { maskBits, maskText, type FeatureBitModel } from '../features/model.ts';
+import { maskBits, maskText, type FeatureBitModel } from '../model/index.ts';
 import { diffStructLists } from '../model/diff.ts';
 import type { CanonicalStruct } from '../model/canonical.ts';
 import type { HeaderModel } from '../model/index.ts';
@@ -45,22 +45,27 @@ export interface PreflightReport {
 }
 
 export function preflight(from: KernelProfile, to: KernelProfile, schema: PreflightSchema): PreflightReport {
-  const verdicts = from.subsystems.map((a) => verdictFor(a, to, from, schema));
+  // KHO's own root string is a handover's, not a subsystem's: an image, which lists subsystems, cannot speak for it.
+  const root = to.tellsStrings ? undefined : from.subsystems.find((a) => a.root);
+  const rootNote = root?.string ? [`${to.name} is a kernel image, which lists feature-negotiated subsystems only: whether it reads KHO's root ${root.string.macro} "${root.string.value}" cannot be told from it`] : [];
+  const verdicts = from.subsystems.filter((a) => a !== root).map((a) => verdictFor(a, to, from, schema));
   return {
     from: { name: from.name, kind: from.kind },
     to: { name: to.name, kind: to.kind },
     verdicts,
-    notes: [...from.notes, ...to.notes],
+    notes: [...from.notes, ...to.notes, ...rootNote],
     ok: verdicts.every((v) => v.outcome === 'accepted'),
   };
 }
 
 function verdictFor(a: SubsystemProfile, to: KernelProfile, from: KernelProfile, schema: PreflightSchema): Verdict {
+  const b = to.subsystems.find((s) => s.key === a.key);
+  if (a.opaque) return opaqueVerdict(a, a.opaque, to, b);
   const bits = bitsOf(schema, a.key);
   const title = titleOf(schema, a.key);
-  const handsOver = a.features ? `requires ${maskWords(a.features.required, bits)}; uses ${maskWords(a.features.active, bits)}` : `the string ${a.string!.macro} "${a.string!.value}"`;
+  const payloads = a.payloads ? ` (${a.payloads} payloads)` : '';
+  const handsOver = `${a.features ? `requires ${maskWords(a.features.required, bits)}; uses ${maskWords(a.features.active, bits)}` : `the string ${a.string!.macro} "${a.string!.value}"`}${payloads}`;
   const base = { key: a.key, title, handsOver, ...(a.version ? { fromVersion: a.version } : {}) };
-  const b = to.subsystems.find((s) => s.key === a.key);
   if (!b) {
     if (a.string && !a.features && !to.tellsStrings) {
       return { ...base, outcome: 'unknown', reasons: [`${to.name} is a kernel image: its ${'.liveupdate_features'} lists feature-negotiated subsystems only, so it cannot say which string it expects; give its kernel tree`], ignored: [], differences: [] };
@@ -88,6 +93,21 @@ function verdictFor(a: SubsystemProfile, to: KernelProfile, from: KernelProfile,
   if (a.features === undefined && b.features) return refuse([`${from.name} guards ${a.key} with the string ${a.string!.macro} "${a.string!.value}"; ${to.name} negotiates feature bits and reads the string's bytes as masks`]);
   // Both guarded by bits and by a string: both must agree.
   return refuse(['the two kernels guard it differently']);
+}
+
+/** A handover's client or handler whose state the schema does not describe: what it requires cannot be read. */
+function opaqueVerdict(a: SubsystemProfile, kind: 'client' | 'handler', to: KernelProfile, b: SubsystemProfile | undefined): Verdict {
+  const what = kind === 'client' ? `the KHO client "${a.key}"` : `the file handler "${a.key}"`;
+  const listed = b ? `; ${to.name} has a subsystem of that name` : to.kind === 'image' ? `; ${to.name} lists no subsystem of that name` : '';
+  return {
+    key: a.key,
+    title: `${a.key} (${kind === 'client' ? 'a KHO client' : 'a LUO file handler'} the schema does not describe)`,
+    outcome: 'unknown',
+    handsOver: `a state the schema does not describe${a.payloads ? ` (${a.payloads} payloads)` : ''}, reached from ${a.from}`,
+    reasons: [`the schema does not describe ${what}, so whether ${to.name} reads its state cannot be told${listed}`],
+    ignored: [],
+    differences: [],
+  };
 }
 
 function sameMasks(x: FeatureSupport, y: FeatureSupport): boolean {

@@ -20,6 +20,7 @@ import * as luoFeaturesNamed from "./luo/luo-features-named.js";
 import * as memfdV1 from "./memfd/memfd-v1.js";
 import * as memfdV2SealsBitfield from "./memfd/memfd-v2+seals-bitfield.js";
 import * as memfdV2 from "./memfd/memfd-v2.js";
+import * as memfdFeatures from "./memfd/memfd-features.js";
 import * as memblockV1 from "./memblock/memblock-v1.js";
 export { CodecError, type CodecOptions, type StructCodec } from "./runtime.js";
 
@@ -48,6 +49,7 @@ export declare const versions: {
   readonly "memfd-v1": typeof memfdV1;
   readonly "memfd-v2+seals-bitfield": typeof memfdV2SealsBitfield;
   readonly "memfd-v2": typeof memfdV2;
+  readonly "memfd-features": typeof memfdFeatures;
   readonly "memblock-v1": typeof memblockV1;
 };
 

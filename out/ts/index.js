@@ -20,6 +20,7 @@ import * as luoFeaturesNamed from "./luo/luo-features-named.js";
 import * as memfdV1 from "./memfd/memfd-v1.js";
 import * as memfdV2SealsBitfield from "./memfd/memfd-v2+seals-bitfield.js";
 import * as memfdV2 from "./memfd/memfd-v2.js";
+import * as memfdFeatures from "./memfd/memfd-features.js";
 import * as memblockV1 from "./memblock/memblock-v1.js";
 export { CodecError } from "./runtime.js";
 
@@ -48,6 +49,7 @@ export const versions = {
   "memfd-v1": memfdV1,
   "memfd-v2+seals-bitfield": memfdV2SealsBitfield,
   "memfd-v2": memfdV2,
+  "memfd-features": memfdFeatures,
   "memblock-v1": memblockV1
 };
 

@@ -18,6 +18,7 @@ import {
   dependsOn,
   expr,
   features,
+  khoEntry,
   field,
   pa,
   pages,
@@ -56,6 +57,9 @@ export const luo_feature_hdr = struct('luo_feature_hdr', {
     reserved: field(array(u64, 13), 'Reserved; zero.'),
   },
 });
+
+/** The feature header's mask fields, for every subsystem whose payload opens with struct luo_feature_hdr. */
+export const luoFeatureHeader = { struct: luo_feature_hdr, supported: 'supp', required: 'req', active: 'active' } as const;
 
 export const LUO_FEATURE_NUMBER = defineFeatureBit('LUO_FEATURE_NUMBER', 0, { doc: 'The payload carries the live update counter.' });
 export const LUO_FEATURE_SESSIONS = defineFeatureBit('LUO_FEATURE_SESSIONS', 1, { doc: 'The payload carries sessions and their files.' });
@@ -114,7 +118,7 @@ function featureForm(fileEntry: Aggregate) {
   const negotiation = features({
     subsystem: 'luo',
     khoEntry: LUO_KHO_ENTRY_NAME,
-    header: { struct: luo_feature_hdr, supported: 'supp', required: 'req', active: 'active' },
+    header: luoFeatureHeader,
     carrier: { struct: luoSer, field: 'features' },
     bits: CORE_BITS,
     supported: LUO_CORE_FEATURES_SUPP,
@@ -131,7 +135,9 @@ function featureForm(fileEntry: Aggregate) {
       dependsOn(luo_flb_ser, [LUO_FEATURE_FLBS]),
     ],
   });
-  return { types: [luo_feature_hdr, luoSer, fileEntry, fileSet, session, luo_flb_header_ser, luo_flb_ser], negotiation };
+  // No compatible string: the next kernel checks the feature header luo_ser opens with.
+  const container = khoEntry({ khoEntry: LUO_KHO_ENTRY_NAME, struct: luoSer });
+  return { types: [luo_feature_hdr, luoSer, fileEntry, fileSet, session, luo_flb_header_ser, luo_flb_ser], negotiation, container };
 }
 
 /** The constants of a feature form in header order, given how long a handler's name or string is. */
@@ -162,6 +168,7 @@ export const luoFeatures: AbiVersion = version({
   uses: [blockV0],
   constants: formConstants(LIVEUPDATE_HNDL_COMPAT_LENGTH),
   types: formA.types,
+  container: formA.container,
   features: formA.negotiation,
 });
 
@@ -223,6 +230,7 @@ export const luoFeaturesNamed: AbiVersion = version({
   uses: [blockV0],
   constants: formConstants(LIVEUPDATE_HNDL_NAME_LENGTH, LIVEUPDATE_VER_HDR_MAGIC, LIVEUPDATE_VER_HDR_VER),
   types: [...formB.types, liveupdate_ver_hdr, liveupdate_feature_entry],
+  container: formB.container,
   features: formB.negotiation,
   acknowledges: [
     {

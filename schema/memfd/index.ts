@@ -15,13 +15,20 @@
  *
  * Not described: the RFC forms under include/linux/liveupdate/abi/memfd.h (an FDT per file, or a
  * packed u64 folio descriptor with the PFN above 12 flag bits), both "memfd-v1"; the composed
- * "memfd-v2;vmalloc-v1" (needs vmalloc.h in the family); the feature-negotiated form (no string).
+ * "memfd-v2;vmalloc-v1" (needs vmalloc.h in the family).
+ *
+ * memfd-features: the feature-negotiated form (docs/upstream-notes.md §4, idx:62298950193, its commit
+ * not shown): no compatible string; the handler is found by its name "memfd" (luo-features-named's
+ * luo_file_ser.name) and struct memfd_luo_ser opens with LUO's struct luo_feature_hdr.
  */
 import { kho_vmalloc_area, khoV1, khoV2 } from '../kexec_handover/index.ts';
 import {
   areaField,
   bits,
   defineExpr,
+  defineFeatureBit,
+  dependsOn,
+  features,
   defineNumber,
   defineString,
   expr,
@@ -37,6 +44,7 @@ import {
   type Aggregate,
   type FieldDef,
 } from '../lang.ts';
+import { luo_feature_hdr, luo_file_ser_named, luoFeatureHeader, luoFeaturesNamed } from '../luo/features.ts';
 import { luo_file_ser } from '../luo/structs.ts';
 
 // ---- Constants
@@ -183,12 +191,94 @@ export const memfdV2 = memfdVersion({
   ],
 });
 
+// ---- The feature-negotiated form
+
+const MEMFD_LUO_FH_NAME = defineString('MEMFD_LUO_FH_NAME', 'memfd', { doc: 'Name of the memfd file handler, which the file\'s entry in its LUO session holds.' });
+const MEMFD_LUO_FEATURE_SEALS = defineFeatureBit('MEMFD_LUO_FEATURE_SEALS', 0, { doc: 'The payload carries the seals of the file.' });
+const MEMFD_LUO_FEATURE_FOLIOS = defineFeatureBit('MEMFD_LUO_FEATURE_FOLIOS', 1, { doc: 'The payload carries the folios of the file.' });
+const MEMFD_BITS = [MEMFD_LUO_FEATURE_SEALS, MEMFD_LUO_FEATURE_FOLIOS];
+const memfdMask = (name: string, doc: string) => defineExpr(name, expr`(${MEMFD_LUO_FEATURE_SEALS} | ${MEMFD_LUO_FEATURE_FOLIOS})`, { doc });
+const MEMFD_LUO_FEATURES_SUPP = memfdMask('MEMFD_LUO_FEATURES_SUPP', 'Features of the memfd handler this kernel supports.');
+const MEMFD_LUO_FEATURES_REQ = memfdMask('MEMFD_LUO_FEATURES_REQ', 'Features of the memfd handler a kernel must support to read this kernel\'s payload.');
+const MEMFD_LUO_FEATURES_ACTIVE = memfdMask('MEMFD_LUO_FEATURES_ACTIVE', 'Features of the memfd handler this kernel\'s payload uses.');
+const MEMFD_LUO_BASE_SEALS = defineExpr(
+  'MEMFD_LUO_BASE_SEALS',
+  expr`(${F_SEAL_SEAL} | ${F_SEAL_SHRINK} | ${F_SEAL_GROW} | ${F_SEAL_WRITE} | ${F_SEAL_FUTURE_WRITE} | ${F_SEAL_EXEC})`,
+  { doc: 'The seals MEMFD_LUO_FEATURE_SEALS covers.' },
+);
+const MEMFD_LUO_ALL_SEALS_FEATURES = defineExpr('MEMFD_LUO_ALL_SEALS', expr`${MEMFD_LUO_BASE_SEALS}`, {
+  doc: 'The seals this kernel hands over: those of the features it supports. A memfd with any other seal is refused.',
+});
+
+const memfd_luo_ser_features = struct('memfd_luo_ser', {
+  packed: true,
+  summary: 'The state of one preserved memfd.',
+  description: ['The address in the file\'s entry in its LUO session leads here; the memory is a preserved allocation of its own. @features comes first so that the next kernel can refuse a payload it cannot read before reading the rest.'],
+  fields: {
+    features: field(luo_feature_hdr, 'What the writing kernel\'s handler supports, what a reader must support, and what the payload uses.'),
+    pos,
+    size,
+    seals: field(u32, 'The seals of the file, as the uAPI numbers them; only those of MEMFD_LUO_ALL_SEALS.'),
+    flags: field(u32, 'Flags of the file; none is defined yet, so 0.'),
+    nr_folios: nrFolios,
+    folios,
+  },
+});
+
+export const memfdFeatures = version({
+  name: 'memfd-features',
+  origin: 'linux-mm, the feature-negotiated form (docs/upstream-notes.md §4): struct memfd_luo_ser opens with struct luo_feature_hdr; the handler is found by its name.',
+  doc: {
+    title: DOC_TITLE,
+    paragraphs: [
+      'A memfd preserved across a live update reaches the next kernel through the Live Update Orchestrator (LUO): the file\'s entry in its session names the memfd handler by MEMFD_LUO_FH_NAME, and the address beside it leads to struct memfd_luo_ser.',
+      FOLIOS,
+      'There is no compatible string: struct memfd_luo_ser opens with struct luo_feature_hdr, and a change only adds, through a new feature bit.',
+    ],
+  },
+  uses: [khoV2, luoFeaturesNamed],
+  constants: [
+    MEMFD_LUO_FOLIO_DIRTY,
+    MEMFD_LUO_FOLIO_UPTODATE,
+    F_SEAL_SEAL,
+    F_SEAL_SHRINK,
+    F_SEAL_GROW,
+    F_SEAL_WRITE,
+    F_SEAL_FUTURE_WRITE,
+    F_SEAL_EXEC,
+    MEMFD_LUO_BASE_SEALS,
+    MEMFD_LUO_ALL_SEALS_FEATURES,
+    MEMFD_LUO_FH_NAME,
+    ...MEMFD_BITS,
+    MEMFD_LUO_FEATURES_SUPP,
+    MEMFD_LUO_FEATURES_REQ,
+    MEMFD_LUO_FEATURES_ACTIVE,
+  ],
+  types: [memfd_luo_folio_ser, memfd_luo_ser_features],
+  container: reachedFrom({ from: luo_file_ser_named, field: 'data', selector: 'name', compatible: MEMFD_LUO_FH_NAME, target: toStruct(memfd_luo_ser_features) }),
+  features: features({
+    subsystem: 'memfd',
+    header: luoFeatureHeader,
+    carrier: { struct: memfd_luo_ser_features, field: 'features' },
+    bits: MEMFD_BITS,
+    supported: MEMFD_LUO_FEATURES_SUPP,
+    required: MEMFD_LUO_FEATURES_REQ,
+    active: MEMFD_LUO_FEATURES_ACTIVE,
+    dependencies: [
+      dependsOn(memfd_luo_ser_features, [MEMFD_LUO_FEATURE_SEALS], 'seals'),
+      dependsOn(memfd_luo_ser_features, [MEMFD_LUO_FEATURE_FOLIOS], 'nr_folios'),
+      dependsOn(memfd_luo_ser_features, [MEMFD_LUO_FEATURE_FOLIOS], 'folios'),
+      dependsOn(memfd_luo_folio_ser, [MEMFD_LUO_FEATURE_FOLIOS]),
+    ],
+  }),
+});
+
 export const memfdHeader = header({
   name: 'memfd',
   path: 'include/linux/kho/abi/memfd.h',
   includeGuard: '_LINUX_KHO_ABI_MEMFD_H',
   spdx: 'GPL-2.0',
   copyright: ['Copyright (c) 2025, Google LLC.', 'Pasha Tatashin <pasha.tatashin@soleen.com>', '', 'Copyright (C) 2025 Amazon.com Inc. or its affiliates.', 'Pratyush Yadav <ptyadav@amazon.de>'],
-  versions: [memfdV1, memfdV2SealsBitfield, memfdV2],
+  versions: [memfdV1, memfdV2SealsBitfield, memfdV2, memfdFeatures],
   current: 'memfd-v2',
 });

@@ -1,7 +1,9 @@
 /**
- * LUO006: the schema uses a guard string the lock file does not record yet, so the layout it was
- * released with is not protected against later edits.
+ * LUO006: the schema uses a guard string the lock file does not record yet, or has a version guarded
+ * by feature bits the lock file does not record, so the layout it was released with is not protected
+ * against later edits.
  */
+import { maskText } from '../../model/index.ts';
 import { compatibleText, type Finding, type Rule, reportOf } from '../finding.ts';
 
 export const compatibleNotLocked: Rule = {
@@ -28,6 +30,20 @@ export const compatibleNotLocked: Rule = {
           fix: `run \`luo-abi lock\` and commit ${context.baselineName}`,
         }));
       }
+    }
+    const lockedFeatures = context.baseline.features ?? [];
+    for (const features of context.features) {
+      if (lockedFeatures.some((e) => e.header === features.header && e.version === features.version)) continue;
+      const model = context.versions.find((v) => v.model.header === features.header && v.model.name === features.version)?.model;
+      findings.push(reportOf(compatibleNotLocked, {
+        version: features.version,
+        compatible: `${features.subsystem} features`,
+        subject: `${features.header}@${features.version}`,
+        new: `requires ${maskText(features.required, features.bits)}`,
+        message: `${features.version} is guarded by feature bits (${features.subsystem}), and ${context.baselineName} does not record its bits and layouts.`,
+        ...context.where(features.at ?? model?.at),
+        fix: `run \`luo-abi lock\` and commit ${context.baselineName}`,
+      }));
     }
     return findings;
   },

@@ -29,8 +29,9 @@ export const featureBitReused: Rule = {
             subject: bit.name,
             old: clash.old,
             new: `${bit.name} is bit ${bit.bit}`,
-            message: `In ${model.name} ${bit.name} is bit ${bit.bit}, but in ${older.model.name} ${clash.what}: a kernel of ${older.model.name} would take one feature for the other.`,
+            message: `In ${model.name} ${bit.name} is bit ${bit.bit}, but in ${older.name} ${clash.what}: a kernel of ${older.name} would take one feature for the other.`,
             ...context.where(features.at ?? model.at),
+            ...(older.own ? { inPlace: true } : {}),
             fix: `give a new feature a bit no version of ${features.subsystem} has used (bit ${freeBit(step)} is free), and keep every released bit's number and meaning`,
           }));
         }

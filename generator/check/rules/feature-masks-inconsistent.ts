@@ -3,7 +3,7 @@
  * kernel does not support (it could not read its own payload back), or it requires a feature the
  * payload does not use (older kernels are refused for nothing).
  */
-import { maskText, type FeatureVersionModel } from '../../features/model.ts';
+import { maskText, type FeatureVersionModel } from '../../model/index.ts';
 import { featureSteps } from '../features.ts';
 import { type Finding, type Rule, reportOf } from '../finding.ts';
 

@@ -3,7 +3,7 @@
  * that earlier version hands over payloads requiring the bit, and this one would refuse them: the
  * live update from that kernel to this one is lost.
  */
-import { maskBits } from '../../features/model.ts';
+import { maskBits } from '../../model/index.ts';
 import { bitName, featureSteps } from '../features.ts';
 import { type Finding, type Rule, reportOf } from '../finding.ts';
 
@@ -25,10 +25,11 @@ export const featureSupportRemoved: Rule = {
             version: model.name,
             compatible: `${features.subsystem} features (supports ${features.macros.supported})`,
             subject: name,
-            old: `supported by ${older.model.name}`,
+            old: `supported by ${older.name}`,
             new: `not supported by ${model.name}`,
-            message: `${model.name} does not support ${name} (bit ${bit}), which ${older.model.name} requires of the next kernel: a live update from ${older.model.name}'s kernel to ${model.name}'s would be refused.`,
+            message: `${model.name} does not support ${name} (bit ${bit}), which ${older.name} requires of the next kernel: a live update from ${older.name}'s kernel to ${model.name}'s would be refused.`,
             ...context.where(features.at ?? model.at),
+            ...(older.own ? { inPlace: true } : {}),
             fix: `keep ${name} in ${features.macros.supported} (a kernel may stop requiring a feature, never stop reading it while an older kernel still writes it)`,
           }));
         }

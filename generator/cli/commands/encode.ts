@@ -128,10 +128,14 @@ function isUnreadable(error: unknown): boolean {
 async function printExample(name: string, schema: string | undefined): Promise<number> {
   const versions = allVersions(await loadModel(schema));
   const version = versions.find((v) => v.name === name);
-  const withState = versions.filter((v) => v.container);
+  const withState = versions.filter((v) => v.container && v.container.kind !== 'reached-from');
   if (!version) throw new UsageError(`--example: "${name}" is not a version; known: ${versions.map((v) => v.name).join(', ')}`);
   if (!version.container) {
     throw new UsageError(`--example: ${name} hands over no state of its own (its header gives definitions other headers use); versions with state: ${withState.map((v) => v.name).join(', ')}`);
+  }
+  if (version.container.kind === 'reached-from') {
+    const { from, field } = version.container;
+    throw new UsageError(`--example: ${name} is a file handler's state, which travels inside another version's (at ${from.struct}.${field}); ask for the example of a version that holds it: ${withState.map((v) => v.name).join(', ')}`);
   }
   const text = new ChunkedText((chunk) => standardOutput.write(chunk));
   emitState(exampleState(version), new JsonWriter(text.write));

@@ -10,7 +10,8 @@ export const lockCommand: Command = {
   help: `Usage: luo-abi lock [--schema FILE] [--lock FILE]
 
 Add every compatible string the schema uses that the lock file lacks, with its canonical layout, and
-record which versions use each one. A layout already in the lock file is never changed: when the
+record which versions use each one; add every version guarded by feature bits that the lock lacks,
+with its bits, its masks, which bits each struct and field needs, and the layouts the bits cover. A layout already in the lock file is never changed: when the
 schema changes a locked layout (the errors \`luo-abi check\` reports), lock writes nothing and exits 1.
 
 Options:
@@ -33,7 +34,12 @@ Exit codes: 0 written or already complete, 1 refused, 2 usage error, or a bad sc
       return EXIT.findings;
     }
     for (const entry of result.added) process.stdout.write(`locked ${entry.key}\n`);
-    process.stdout.write(`${shown}: ${result.added.length === 0 ? 'already up to date' : `${result.added.length} compatible string${result.added.length === 1 ? '' : 's'} added`}\n`);
+    for (const entry of result.addedFeatures) process.stdout.write(`locked ${entry.header}@${entry.version}: ${entry.subsystem} features\n`);
+    const added = [
+      ...(result.added.length > 0 ? [`${result.added.length} compatible string${result.added.length === 1 ? '' : 's'}`] : []),
+      ...(result.addedFeatures.length > 0 ? [`${result.addedFeatures.length} feature-guarded version${result.addedFeatures.length === 1 ? '' : 's'}`] : []),
+    ];
+    process.stdout.write(`${shown}: ${added.length === 0 ? 'already up to date' : `${added.join(' and ')} added`}\n`);
     return EXIT.ok;
   },
 };

@@ -7,6 +7,7 @@ import {
   memberDeclaration,
   spellingMacros,
   versionNodes,
+  type FeatureVersionModel,
   type FieldModel,
   type Model,
   type PropertyModel,
@@ -14,7 +15,7 @@ import {
   type VersionModel,
 } from '../../model/index.ts';
 import { fdtPicture } from '../fdt-picture.ts';
-import { containerSentence, guardSentence, structGuardSentence } from '../prose.ts';
+import { containerSentence, featuresGuarding, guardSentence, structGuardSentence } from '../prose.ts';
 import { wrap, wrapHanging } from '../text.ts';
 import { defineLines, enumMemberText, placeDefinitions, structTexts, type Definition } from './definitions.ts';
 import { headerIncludes } from './includes.ts';
@@ -75,7 +76,7 @@ export function cHeaderView(model: Model, version: VersionModel): CHeaderView {
   slots.forEach((definitions, slot) => {
     sections.push(...definitionSections(definitions));
     const struct = version.structs[slot];
-    if (struct) sections.push({ defines: false, enumeration: false, struct: structView(struct) });
+    if (struct) sections.push({ defines: false, enumeration: false, struct: structView(struct, featuresGuarding(version, struct.name)) });
   });
   const printed = slots.flat().flatMap((d) => (d.kind === 'constant' ? [d.constant.c] : d.members.map((m) => m.c)));
   const sizes = version.structs.map((s) => s.sizeC).filter(Boolean);
@@ -188,11 +189,11 @@ function propertyKind(property: PropertyModel): string {
 // -----------------------------------------------------------------------------------------------
 // Structs
 
-function structView(struct: StructModel): CStructView {
+function structView(struct: StructModel, features: FeatureVersionModel | undefined): CStructView {
   return {
     // kernel-doc cannot read DECLARE_KHOSER_PTR members: such a struct's comment is a plain one.
     opener: struct.fields.some((f) => spellingMacros(f.type).includes('DECLARE_KHOSER_PTR')) ? '/*' : '/**',
-    comment: structComment(struct),
+    comment: structComment(struct, features),
     keyword: struct.kind,
     name: struct.name,
     members: struct.fields.flatMap(memberLines),
@@ -221,10 +222,10 @@ function memberDocs(fields: readonly FieldModel[], prefix = ''): string[] {
   });
 }
 
-function structComment(struct: StructModel): string[] {
+function structComment(struct: StructModel, features: FeatureVersionModel | undefined): string[] {
   // kernel-doc wants the purpose on the name line: it is never wrapped (validation keeps it short).
   const lines = [` * ${struct.kind} ${struct.name} - ${struct.summary}`, ...memberDocs(struct.fields)];
   for (const paragraph of struct.description) lines.push(' *', ...commentParagraph(paragraph));
-  lines.push(' *', ...commentParagraph(structGuardSentence(struct)));
+  lines.push(' *', ...commentParagraph(structGuardSentence(struct, features)));
   return lines;
 }

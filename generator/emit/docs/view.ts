@@ -24,7 +24,7 @@ import {
 import type { LayoutChange } from '../../model/diff.ts';
 import { versionChanges } from '../../features/changelog.ts';
 import { fdtPicture } from '../fdt-picture.ts';
-import { containerSentence, guardSentence } from '../prose.ts';
+import { containerSentence, featuresGuarding, guardSentence, structGuardText } from '../prose.ts';
 import { changelogAnchor, containerAnchor, headerAnchor, structAnchor, versionAnchor } from './anchors.ts';
 import { roleOf, type FieldRole } from './describe.ts';
 import { structDiagram, type StructDiagram } from './diagram.ts';
@@ -129,6 +129,8 @@ export interface StructDoc {
   readonly summary: string;
   readonly description: readonly string[];
   readonly guard: { readonly macro: string; readonly value: string } | false;
+  /** What guards it where feature bits do (they take the place of `guard`): `feature bit LUO_FEATURE_SESSIONS`. */
+  readonly featureGuard: string | false;
   readonly fields: readonly FieldDoc[];
   readonly diagram: StructDiagram;
 }
@@ -235,7 +237,8 @@ function propertyDoc(node: NodeModel, property: PropertyModel): PropertyDoc {
 // Structs
 
 function structDoc(struct: StructModel, version: VersionModel, links: ReadonlyMap<string, readonly string[]>, pageSize: number): StructDoc {
-  const guard = version.guards.find((g) => g.macro === struct.guard);
+  const features = featuresGuarding(version, struct.name);
+  const guard = features ? undefined : version.guards.find((g) => g.macro === struct.guard);
   const fields = withPadding(struct, struct.fields.map((f) => fieldDoc(f, links.get(`${struct.name}.${f.name}`))));
   return {
     keyword: struct.kind,
@@ -247,6 +250,7 @@ function structDoc(struct: StructModel, version: VersionModel, links: ReadonlyMa
     summary: struct.summary,
     description: struct.description,
     guard: guard ? { macro: guard.macro, value: guard.value } : false,
+    featureGuard: features ? structGuardText(struct, features) : false,
     fields,
     diagram: structDiagram(struct, fields, version),
   };

@@ -27,6 +27,10 @@
  * The kernel image lists, in its section .liveupdate_features, the features
  * of every subsystem it supports: struct liveupdate_ver_hdr, then one struct
  * liveupdate_feature_entry per subsystem.
+ *
+ * The KHO entry LUO_KHO_ENTRY_NAME ("LUO") holds one struct luo_ser, the
+ * root of the state. It opens with the feature header, which the next kernel
+ * checks before it reads anything else.
  */
 
 #ifndef _LINUX_KHO_ABI_LUO_H
@@ -73,8 +77,9 @@
  * reads anything else, whether it understands the payload: it does when it
  * supports every bit of @req.
  *
- * If this structure is modified, the compatible strings of the headers that
- * use it must be updated.
+ * Feature bits guard it, not a string. If this structure is modified, the
+ * change needs a new feature bit, which LUO_CORE_FEATURES_REQ requires of
+ * the next kernel.
  */
 struct luo_feature_hdr {
 	u64 supp;
@@ -101,8 +106,11 @@ static_assert(sizeof(struct luo_feature_hdr) == 128);
  * so that the next kernel can refuse a payload it cannot read before reading
  * the rest.
  *
- * If this structure is modified, the compatible strings of the headers that
- * use it must be updated.
+ * Feature bits guard it, not a string. Its fields need bits of their own:
+ * liveupdate_num with LUO_FEATURE_NUMBER, sessions_pa with
+ * LUO_FEATURE_SESSIONS and flbs_pa with LUO_FEATURE_FLBS. If this structure
+ * is modified, the change needs a new feature bit, which
+ * LUO_CORE_FEATURES_REQ requires of the next kernel.
  */
 struct luo_ser {
 	struct luo_feature_hdr features;
@@ -126,8 +134,10 @@ static_assert(sizeof(struct luo_ser) == 152);
  * One entry per file a session preserved. The file handler named @name
  * retrieves the file in the next kernel from @data.
  *
- * If this structure is modified, the compatible strings of the headers that
- * use it must be updated.
+ * Feature bits guard it, not a string: the payload holds it only when
+ * LUO_FEATURE_SESSIONS is active. If this structure is modified, the change
+ * needs a new feature bit, which LUO_CORE_FEATURES_REQ requires of the next
+ * kernel.
  */
 struct luo_file_ser {
 	char name[LIVEUPDATE_HNDL_NAME_LENGTH];
@@ -146,8 +156,10 @@ static_assert(sizeof(struct luo_file_ser) == 64);
  * Embedded in struct luo_session_ser; @count is 0 and @files is 0 when the
  * session has no files.
  *
- * If this structure is modified, the compatible strings of the headers that
- * use it must be updated.
+ * Feature bits guard it, not a string: the payload holds it only when
+ * LUO_FEATURE_SESSIONS is active. If this structure is modified, the change
+ * needs a new feature bit, which LUO_CORE_FEATURES_REQ requires of the next
+ * kernel.
  */
 struct luo_file_set_ser {
 	u64 files;
@@ -164,8 +176,10 @@ static_assert(sizeof(struct luo_file_set_ser) == 16);
  * Identifies a session preserved across the live update and the files it
  * holds.
  *
- * If this structure is modified, the compatible strings of the headers that
- * use it must be updated.
+ * Feature bits guard it, not a string: the payload holds it only when
+ * LUO_FEATURE_SESSIONS is active. If this structure is modified, the change
+ * needs a new feature bit, which LUO_CORE_FEATURES_REQ requires of the next
+ * kernel.
  */
 struct luo_session_ser {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
@@ -183,8 +197,10 @@ static_assert(sizeof(struct luo_session_ser) == 80);
  * luo_flb_ser. An FLB (File-Lifecycle-Bound object) is a global object whose
  * life is tied to the preserved files that use it.
  *
- * If this structure is modified, the compatible strings of the headers that
- * use it must be updated.
+ * Feature bits guard it, not a string: the payload holds it only when
+ * LUO_FEATURE_FLBS is active. If this structure is modified, the change
+ * needs a new feature bit, which LUO_CORE_FEATURES_REQ requires of the next
+ * kernel.
  */
 struct luo_flb_header_ser {
 	u64 pgcnt;
@@ -203,8 +219,10 @@ static_assert(sizeof(struct luo_flb_header_ser) == 16);
  *
  * The FLB named by @name retrieves its state in the next kernel from @data.
  *
- * If this structure is modified, the compatible strings of the headers that
- * use it must be updated.
+ * Feature bits guard it, not a string: the payload holds it only when
+ * LUO_FEATURE_FLBS is active. If this structure is modified, the change
+ * needs a new feature bit, which LUO_CORE_FEATURES_REQ requires of the next
+ * kernel.
  */
 struct luo_flb_ser {
 	char name[LIVEUPDATE_FLB_COMPAT_LENGTH];

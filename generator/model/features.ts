@@ -1,17 +1,14 @@
 /**
- * Feature negotiation, validated against the laid-out model: for every version whose payload opens
+ * Feature negotiation, validated with the version it belongs to: for a version whose payload opens
  * with a feature header, the subsystem's name, the header's mask fields, the named bits, the three
  * masks as numbers, which structs and fields need which bits, and the structs the negotiation covers
- * (everything reached from the struct that opens with the header).
- *
- * The model proper (generator/model/) knows nothing of features: this reads the schema's `features`
- * beside it and checks it against the versions the model built, so a mistake names its place as a
- * schema error does.
+ * (everything reached from the struct that opens with the header). buildVersion calls it on the
+ * laid-out version, so a mistake names its place as every schema error does.
  */
-import type { AbiSchema, AbiVersion, Constant, FeatureNegotiation, SourceLocation } from '../../schema/lang.ts';
-import { Issues, SchemaError } from '../model/errors.ts';
-import { typeReferences } from '../model/guards.ts';
-import { memberFields, type Model, type StructModel, type VersionModel } from '../model/index.ts';
+import type { AbiVersion, Constant, FeatureNegotiation, SourceLocation } from '../../schema/lang.ts';
+import type { Issues } from './errors.ts';
+import { typeReferences } from './guards.ts';
+import { memberFields, type Model, type StructModel, type VersionModel } from './model.ts';
 
 export interface FeatureBitModel {
   readonly name: string;
@@ -61,31 +58,17 @@ export function maskText(mask: bigint, bits: readonly FeatureBitModel[]): string
   return parts.length > 0 ? parts.join(' | ') : 'none';
 }
 
-/**
- * The feature models of every version of the schema that negotiates features, in the model's order
- * (headers in dependency order, oldest version first). Throws a SchemaError listing every mistake.
- */
-export function featureModels(schema: AbiSchema, model: Model): FeatureVersionModel[] {
-  const issues = new Issues();
-  const found: FeatureVersionModel[] = [];
-  const headers = schema.kind === 'family' ? schema.headers : [schema];
-  for (const headerModel of model.headers) {
-    const header = headers.find((h) => h.name === headerModel.name);
-    for (const versionModel of headerModel.versions) {
-      const version = header?.versions.find((v) => v.name === versionModel.name);
-      if (!version?.features) continue;
-      const built = featureModel(version, versionModel, issues);
-      if (built) found.push(built);
-    }
-  }
-  if (issues.count > 0) throw new SchemaError(issues.list);
-  return found;
+/** The feature negotiation of every version that has one, in the model's order (headers in dependency order, oldest version first). */
+export function featureVersions(model: Model): FeatureVersionModel[] {
+  return model.headers.flatMap((h) => h.versions.flatMap((v) => (v.features ? [v.features] : [])));
 }
 
-function featureModel(version: AbiVersion, model: VersionModel, issues: Issues): FeatureVersionModel | undefined {
-  const spec = version.features as FeatureNegotiation;
+/** The version's feature negotiation, validated against its laid-out model; undefined when it has none or it has mistakes (reported). */
+export function featureModel(version: AbiVersion, model: VersionModel, issues: Issues): FeatureVersionModel | undefined {
+  if (!version.features) return undefined;
+  const spec: FeatureNegotiation = version.features;
   const path = [model.header, model.name, 'features'];
-  const before = issues.count;
+  const before = issues.reports;
   const add = (where: string[], message: string, at?: SourceLocation) => issues.add('bad-guard', [...path, ...where], message, at ?? spec.at);
   const struct = (name: string): StructModel | undefined => model.visibleStructs.find((s) => s.name === name);
 
@@ -151,7 +134,7 @@ function featureModel(version: AbiVersion, model: VersionModel, issues: Issues):
   const khoEntry = spec.khoEntry ? model.constants.find((c) => c.name === spec.khoEntry!.name) : undefined;
   if (spec.khoEntry && typeof khoEntry?.value !== 'string') add(['khoEntry'], `${spec.khoEntry.name} must be a string constant of ${model.name}`, spec.khoEntry.at);
 
-  if (issues.count > before || !header || !carrier) return undefined;
+  if (issues.reports > before || !header || !carrier) return undefined;
   return {
     header: model.header,
     version: model.name,
@@ -182,9 +165,4 @@ function reached(start: string, model: VersionModel): string[] {
     for (const f of byName.get(name)!.fields) stack.push(...typeReferences(f.type));
   }
   return [...found].sort();
-}
-
-/** The feature model of one version, if it negotiates features. */
-export function featuresOf(models: readonly FeatureVersionModel[], header: string, version: string): FeatureVersionModel | undefined {
-  return models.find((m) => m.header === header && m.version === version);
 }
