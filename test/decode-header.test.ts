@@ -81,30 +81,18 @@ describe('decode --header NAME decodes what starts as a version of NAME', () => 
 });
 
 describe('a string of another header is a bad image: exit 1, nothing on stdout, whose string it is', () => {
-  it('--fdt: LUO\'s FDT read as header memblock', async () => {
-    const result = await decode('--header', 'memblock', '--fdt', files.luoFdt, '--mem', files.luoFdtMem, '--mem-base', base);
+  it.each([
+    ['LUO\'s FDT', 'memblock', 'luo', 'luo-v4 of header luo'],
+    ['LUO\'s FDT', 'kexec_handover', 'luo', 'luo-v4 of header luo'],
+    ['KHO\'s root FDT', 'memblock', 'kho', 'kho-v4 of header kexec_handover'],
+  ] as const)('--fdt: %s read as header %s', async (_what, header, image, whose) => {
+    const [fdt, mem] = image === 'luo' ? [files.luoFdt, files.luoFdtMem] : [files.kho, files.khoMem];
+    const result = await decode('--header', header, '--fdt', fdt, '--mem', mem, '--mem-base', base);
+    const [version, owner] = whose.split(' of ');
     expect(result).toMatchObject({
       status: 1,
       stdout: '',
-      stderr: 'luo-abi decode: bad image: /compatible: holds the string of luo-v4, a version of header luo, not of header memblock\n',
-    });
-  });
-
-  it('--fdt: LUO\'s FDT read as header kexec_handover', async () => {
-    const result = await decode('--header', 'kexec_handover', '--fdt', files.luoFdt, '--mem', files.luoFdtMem, '--mem-base', base);
-    expect(result).toMatchObject({
-      status: 1,
-      stdout: '',
-      stderr: 'luo-abi decode: bad image: /compatible: holds the string of luo-v4, a version of header luo, not of header kexec_handover\n',
-    });
-  });
-
-  it('--fdt: KHO\'s root FDT read as header memblock', async () => {
-    const result = await decode('--header', 'memblock', '--fdt', files.kho, '--mem', files.khoMem, '--mem-base', base);
-    expect(result).toMatchObject({
-      status: 1,
-      stdout: '',
-      stderr: 'luo-abi decode: bad image: /compatible: holds the string of kho-v4, a version of header kexec_handover, not of header memblock\n',
+      stderr: `luo-abi decode: bad image: /compatible: holds the string of ${version}, a version of ${owner}, not of header ${header}\n`,
     });
   });
 
@@ -123,29 +111,26 @@ describe('a string of another header is a bad image: exit 1, nothing on stdout, 
   });
 });
 
-describe('a header that cannot be the start is a usage error: exit 2', () => {
+describe('a header that cannot be the start is a usage error: exit 2, nothing on stdout, what would do', () => {
+  const usage = (message: string) => ({ status: 2, stdout: '', stderr: `luo-abi decode: ${message}\nRun \`luo-abi decode --help\` for usage.\n` });
+  const entry = () => ['--at', entryPa, '--mem', files.entryMem, '--mem-base', base];
+
   it('a name the schema does not have lists the headers it has', async () => {
-    const result = await decode('--header', 'lou', '--at', entryPa, '--mem', files.entryMem, '--mem-base', base);
-    expect(result).toMatchObject({
-      status: 2,
-      stdout: '',
-      stderr: 'luo-abi decode: --header: the schema has no header "lou"; its headers: kexec_handover, block, compat, luo, memfd, memblock\nRun `luo-abi decode --help` for usage.\n',
-    });
+    expect(await decode('--header', 'lou', ...entry())).toMatchObject(usage('--header: the schema has no header "lou"; its headers: kexec_handover, block, compat, luo, memfd, memblock'));
   });
 
   it('a header none of whose versions the option reads names the options that do', async () => {
-    const result = await decode('--header', 'luo', '--kho', files.kho, '--mem', files.khoMem, '--mem-base', base);
-    expect(result).toMatchObject({ status: 2, stdout: '', stderr: 'luo-abi decode: --header luo: no version of header luo is read with --kho; its versions are read with --fdt or --at\nRun `luo-abi decode --help` for usage.\n' });
-    const root = await decode('--header', 'kexec_handover', '--at', entryPa, '--mem', files.entryMem, '--mem-base', base);
-    expect(root).toMatchObject({ status: 2, stdout: '', stderr: 'luo-abi decode: --header kexec_handover: no version of header kexec_handover is read with --at; its versions are read with --kho or --fdt\nRun `luo-abi decode --help` for usage.\n' });
+    expect(await decode('--header', 'luo', '--kho', files.kho, '--mem', files.khoMem, '--mem-base', base)).toMatchObject(
+      usage('--header luo: no version of header luo is read with --kho; its versions are read with --fdt or --at'),
+    );
+    expect(await decode('--header', 'kexec_handover', ...entry())).toMatchObject(
+      usage('--header kexec_handover: no version of header kexec_handover is read with --at; its versions are read with --kho or --fdt'),
+    );
   });
 
   it('a header whose state is only reached from another\'s says to decode that one', async () => {
-    const result = await decode('--header', 'memfd', '--at', entryPa, '--mem', files.entryMem, '--mem-base', base);
-    expect(result).toMatchObject({
-      status: 2,
-      stdout: '',
-      stderr: 'luo-abi decode: --header memfd: no version of header memfd keeps a state decode can start from (each is reached from another header\'s state); decode the state that leads to it, without --header\nRun `luo-abi decode --help` for usage.\n',
-    });
+    expect(await decode('--header', 'memfd', ...entry())).toMatchObject(
+      usage('--header memfd: no version of header memfd keeps a state decode can start from (each is reached from another header\'s state); decode the state that leads to it, without --header'),
+    );
   });
 });
