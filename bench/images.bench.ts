@@ -16,11 +16,10 @@
  * of the heap, without following a pointer. If decode / codecs alone stays level as the image grows, the
  * walker's own work is linear and what grows per session is the collector's work on a larger live heap.
  */
-import { PerformanceObserver } from 'node:perf_hooks';
 import { codecsFor, decodeImage, walkImage, type BlockInfo, type FdtImageState, type StructValue } from '../generator/image/index.ts';
 import { allVersions, findVersion } from '../generator/model/index.ts';
 import { BASE, FILES, VERSION, luoV3Image as image, model, type LuoV3Image } from './luo-v3-image.ts';
-import { collectGarbage } from './measure.ts';
+import { medianTiming, timedRepeats, type Timing } from './measure.ts';
 
 /**
  * The entry blocks a decode found, as plain numbers (where the entries start in the memory image, how
@@ -51,7 +50,7 @@ function entryBlocks(blocks: readonly BlockInfo[]): EntryBlocks {
  */
 function timedCodecsAlone(built: LuoV3Image, sessions: number, blocks: EntryBlocks): Promise<Timing> {
   const options = { littleEndian: true };
-  return timedRepeats(sessions, true, () => {
+  return timedRepeats(repeatsAt(sessions), true, () => {
     const kept: unknown[][] = new Array(blocks.start.length);
     let decoded = 0;
     for (let b = 0; b < kept.length; b++) {
@@ -67,55 +66,14 @@ function timedCodecsAlone(built: LuoV3Image, sessions: number, blocks: EntryBloc
 }
 
 /**
- * Garbage collection pauses, to tell the walker's own time from V8's work on a large live heap. V8
- * reports them asynchronously, so a timed decode yields once before counting them.
- */
-const gcPauses: { start: number; duration: number }[] = [];
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcPauses.push({ start: entry.startTime, duration: entry.duration });
-}).observe({ entryTypes: ['gc'] });
-
-async function gcDuring(start: number, end: number): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  const total = gcPauses.filter((p) => p.start >= start && p.start < end).reduce((sum, p) => sum + p.duration, 0);
-  gcPauses.length = 0;
-  return total;
-}
-
-interface Timing {
-  readonly ms: number;
-  readonly gcMs: number;
-}
-
-/**
  * Decodes in a row, for a sample long enough to time: a 1k-session decode takes a few milliseconds,
- * where a timer and a cold cache after the pause before it would show. Each decode's state lives
- * until the next one is made (timedRepeats).
+ * where a timer and a cold cache after the pause before it would show.
  */
 const repeatsAt = (sessions: number) => Math.max(1, Math.ceil(100_000 / sessions));
 
-/**
- * `once` run repeatsAt(sessions) times in a row, each run's result kept until the next run has made its
- * own, as a caller keeps a decoded state while it decodes another (written out here: left to a loop
- * variable, whether V8 still holds the last one varied between the decode and the baseline, and
- * with it whether a 10k-session state outlived the young generation); the time and GC pauses of one,
- * in milliseconds. `collectFirst` starts from a collected heap.
- */
-async function timedRepeats(sessions: number, collectFirst: boolean, once: () => unknown): Promise<Timing> {
-  const repeats = repeatsAt(sessions);
-  if (collectFirst) collectGarbage();
-  await gcDuring(0, 0);
-  const start = performance.now();
-  let kept: unknown;
-  for (let r = 0; r < repeats; r++) kept = once();
-  const end = performance.now();
-  if (kept === undefined) throw new Error('a timed run returned nothing to keep');
-  return { ms: (end - start) / repeats, gcMs: (await gcDuring(start, end)) / repeats };
-}
-
 /** Decodes of the image, each checked. */
 function timedDecode(built: LuoV3Image, sessions: number): Promise<Timing> {
-  return timedRepeats(sessions, true, () => {
+  return timedRepeats(repeatsAt(sessions), true, () => {
     const decoded = decodeImage(allVersions(model), built.fdt, built.memory);
     const decodedSessions = ((decoded.state as FdtImageState).root.properties['luo-abi-header'] as { sessions_pa: StructValue[] }).sessions_pa;
     const last = decodedSessions[sessions - 1] as { file_set_ser: { files: { data: bigint }[] } } | undefined;
@@ -133,7 +91,7 @@ function timedDecode(built: LuoV3Image, sessions: number): Promise<Timing> {
 function timedWalk(built: LuoV3Image, sessions: number): Promise<Timing> {
   // No full collection first: a walk keeps nothing, and V8 runs slower for a while after a forced
   // one (measured: 1k-session walks 1.2 µs/session without, 3 to 4 with), which would be timed here.
-  return timedRepeats(sessions, false, () => {
+  return timedRepeats(repeatsAt(sessions), false, () => {
     let seenSessions = 0;
     let seenFiles = 0;
     let lastData: unknown;
@@ -154,21 +112,9 @@ function timedWalk(built: LuoV3Image, sessions: number): Promise<Timing> {
   });
 }
 
-/**
- * The run with the median time, after a warm-up of at least one run and half a second, so that a small
- * image is not timed in code the JIT has not optimised yet (a 1k-session decode runs a few milliseconds).
- */
-async function measure(built: LuoV3Image, sessions: number, runs: number, timed = timedDecode): Promise<Timing> {
-  // The garbage of what ran before (a 1M-session state is ~20M objects) is collected first, not
-  // during the first timed walks; the warm-up then also absorbs V8's slower start after a full GC.
-  collectGarbage();
-  const warmUpUntil = performance.now() + 500;
-  do await timed(built, sessions);
-  while (performance.now() < warmUpUntil);
-  const timings: Timing[] = [];
-  for (let i = 0; i < runs; i++) timings.push(await timed(built, sessions));
-  timings.sort((a, b) => a.ms - b.ms);
-  return timings[(timings.length - 1) >> 1]!;
+/** The median decode (or `timed`) of the image, after a warm-up (bench/measure.ts). */
+function measure(built: LuoV3Image, sessions: number, runs: number, timed = timedDecode): Promise<Timing> {
+  return medianTiming(runs, () => timed(built, sessions));
 }
 
 const records = (sessions: number) => sessions * (1 + FILES);

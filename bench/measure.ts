@@ -4,6 +4,7 @@
  * turns, each from a collected heap; a peer's rate is the median. Printed as a Markdown table with
  * each peer's rate and how many times faster the first row (ours) is.
  */
+import { PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -77,4 +78,65 @@ export function table(title: string, peers: readonly Peer[], columns: Columns, m
     console.log(`| ${peer.name} | ${shown} | ${ratio} | ${peer.note} |`);
   });
   console.log('');
+}
+
+// -----------------------------------------------------------------------------------------------
+// Growth: one workload timed at several sizes, by the median of repeated runs and the GC pauses in them.
+
+export interface Timing {
+  /** Milliseconds of one run. */
+  readonly ms: number;
+  /** Of which garbage collection pauses V8 reported. */
+  readonly gcMs: number;
+}
+
+/**
+ * Garbage collection pauses, to tell a decoder's own time from V8's work on a large live heap. V8
+ * reports them asynchronously, so a timed run yields once before counting them.
+ */
+const gcPauses: { start: number; duration: number }[] = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcPauses.push({ start: entry.startTime, duration: entry.duration });
+}).observe({ entryTypes: ['gc'] });
+
+async function gcDuring(start: number, end: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const total = gcPauses.filter((p) => p.start >= start && p.start < end).reduce((sum, p) => sum + p.duration, 0);
+  gcPauses.length = 0;
+  return total;
+}
+
+/**
+ * `once` run `repeats` times in a row (a sample long enough to time, for a small workload), each
+ * run's result kept until the next run has made its own, as a caller keeps a decoded state while it
+ * decodes another (written out here: left to a loop variable, whether V8 still holds the last one
+ * varied between peers, and with it whether a state outlived the young generation); the time and GC
+ * pauses of one run. `collectFirst` starts from a collected heap.
+ */
+export async function timedRepeats(repeats: number, collectFirst: boolean, once: () => unknown): Promise<Timing> {
+  if (collectFirst) collectGarbage();
+  await gcDuring(0, 0);
+  const start = performance.now();
+  let kept: unknown;
+  for (let r = 0; r < repeats; r++) kept = once();
+  const end = performance.now();
+  if (kept === undefined) throw new Error('a timed run returned nothing to keep');
+  return { ms: (end - start) / repeats, gcMs: (await gcDuring(start, end)) / repeats };
+}
+
+/**
+ * The run with the median time of `runs`, after a warm-up of at least one run and half a second, so
+ * that a small workload is not timed in code the JIT has not optimised yet. The garbage of what ran
+ * before is collected first, not during the first timed runs; the warm-up then also absorbs V8's
+ * slower start after a full collection.
+ */
+export async function medianTiming(runs: number, timed: () => Promise<Timing>): Promise<Timing> {
+  collectGarbage();
+  const warmUpUntil = performance.now() + 500;
+  do await timed();
+  while (performance.now() < warmUpUntil);
+  const timings: Timing[] = [];
+  for (let i = 0; i < runs; i++) timings.push(await timed());
+  timings.sort((a, b) => a.ms - b.ms);
+  return timings[(timings.length - 1) >> 1]!;
 }

@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PhysicalMemory, decodeImage, encodeImage, formatTree, stateFromJson, stateToJson, type FdtImageState } from '../generator/image/index.ts';
+import { ImageError, PhysicalMemory, decodeImage, encodeImage, formatTree, stateFromJson, stateToJson, type FdtImageState } from '../generator/image/index.ts';
 import { JsonWriter } from '../generator/image/json.ts';
 import { streamImage } from '../generator/image/stream.ts';
 import { TreeWriter } from '../generator/image/view.ts';
@@ -71,6 +71,11 @@ describe.each(cases)('%s handover at PAGE_SHIFT %i against kho_handover.c', (nam
     writeFileSync(join(dir, 'ours.dtb'), image.fdt!);
     writeFileSync(join(dir, 'ours.mem'), image.memory);
     expect(runOk(tool, ['check', join(dir, 'ours.dtb'), join(dir, 'ours.mem'), `0x${BASE.toString(16)}`, String(FOLIOS[pageShift])]).stdout).toBe('ok\n');
+    if (pageShift === 12) {
+      // Ours too lists the first memfd's folio pages in two chunks, which the program has just followed.
+      const ours = decodeImage(family(), { kho: image.fdt! }, new PhysicalMemory([{ base: BASE, bytes: image.memory }]), { pageSize: 2 ** pageShift });
+      expect(ours.blocks.filter((b) => b.what === 'kho_vmalloc_chunk').map((b) => b.place.toString().replace(/.* -> /, ''))).toEqual(['chunk 0', 'chunk 1', 'chunk 0']);
+    }
   });
 });
 
@@ -139,5 +144,29 @@ describe('a handover with memory left out of the map', () => {
     const result = run(tool, ['check', fdt, mem, `0x${BASE.toString(16)}`, '600']);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^kho_handover: folio page at 0x[0-9a-f]+: page 0x[0-9a-f]+ is not preserved\n$/);
+  });
+});
+
+describe('a fault deep in a handover the C program wrote, LUO as a luo-v4 FDT under kho-v2', () => {
+  const pageShift = 12;
+
+  it('a chunk list of a memfd that loops is an error naming the whole path from KHO\'s root', () => {
+    const dir = scratchDir('handover-deep-fault');
+    const tool = buildHandoverTool('fdt', pageShift, dir);
+    const [dtb, mem] = [join(dir, 'c.dtb'), join(dir, 'c.mem')];
+    runOk(tool, ['build', dtb, mem, join(dir, 'c.report'), `0x${BASE.toString(16)}`, String(FOLIOS[pageShift])]);
+    const kho = { kho: new Uint8Array(readFileSync(dtb)) };
+    const bytes = new Uint8Array(readFileSync(mem));
+    // Where the program put the first memfd's two chunks (the decoder finds them; the program does not say).
+    const chunks = decodeImage(familyAt(pageShift), kho, new PhysicalMemory([{ base: BASE, bytes }])).blocks.filter((b) => b.what === 'kho_vmalloc_chunk');
+    const [first, second] = chunks.map((b) => b.pa);
+    // The second chunk's header (its next pointer, a u64 at offset 0) leads back to the first.
+    new DataView(bytes.buffer, bytes.byteOffset).setBigUint64(Number(second! - BASE), first!, true);
+    expect(() => decodeImage(familyAt(pageShift), kho, new PhysicalMemory([{ base: BASE, bytes }]))).toThrow(
+      new ImageError(
+        '/LUO/preserved-data -> luo-v4 -> /luo-abi-header -> luo_ser.sessions_pa -> block 0 -> entry 0 -> luo_session_ser.file_set_ser.files -> block 0 -> entry 0 -> luo_file_ser.data -> memfd-v2 -> memfd_luo_ser.folios -> chunk 2',
+        `0x${first!.toString(16)} is chunk 0 again: the chunk list loops`,
+      ),
+    );
   });
 });

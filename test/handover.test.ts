@@ -230,10 +230,11 @@ describe('a memfd handed over in a raw LUO entry, its folios in a kho_vmalloc ar
   });
 
   /** KHO's root over the same memory, its map an empty radix tree (a zeroed root page) on a page of its own. */
-  function fromRoot(clients: { name: string; pa: bigint; size?: bigint }[], edit?: (pages: Pages) => void) {
+  function fromRoot(clients: { name: string; pa: bigint; size?: bigint }[], edit?: (pages: Pages) => void, dumped = 7 * PAGE) {
     const { pages } = image(edit);
     const map = BASE + 7n * BigInt(PAGE);
-    const regions = [{ base: BASE, bytes: pages.bytes }, { base: map, bytes: new Uint8Array(PAGE) }];
+    // `dumped`: the bytes of the 7 pages the dump holds, as of a dump cut short.
+    const regions = [{ base: BASE, bytes: pages.bytes.subarray(0, dumped) }, { base: map, bytes: new Uint8Array(PAGE) }];
     const root = khoRoot('kho-v4', map, clients.map((c) => ({ ...c, prop: 'preserved-data' })));
     return decodeImage(family, { kho: root }, new PhysicalMemory(regions));
   }
@@ -242,6 +243,20 @@ describe('a memfd handed over in a raw LUO entry, its folios in a kho_vmalloc ar
     const decoded = fromRoot([{ name: 'LUO', pa: BASE, size: 40n }]);
     const luo = (decoded.state as FdtImageState).root.children['LUO']!.properties['preserved-data'];
     expect(luo).toEqual({ version: 'luo-v5+block-v1', entry: (decode().state as { entry: unknown }).entry });
+  });
+
+  /** A fault in the folio area of the memfd of session 0's file 0, reached from KHO's root through the LUO client: its whole path. */
+  const fromRootPlace =
+    '/LUO/preserved-data -> luo-v5+block-v1 -> luo_ser.sessions_pa -> block 0 -> entry 0 -> luo_session_ser.file_set_ser.files -> block 0 -> entry 0 -> luo_file_ser.data -> memfd-v2 -> memfd_luo_ser.folios';
+  const luoClient = [{ name: 'LUO', pa: BASE, size: 40n }];
+
+  it.each([
+    ['a chunk list that loops', (p: Pages) => p.u64(4, 0, p.pa(4)), 7 * PAGE, `${fromRootPlace} -> chunk 1: 0x104000 is chunk 0 again: the chunk list loops`],
+    ['a huge folio count', (p: Pages) => p.u64(3, 24, 1n << 62n), 7 * PAGE, `${fromRootPlace}: nr_folios says 4611686018427387904 entries of struct memfd_luo_folio_ser (16 bytes each), more than the area's 2 pages hold`],
+    ['a dump cut short in the first page of folios', () => {}, 5 * PAGE + 2048, `${fromRootPlace} -> page group 0: 4096 bytes at 0x105000 run past the end of the region 0x100000..0x105800`],
+    ['a page of folios that is the map\'s root', (p: Pages) => p.u64(4, 16, BASE + 7n * BigInt(PAGE)), 7 * PAGE, `${fromRootPlace} -> page group 1: memfd_luo_folio_ser[44] at 0x107000..0x1072c0 overlaps radix root at 0x107000..0x108000 read by /preserved-memory-map`],
+  ])('from KHO\'s root, %s is an error with the whole path to the area', (_what, edit, dumped, message) => {
+    expect(imageError(() => fromRoot(luoClient, edit, dumped)).message).toBe(message);
   });
 
   it('with nothing in the map, every block read is a warning naming its path', () => {

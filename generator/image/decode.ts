@@ -44,6 +44,11 @@ export interface DecodeOptions {
   readonly littleEndian?: boolean;
   /** PAGE_SIZE of the kernel that wrote the image; default 4096. */
   readonly pageSize?: number;
+  /**
+   * The header whose versions the source's own state may be of (default: any of `versions`); the
+   * states it leads to (a client's, a handler's) may still be of any.
+   */
+  readonly header?: string;
 }
 
 type RawStruct = Record<string, unknown>;
@@ -138,21 +143,42 @@ export function startWalk(
   visitor?: ImageVisitor,
 ): WalkStart {
   const context = new WalkContext(versions, memory, options.littleEndian ?? true, options.pageSize ?? DEFAULT_PAGE_SIZE, visitor);
+  const { header } = options;
+  const top = header === undefined ? versions : versions.filter((v) => v.header === header);
   if (source instanceof Uint8Array || 'kho' in source) {
     const blob = source instanceof Uint8Array ? source : source.kho;
     const root = readFdt(blob).root;
     // KHO's root FDT is the one FDT that travels under no KHO entry.
-    const candidates = source instanceof Uint8Array ? versions : versions.filter((v) => v.container?.kind === 'fdt' && !v.container.khoEntry);
-    const version = pickVersion(candidates, root);
+    const candidates = (among: readonly VersionModel[]) => (source instanceof Uint8Array ? among : among.filter((v) => v.container?.kind === 'fdt' && !v.container.khoEntry));
+    const version = pickOfHeader(header, () => pickVersion(candidates(top), root), () => pickVersion(candidates(versions), root));
     const walker = context.walker(version);
     return { version, root, context, walk: () => ({ version: version.name, root: walker.node(fdtOf(version).root, root, undefined) }) };
   }
   const pa = source.entryAt;
-  const version = pickEntryVersion(versions, memory, pa, context.littleEndian);
+  const version = pickOfHeader(header, () => pickEntryVersion(top, memory, pa, context.littleEndian), () => pickEntryVersion(versions, memory, pa, context.littleEndian));
   const container = version.container as Extract<VersionModel['container'], { kind: 'kho-entry' }>;
   const walker = context.walker(version);
   const site = Site.at(Place.at(`KHO entry "${String(container.khoEntry.value)}"`));
   return { version, context, walk: () => ({ version: version.name, entry: walker.entry(container.struct, pa, site) }) };
+}
+
+/**
+ * The version `pick` finds among a header's versions. Where it finds none and `header` restricted
+ * them, the version `pickAny` finds among all says whose string the source holds, which is the error.
+ */
+function pickOfHeader(header: string | undefined, pick: () => VersionModel, pickAny: () => VersionModel): VersionModel {
+  try {
+    return pick();
+  } catch (error) {
+    if (header === undefined || !(error instanceof ImageError)) throw error;
+    let other: VersionModel;
+    try {
+      other = pickAny();
+    } catch {
+      throw error;
+    }
+    throw new ImageError(error.where, `holds the string of ${other.name}, a version of header ${other.header}, not of header ${header}`);
+  }
 }
 
 type FieldType = StructModel['fields'][number]['type'];

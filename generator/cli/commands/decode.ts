@@ -5,7 +5,7 @@ import { FdtError } from '../../fdt/index.ts';
 import { DEFAULT_PAGE_SIZE, ImageError } from '../../image/index.ts';
 import { ChunkedText, standardOutput } from '../../image/io.ts';
 import { JsonWriter } from '../../image/json.ts';
-import { allVersions } from '../../model/index.ts';
+import { allVersions, type Model, type VersionModel } from '../../model/index.ts';
 import { streamImage } from '../../image/stream.ts';
 import { TreeWriter, formatBlocks } from '../../image/view.ts';
 import { parseCommandLine, type Command } from '../command.ts';
@@ -14,7 +14,7 @@ import { addressOption, memoryOption, memoryOptions, pageShiftOf, pageSizeOption
 export const decodeCommand: Command = {
   name: 'decode',
   summary: 'decode a handover (KHO\'s root FDT, a client\'s FDT or a raw KHO entry, and memory) into its state, as JSON or a tree',
-  help: `Usage: luo-abi decode (--kho FILE | --fdt FILE | --at ADDR) [--mem FILE [--mem-base ADDR]]... [options]
+  help: `Usage: luo-abi decode (--kho FILE | --fdt FILE | --at ADDR) [--header NAME] [--mem FILE [--mem-base ADDR]]... [options]
 
 Read KHO's root FDT (or one client's FDT, or the raw struct a KHO entry holds) and the physical
 memory it points into, pick each version from its compatible string, follow every physical address
@@ -33,6 +33,9 @@ Options:
   --fdt FILE        a client's FDT blob, e.g. LUO's up to luo-v4 ("-" for stdin)
   --at ADDR         the physical address of the raw struct a KHO entry holds (luo_ser from luo-v5
                     on), its version read from its compatible field
+  --header NAME     read the state the image starts with (the FDT's, or the entry's at --at) as a
+                    version of header NAME only (luo, kexec_handover, ...): a string of another
+                    header's is an error rather than decoded; what it leads to may be of any header
   --schema FILE     schema module to read (default: the project's schema/index.ts)
   --mem FILE        physical memory ("-" for stdin); repeat for several, raw dumps and ELF cores mixed.
                     With --mem-base after it: a raw dump. Without: an ELF core file (QEMU's
@@ -52,6 +55,7 @@ outside the preserved memory (the state is printed with its warnings), 2 usage e
       kho: { type: 'string' },
       fdt: { type: 'string' },
       at: { type: 'string' },
+      header: { type: 'string' },
       schema: { type: 'string' },
       mem: { type: 'string', multiple: true },
       'mem-base': { type: 'string', multiple: true },
@@ -66,15 +70,16 @@ outside the preserved memory (the state is printed with its warnings), 2 usage e
     if ([values.kho, values.fdt, ...mems.map((m) => m.path)].filter((f) => f === '-').length > 1) throw new UsageError('only one input can be stdin ("-")');
     const pageSize = pageSizeOption(values['page-size']);
     const at = values.at === undefined ? undefined : addressOption('--at', values.at);
-    const memory = await memoryOption(mems);
-    const source =
-      values.kho !== undefined ? { kho: await readInputOption('--kho', values.kho) } : values.fdt !== undefined ? await readInputOption('--fdt', values.fdt) : { entryAt: at! };
     // Layouts depend on the page size: the model is laid out for the kernel that wrote the image.
     const model = await loadModel(values.schema, pageShiftOf(pageSize));
+    if (values.header !== undefined) checkHeader(model, values.header, values.kho !== undefined ? '--kho' : values.fdt !== undefined ? '--fdt' : '--at');
+    const memory = await memoryOption(mems);
+    const image =
+      values.kho !== undefined ? { kho: await readInputOption('--kho', values.kho) } : values.fdt !== undefined ? await readInputOption('--fdt', values.fdt) : { entryAt: at! };
     const text = new ChunkedText((chunk) => standardOutput.write(chunk));
     try {
       const sink = format === 'json' ? new JsonWriter(text.write) : new TreeWriter(text.write);
-      const summary = streamImage(allVersions(model), source, memory, sink, { littleEndian: !values['big-endian'], pageSize });
+      const summary = streamImage(allVersions(model), image, memory, sink, { littleEndian: !values['big-endian'], pageSize, ...(values.header === undefined ? {} : { header: values.header }) });
       if (format === 'tree') text.write(formatBlocks(summary.blocks, summary.bytes, (i) => summary.block(i)));
       text.flush();
       const outside = summary.preserved?.total ?? 0;
@@ -94,3 +99,25 @@ outside the preserved memory (the state is printed with its warnings), 2 usage e
     }
   },
 };
+
+type Source = '--kho' | '--fdt' | '--at';
+
+/** The options a version's state is read from, as the top of a decode: none for one only reached from another state. */
+function sourcesOf(version: VersionModel): Source[] {
+  const container = version.container;
+  if (container?.kind === 'fdt') return container.khoEntry ? ['--fdt'] : ['--kho', '--fdt'];
+  if (container?.kind === 'kho-entry') return ['--at'];
+  return [];
+}
+
+/** A usage error unless header `name` is in the schema and has a version `source` can read. */
+function checkHeader(model: Model, name: string, source: Source): void {
+  const header = model.headers.find((h) => h.name === name);
+  if (!header) throw new UsageError(`--header: the schema has no header "${name}"; its headers: ${model.headers.map((h) => h.name).join(', ')}`);
+  const sources = new Set(header.versions.flatMap(sourcesOf));
+  if (sources.has(source)) return;
+  if (sources.size === 0) {
+    throw new UsageError(`--header ${name}: no version of header ${name} keeps a state decode can start from (each is reached from another header's state); decode the state that leads to it, without --header`);
+  }
+  throw new UsageError(`--header ${name}: no version of header ${name} is read with ${source}; its versions are read with ${[...sources].join(' or ')}`);
+}
