@@ -15,6 +15,7 @@ import { TreeWriter } from '../generator/image/view.ts';
 import { PAGE_SHIFTS, type PageShift } from '../generator/model/index.ts';
 import { buildHandoverTool, expectedHandover, familyAt, parseReport, RUN_NAMES, runVersions } from './handover-fixtures.ts';
 import { luoAbi, run, runOk, scratchDir } from './support/tools.ts';
+import { expectEqual } from './support/equal.ts';
 
 const BASE = 0x4000_0000n;
 /**
@@ -45,7 +46,7 @@ describe.each(cases)('%s handover at PAGE_SHIFT %i against kho_handover.c', (nam
 
   it('decodes everything the program wrote, every block inside the preserved memory', () => {
     const { state, preserved, blocks } = decoded();
-    expect(state).toEqual(expected);
+    expectEqual(state, expected);
     // The clients in the order the root lists them (toEqual does not look at key order).
     expect(Object.keys((state as FdtImageState).root.children)).toEqual(['kexec-metadata', 'LUO', 'memblock']);
     expect(preserved).toEqual({ warnings: [], total: 0 });
@@ -66,7 +67,7 @@ describe.each(cases)('%s handover at PAGE_SHIFT %i against kho_handover.c', (nam
     streamImage(family(), kho, memoryOf(join(dir, 'c.mem')), new TreeWriter((text) => (tree += text)), options);
     const formatted = formatTree(decoded());
     expect(tree).toBe(formatted.slice(0, formatted.indexOf('\nmemory read')));
-    expect(stateFromJson(family(), JSON.parse(json))).toEqual(expected);
+    expectEqual(stateFromJson(family(), JSON.parse(json)), expected);
   });
 
   it('writes a handover the program reads back, every block it reads preserved', () => {

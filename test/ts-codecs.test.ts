@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { codecsFor } from '../generator/codec/compile.ts';
 import { CodecError as RuntimeCodecError } from '../generator/codec/runtime.ts';
 import { renderTsCodecs, tsModules } from '../generator/emit/ts/index.ts';
@@ -390,6 +390,10 @@ function codecProperties(
   });
 
   it('refuses a buffer too short at every length, and bad offsets, with a CodecError naming the struct', () => {
+    // Hundreds of thousands of CodecErrors, whose stacks nobody reads: capturing them was most of this test's time.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    onTestFinished(() => void (Error.stackTraceLimit = stackTraceLimit));
     for (const { version, struct, codec } of cases()) {
       const value = fc.sample(structArbitrary(version, struct), { numRuns: 1, seed: 7 })[0];
       const problems: string[] = [];
