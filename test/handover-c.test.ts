@@ -14,7 +14,8 @@ import { streamImage } from '../generator/image/stream.ts';
 import { TreeWriter } from '../generator/image/view.ts';
 import { PAGE_SHIFTS, type PageShift } from '../generator/model/index.ts';
 import { buildHandoverTool, expectedHandover, familyAt, parseReport, RUN_NAMES, runVersions } from './handover-fixtures.ts';
-import { luoAbi, run, runOk, scratchDir } from './support/tools.ts';
+import { cli } from './support/cli.ts';
+import { run, runOk, scratchDir } from './support/tools.ts';
 import { expectEqual } from './support/equal.ts';
 
 const BASE = 0x4000_0000n;
@@ -120,9 +121,9 @@ describe('a handover with memory left out of the map', () => {
     ]);
   });
 
-  it('decode --kho prints the state with its warnings and exits 1', () => {
+  it('decode --kho prints the state with its warnings and exits 1', async () => {
     const [fdt, mem] = build('luo_ser');
-    const result = luoAbi(['decode', '--kho', fdt, '--mem', mem, '--mem-base', `0x${BASE.toString(16)}`]);
+    const result = await cli('decode', '--kho', fdt, '--mem', mem, '--mem-base', `0x${BASE.toString(16)}`);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe('luo-abi decode: 1 block read outside the preserved memory: the next kernel would not get it back (see "warnings")\n');
     const json = JSON.parse(result.stdout) as { version: string; warnings: Record<string, unknown>[] };
