@@ -10,7 +10,8 @@ import { checkHeader } from '../generator/check/header/check-header.ts';
 import type { Finding } from '../generator/check/finding.ts';
 import { buildModel, findHeader, usedVersion } from '../generator/model/index.ts';
 import family from '../schema/index.ts';
-import { luoAbi, OUT, runOk, scratchDir } from './support/tools.ts';
+import { cli } from './support/cli.ts';
+import { OUT, runOk, scratchDir } from './support/tools.ts';
 
 const header = (version: string) => readFileSync(join(OUT, 'luo', version, 'luo.h'), 'utf8');
 
@@ -77,9 +78,9 @@ describe('check --header against the schema', () => {
     expect(report.findings).toEqual([]);
   });
 
-  it('exits 1 from the command line, with GitHub annotations on the header lines', () => {
+  it('exits 1 from the command line, with GitHub annotations on the header lines', async () => {
     const path = writeHeader('header-cli', mutate(header('luo-v4'), [ADD_FIELD]));
-    const result = luoAbi(['check', '--header', path, '--format', 'github']);
+    const result = await cli('check', '--header', path, '--format', 'github');
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/^::error file=[^,]*header-cli-[^,]*\/luo\.h,line=\d+,title=LUO001 layout-changed-without-bump::struct luo_file_ser went from 64 to 72 bytes\./);
   });

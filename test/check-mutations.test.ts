@@ -141,7 +141,8 @@ function withNextVersion(prefix: string, edits: readonly [string, string][]): Sc
 
 const errors = (findings: readonly Finding[]) => findings.filter((f) => f.severity === 'error');
 
-describe('check: the mutation suite', () => {
+// Concurrent: each test checks a schema copy of its own, and much of a test is waiting for vitest to transform that copy.
+describe.concurrent('check: the mutation suite', () => {
   it('passes a next version identical to luo-v4 under the same string', async () => {
     const copy = withNextVersion('check-same', []);
     const report = await checkSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });

@@ -1,17 +1,19 @@
 /**
  * out/docs/<header>.rst builds with Sphinx (Debian's python3-sphinx) with warnings as errors, as a
  * page of the kernel's Documentation/ tree would, every header of every schema together in one
- * project, and the built pages have a table for every struct of every version.
+ * project (one build: Sphinx's start-up is most of a small build), and the built pages have a table
+ * for every struct of every version.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitDocs } from '../generator/emit/docs/index.ts';
 import { buildModel, type Model } from '../generator/model/index.ts';
 import kho from '../schema/index.ts';
 import gadget from './fixtures/gadget-schema.ts';
 import handler from './fixtures/handler-schema.ts';
-import { run, scratchDir } from './support/tools.ts';
+import { scratch } from './support/cli.ts';
+import { run, type RunResult } from './support/tools.ts';
 
 const MODELS: readonly { readonly label: string; readonly model: Model }[] = [
   { label: 'kho', model: buildModel(kho) },
@@ -19,25 +21,39 @@ const MODELS: readonly { readonly label: string; readonly model: Model }[] = [
   { label: 'handler', model: buildModel(handler) },
 ];
 
-describe.each(MODELS)('docs: the RST pages of $label', ({ model }) => {
-  it('build with sphinx-build -W, with a table per struct, per FDT and per constant list, and every changelog pair', async () => {
+const { dir, remove } = scratch('docs-rst');
+afterAll(remove);
+const source = join(dir, 'source');
+const build = join(dir, 'build');
+/** Each schema's pages as emitted, in a folder of the project named by its label. */
+const emitted = new Map<string, string[]>();
+let sphinx: RunResult;
+
+beforeAll(async () => {
+  mkdirSync(source);
+  writeFileSync(join(source, 'conf.py'), "project = 'luo-abi'\nextensions = []\nmaster_doc = 'index'\n");
+  const entries: string[] = [];
+  for (const { label, model } of MODELS) {
     const pages = (await emitDocs(model)).filter((f) => f.path.endsWith('.rst'));
-    expect(pages.map((p) => p.path)).toEqual(model.headers.map((h) => `docs/${h.name}.rst`));
-    const dir = scratchDir('docs-rst');
-    const source = join(dir, 'source');
-    const build = join(dir, 'build');
-    mkdirSync(source);
-    const names = model.headers.map((h) => h.name);
-    writeFileSync(join(source, 'conf.py'), "project = 'luo-abi'\nextensions = []\nmaster_doc = 'index'\n");
-    writeFileSync(join(source, 'index.rst'), `Headers\n=======\n\n.. toctree::\n\n${names.map((n) => `   ${n}`).join('\n')}\n`);
-    for (const page of pages) writeFileSync(join(source, page.path.slice('docs/'.length)), page.content);
+    emitted.set(label, pages.map((p) => p.path));
+    mkdirSync(join(source, label));
+    for (const page of pages) writeFileSync(join(source, label, page.path.slice('docs/'.length)), page.content);
+    entries.push(...model.headers.map((h) => `${label}/${h.name}`));
+  }
+  writeFileSync(join(source, 'index.rst'), `Headers\n=======\n\n.. toctree::\n\n${entries.map((n) => `   ${n}`).join('\n')}\n`);
+  sphinx = run('sphinx-build', ['-W', '--keep-going', '-b', 'html', '-q', source, build]);
+});
 
-    const result = run('sphinx-build', ['-W', '--keep-going', '-b', 'html', '-q', source, build]);
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
+it('sphinx-build -W builds every page of every schema without a warning', () => {
+  expect(sphinx.stderr).toBe('');
+  expect(sphinx.status).toBe(0);
+});
 
+describe.each(MODELS)('docs: the RST pages of $label', ({ label, model }) => {
+  it('build with a table per struct, per FDT and per constant list, and every changelog pair', () => {
+    expect(emitted.get(label)).toEqual(model.headers.map((h) => `docs/${h.name}.rst`));
     for (const header of model.headers) {
-      const html = readFileSync(join(build, `${header.name}.html`), 'utf8');
+      const html = readFileSync(join(build, label, `${header.name}.html`), 'utf8');
       expect(html).not.toContain('system-message');
       const text = html.replace(/<[^>]+>/g, '').replace(/&#8217;/g, "'");
       for (const version of header.versions) {

@@ -10,6 +10,7 @@ import { ImageError, PhysicalMemory, decodeImage, encodeImage, type FdtImageStat
 import { PreservedSet, type PreservedRange } from '../generator/image/preserved.ts';
 import { familyAt } from './handover-fixtures.ts';
 import { expectedState, luo, version, VERSION_NAMES } from './image-fixtures.ts';
+import { expectEqual } from './support/equal.ts';
 
 const RUNS = 40;
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
@@ -89,7 +90,7 @@ describe.each(VERSION_NAMES)('%s images round-trip', (name) => {
       fc.property(stateOf(name), layout, (state, { littleEndian, packing, page }) => {
         const base = page * 4096n;
         const image = encodeImage(version(name), state, { base, littleEndian, packing });
-        expect(decodeWith(image.fdt!, [{ base, bytes: image.memory }], littleEndian).state).toEqual(state);
+        expectEqual(decodeWith(image.fdt!, [{ base, bytes: image.memory }], littleEndian).state, state);
       }),
       { numRuns: RUNS },
     );
@@ -285,7 +286,7 @@ describe('whole handovers round-trip', () => {
         const version = khoVersion(state.version);
         const image = encodeImage(version, state, { base, littleEndian, family: family4k });
         const decoded = decodeHandover(image.fdt!, [{ base, bytes: image.memory }], littleEndian);
-        expect(withoutDerived(decoded.state)).toEqual(withoutDerived(state));
+        expectEqual(withoutDerived(decoded.state), withoutDerived(state));
         expect(decoded.preserved).toEqual({ warnings: [], total: 0 });
         const preserved = new PreservedSet((decoded.state as FdtImageState).root.properties['preserved-memory-map'] as PreservedRange[]);
         for (const r of state.root.properties['preserved-memory-map'] as PreservedRange[]) expect(preserved.covers(r.start, Number(r.size))).toBe(true);

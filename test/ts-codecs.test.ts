@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { codecsFor } from '../generator/codec/compile.ts';
 import { CodecError as RuntimeCodecError } from '../generator/codec/runtime.ts';
 import { renderTsCodecs, tsModules } from '../generator/emit/ts/index.ts';
@@ -43,7 +43,10 @@ const ENDIANS = [true, false] as const;
 /** Two's complement bytes of an integer, least significant first unless big-endian. */
 function intBytes(value: number | bigint, size: number, littleEndian: boolean): number[] {
   const unsigned = BigInt.asUintN(size * 8, BigInt(value));
-  const out = Array.from({ length: size }, (_, i) => Number((unsigned >> BigInt(8 * i)) & 0xffn));
+  // Its two 32-bit halves as numbers: a bigint shift per byte made this writer the slowest part of the run.
+  const halves = [Number(unsigned & 0xffff_ffffn), Number(unsigned >> 32n)];
+  const out = new Array<number>(size);
+  for (let i = 0; i < size; i++) out[i] = (halves[i >> 2]! >>> (8 * (i & 3))) & 0xff;
   return littleEndian ? out : out.reverse();
 }
 
@@ -54,10 +57,12 @@ function scalarRange(type: TypeInfo & { kind: 'scalar' }): [bigint, bigint] {
 
 const noNul = (s: string): boolean => !s.includes('\0') && !/\p{Cs}/u.test(s);
 
+/** One character of a string: made once, as fast-check builds a table of every code point for it. */
+const charUnit = fc.oneof(fc.constantFrom('a', 'Z', '-', '9'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+
 function charsArbitrary(length: number): fc.Arbitrary<string> {
-  const unit = fc.oneof(fc.constantFrom('a', 'Z', '-', '9'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
   return fc
-    .array(unit, { maxLength: length - 1 })
+    .array(charUnit, { maxLength: length - 1 })
     .map((parts) => parts.join(''))
     .filter((s) => noNul(s) && utf8(s).length <= length - 1);
 }
@@ -97,8 +102,15 @@ const bytesFields = (struct: Pick<StructModel, 'fields'>) => struct.fields.filte
 /** An anonymous struct or union declared in place: its members are the enclosing value's. */
 const isAnonymous = (f: FieldModel): f is FieldModel & { type: TypeInfo & { kind: 'inline' } } => f.anonymous === true && f.type.kind === 'inline';
 
+/** Made once per struct of a version model: building one is slow, and every property asks for it again. */
+const structArbitraries = new WeakMap<VersionModel, Map<StructModel, fc.Arbitrary<Value>>>();
+
 function structArbitrary(version: VersionModel, struct: StructModel): fc.Arbitrary<Value> {
-  return aggregateArbitrary(version, struct);
+  let made = structArbitraries.get(version);
+  if (!made) structArbitraries.set(version, (made = new Map()));
+  let arbitrary = made.get(struct);
+  if (!arbitrary) made.set(struct, (arbitrary = aggregateArbitrary(version, struct)));
+  return arbitrary;
 }
 
 /** The members of a struct or union; an anonymous member's own members merged into the value. */
@@ -175,50 +187,88 @@ function expectedBytes(version: VersionModel, struct: StructModel, value: Value,
   return out;
 }
 
-/** What decoding an encoded value gives: the value itself, except that a union gives every member. */
-function expectRoundTrip(version: VersionModel, type: TypeInfo, sent: Value, got: Value): void {
+/**
+ * Where decoding an encoded value did not give the value back (the value itself, except that a union
+ * gives every member), as one line per difference. Plain comparisons, not one expect() per leaf:
+ * a page-sized array has 512 of them and the properties run it thousands of times.
+ */
+function roundTripDifferences(version: VersionModel, type: TypeInfo, sent: Value, got: Value, path = '', out: string[] = []): string[] {
   if (type.kind === 'aggregate' || type.kind === 'inline') {
     const aggregate = type.kind === 'aggregate' ? findStruct(version, type.name) : { kind: type.aggregate, fields: type.fields };
-    expectMembers(version, aggregate, sent, got);
+    memberDifferences(version, aggregate, sent, got, path, out);
   } else if (type.kind === 'array') {
-    expect((got as Value[]).length).toBe(type.length);
-    (sent as Value[]).forEach((element, i) => expectRoundTrip(version, type.element, element, (got as Value[])[i]));
-  } else {
-    expect(got).toStrictEqual(sent);
+    if (!Array.isArray(got) || got.length !== type.length) out.push(`${path}: ${Array.isArray(got) ? `${got.length} elements` : typeof got}, expected an array of ${type.length}`);
+    else (sent as Value[]).forEach((element, i) => roundTripDifferences(version, type.element, element, got[i], `${path}[${i}]`, out));
+  } else if (!sameLeaf(sent, got)) {
+    out.push(`${path}: ${String(got)} (${typeof got}), expected ${String(sent)} (${typeof sent})`);
   }
+  return out;
+}
+
+/** A leaf value as toStrictEqual compares it: primitives by Object.is, arrays (bitmaps) element by element. */
+function sameLeaf(sent: Value, got: Value): boolean {
+  if (Array.isArray(sent)) return Array.isArray(got) && got.length === sent.length && sent.every((element, i) => Object.is(element, got[i]));
+  if (typeof sent === 'object' && sent !== null) throw new Error(`a leaf value is an object: ${JSON.stringify(sent)}`);
+  return Object.is(sent, got);
 }
 
 /** The members of a struct or union (an anonymous one's as the enclosing value's): a union gives every member. */
-function expectMembers(version: VersionModel, aggregate: Pick<StructModel, 'kind' | 'fields'>, sent: Value, got: Value): void {
+function memberDifferences(version: VersionModel, aggregate: Pick<StructModel, 'kind' | 'fields'>, sent: Value, got: Value, path: string, out: string[]): void {
+  if (typeof got !== 'object' || got === null) {
+    out.push(`${path}: ${String(got)}, expected an object`);
+    return;
+  }
   for (const f of bytesFields(aggregate)) {
     if (isAnonymous(f)) {
-      expectMembers(version, { kind: f.type.aggregate, fields: f.type.fields }, sent, got);
+      memberDifferences(version, { kind: f.type.aggregate, fields: f.type.fields }, sent, got, path, out);
       continue;
     }
     const member = (sent as Record<string, Value>)[f.name];
-    const type: TypeInfo = f.type;
-    if (aggregate.kind === 'struct' || member !== undefined) expectRoundTrip(version, type, member, (got as Record<string, Value>)[f.name]);
-    else expect(got as object).toHaveProperty(f.name);
+    if (aggregate.kind === 'struct' || member !== undefined) roundTripDifferences(version, f.type, member, (got as Record<string, Value>)[f.name], `${path}.${f.name}`, out);
+    else if (!(f.name in got)) out.push(`${path}.${f.name}: missing from the decoded union`);
   }
+}
+
+function expectRoundTrip(version: VersionModel, struct: StructModel, sent: Value, got: Value): void {
+  expect(roundTripDifferences(version, { kind: 'aggregate', aggregate: struct.kind, name: struct.name }, sent, got, struct.name)).toEqual([]);
+}
+
+function isZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** The first byte where `actual` differs from `expected` (or their lengths do), in words; undefined when they are equal. */
+function byteDifference(actual: Uint8Array, expected: ArrayLike<number>): string | undefined {
+  if (actual.length !== expected.length) return `${actual.length} bytes, expected ${expected.length}`;
+  for (let i = 0; i < actual.length; i++) if (actual[i] !== expected[i]) return `byte ${i} is ${actual[i]}, expected ${expected[i]}`;
+  return undefined;
 }
 
 /** The CodecError class of the runtime a module was generated with (each out/ts has its own). */
 type ErrorClass = typeof CodecError;
 
-function expectCodecError(errorClass: ErrorClass, action: () => unknown, path: string, message?: RegExp): CodecError {
-  let caught: unknown;
+/**
+ * What is wrong with what `action` throws, when it should be a CodecError of `errorClass` at `path`
+ * (its message led by the path, matching `message`); undefined when it is. Plain checks, so that a
+ * loop over every length of a page-sized struct costs no thousands of expect() calls.
+ */
+function codecErrorMismatch(errorClass: ErrorClass, action: () => unknown, path: string, message?: RegExp): string | undefined {
   try {
     action();
-  } catch (error) {
-    caught = error;
+  } catch (caught) {
+    if (!(caught instanceof errorClass)) return `${path}: threw ${String(caught)}, expected a CodecError of its runtime`;
+    if (caught.name !== 'CodecError') return `${path}: an error named ${caught.name}`;
+    if (caught.path !== path) return `${path}: a CodecError at ${caught.path}`;
+    if (!caught.message.startsWith(`${caught.path}: `)) return `${path}: a message not led by its path: ${caught.message}`;
+    if (message && !message.test(caught.message)) return `${path}: "${caught.message}" does not match ${message}`;
+    return undefined;
   }
-  expect(caught).toBeInstanceOf(errorClass);
-  const error = caught as CodecError;
-  expect(error.name).toBe('CodecError');
-  expect(error.path).toBe(path);
-  expect(error.message.startsWith(`${error.path}: `)).toBe(true);
-  if (message) expect(error.message).toMatch(message);
-  return error;
+  return `${path}: nothing thrown, expected a CodecError`;
+}
+
+function expectCodecError(errorClass: ErrorClass, action: () => unknown, path: string, message?: RegExp): void {
+  expect(codecErrorMismatch(errorClass, action, path, message)).toBeUndefined();
 }
 
 interface Leaf {
@@ -316,10 +366,10 @@ function codecProperties(
             for (let i = 0; i < bytes.length; i++) bytes[i] = noise[i % 16]! | 1;
             const before = bytes.slice();
             codec.encode(value, bytes, offset, options);
-            expect([...bytes.subarray(offset, offset + struct.size)]).toEqual(expectedBytes(version, struct, value, littleEndian));
-            expect(bytes.subarray(0, offset)).toEqual(before.subarray(0, offset));
-            expect(bytes.subarray(offset + struct.size)).toEqual(before.subarray(offset + struct.size));
-            expectRoundTrip(version, { kind: 'aggregate', aggregate: struct.kind, name: struct.name }, value, codec.decode(bytes, offset, options));
+            expect(byteDifference(bytes.subarray(offset, offset + struct.size), expectedBytes(version, struct, value, littleEndian)), 'the struct').toBeUndefined();
+            expect(byteDifference(bytes.subarray(0, offset), before.subarray(0, offset)), 'before the struct').toBeUndefined();
+            expect(byteDifference(bytes.subarray(offset + struct.size), before.subarray(offset + struct.size)), 'after the struct').toBeUndefined();
+            expectRoundTrip(version, struct, value, codec.decode(bytes, offset, options));
           }),
           { numRuns: RUNS },
         );
@@ -332,7 +382,7 @@ function codecProperties(
       fc.assert(
         fc.property(structArbitrary(version, struct), (value) => {
           const bytes = Uint8Array.from(expectedBytes(version, struct, value, true));
-          expectRoundTrip(version, { kind: 'aggregate', aggregate: struct.kind, name: struct.name }, value, codec.decode(bytes));
+          expectRoundTrip(version, struct, value, codec.decode(bytes));
         }),
         { numRuns: RUNS / 2 },
       );
@@ -340,21 +390,35 @@ function codecProperties(
   });
 
   it('refuses a buffer too short at every length, and bad offsets, with a CodecError naming the struct', () => {
+    // Hundreds of thousands of CodecErrors, whose stacks nobody reads: capturing them was most of this test's time.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    onTestFinished(() => void (Error.stackTraceLimit = stackTraceLimit));
     for (const { version, struct, codec } of cases()) {
       const value = fc.sample(structArbitrary(version, struct), { numRuns: 1, seed: 7 })[0];
+      const problems: string[] = [];
+      const note = (problem: string | undefined, where: string): void => void (problem && problems.push(`${where}: ${problem}`));
+      const needs = [0, 3].map((offset) => [offset, new RegExp(`needs ${struct.size} bytes at offset ${offset}`)] as const);
+      // One zeroed buffer, seen through views of each length: an encoder that wrote anything before refusing leaves a mark.
+      const zeros = new Uint8Array(struct.size + 3);
       for (let length = 0; length < struct.size; length++) {
-        for (const offset of [0, 3]) {
-          const bytes = new Uint8Array(offset + length);
-          expectCodecError(errorClassOf(), () => codec.decode(bytes, offset), struct.name, new RegExp(`needs ${struct.size} bytes at offset ${offset}`));
-          expectCodecError(errorClassOf(), () => codec.encode(value, bytes, offset), struct.name);
-          expect(bytes.every((b) => b === 0)).toBe(true);
+        for (const [offset, message] of needs) {
+          const bytes = zeros.subarray(0, offset + length);
+          const where = `${length} bytes at offset ${offset}`;
+          note(codecErrorMismatch(errorClassOf(), () => codec.decode(bytes, offset), struct.name, message), `decode of ${where}`);
+          note(codecErrorMismatch(errorClassOf(), () => codec.encode(value, bytes, offset), struct.name), `encode into ${where}`);
+          if (!isZero(bytes)) {
+            problems.push(`encode into ${where} wrote bytes before refusing`);
+            zeros.fill(0);
+          }
         }
       }
       const bytes = new Uint8Array(struct.size * 2);
       for (const offset of [-1, 0.5, Number.NaN, struct.size + 1]) {
-        expectCodecError(errorClassOf(), () => codec.decode(bytes, offset), struct.name);
-        expectCodecError(errorClassOf(), () => codec.encode(value, bytes, offset), struct.name);
+        note(codecErrorMismatch(errorClassOf(), () => codec.decode(bytes, offset), struct.name), `decode at offset ${offset}`);
+        note(codecErrorMismatch(errorClassOf(), () => codec.encode(value, bytes, offset), struct.name), `encode at offset ${offset}`);
       }
+      expect(problems, `${version.name} ${struct.name}`).toEqual([]);
     }
   });
 
@@ -376,11 +440,12 @@ function codecProperties(
   it('encodes any junk value to bytes or a CodecError, never another exception', () => {
     for (const { version, struct, codec } of cases()) {
       // Right field names with values of any type, nested a level down too, or no object at all.
-      const junkFields = fc.dictionary(fc.constantFrom(...leaves(version, struct).map((l) => l.path)), fc.anything());
+      const structLeaves = new Map(leaves(version, struct).map((l) => [l.path, l]));
+      const junkFields = fc.dictionary(fc.constantFrom(...structLeaves.keys()), fc.anything());
       const junk = fc.oneof(
         fc.anything(),
         fc.tuple(structArbitrary(version, struct), junkFields).map(([value, fields]) =>
-          Object.entries(fields).reduce((v, [path, leaf]) => leaves(version, struct).find((l) => l.path === path)!.set(v, leaf), value),
+          Object.entries(fields).reduce((v, [path, leaf]) => structLeaves.get(path)!.set(v, leaf), value),
         ),
       );
       fc.assert(

@@ -13,9 +13,14 @@ export const KERNEL_SCRIPTS = join(ROOT, '.cache/kernel-scripts');
 /** Kept after the run so a person can look (screenshots, built programs). */
 export const TEST_OUTPUT = join(ROOT, 'test-output');
 
+/** The scratch directories this test file made: test/support/scratch-cleanup.ts removes them when the file is done. */
+export const scratchDirs: string[] = [];
+
 export function scratchDir(prefix: string): string {
   mkdirSync(join(ROOT, '.cache/tmp'), { recursive: true });
-  return mkdtempSync(join(ROOT, '.cache/tmp', `${prefix}-`));
+  const dir = mkdtempSync(join(ROOT, '.cache/tmp', `${prefix}-`));
+  scratchDirs.push(dir);
+  return dir;
 }
 
 export interface RunResult {
