@@ -106,7 +106,7 @@ describe('a string of another header is a bad image: exit 1, nothing on stdout, 
     expect(result).toMatchObject({
       status: 1,
       stdout: '',
-      stderr: `luo-abi decode: bad image: ${entryPa}: the entry's compatible string names no known version: "luo-v9;b" where luo-v5 has "luo-v5"; "luo-v9;block-v1" where luo-v5+block-v1 has "luo-v5;block-v1"\n`,
+      stderr: `luo-abi decode: bad image: ${entryPa}: the entry's compatible string names no known version: "luo-v9;b" where luo-v5 has "luo-v5"; "luo-v9;block-v1" where luo-v5+block-v1 has "luo-v5;block-v1"; nor a feature header of luo-features-named (bits 0x460942000a01 are required or active but not supported)\n`,
     });
   });
 });
