@@ -31,9 +31,9 @@ export interface ImageVisitor {
   /**
    * True for a visitor that reads each struct's view only during its `struct` call and keeps neither
    * it nor anything taken from it (a nested struct's view, an array) past the call. The walk may
-   * then hand it the same view object for every struct of a kind, re-pointed at each in turn: no
-   * object is made per struct, which is most of what a walk costs. Left out, every struct is a view
-   * of its own, the visitor's to keep.
+   * then hand it the same view object for every struct of a kind read through one pointer of the
+   * model (a chain's headers, a block's entries), re-pointed at each in turn: no object is made per
+   * struct. Left out, every struct is a view of its own, the visitor's to keep.
    */
   readonly transient?: boolean;
 }
