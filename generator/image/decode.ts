@@ -246,11 +246,12 @@ function readUnsigned(view: DataView, at: number, size: number, le: boolean): Ad
 
 /** The handler among `handlers` whose name is the `length` bytes at `bytes[at..]`; undefined for none. */
 function handlerNamed(handlers: NonNullable<PointerStep['handlers']>, bytes: Uint8Array, at: number, length: number): VersionModel | undefined {
-  for (const { name, version } of handlers) {
+  for (let h = 0; h < handlers.length; h++) {
+    const name = handlers[h]!.name;
     if (name.length !== length) continue;
     let i = 0;
     while (i < length && bytes[at + i] === name[i]) i++;
-    if (i === length) return version;
+    if (i === length) return handlers[h]!.version;
   }
   return undefined;
 }
