@@ -79,6 +79,21 @@ export default async function run(): Promise<void> {
   // luo_ser, one block header per 102 sessions (2-page blocks), and per session itself, its one file block header and its files.
   const expectedStructs = 1 + Math.ceil(SESSIONS / 102) + SESSIONS * (1 + 1 + FILES);
 
+  /** The walk with a visitor that only counts the structs it is handed. */
+  const countingWalk = (transient: boolean): number => {
+    let structs = 0;
+    walkImage(allVersions(model), built.fdt, built.memory, {
+      transient,
+      struct() {
+        structs++;
+      },
+    });
+    return structs;
+  };
+  const checkCount = (structs: unknown) => {
+    if (structs !== expectedStructs) throw new Error(`the walk visited ${String(structs)} structs, expected ${expectedStructs}`);
+  };
+
   console.log(`${VERSION}, ${SESSIONS.toLocaleString('en')} sessions x ${FILES} files, packed: a memory image of ${(bytes.length / 2 ** 20).toFixed(0)} MB at 0x${BASE.toString(16)}.\n`);
   table(
     `Walking the image with views against reading its bytes once (rates in sessions/s)`,
@@ -86,35 +101,14 @@ export default async function run(): Promise<void> {
       {
         name: 'walkImage, views, visitor counts',
         note: 'every pointer, count, chain, handler string and overlap checked; each struct a view (transient visitor: one per kind, re-pointed); fields read only by the walker',
-        run: () => {
-          let structs = 0;
-          walkImage(allVersions(model), built.fdt, built.memory, {
-            transient: true,
-            struct() {
-              structs++;
-            },
-          });
-          return structs;
-        },
-        check: (structs) => {
-          if (structs !== expectedStructs) throw new Error(`the walk visited ${String(structs)} structs, expected ${expectedStructs}`);
-        },
+        run: () => countingWalk(true),
+        check: checkCount,
       },
       {
         name: 'walkImage, a view made per struct, visitor counts',
         note: 'the same, the visitor not transient: each struct a view of its own, the visitor\'s to keep',
-        run: () => {
-          let structs = 0;
-          walkImage(allVersions(model), built.fdt, built.memory, {
-            struct() {
-              structs++;
-            },
-          });
-          return structs;
-        },
-        check: (structs) => {
-          if (structs !== expectedStructs) throw new Error(`the walk visited ${String(structs)} structs, expected ${expectedStructs}`);
-        },
+        run: () => countingWalk(false),
+        check: checkCount,
       },
       {
         name: 'walkImage, views, visitor reads every field',
