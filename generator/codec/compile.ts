@@ -8,13 +8,8 @@ import type { StructModel, VersionModel } from '../model/index.ts';
 import * as runtime from './runtime.ts';
 import { VIEW_STATE, structSource, viewClassName, type StructSource } from './source.ts';
 
-/**
- * A struct's codec; its values are plain objects keyed by field name. Compiled for the walker, it
- * can also re-point a view it made at another struct (`repoint`, see StructSource).
- */
-export type StructCodec = runtime.StructCodec<Record<string, unknown>> & {
-  readonly repoint: (target: Record<string, unknown>, bytes: Uint8Array, offset?: number, options?: runtime.CodecOptions) => Record<string, unknown>;
-};
+/** A struct's codec; its values are plain objects keyed by field name. */
+export type StructCodec = runtime.StructCodec<Record<string, unknown>>;
 /** By struct name. */
 export type CodecTable = { readonly [struct: string]: StructCodec };
 
@@ -54,7 +49,6 @@ function tableEntry(source: StructSource): string {
     `decode: function decode_${name}(bytes, offset = 0, options) {\n${source.decode}\n},`,
     `encode: function encode_${name}(value, bytes, offset = 0, options) {\n${source.encode}\n},`,
     `view: function view_${name}(bytes, offset = 0, options) {\n${source.view}\n},`,
-    `repoint: function repoint_${name}(target, bytes, offset = 0, options) {\n${source.repoint}\n},`,
     '},',
   ].join('\n');
 }

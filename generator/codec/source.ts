@@ -70,12 +70,6 @@ export interface StructSource {
   readonly encode: string;
   /** Body of `(bytes, offset = 0, options) => view`: the bounds check, then the view. */
   readonly view: string;
-  /**
-   * Body of `(target, bytes, offset = 0, options) => target`: the bounds check, then `target` (a view
-   * of this struct) re-pointed at the struct at `offset`, for a reader that keeps one view per
-   * struct rather than making one per record (the image walker, for a visitor that keeps none).
-   */
-  readonly repoint: string;
   /** The view class's getters, one per field, each a body reading the field from the view's state. */
   readonly getters: readonly { readonly field: FieldModel; readonly body: string }[];
 }
@@ -375,9 +369,6 @@ export function structSource(struct: StructModel, lookup: StructLookup): StructS
   code.use(LOCALS, 'le');
   code.use(LOCALS, 'view');
   const view = entryPoint(struct, code, [`return new ${viewClassName(struct.name)}(bytes, offset, le, view);`]);
-  code.use(LOCALS, 'le');
-  code.use(LOCALS, 'view');
-  const repoint = entryPoint(struct, code, [...VIEW_STATE.map((name, i) => `target.${name} = ${['bytes', 'offset', 'le', 'view'][i]};`), 'return target;']);
   // A getter reads one field from the view's state: no copy of the struct, nothing kept.
   const viewRoot: Place = { ...root, base: 'this.$offset' };
   const getters = valueMembers(struct.fields).map(({ name, field }) => ({
@@ -390,7 +381,6 @@ export function structSource(struct: StructModel, lookup: StructLookup): StructS
     decode,
     encode,
     view,
-    repoint,
     getters,
   };
 }

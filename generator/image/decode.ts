@@ -186,29 +186,17 @@ interface PointerStep {
   readonly handlers?: readonly { readonly name: Uint8Array; readonly version: VersionModel }[];
 }
 
-/**
- * How the walk reads one kind of struct: its codec, and for a `transient` visitor, the one view it
- * re-points at each struct of the kind (made at the first). `reusable` is false for a struct whose
- * pointers the walk follows with values taken from its view (a page-list descriptor, an array):
- * following them may visit another struct of the same kind before the walk is done with this one.
- */
-interface StructReading {
-  readonly codec: StructCodec;
-  readonly reusable: boolean;
-  view: RawStruct | undefined;
-}
-
 /** What reading the struct or entries a pointer target reaches takes. */
 interface TargetPlan {
   /** The struct pointed at, or the entry struct. */
   readonly struct: StructModel;
-  readonly reading: StructReading;
+  readonly codec: StructCodec;
   /** Its shape's id in the block table. */
   readonly shape: number;
   /** Undefined when the struct holds no pointer. */
   readonly pointers: readonly PointerStep[] | undefined;
   /** A header-array's or a chain's header: where its count is, and a chain's next address. */
-  readonly header?: { readonly struct: StructModel; readonly reading: StructReading; readonly count: UnsignedAt; readonly next: UnsignedAt | undefined };
+  readonly header?: { readonly struct: StructModel; readonly codec: StructCodec; readonly count: UnsignedAt; readonly next: UnsignedAt | undefined };
 }
 
 /** A physical address as the walker carries it: a number when exact (below 2^53, as every real one is), else a bigint. */
@@ -361,8 +349,6 @@ export class WalkContext {
 export class Walker {
   private readonly layout: VersionLayout;
   private readonly visitor: ImageVisitor | undefined;
-  /** The visitor is transient: one view per kind of struct, re-pointed (StructReading). */
-  private readonly reuseViews: boolean;
   private readonly memory: PhysicalMemory;
 
   constructor(
@@ -371,7 +357,6 @@ export class Walker {
   ) {
     this.layout = new VersionLayout(version, imageCodecsFor(version), context.pageSize);
     this.visitor = context.visitor;
-    this.reuseViews = context.visitor?.transient === true;
     this.memory = context.memory;
   }
 
@@ -556,7 +541,7 @@ export class Walker {
   private block(plan: TargetPlan, target: HeaderTarget, pa: Address, site: Site) {
     const header = plan.header!;
     const slice = this.memory.slice(pa, header.struct.size, site);
-    const values = this.decode(header.reading, slice.bytes, slice.offset, site, -1);
+    const values = this.decode(header.codec, slice.bytes, slice.offset, site, -1);
     this.context.structs++;
     this.visit(header.struct.name, values, site, -1);
     const view = dataView(slice.bytes);
@@ -590,13 +575,13 @@ export class Walker {
   private entriesAt(plan: TargetPlan, bytes: Uint8Array, at: number, n: number, first: number, site: Site): StructValue[] {
     const entry = plan.struct;
     const entries: StructValue[] = this.visitor ? NOT_KEPT : new Array(n);
-    const reading = plan.reading;
+    const codec = plan.codec;
     for (let i = 0; i < n; i++, at += entry.size) {
       let value: StructValue;
       if (plan.pointers) {
         value = this.struct(plan, bytes, at, site, first + i);
       } else {
-        value = this.decode(reading, bytes, at, site, first + i) as StructValue;
+        value = this.decode(codec, bytes, at, site, first + i) as StructValue;
         this.context.structs++;
         this.visit(entry.name, value, site, first + i);
       }
@@ -688,7 +673,7 @@ export class Walker {
       if (earlier !== undefined) throw here.error(`${hex(pa)} is block ${earlier} again: the chain loops`);
       seen.set(pa, index);
       const top = this.memory.slice(pa, header.size, here);
-      const values = this.decode(this.reading(header.name), top.bytes, top.offset, here, -1);
+      const values = this.decode(this.layout.codec(header.name), top.bytes, top.offset, here, -1);
       const count = this.fieldCount(values, target.count, header, here);
       const order = Number(values[target.order]);
       const blockBytes = this.layout.blockBytes(target.block, values);
@@ -700,7 +685,7 @@ export class Walker {
       const shift = BigInt(pageShift + order);
       for (let i = 0; i < n; i++) {
         const place = here.place().entry(i);
-        const value = this.decode(this.reading(entry.name), block.bytes, block.offset + header.size + i * entry.size, here, i);
+        const value = this.decode(this.layout.codec(entry.name), block.bytes, block.offset + header.size + i * entry.size, here, i);
         const start = value[target.start];
         const bitmap = value[target.bitmap];
         if (typeof start !== 'bigint' || typeof bitmap !== 'bigint') throw place.error(`${entry.name}.${target.start} and .${target.bitmap} must be u64 addresses`);
@@ -762,7 +747,7 @@ export class Walker {
   /** The page groups a chain of chunks lists, in order; never more than `totalPages` pages of them. */
   private chunks(list: AreaModel['list'], first: bigint, totalPages: bigint, groupPages: bigint, place: Place): bigint[] {
     const chunk = this.layout.struct(list.chunk);
-    const reading = this.reading(chunk.name);
+    const codec = this.layout.codec(chunk.name);
     const shape = this.context.shapeOf(chunk.name);
     const groups: bigint[] = [];
     const seen = new Map<bigint, number>();
@@ -774,7 +759,7 @@ export class Walker {
       seen.set(pa, index);
       const site = Site.at(here);
       const slice = this.context.read(pa, chunk.size, shape, site);
-      const values = this.decode(reading, slice.bytes, slice.offset, site, -1);
+      const values = this.decode(codec, slice.bytes, slice.offset, site, -1);
       for (const address of values[list.pages] as readonly bigint[]) {
         if (address === 0n) break;
         pages += groupPages;
@@ -829,7 +814,7 @@ export class Walker {
    * the struct at `site` itself. The visitor sees it first, as read (pointers as addresses).
    */
   private struct(plan: TargetPlan, bytes: Uint8Array, offset: number, site: Site, index: number): StructValue {
-    const values = this.decode(plan.reading, bytes, offset, site, index);
+    const values = this.decode(plan.codec, bytes, offset, site, index);
     this.context.structs++;
     this.visit(plan.struct.name, values, site, index);
     if (plan.pointers) this.resolve(plan.pointers, values, bytes, offset, site, index);
@@ -839,24 +824,17 @@ export class Walker {
   /**
    * One struct, as the walk hands it on: decoded into a plain object when the state is kept
    * (decodeImage replaces its pointers with what they point at), a zero-copy view over the bytes
-   * when it is only visited (walkImage), re-pointed rather than made for a transient visitor. The
-   * one place that chooses. It is entry `index` of the block found at `site`, or (index -1) the
-   * struct at `site` itself, which is where a CodecError is reported.
+   * when it is only visited (walkImage). The one place that chooses. It is entry `index` of the
+   * block found at `site`, or (index -1) the struct at `site` itself, which is where a CodecError is
+   * reported.
    */
-  private decode(reading: StructReading, bytes: Uint8Array, offset: number, site: Site, index: number): RawStruct {
+  private decode(codec: StructCodec, bytes: Uint8Array, offset: number, site: Site, index: number): RawStruct {
     const options = this.context.codecOptions;
     try {
-      if (!this.visitor) return reading.codec.decode(bytes, offset, options);
-      if (!this.reuseViews || !reading.reusable) return reading.codec.view(bytes, offset, options);
-      return (reading.view = reading.view ? reading.codec.repoint(reading.view, bytes, offset, options) : reading.codec.view(bytes, offset, options));
+      return this.visitor ? codec.view(bytes, offset, options) : codec.decode(bytes, offset, options);
     } catch (error) {
       throw codecErrorAt(error, site, index);
     }
-  }
-
-  /** How the walk reads struct `name` where it keeps no plan (a chunk of a map or an area): a view of its own each time. */
-  private reading(name: string): StructReading {
-    return { codec: this.layout.codec(name), reusable: false, view: undefined };
   }
 
   /** Hands a struct to the visitor; a field it reads that the codec refuses is reported where the struct is. */
@@ -950,15 +928,14 @@ export class Walker {
       const steps = this.pointerSteps(struct, struct.name);
       plan = {
         struct,
-        reading: { codec: this.layout.codec(struct.name), reusable: !steps?.some((step) => step.needsValue), view: undefined },
+        codec: this.layout.codec(struct.name),
         shape: this.context.table.shapeId(shape),
         pointers: steps,
         ...(header && (target.shape === 'header-array' || target.shape === 'chain')
           ? {
               header: {
                 struct: header,
-                // The walk reads a header's count and next from its bytes, and its block size before its entries.
-                reading: { codec: this.layout.codec(header.name), reusable: true, view: undefined },
+                codec: this.layout.codec(header.name),
                 count: unsignedAt(header, target.count),
                 next: target.shape === 'chain' ? unsignedAt(header, target.next) : undefined,
               },

@@ -23,19 +23,11 @@ export interface ImageVisitor {
    * it points at is walked.
    * `block` is where the walk found the block (its toString() gives the text); `index` is the entry's
    * index in that block, or -1 for a struct that is not an entry (a header, a struct pointed at). The value is
-   * the visitor's to keep or drop (unless it is `transient`); the walker keeps nothing of it.
+   * the visitor's to keep or drop; the walker keeps nothing of it.
    */
   struct(struct: string, value: StructValue, block: Site, index: number): void;
   /** Each note, in walk order among the structs: before the state it is about is walked. */
   note?(note: WalkNote): void;
-  /**
-   * True for a visitor that reads each struct's view only during its `struct` call and keeps neither
-   * it nor anything taken from it (a nested struct's view, an array) past the call. The walk may
-   * then hand it the same view object for every struct of a kind read through one pointer of the
-   * model (a chain's headers, a block's entries), re-pointed at each in turn: no object is made per
-   * struct. Left out, every struct is a view of its own, the visitor's to keep.
-   */
-  readonly transient?: boolean;
 }
 
 export interface WalkSummary {
