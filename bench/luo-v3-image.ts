@@ -12,7 +12,12 @@ export const FILES = 8;
 export const BASE = 1n << 32n;
 export const model = buildModel(luoSchema);
 
-/** `sessions` sessions named session-N, each with FILES memfd files whose data counts up from 0. */
+/**
+ * `sessions` sessions named session-N, each with FILES files whose data counts up from 0. Their
+ * handler string is one no version of the family is reached by, so that `data` stays an opaque value
+ * (memfd-v1's would be followed to a memfd_luo_ser, which this workload does not hold); same length
+ * as "memfd-v1", so the image's bytes are laid out as before.
+ */
 export function luoV3State(sessions: number): ImageState {
   return luoState(VERSION, sessions);
 }
@@ -22,7 +27,7 @@ export function luoState(version: string, sessions: number): ImageState {
   const entries: StructValue[] = new Array(sessions);
   for (let i = 0; i < sessions; i++) {
     const files: StructValue[] = new Array(FILES);
-    for (let j = 0; j < FILES; j++) files[j] = { compatible: 'memfd-v1', data: BigInt(i * FILES + j), token: BigInt(j) };
+    for (let j = 0; j < FILES; j++) files[j] = { compatible: 'bench-v1', data: BigInt(i * FILES + j), token: BigInt(j) };
     entries[i] = { name: `session-${i}`, file_set_ser: { files, count: BigInt(FILES) } };
   }
   return {

@@ -427,6 +427,23 @@ describe('the streaming walk (walkImage): the same walker, nothing kept', () => 
       expect(imageError(() => walk(image.fdt!, memory)).message).toBe(imageError(() => decode(image.fdt!, memory)).message);
     }
   });
+
+  it('reads a file\'s handler string itself, with the decoder\'s checks and errors, though the visitor reads no field', () => {
+    const image = encode(v3State([sessionWith('a', 2), sessionWith('b', 3)]));
+    const fileAt = (memory: Uint8Array, session: number, file: number) => Number(filesPa(memory, sessionsPa(memory), session) - BASE) + 64 * file;
+    const cases: [(m: Uint8Array) => void, string][] = [
+      [(m) => m.fill(0x41, fileAt(m, 1, 2), fileAt(m, 1, 2) + 48), 'entry 2: luo_file_ser.compatible: no NUL terminator within char[48]'],
+      [(m) => m.set([0xc3, 0x28, 0], fileAt(m, 0, 1)), 'entry 1: luo_file_ser.compatible: the 2 bytes before the NUL are not valid UTF-8'],
+    ];
+    for (const [patch, problem] of cases) {
+      const memory = image.memory.slice();
+      patch(memory);
+      const decoded = imageError(() => decode(image.fdt!, memory));
+      expect(decoded.message).toContain(problem);
+      const walked = imageError(() => walkImage(luo.versions, image.fdt!, new PhysicalMemory([{ base: BASE, bytes: memory }]), { struct() {} }));
+      expect(walked.message).toBe(decoded.message);
+    }
+  });
 });
 
 describe('the state as JSON', () => {

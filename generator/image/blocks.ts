@@ -87,7 +87,7 @@ export class BlockTable {
   }
 
   /** A block at `pa`, which is `address` as a number (exact up to 2^53; the bigint is kept beyond). */
-  add(site: Site, pa: bigint, address: number, size: number, shape: number, entries: number): void {
+  add(site: Site, pa: bigint | number, address: number, size: number, shape: number, entries: number): void {
     const i = this.length++;
     const rows = this.chunkFor(i);
     const at = (i & CHUNK_MASK) * STRIDE;
@@ -99,7 +99,7 @@ export class BlockTable {
     rows[at + ENTRY] = site.entry;
     rows[at + FIELD] = this.fields.id(site.field);
     rows[at + BLOCK] = site.block;
-    if (pa > MAX_EXACT) this.wide.set(i, pa);
+    if (typeof pa === 'bigint' && pa > MAX_EXACT) this.wide.set(i, pa);
     this.bytes += size;
   }
 

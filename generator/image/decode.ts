@@ -14,8 +14,9 @@
  * pages aside) against the map: a block outside it is a warning, not an error, since the image is
  * readable; it is memory the next kernel would not get back.
  */
-import type { AreaModel, NodeModel, PointerModel, PropertyModel, StructModel, TargetModel, VersionModel } from '../model/index.ts';
+import { typeLayout, type AreaModel, type NodeModel, type PointerModel, type PropertyModel, type StructModel, type TargetModel, type VersionModel } from '../model/index.ts';
 import { FdtError, readFdt, type FdtNodeData } from '../fdt/index.ts';
+import { checkedCharsLength, dataView } from '../codec/runtime.ts';
 import { imageCodecsFor, isCodecError, type StructCodec } from './codecs.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
@@ -183,7 +184,17 @@ function pickOfHeader(header: string | undefined, pick: () => VersionModel, pick
 
 type FieldType = StructModel['fields'][number]['type'];
 
-/** One field of a struct that is, or holds, a pointer: its path text made once. */
+/**
+ * An unsigned integer field (an address, a count) where the walker reads it: `offset` bytes into its
+ * struct, `size` bytes wide. The walker reads these straight from the bytes (readUnsigned), not
+ * through the struct's decoded value or view, so that following a pointer makes no bigint.
+ */
+interface UnsignedAt {
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** One field of a struct that is, or holds, a pointer: its path text and the offsets it needs, worked out once. */
 interface PointerStep {
   readonly field: StructModel['fields'][number];
   /** The struct the field belongs to: a handler's state is reached from a named struct's field. */
@@ -191,6 +202,14 @@ interface PointerStep {
   readonly path: string;
   /** For a nested struct: its own steps. */
   readonly nested?: readonly PointerStep[];
+  /** The count beside the pointer in `owner` (an array's count, a chain's total, an area's count). */
+  readonly count?: UnsignedAt;
+  /** For a selected address: the string beside it that names the handler, and its path for a CodecError. */
+  readonly selector?: { readonly offset: number; readonly length: number; readonly path: string };
+  /** Whether following the pointers takes a value from the struct as read (a page-list descriptor, an array), not only bytes. */
+  readonly needsValue: boolean;
+  /** For a selected address: the handlers a string there may name, each with its string's bytes (UTF-8), found in the family once. */
+  readonly handlers?: readonly { readonly name: Uint8Array; readonly version: VersionModel }[];
 }
 
 /** What reading the struct or entries a pointer target reaches takes. */
@@ -202,7 +221,65 @@ interface TargetPlan {
   readonly shape: number;
   /** Undefined when the struct holds no pointer. */
   readonly pointers: readonly PointerStep[] | undefined;
+  /** A header-array's or a chain's header: where its count is, and a chain's next address. */
+  readonly header?: { readonly struct: StructModel; readonly codec: StructCodec; readonly count: UnsignedAt; readonly next: UnsignedAt | undefined };
 }
+
+/** A physical address as the walker carries it: a number when exact (below 2^53, as every real one is), else a bigint. */
+type Address = number | bigint;
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+/** The high 32 bits of a u64 below 2^53 are below this. */
+const EXACT_HIGH = 0x20_0000;
+
+/** `pa` as the walker carries it. */
+function address(pa: bigint): Address {
+  return pa <= MAX_EXACT ? Number(pa) : pa;
+}
+
+/**
+ * The unsigned integer of `size` bytes at `at` (an address or a count): a number, exact below 2^53,
+ * beyond which (a u64 only) a bigint. Real images' addresses and counts all come out numbers, read
+ * with no allocation; a hostile value past 2^53 keeps every digit for its error message.
+ */
+function readUnsigned(view: DataView, at: number, size: number, le: boolean): Address {
+  switch (size) {
+    case 1:
+      return view.getUint8(at);
+    case 2:
+      return view.getUint16(at, le);
+    case 4:
+      return view.getUint32(at, le);
+    default: {
+      const high = view.getUint32(le ? at + 4 : at, le);
+      if (high >= EXACT_HIGH) return view.getBigUint64(at, le);
+      return high * 0x1_0000_0000 + view.getUint32(le ? at : at + 4, le);
+    }
+  }
+}
+
+/** The handler among `handlers` whose name is the `length` bytes at `bytes[at..]`; undefined for none. */
+function handlerNamed(handlers: NonNullable<PointerStep['handlers']>, bytes: Uint8Array, at: number, length: number): VersionModel | undefined {
+  for (let h = 0; h < handlers.length; h++) {
+    const name = handlers[h]!.name;
+    if (name.length !== length) continue;
+    let i = 0;
+    while (i < length && bytes[at + i] === name[i]) i++;
+    if (i === length) return handlers[h]!.version;
+  }
+  return undefined;
+}
+
+/** The field `name` of `struct` as an UnsignedAt (the model has checked it is an unsigned integer). */
+function unsignedAt(struct: StructModel, name: string): UnsignedAt {
+  const field = struct.fields.find((f) => f.name === name);
+  if (!field) throw new Error(`struct ${struct.name} has no field ${name}`);
+  return { offset: field.offset, size: field.size };
+}
+
+const UTF8 = new TextEncoder();
+/** A handler string the codec has checked (NUL-terminated, valid UTF-8), made for a note. */
+const UTF8_DECODER = new TextDecoder();
 
 /** In a streaming walk, the entries of a block are visited, not kept: every block gives this one array. */
 const NOT_KEPT: StructValue[] = [];
@@ -252,7 +329,7 @@ export class WalkContext {
     return id;
   }
 
-  record(site: Site, pa: bigint, address: number, size: number, shape: number, entries: number): void {
+  record(site: Site, pa: Address, address: number, size: number, shape: number, entries: number): void {
     this.table.add(site, pa, address, size, shape, entries);
     // Blocks that do not overlap fit in memory; more bytes than that means an overlap, found now
     // rather than after walking a million aliased entries.
@@ -260,7 +337,7 @@ export class WalkContext {
   }
 
   /** `length` bytes at `pa`, recorded as a block of `shape`. */
-  read(pa: bigint, length: number, shape: number, site: Site): { bytes: Uint8Array; offset: number } {
+  read(pa: Address, length: number, shape: number, site: Site): { bytes: Uint8Array; offset: number } {
     const slice = this.memory.slice(pa, length, site);
     this.record(site, pa, slice.address, length, shape, -1);
     return slice;
@@ -272,6 +349,11 @@ export class WalkContext {
 
   note(note: WalkNote): void {
     this.visitor?.note?.(note);
+  }
+
+  /** Whether a note is read by anyone: a note costs a string and a place per file. */
+  get takesNotes(): boolean {
+    return this.visitor?.note !== undefined;
   }
 
   checkOverlaps(): void {
@@ -340,7 +422,7 @@ export class Walker {
           const size = target.size === undefined ? undefined : readRawU64(requireProperty(node, target.size, nodePath(model.name, target.size)), this.context.littleEndian, `${where.slice(0, where.lastIndexOf('/'))}/${target.size}`);
           return this.client(node.name, pa, size, Site.at(place));
         }
-        return this.follow(model.pointer!, pa, Site.at(place), undefined, undefined) as PropertyState;
+        return this.follow(model.pointer!, address(pa), Site.at(place), undefined, undefined, 0) as PropertyState;
       }
     }
   }
@@ -348,7 +430,7 @@ export class Walker {
   /** The struct a raw KHO entry holds, at `pa`; `site` names the entry. */
   entry(struct: string, pa: bigint, site: Site): StructValue {
     const pointer: PointerModel = { nullable: false, form: 'u64', target: { shape: 'struct', struct } };
-    return this.follow(pointer, pa, site, undefined, undefined) as StructValue;
+    return this.follow(pointer, address(pa), site, undefined, undefined, 0) as StructValue;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -408,35 +490,48 @@ export class Walker {
   /**
    * What a selected address leads to: the state of the version whose string the selector holds
    * (reached from this struct's field), or the address itself when no version has that string.
+   * `owner` (at `bytes[base..]`) holds the address, at `bytes[at..]`; it is entry `index` of the block
+   * found at `site` (index -1: the struct at `site`), and `value` is the address as the decoded struct
+   * holds it.
    */
-  private selected(step: PointerStep, pa: unknown, owner: RawStruct, site: Site): HandlerState | unknown {
-    const target = (step.field.type as Extract<FieldType, { kind: 'pointer' }>).target as Extract<TargetModel, { shape: 'selected' }>;
-    const selector = owner[target.selector];
-    const handler = typeof selector === 'string' ? handlerFor(this.context.family, step.owner, step.field.name, selector) : undefined;
-    const reached = { kind: 'handler', name: String(selector), site } as const;
-    if (!handler) {
-      if (typeof pa !== 'bigint') throw site.error(`holds ${String(pa)}, not a u64 physical address`);
-      this.context.note({ kind: 'state', reached });
-      return pa;
+  private selected(step: PointerStep, at: number, value: unknown, bytes: Uint8Array, base: number, site: Site, index: number, path: string): HandlerState | unknown {
+    const selector = step.selector!;
+    const name = base + selector.offset;
+    let length: number;
+    try {
+      // The string is checked as the view's getter checks it (NUL, UTF-8; a bad one is the decoder's
+      // error for the struct), then its bytes compared with the handlers' names: no string is made.
+      length = checkedCharsLength(bytes, name, selector.length, selector.path);
+    } catch (error) {
+      throw codecErrorAt(error, site, index);
     }
+    const handler = handlerNamed(step.handlers!, bytes, name, length);
+    // A note says which string selected the state, and where: made only for a visitor that takes notes.
+    if (this.context.takesNotes) {
+      const reached = { kind: 'handler', name: UTF8_DECODER.decode(bytes.subarray(name, name + length)), site: this.entrySite(site, index, path) } as const;
+      this.context.note(handler ? { kind: 'state', version: handler, reached } : { kind: 'state', reached });
+    }
+    // Decoding, the struct keeps the address it holds; visiting, nothing is kept.
+    if (!handler) return value;
     const container = handler.container as Extract<VersionModel['container'], { kind: 'reached-from' }>;
-    this.context.note({ kind: 'state', version: handler, reached });
-    const here = Site.at(site.place().then(handler.name));
-    const entry = this.context.walker(handler).follow({ nullable: false, form: 'u64', target: container.target }, pa, here, undefined, undefined);
+    const here = Site.at(this.entrySite(site, index, path).place().then(handler.name));
+    const pa = readUnsigned(dataView(bytes), at, 8, this.context.littleEndian);
+    const entry = this.context.walker(handler).follow({ nullable: false, form: 'u64', target: container.target }, pa, here, undefined, undefined, 0);
     return { version: handler.name, entry } as HandlerState;
   }
 
   // ---------------------------------------------------------------------------------------------
   // Pointers
 
-  /** What `pa` points at; `owner` is the struct holding the pointer, for counts kept beside it. */
-  follow(pointer: PointerModel, pa: unknown, site: Site, owner: RawStruct | undefined, step: PointerStep | undefined): unknown {
+  /**
+   * What `pa` points at. `step` is the pointer's field, in its struct at `bytes[base..]`, for the
+   * counts kept beside it; undefined for an address that is no struct's field (a node's property).
+   */
+  follow(pointer: PointerModel, pa: Address, site: Site, step: PointerStep | undefined, bytes: Uint8Array | undefined, base: number): unknown {
     const target = pointer.target;
-    if (target.shape === 'selected') return this.selected(step!, pa, owner!, site);
-    if (typeof pa !== 'bigint') throw site.error(`holds ${String(pa)}, not a u64 physical address`);
     // A map that may be 0 holds nothing then: no memory is preserved, which is for the check to say.
-    if (pa === 0n && pointer.nullable && isMapTarget(target)) return this.ranges([]);
-    if (pa === 0n) {
+    if (pa === 0 && pointer.nullable && isMapTarget(target)) return this.ranges([]);
+    if (pa === 0) {
       if (pointer.nullable) return null;
       throw site.error(`is 0, but must point at ${describeTarget(target)}`);
     }
@@ -445,60 +540,66 @@ export class Walker {
         const plan = this.plan(target);
         const slice = this.memory.slice(pa, plan.struct.size, site);
         this.context.record(site, pa, slice.address, plan.struct.size, plan.shape, -1);
-        return this.struct(plan, slice.bytes, slice.offset, site, site.place(), -1);
+        return this.struct(plan, slice.bytes, slice.offset, site, -1);
       }
-      case 'header-array':
-        return this.block(target, pa, site).entries;
+      case 'header-array': {
+        const plan = this.plan(target);
+        return this.block(plan, target, pa, site).entries;
+      }
       case 'array': {
-        const count = this.ownerCount(owner, target.count, site);
-        return this.entries(target, pa, count, 0, site);
+        const count = this.ownerCount(step, bytes, base, site);
+        return this.entries(this.plan(target), target, pa, count, 0, site, undefined);
       }
       case 'chain':
-        return this.chain(target, pa, site, owner);
+        return this.chain(target, pa, site, step, bytes, base);
       case 'radix-tree':
-        return this.radixTree(target, pa, site);
+        return this.radixTree(target, BigInt(pa), site);
       case 'bitmap-chunks':
-        return this.bitmapChunks(target, pa, site);
+        return this.bitmapChunks(target, BigInt(pa), site);
+      case 'selected':
+        throw site.error('a handler\'s state is named by the string beside its address: only a struct\'s field can lead to it');
       case 'client':
         throw site.error('a client\'s state is named by its node: only a node\'s property can lead to it');
     }
   }
 
-  private ownerCount(owner: RawStruct | undefined, field: string, site: Site): bigint {
-    const value = owner?.[field];
-    if (typeof value !== 'bigint' && typeof value !== 'number') {
-      throw site.error(`the count field "${field}" beside this pointer is missing`);
-    }
-    return BigInt(value);
+  /** The count beside `step`'s pointer in its struct at `bytes[base..]`, read from the bytes. */
+  private ownerCount(step: PointerStep | undefined, bytes: Uint8Array | undefined, base: number, site: Site): Address {
+    const count = step?.count;
+    if (!count || !bytes) throw site.error(`the count field beside this pointer is missing`);
+    return readUnsigned(dataView(bytes), base + count.offset, count.size, this.context.littleEndian);
   }
 
-  /** A header followed by its entries: one block of a header-array or of a chain. */
-  private block(target: HeaderTarget, pa: bigint, site: Site) {
-    const header = this.layout.struct(target.header);
-    const slice = this.memory.slice(pa, header.size, site);
-    const values = this.decode(this.layout.codec(header.name), slice.bytes, slice.offset, site, -1);
+  /** A header followed by its entries: one block of a header-array or of a chain, `plan` its entries'. */
+  private block(plan: TargetPlan, target: HeaderTarget, pa: Address, site: Site) {
+    const header = plan.header!;
+    const slice = this.memory.slice(pa, header.struct.size, site);
+    const values = this.decode(header.codec, slice.bytes, slice.offset, site, -1);
     this.context.structs++;
-    this.visit(header.name, values, site, -1);
-    const count = this.fieldCount(values, target.count, header, site);
-    return { header: values, count, entries: this.entries(target, pa, count, header.size, site, values) };
+    this.visit(header.struct.name, values, site, -1);
+    const view = dataView(slice.bytes);
+    const le = this.context.littleEndian;
+    const count = readUnsigned(view, slice.offset + header.count.offset, header.count.size, le);
+    // Read before the entries are walked: a visitor may keep the header, but the walk needs nothing of it after.
+    const next = header.next && readUnsigned(view, slice.offset + header.next.offset, header.next.size, le);
+    return { next, count, entries: this.entries(plan, target, pa, count, header.struct.size, site, values) };
   }
 
-  /** `count` entries at `pa + skip`, checked against the block they must fit in. */
-  private entries(target: EntryTarget, pa: bigint, count: bigint, skip: number, site: Site, header: RawStruct = {}): StructValue[] {
-    const plan = this.plan(target);
+  /** `count` entries at `pa + skip`, checked against the block they must fit in (`header`: its header's values, for its size). */
+  private entries(plan: TargetPlan, target: EntryTarget, pa: Address, count: Address, skip: number, site: Site, header: RawStruct | undefined): StructValue[] {
     const entry = plan.struct;
-    const blockBytes = this.layout.blockBytes(target.block, header);
+    const blockBytes = this.layout.blockBytes(target.block, header ?? {});
     const room = blockBytes - skip;
     if (room < 0) throw site.error(`a block of ${blockBytes} bytes cannot hold its ${skip}-byte header`);
     const capacity = Math.floor(room / entry.size);
-    // A u64 count against a number: no bigint arithmetic per block, and exact whatever the count.
+    // A count (a number, or a bigint past 2^53) against a number: exact whatever the count.
     if (count > capacity) {
       throw site.error(`count ${count} is more than the ${capacity} entries of struct ${entry.name} a block of ${blockBytes} bytes holds`);
     }
     const n = Number(count);
     // Within capacity the length is exact as a number unless the block itself is past 2^53 bytes.
     const length = skip + n * entry.size;
-    const slice = this.memory.slice(pa, Number.isSafeInteger(length) ? length : BigInt(skip) + count * BigInt(entry.size), site);
+    const slice = this.memory.slice(pa, Number.isSafeInteger(length) ? length : BigInt(skip) + BigInt(count) * BigInt(entry.size), site);
     this.context.record(site, pa, slice.address, length, plan.shape, n);
     return this.entriesAt(plan, slice.bytes, slice.offset + skip, n, 0, site);
   }
@@ -507,13 +608,11 @@ export class Walker {
   private entriesAt(plan: TargetPlan, bytes: Uint8Array, at: number, n: number, first: number, site: Site): StructValue[] {
     const entry = plan.struct;
     const entries: StructValue[] = this.visitor ? NOT_KEPT : new Array(n);
-    // The entries' pointers are found at `block -> entry i -> field`: the block's Place is made once.
-    const block = plan.pointers ? site.place() : undefined;
     const codec = plan.codec;
     for (let i = 0; i < n; i++, at += entry.size) {
       let value: StructValue;
-      if (block) {
-        value = this.struct(plan, bytes, at, site, block, first + i);
+      if (plan.pointers) {
+        value = this.struct(plan, bytes, at, site, first + i);
       } else {
         value = this.decode(codec, bytes, at, site, first + i) as StructValue;
         this.context.structs++;
@@ -524,26 +623,29 @@ export class Walker {
     return entries;
   }
 
-  private chain(target: ChainTarget, first: bigint, site: Site, owner: RawStruct | undefined) {
-    const entries: StructValue[] = [];
-    let count = 0n;
+  /** A chain from `first`; `step` is its pointer's field, in its struct at `bytes[base..]`, for the total beside it. */
+  private chain(target: ChainTarget, first: Address, site: Site, step: PointerStep | undefined, bytes: Uint8Array | undefined, base: number) {
+    const plan = this.plan(target);
+    const entries: StructValue[] = this.visitor ? NOT_KEPT : [];
+    // A number: each block's count is checked against what the block holds before it is added.
+    let count = 0;
     // Blocks seen, by address: made at the second block, so that the one-block chains of an image
     // (a session's few files) make no Map.
-    let seen: Map<bigint, number> | undefined;
+    let seen: Map<Address, number> | undefined;
     let pa = first;
-    for (let index = 0; pa !== 0n; index++) {
+    for (let index = 0; pa !== 0; index++) {
       const here = site.inBlock(index);
       if (index === 1) seen = new Map([[first, 0]]);
       const earlier = seen?.get(pa);
       if (earlier !== undefined) throw here.error(`${hex(pa)} is block ${earlier} again: the chain loops`);
       seen?.set(pa, index);
-      const block = this.block(target, pa, here);
-      count += block.count;
+      const block = this.block(plan, target, pa, here);
+      count += Number(block.count);
       if (!this.visitor) for (const entry of block.entries) entries.push(entry);
-      pa = this.nextAddress(block.header[target.next], here);
+      pa = block.next!;
     }
     if (target.total !== undefined) {
-      const total = this.ownerCount(owner, target.total, site);
+      const total = this.ownerCount(step, bytes, base, site);
       if (total !== count) {
         throw site.error(`the chain holds ${count} entries but the count beside the pointer says ${total}`);
       }
@@ -646,12 +748,12 @@ export class Walker {
    * descriptor's page total, then the entries read from the groups in order. The descriptor is
    * returned with its first-chunk address replaced by the entries (null for no chunk).
    */
-  private area(area: AreaModel, descriptor: RawStruct, owner: RawStruct, site: Site): RawStruct {
+  private area(area: AreaModel, descriptor: RawStruct, step: PointerStep, bytes: Uint8Array, base: number, site: Site): RawStruct {
     const list = area.list;
     const place = site.place();
     const first = descriptor[list.first];
     if (typeof first !== 'bigint') throw place.then(list.first).error(`holds ${String(first)}, not a u64 physical address`);
-    const count = this.ownerCount(owner, area.count, site);
+    const count = BigInt(this.ownerCount(step, bytes, base, site));
     const order = Number(descriptor[list.order]);
     const totalPages = BigInt(descriptor[list.totalPages] as number | bigint);
     if (first === 0n) {
@@ -741,25 +843,28 @@ export class Walker {
   // Structs
 
   /**
-   * A struct with its pointers followed: entry `index` of the block found at `site` (whose Place is
-   * `block`), or (index -1) the struct at `site` itself. The visitor sees it first, as read (pointers
-   * as addresses).
+   * A struct with its pointers followed: entry `index` of the block found at `site`, or (index -1)
+   * the struct at `site` itself. The visitor sees it first, as read (pointers as addresses).
    */
-  private struct(plan: TargetPlan, bytes: Uint8Array, offset: number, site: Site, block: Place, index: number): StructValue {
+  private struct(plan: TargetPlan, bytes: Uint8Array, offset: number, site: Site, index: number): StructValue {
     const values = this.decode(plan.codec, bytes, offset, site, index);
     this.context.structs++;
     this.visit(plan.struct.name, values, site, index);
-    if (plan.pointers) this.resolve(plan.pointers, values, block, index);
+    if (plan.pointers) this.resolve(plan.pointers, values, bytes, offset, site, index);
     return values as StructValue;
   }
 
   /**
-   * One struct, read by `codec`: entry `index` of the block found at `site`, or (index -1) the struct
-   * at `site` itself, which is where a CodecError is reported.
+   * One struct, as the walk hands it on: decoded into a plain object when the state is kept
+   * (decodeImage replaces its pointers with what they point at), a zero-copy view over the bytes
+   * when it is only visited (walkImage). The one place that chooses. It is entry `index` of the
+   * block found at `site`, or (index -1) the struct at `site` itself, which is where a CodecError is
+   * reported.
    */
   private decode(codec: StructCodec, bytes: Uint8Array, offset: number, site: Site, index: number): RawStruct {
+    const options = this.context.codecOptions;
     try {
-      return readStruct(codec, bytes, offset, this.context.codecOptions, this.visitor !== undefined);
+      return this.visitor ? codec.view(bytes, offset, options) : codec.decode(bytes, offset, options);
     } catch (error) {
       throw codecErrorAt(error, site, index);
     }
@@ -775,34 +880,65 @@ export class Walker {
     }
   }
 
-  /** Replace every pointer inside `values` (a struct at `block -> entry index`) by what it points at. */
-  private resolve(pointers: readonly PointerStep[], values: RawStruct, block: Place, index: number): void {
+  /**
+   * Follow every pointer of the struct at `bytes[base..]`, entry `index` of the block found at `site`
+   * (-1: the struct at `site`): its addresses and counts read from the bytes at offsets the steps
+   * hold. Decoding, each pointer in `values` (the decoded struct) is replaced by what it points at;
+   * visiting (`values` is the view), the struct stays as the visitor saw it.
+   */
+  private resolve(pointers: readonly PointerStep[], values: RawStruct, bytes: Uint8Array, base: number, site: Site, index: number): void {
     for (const step of pointers) {
-      const resolved = this.resolveValue(step, step.field.type, values[step.field.name], values, block, index, step.path);
-      // A streaming walk leaves the struct as the visitor saw it.
-      if (!this.visitor) values[step.field.name] = resolved;
+      const field = step.field;
+      // Visiting, only what the walk cannot read from the bytes is taken from the view: a view would
+      // make a bigint for an address, and a nested view for a nested struct.
+      const value = this.visitor && !step.needsValue ? undefined : values[field.name];
+      const resolved = this.resolveValue(step, field.type, value, bytes, base, base + field.offset, site, index, step.path);
+      if (!this.visitor) values[field.name] = resolved;
     }
   }
 
-  private resolveValue(step: PointerStep, type: FieldType, value: unknown, owner: RawStruct, block: Place, index: number, path: string): unknown {
+  /**
+   * What `value` (of `type`, at `bytes[at..]`: `step`'s field or an element of it, in the struct at
+   * `bytes[base..]`) becomes once its pointers are followed.
+   */
+  private resolveValue(step: PointerStep, type: FieldType, value: unknown, bytes: Uint8Array, base: number, at: number, site: Site, index: number, path: string): unknown {
     switch (type.kind) {
       case 'pointer':
-        return this.follow(type, value, new Site(block, index, path, -1), owner, step);
+        if (type.target.shape === 'selected') return this.selected(step, at, value, bytes, base, site, index, path);
+        return this.follow(type, readUnsigned(dataView(bytes), at, 8, this.context.littleEndian), this.entrySite(site, index, path), step, bytes, base);
       case 'aggregate':
-        if (step.field.holds) return this.area(step.field.holds, value as RawStruct, owner, new Site(block, index, path, -1));
-        this.resolve(step.nested!, value as RawStruct, block, index);
+        if (step.field.holds) return this.area(step.field.holds, value as RawStruct, step, bytes, base, this.entrySite(site, index, path));
+        this.resolve(step.nested!, value as RawStruct, bytes, at, site, index);
         return value;
-      case 'array':
+      case 'array': {
+        const stride = typeLayout(type.element, (name) => this.layout.struct(name)).size;
         // The element's nested steps, where it is a struct, have paths without the index: rebuilt here.
         return (value as unknown[]).map((element, i) =>
           type.element.kind === 'aggregate'
-            ? (this.resolve(this.pointerSteps(this.layout.struct(type.element.name), `${path}[${i}]`)!, element as RawStruct, block, index), element)
-            : this.resolveValue(step, type.element, element, owner, block, index, `${path}[${i}]`),
+            ? (this.resolve(this.pointerSteps(this.layout.struct(type.element.name), `${path}[${i}]`)!, element as RawStruct, bytes, at + i * stride, site, index), element)
+            : this.resolveValue(step, type.element, element, bytes, base, at + i * stride, site, index, `${path}[${i}]`),
         );
+      }
       default:
         return value;
     }
   }
+
+  /**
+   * Where a pointer of entry `index` of the block found at `site` (-1: of the struct at `site`) is
+   * found: `block -> entry index -> path`. Made only for a pointer that is followed; the block's
+   * Place is made once for all its entries.
+   */
+  private entrySite(site: Site, index: number, path: string): Site {
+    if (site !== this.lastBlockSite) {
+      this.lastBlockSite = site;
+      this.lastBlockPlace = site.place();
+    }
+    return new Site(this.lastBlockPlace!, index, path, -1);
+  }
+
+  private lastBlockSite: Site | undefined;
+  private lastBlockPlace: Place | undefined;
 
   // ---------------------------------------------------------------------------------------------
   // Plans: what reading a target or resolving a struct takes, worked out once, so that reading a
@@ -821,7 +957,24 @@ export class Walker {
         target.shape === 'struct'
           ? { struct: struct.name }
           : { ...(target.shape === 'array' ? {} : { header: target.header }), entry: { struct: struct.name, offset: this.layout.headerSize(target) } };
-      plan = { struct, codec: this.layout.codec(struct.name), shape: this.context.table.shapeId(shape), pointers: this.pointerSteps(struct, struct.name) };
+      const header = target.shape === 'header-array' || target.shape === 'chain' ? this.layout.struct(target.header) : undefined;
+      const steps = this.pointerSteps(struct, struct.name);
+      plan = {
+        struct,
+        codec: this.layout.codec(struct.name),
+        shape: this.context.table.shapeId(shape),
+        pointers: steps,
+        ...(header && (target.shape === 'header-array' || target.shape === 'chain')
+          ? {
+              header: {
+                struct: header,
+                codec: this.layout.codec(header.name),
+                count: unsignedAt(header, target.count),
+                next: target.shape === 'chain' ? unsignedAt(header, target.next) : undefined,
+              },
+            }
+          : {}),
+      };
       this.plans.set(key, plan);
     }
     return plan;
@@ -837,10 +990,33 @@ export class Walker {
         : fields.map((field): PointerStep => {
             const fieldPath = `${path}.${field.name}`;
             const nested = field.type.kind === 'aggregate' && !field.holds ? this.pointerSteps(this.layout.struct(field.type.name), fieldPath) : undefined;
-            return { field, owner: struct, path: fieldPath, ...(nested ? { nested } : {}) };
+            const needsValue = field.holds !== undefined || field.type.kind === 'array' || (nested?.some((step) => step.needsValue) ?? false);
+            return { field, owner: struct, path: fieldPath, needsValue, ...(nested ? { nested } : {}), ...this.besidePointer(struct, field, path) };
           });
     this.steps.set(path, steps);
     return steps;
+  }
+
+  /** What the walk reads beside `field` of `struct` (read at `path`): the count of its entries, the string naming its handler. */
+  private besidePointer(struct: StructModel, field: StructModel['fields'][number], path: string): Pick<PointerStep, 'count' | 'selector' | 'handlers'> {
+    if (field.holds) return { count: unsignedAt(struct, field.holds.count) };
+    let type = field.type;
+    while (type.kind === 'array') type = type.element;
+    if (type.kind !== 'pointer') return {};
+    const target = type.target;
+    if (target.shape === 'array') return { count: unsignedAt(struct, target.count) };
+    if (target.shape === 'chain' && target.total !== undefined) return { count: unsignedAt(struct, target.total) };
+    if (target.shape !== 'selected') return {};
+    const selector = struct.fields.find((f) => f.name === target.selector)!;
+    const length = selector.type.kind === 'chars' ? selector.type.length : 0;
+    // Every string a handler of this field is reached by, each naming the handler handlerFor picks for it.
+    const family = this.context.family;
+    const names = new Set(family.flatMap((v) => (v.container?.kind === 'reached-from' ? [v.container.compatible.value] : [])));
+    const handlers = [...names].flatMap((name) => {
+      const version = handlerFor(family, struct, field.name, name);
+      return version ? [{ name: UTF8.encode(name), version }] : [];
+    });
+    return { selector: { offset: selector.offset, length, path: `${path}.${selector.name}` }, handlers };
   }
 }
 
@@ -858,15 +1034,6 @@ function nested<T>(site: Site, read: () => T): T {
     if (error instanceof FdtError) throw site.error(`the client's FDT: ${error.message}`);
     throw error;
   }
-}
-
-/**
- * A struct as the walk hands it on: decoded into a plain object when the state is kept (decodeImage
- * replaces its pointers with what they point at), a zero-copy view over the bytes when it is only
- * visited (walkImage). The one place that chooses.
- */
-function readStruct(codec: StructCodec, bytes: Uint8Array, offset: number, options: { littleEndian: boolean }, visiting: boolean): RawStruct {
-  return visiting ? codec.view(bytes, offset, options) : codec.decode(bytes, offset, options);
 }
 
 /** A CodecError as the ImageError of entry `index` of the block at `site` (index -1: the struct at `site`); anything else as it is. */

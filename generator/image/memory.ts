@@ -110,15 +110,17 @@ export class PhysicalMemory {
    * The region holding `[pa, pa + length)` whole; `where` names the reader in the error (anything
    * with toString, so that a walker's place is only turned into text when there is an error).
    */
-  slice(pa: bigint, length: number | bigint, where: { toString(): string }): MemorySlice {
+  slice(at: bigint | number, length: number | bigint, where: { toString(): string }): MemorySlice {
     // The walk reads block after block from one region: that region, in numbers, first. Addresses
-    // up to 2^53 are exact as numbers, and the comparisons then allocate no bigint.
+    // up to 2^53 are exact as numbers (the walker carries them so), and the comparisons then
+    // allocate no bigint.
     const last = this.lastRegion;
-    if (last && typeof length === 'number' && pa <= MAX_EXACT) {
-      const address = Number(pa);
+    if (last && typeof length === 'number' && (typeof at === 'number' || at <= MAX_EXACT)) {
+      const address = Number(at);
       const offset = address - last.base;
       if (offset >= 0 && offset + length <= last.bytes.length) return { bytes: last.bytes, offset, address };
     }
+    const pa = BigInt(at);
     const size = BigInt(length);
     const region = this.regionAt(pa);
     if (!region) {

@@ -58,10 +58,18 @@ export declare function checkBounds(bytes: Uint8Array, offset: number, size: num
 export declare function dataView(bytes: Uint8Array): DataView;
 
 /**
- * `char[length]` at `at`: the bytes before the first NUL, as UTF-8. A missing NUL is an error rather
- * than a read past the array, as is invalid UTF-8 (nothing would be lost silently).
+ * `char[length]` at `at`: the bytes before the first NUL, as UTF-8. A missing NUL is an error, as is
+ * invalid UTF-8 (nothing would be lost silently). The cache below keys on a few bytes read once, not
+ * on a hash of them all.
  */
 export declare function readChars(bytes: Uint8Array, at: number, length: number, path: string): string;
+
+/**
+ * The byte length of the string in `char[length]` at `at`, checked as readChars checks it (NUL,
+ * UTF-8) but not made: for a reader that only compares the bytes with strings it knows (the image
+ * walker, finding a file's handler by name).
+ */
+export declare function checkedCharsLength(bytes: Uint8Array, at: number, length: number, path: string): number;
 
 /**
  * `char[length]`: at most length - 1 bytes of UTF-8, then NUL bytes to the end of the array (zeroed

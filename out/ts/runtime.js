@@ -79,16 +79,27 @@ function asciiText(bytes, start, end) {
   return utf8.decode(bytes.subarray(start, end));
 }
 
+/** Set by scanChars: whether the bytes before the NUL it found are all ASCII. */
+let scannedAscii = true;
+
 /**
- * `char[length]` at `at`: the bytes before the first NUL, as UTF-8. A missing NUL is an error rather
- * than a read past the array, as is invalid UTF-8 (nothing would be lost silently).
+ * The index of the NUL that ends `char[length]` at `at`, noting in scannedAscii whether the bytes
+ * before it are ASCII. A missing NUL is an error rather than a read past the array. One pass finds
+ * the NUL and tells ASCII from the rest: four bytes at a time while none of them is a NUL (the word
+ * test below is exact), then byte by byte.
  */
-export function readChars(bytes, at, length, path) {
+function scanChars(bytes, at, length, path) {
   const limit = at + length;
   let end = at;
   let bits = 0;
-  // One pass finds the NUL and tells ASCII from the rest, nothing more per byte: the loop a careful
-  // hand decoder runs. The cache below keys on a few bytes read once, not on a hash of them all.
+  const view = dataView(bytes);
+  while (end + 4 <= limit) {
+    const word = view.getInt32(end, true);
+    // Non-zero exactly when one of the four bytes is 0 (the classic has-a-zero-byte test).
+    if ((word - 16843009 & ~word & 2155905152) !== 0) break;
+    bits |= word;
+    end += 4;
+  }
   while (end < limit) {
     const byte = bytes[end];
     if (byte === 0) break;
@@ -96,7 +107,29 @@ export function readChars(bytes, at, length, path) {
     end++;
   }
   if (end === limit) throw new CodecError(path, `no NUL terminator within char[${length}]`);
-  return bits < 128 ? cachedAscii(bytes, at, end) : readUtf8(bytes, at, end, path);
+  scannedAscii = (bits & 2155905152) === 0;
+  return end;
+}
+
+/**
+ * `char[length]` at `at`: the bytes before the first NUL, as UTF-8. A missing NUL is an error, as is
+ * invalid UTF-8 (nothing would be lost silently). The cache below keys on a few bytes read once, not
+ * on a hash of them all.
+ */
+export function readChars(bytes, at, length, path) {
+  const end = scanChars(bytes, at, length, path);
+  return scannedAscii ? cachedAscii(bytes, at, end) : readUtf8(bytes, at, end, path);
+}
+
+/**
+ * The byte length of the string in `char[length]` at `at`, checked as readChars checks it (NUL,
+ * UTF-8) but not made: for a reader that only compares the bytes with strings it knows (the image
+ * walker, finding a file's handler by name).
+ */
+export function checkedCharsLength(bytes, at, length, path) {
+  const end = scanChars(bytes, at, length, path);
+  if (!scannedAscii) readUtf8(bytes, at, end, path);
+  return end - at;
 }
 
 /**
