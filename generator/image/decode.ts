@@ -778,13 +778,19 @@ export class Walker {
   }
 
   /** The page groups a chain of chunks lists, in order; never more than `totalPages` pages of them. */
-  private chunks(list: AreaModel['list'], first: bigint, totalPages: bigint, groupPages: bigint, place: Place): bigint[] {
+  private chunks(list: AreaModel['list'], first: bigint, totalPages: bigint, groupPages: bigint, place: Place): Address[] {
     const chunk = this.layout.struct(list.chunk);
     const codec = this.layout.codec(chunk.name);
     const shape = this.context.shapeOf(chunk.name);
-    const groups: bigint[] = [];
+    // The page addresses are read from the bytes as numbers (bigints only past 2^53), not through the
+    // decoded chunk: a chunk lists hundreds of addresses, most of them 0 past the last one used.
+    const pagesField = chunk.fields.find((f) => f.name === list.pages)!;
+    const slots = pagesField.type.kind === 'array' ? pagesField.type.length : 0;
+    const le = this.context.littleEndian;
+    const groupsAllowed = totalPages / groupPages;
+    const maxGroups = groupsAllowed > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(groupsAllowed);
+    const groups: Address[] = [];
     const seen = new Map<bigint, number>();
-    let pages = 0n;
     for (let index = 0, pa = first; pa !== 0n; index++) {
       const here = place.then(`chunk ${index}`);
       const earlier = seen.get(pa);
@@ -792,14 +798,15 @@ export class Walker {
       seen.set(pa, index);
       const site = Site.at(here);
       const slice = this.context.read(pa, chunk.size, shape, site);
-      const values = this.decode(codec, slice.bytes, slice.offset, site, -1);
-      for (const address of values[list.pages] as readonly bigint[]) {
-        if (address === 0n) break;
-        pages += groupPages;
-        if (pages > totalPages) throw here.error(`lists more page groups than the area's ${totalPages} pages`);
+      const view = dataView(slice.bytes);
+      for (let i = 0, at = slice.offset + pagesField.offset; i < slots; i++, at += 8) {
+        const address = readUnsigned(view, at, 8, le);
+        if (address === 0) break;
+        if (groups.length >= maxGroups) throw here.error(`lists more page groups than the area's ${totalPages} pages`);
         groups.push(address);
       }
-      let next: unknown = values;
+      // The link to the next chunk: one value per chunk, read through the codec as any field is.
+      let next: unknown = this.decode(codec, slice.bytes, slice.offset, site, -1);
       for (const step of list.next) next = (next as RawStruct)[step];
       pa = this.nextAddress(next, Site.at(here));
     }
@@ -807,7 +814,7 @@ export class Walker {
   }
 
   /** `count` entries laid end to end over the page groups; one block per group read, as far as the entries go. */
-  private areaEntries(plan: TargetPlan, groups: readonly bigint[], count: number, groupBytes: number, place: Place): StructValue[] {
+  private areaEntries(plan: TargetPlan, groups: readonly Address[], count: number, groupBytes: number, place: Place): StructValue[] {
     const size = plan.struct.size;
     if (size > groupBytes) throw place.error(`struct ${plan.struct.name} (${size} bytes) is larger than a page group (${groupBytes} bytes)`);
     const kept: StructValue[] = [];
