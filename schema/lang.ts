@@ -23,16 +23,29 @@ export interface SourceLocation {
 
 const LANG_FILE = import.meta.url;
 
-/** The first stack frame outside this file: the schema line that called a constructor. */
+/**
+ * The first stack frame outside this file: the schema line that called a constructor. Few frames are
+ * captured at first (a constructor is called from the schema, or from a constructor it calls): every
+ * frame costs a source-map lookup where one is installed, and a schema calls constructors thousands
+ * of times.
+ */
 function callSite(): SourceLocation | undefined {
-  const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder, callSite);
-  for (const frame of (holder.stack ?? '').split('\n').slice(1)) {
-    const match = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?$/.exec(frame.trim());
-    if (!match) continue;
-    const file = match[1]!.replace(/^file:\/\//, '');
-    if (LANG_FILE.endsWith(file)) continue;
-    return { file, line: Number(match[2]) };
+  for (const frames of [4, 64]) {
+    const limit = Error.stackTraceLimit;
+    const holder: { stack?: string } = {};
+    Error.stackTraceLimit = frames;
+    try {
+      Error.captureStackTrace(holder, callSite);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    for (const frame of (holder.stack ?? '').split('\n').slice(1)) {
+      const match = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?$/.exec(frame.trim());
+      if (!match) continue;
+      const file = match[1]!.replace(/^file:\/\//, '');
+      if (LANG_FILE.endsWith(file)) continue;
+      return { file, line: Number(match[2]) };
+    }
   }
   return undefined;
 }

@@ -1,4 +1,3 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import { MARKER, writeAtomically } from '../generator/write.ts';
 import luoSchema from '../schema/index.ts';
 import { luoHeader } from '../schema/luo/index.ts';
 import { cli, scratch } from './support/cli.ts';
-import { luoAbi, ROOT, runOk, thrown } from './support/tools.ts';
+import { luoAbi, ROOT, thrown } from './support/tools.ts';
 
 const { dir, remove } = scratch('generate');
 afterAll(remove);
@@ -180,30 +179,6 @@ describe('the luo-abi command', () => {
       expect(help.stdout).toMatch(new RegExp(`^Usage: luo-abi ${command.name}`));
     }
   });
-
-  it('works after npm install of the packed package (npx luo-abi), and a signal to npx ends it', async () => {
-    const install = fresh('install');
-    const packed = runOk('npm', ['pack', ROOT, '--silent', '--pack-destination', install], { cwd: install }).stdout.trim();
-    writeFileSync(join(install, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-    runOk('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(install, packed)], { cwd: install });
-    const npx = spawnSync('npx', ['--no-install', 'luo-abi', 'generate', '--out', 'gen'], { cwd: install, encoding: 'utf8' });
-    expect(npx.stderr).toBe('');
-    expect(npx.status).toBe(0);
-    expect(readFileSync(join(install, 'gen/include/linux/kho/abi/luo.h'), 'utf8')).toBe(readFileSync(join(ROOT, 'out/include/linux/kho/abi/luo.h'), 'utf8'));
-
-    // npm passes SIGTERM to the shell it runs luo-abi through; luo-abi must not run on to the end.
-    const running = spawn('npx', ['--no-install', 'luo-abi', 'generate', '--out', 'killed'], { cwd: install, stdio: 'ignore' });
-    const luoAbiProcess = () => spawnSync('pgrep', ['-f', `node_modules/.bin/luo-abi generate --out killed`], { encoding: 'utf8' }).stdout.trim();
-    const until = async (done: () => boolean) => {
-      for (const start = Date.now(); !done() && Date.now() - start < 30_000; ) await new Promise((r) => setTimeout(r, 50));
-    };
-    await until(() => luoAbiProcess() !== '');
-    expect(luoAbiProcess()).not.toBe('');
-    running.kill('SIGTERM');
-    await until(() => luoAbiProcess() === '');
-    expect(luoAbiProcess()).toBe('');
-    expect(existsSync(join(install, 'killed'))).toBe(false);
-  }, 120_000);
 
   it('exits 2 on an unknown command or option', async () => {
     expect((await cli('frobnicate')).status).toBe(2);

@@ -4,9 +4,11 @@
  * which the install of this project filled, or the registry for what the cache lacks), and a consumer type-checked by tsc under NodeNext and run by node.
  * The consumer reads a handover image with the package's walker: the bytes are written here by hand
  * from the ABI facts (struct luo_ser of luo-v5+block-v1: char[16] "luo-v5;block-v1", then the u64s
- * liveupdate_num, sessions_pa and flbs_pa; 40 bytes; a null address is no block).
+ * liveupdate_num, sessions_pa and flbs_pa; 40 bytes; a null address is no block). The command runs
+ * from the same install: its bin, and `npx luo-abi generate`, which a signal to npx ends.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, run, runOk, scratchDir } from './support/tools.ts';
@@ -56,7 +58,7 @@ const EXPECTED = {
   refused: expect.stringMatching(/40 bytes at 0x1000 run past the end of the region 0x1000\.\.0x101e/),
 };
 
-describe('luo-abi as an npm package: the library (model and image walker)', () => {
+describe('luo-abi as an npm package: the library (model and image walker) and the command', () => {
   const dir = scratchDir('library-package');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const project = join(dir, 'consumer');
@@ -68,7 +70,8 @@ describe('luo-abi as an npm package: the library (model and image walker)', () =
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', strict: true, outDir: 'dist', types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] }, files: ['consumer.ts'] }));
     writeFileSync(join(project, 'consumer.ts'), CONSUMER);
-    runOk('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: project });
+    // As a user installs it: the dependencies' install scripts run too.
+    runOk('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: project });
   }, 120_000);
 
   it('type-checks a consumer under NodeNext against the package\'s declarations, and runs it: decodes and walks an image, encodes its state back to the same bytes, refuses a cut one', () => {
@@ -84,4 +87,24 @@ describe('luo-abi as an npm package: the library (model and image walker)', () =
     const ran = runOk(join(project, 'node_modules/.bin/luo-abi'), ['decode', '--at', '0x1000', '--mem', join(dir, 'entry.bin'), '--mem-base', '0x1000'], { cwd: project });
     expect(JSON.parse(ran.stdout)).toEqual(EXPECTED.state);
   });
+
+  it('generates through npx luo-abi what out/ holds, and a signal to npx ends it', async () => {
+    const npx = spawnSync('npx', ['--no-install', 'luo-abi', 'generate', '--out', 'gen'], { cwd: project, encoding: 'utf8' });
+    expect(npx.stderr).toBe('');
+    expect(npx.status).toBe(0);
+    expect(readFileSync(join(project, 'gen/include/linux/kho/abi/luo.h'), 'utf8')).toBe(readFileSync(join(ROOT, 'out/include/linux/kho/abi/luo.h'), 'utf8'));
+
+    // npm passes SIGTERM to the shell it runs luo-abi through; luo-abi must not run on to the end.
+    const running = spawn('npx', ['--no-install', 'luo-abi', 'generate', '--out', 'killed'], { cwd: project, stdio: 'ignore' });
+    const luoAbiProcess = () => spawnSync('pgrep', ['-f', `node_modules/.bin/luo-abi generate --out killed`], { encoding: 'utf8' }).stdout.trim();
+    const until = async (done: () => boolean) => {
+      for (const start = Date.now(); !done() && Date.now() - start < 30_000; ) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until(() => luoAbiProcess() !== '');
+    expect(luoAbiProcess()).not.toBe('');
+    running.kill('SIGTERM');
+    await until(() => luoAbiProcess() === '');
+    expect(luoAbiProcess()).toBe('');
+    expect(existsSync(join(project, 'killed'))).toBe(false);
+  }, 120_000);
 });

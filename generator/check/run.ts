@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { AbiSchema } from '../../schema/lang.ts';
 import { InputError } from '../core/errors.ts';
 import { DEFAULT_LOCK, DEFAULT_OUT, DEFAULT_SCHEMA, displayPath, PROJECT_ROOT } from '../core/paths.ts';
-import { importModule, isSchema, loadSchema } from '../core/schema.ts';
+import { importModule, isSchema, loadSchema, modelOf } from '../core/schema.ts';
 import { allVersions, buildModel, SchemaError, type Model, type SchemaIssue, type VersionModel } from '../model/index.ts';
 import { inputsDigest, recordedFresh } from '../freshness.ts';
 import { compareWithDisk, type StaleReport } from '../write.ts';
@@ -69,7 +69,7 @@ type Built = { model: Model; issues?: undefined } | { model?: undefined; issues:
 /** Build the model; a schema whose only mistake is an unguarded struct is a finding, not an error. */
 function build(schema: AbiSchema): Built {
   try {
-    return { model: buildModel(schema) };
+    return { model: modelOf(schema) };
   } catch (error) {
     if (error instanceof SchemaError && error.issues.every((i) => i.code === 'unguarded-struct')) {
       return { issues: error.issues, name: schema.name };
@@ -150,8 +150,7 @@ export interface LockResult {
 export async function lockSchema(options: { schemaPath?: string; lockPath?: string } = {}): Promise<LockResult> {
   const schemaPath = resolve(options.schemaPath ?? DEFAULT_SCHEMA);
   const lockPath = resolve(options.lockPath ?? DEFAULT_LOCK);
-  const schema = await loadSchema(schemaPath);
-  const model = buildModel(schema);
+  const model = modelOf(await loadSchema(schemaPath));
   const current = existsSync(lockPath) ? readLock(lockPath) : lockFromVersions(model.name, []);
   const findings = runRules({
     versions: allVersions(model),

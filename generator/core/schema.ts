@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AbiSchema } from '../../schema/lang.ts';
-import { buildModel, type Model, type PageShift } from '../model/index.ts';
+import { buildModel, DEFAULT_PAGE_SHIFT, type Model, type PageShift } from '../model/index.ts';
 import { InputError } from './errors.ts';
 import { DEFAULT_SCHEMA, displayPath } from './paths.ts';
 
@@ -68,5 +68,30 @@ export function isSchema(value: unknown): value is AbiSchema {
 
 /** Load and build, laid out for a page size; a SchemaError (a mistake in the schema) propagates to the CLI, which exits 2. */
 export async function loadModel(path?: string, pageShift?: PageShift): Promise<Model> {
-  return buildModel(await loadSchema(path), pageShift ? { pageShift } : {});
+  return modelOf(await loadSchema(path), pageShift ?? DEFAULT_PAGE_SHIFT);
+}
+
+/**
+ * Models already built, by schema and page shift. A schema module imported again is the same
+ * object, and schema objects are frozen, so the model built from one is the same every time: a
+ * process that runs several commands (a test, a tool calling the library) builds it once.
+ */
+const built = new WeakMap<AbiSchema, Map<PageShift, Model>>();
+
+export function modelOf(schema: AbiSchema, pageShift: PageShift = DEFAULT_PAGE_SHIFT): Model {
+  let byShift = built.get(schema);
+  if (!byShift) built.set(schema, (byShift = new Map()));
+  let model = byShift.get(pageShift);
+  // Frozen, because it is shared: a caller that changed it would change it for every later one.
+  if (!model) byShift.set(pageShift, (model = deepFreeze(buildModel(schema, { pageShift }))));
+  return model;
+}
+
+function deepFreeze<T>(value: T, seen = new Set<object>()): T {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return value;
+  seen.add(value);
+  for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key], seen);
+  if (value instanceof Map) for (const [k, v] of value) (deepFreeze(k, seen), deepFreeze(v, seen));
+  if (value instanceof Set) for (const v of value) deepFreeze(v, seen);
+  return Object.freeze(value);
 }

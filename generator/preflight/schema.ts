@@ -4,10 +4,11 @@
  * number, the guard strings a tree may define, and the structs its payload is made of.
  */
 import type { AbiSchema } from '../../schema/lang.ts';
+import { modelOf } from '../core/schema.ts';
 import { featureVersions, type FeatureBitModel, type FeatureVersionModel } from '../model/index.ts';
 import { featureSectionLayout, type FeatureSectionLayout } from '../features/section.ts';
 import { canonicalStruct, type CanonicalStruct } from '../model/canonical.ts';
-import { buildModel, type HeaderModel, type Model, type PageShift, type VersionModel } from '../model/index.ts';
+import { type HeaderModel, type Model, type PageShift, type VersionModel } from '../model/index.ts';
 
 export interface PreflightSchema {
   readonly model: Model;
@@ -17,7 +18,7 @@ export interface PreflightSchema {
 }
 
 export function preflightSchema(schema: AbiSchema, pageShift?: PageShift): PreflightSchema {
-  const model = buildModel(schema, pageShift ? { pageShift } : {});
+  const model = modelOf(schema, pageShift);
   let section: FeatureSectionLayout | undefined;
   try {
     section = featureSectionLayout(model);

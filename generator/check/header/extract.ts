@@ -6,6 +6,7 @@
  * C; it reads what the tools print.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -92,9 +93,10 @@ function compile(headerPath: string, source: HeaderSource, options: ReadOptions,
     show: paths.show,
   };
   const flags = gccFlags(paths, options.config ?? []);
-  const preprocessed = readPreprocessed(gcc(['-E', '-dD', ...flags, source.file], context));
+  const output = gcc(['-E', '-dD', ...flags, source.file], context);
+  const preprocessed = readPreprocessed(output);
   // A header of strings alone (memblock.h) gives the compiler no type to describe: pahole has nothing to read.
-  const structs = preprocessed.declared.size === 0 ? [] : structLayouts(source, preprocessed.declared, paths, flags, context, scratch);
+  const structs = preprocessed.declared.size === 0 ? [] : structLayouts(source, preprocessed.declared, paths, flags, context, scratch, output);
   const macros = new Map<string, HeaderMacro>();
   const functionMacros = new Map<string, FunctionMacro>();
   const definitions = new Map<string, MacroDefinition>();
@@ -115,15 +117,9 @@ function structLayouts(
   flags: readonly string[],
   context: CompileContext,
   scratch: string,
+  preprocessed: string,
 ): HeaderStruct[] {
-  const object = join(scratch, 'header.o');
-  // DWARF records no alignment, so `__packed` shows only through offsets and sizes: a probe struct with
-  // one `char[_Alignof(struct X)]` member per struct makes gcc compute each alignment, pahole print it.
-  const probe = `#include "${source.file}"\n${probeStruct(declared)}`;
-  gcc(['-g', '-c', '-fno-eliminate-unused-debug-types', ...flags, '-', '-o', object], context, probe);
-  const all = parsePahole(tool('pahole', [object]));
-  const aligns = new Map((all.find((s) => s.name === PROBE)?.fields ?? []).map((f) => [f.name, f.size]));
-  const lines = declarationLines(tool('readelf', ['--debug-dump=info', object]));
+  const { all, aligns, lines } = compiled(source, declared, flags, context, scratch, preprocessed);
   // The header's structs, and those of its sibling headers it includes (block.h's block header, which
   // luo.h only points at): a guard of the header may cover them.
   const wanted = ownStructs(all, declared, (file) => dirname(file) === dirname(source.file));
@@ -145,6 +141,47 @@ function structLayouts(
         ...(file ? { file: paths.show(file) } : {}),
       };
     });
+}
+
+/** What gcc -g, pahole and readelf make of a translation unit. */
+interface Compiled {
+  readonly all: readonly CanonicalStruct[];
+  readonly aligns: ReadonlyMap<string, number>;
+  readonly lines: ReadonlyMap<string, { line?: number; fields: Map<string, number> }>;
+}
+
+/**
+ * Compilations already read, by what gcc -E made of the translation unit (scratch paths aside) and
+ * the flags: the same preprocessed text compiles to the same layouts and lines. A check against a
+ * revision reads two trees that are mostly the same; a process checking many headers meets the same
+ * trees again.
+ */
+const compilations = new Map<string, Compiled>();
+const COMPILATIONS_KEPT = 64;
+
+function compiled(
+  source: HeaderSource,
+  declared: ReadonlyMap<string, { kind: 'struct' | 'union'; file: string }>,
+  flags: readonly string[],
+  context: CompileContext,
+  scratch: string,
+  preprocessed: string,
+): Compiled {
+  const key = createHash('sha256').update([...flags, preprocessed].join('\0').split(scratch).join('<scratch>')).digest('hex');
+  const known = compilations.get(key);
+  if (known) return known;
+  const object = join(scratch, 'header.o');
+  // DWARF records no alignment, so `__packed` shows only through offsets and sizes: a probe struct with
+  // one `char[_Alignof(struct X)]` member per struct makes gcc compute each alignment, pahole print it.
+  const probe = `#include "${source.file}"\n${probeStruct(declared)}`;
+  gcc(['-g', '-c', '-fno-eliminate-unused-debug-types', ...flags, '-', '-o', object], context, probe);
+  const all = parsePahole(tool('pahole', [object]));
+  const aligns = new Map((all.find((s) => s.name === PROBE)?.fields ?? []).map((f) => [f.name, f.size]));
+  const lines = declarationLines(tool('readelf', ['--debug-dump=info', object]));
+  const result = { all, aligns, lines };
+  if (compilations.size >= COMPILATIONS_KEPT) compilations.delete(compilations.keys().next().value!);
+  compilations.set(key, result);
+  return result;
 }
 
 let compilerIncludes: string | undefined;
