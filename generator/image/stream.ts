@@ -25,6 +25,14 @@ import { nodeChildren } from './select.ts';
 import type { ImageState, PreservedCheck, StructValue } from './state.ts';
 import type { ImageVisitor, WalkNote, WalkSummary } from './walk.ts';
 
+/** The members a struct's value has (anonymous unions and structs flattened), worked out once per field list: a stream reads them for every struct. */
+const members = new WeakMap<readonly FieldModel[], ReturnType<typeof valueMembers>>();
+function membersOf(fields: readonly FieldModel[]): ReturnType<typeof valueMembers> {
+  let found = members.get(fields);
+  if (!found) members.set(fields, (found = valueMembers(fields)));
+  return found;
+}
+
 /** A member's key in its object, an element's index in its array; undefined for the top value. */
 export type SinkKey = string | number | undefined;
 
@@ -306,7 +314,7 @@ class VisitReader {
   private *area(key: SinkKey, area: AreaModel, descriptor: StructValue, owner: StructValue): Reader {
     const struct = this.layout.struct(area.list.descriptor);
     this.sink.open(key, 'object');
-    for (const { name, field } of valueMembers(struct.fields)) {
+    for (const { name, field } of membersOf(struct.fields)) {
       if (name !== area.list.first) {
         this.typed(name, field.type, descriptor[name]);
       } else if (descriptor[name] === 0n) {
@@ -341,7 +349,7 @@ class VisitReader {
     }
     const fields = this.pointerFieldsOf(struct);
     this.sink.open(key, 'object');
-    for (const { name, field } of valueMembers(struct.fields)) {
+    for (const { name, field } of membersOf(struct.fields)) {
       const pointing = fields.get(name);
       if (pointing?.holds) yield* this.area(name, pointing.holds, value[name] as StructValue, value);
       else if (pointing) yield* this.field(name, pointing.type, value[name], value);
@@ -353,7 +361,7 @@ class VisitReader {
   /** A value with no pointer to follow, its members in the model's order. */
   private plain(key: SinkKey, fields: readonly FieldModel[], value: unknown): void {
     this.sink.open(key, 'object');
-    for (const { name, field } of valueMembers(fields)) this.typed(name, field.type, (value as Record<string, unknown>)[name]);
+    for (const { name, field } of membersOf(fields)) this.typed(name, field.type, (value as Record<string, unknown>)[name]);
     this.sink.close('object');
   }
 
