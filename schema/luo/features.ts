@@ -7,7 +7,7 @@
  * Two forms: linux-mm 29a7510 (handlers still found by a compatible string) and the later one that
  * finds handlers by name and adds the structs of the kernel image's `.liveupdate_features` section.
  */
-import { blockV0, kho_block_header_ser } from '../block/index.ts';
+import { blockV0 } from '../block/index.ts';
 import {
   array,
   chars,
@@ -21,10 +21,8 @@ import {
   khoEntry,
   field,
   pa,
-  pages,
   selectedBy,
   struct,
-  toChain,
   u32,
   u64,
   version,
@@ -39,10 +37,8 @@ import {
   LIVEUPDATE_TEST_FLB_COMPATIBLE,
   LUO_KHO_ENTRY_NAME,
 } from './constants.ts';
-import { fileSetSer, flbBlock, luo_file_ser, luo_flb_header_ser, luo_flb_ser, sessionSer } from './structs.ts';
+import { flbBlock, khoBlockSessions, luo_file_ser, luo_flb_header_ser, luo_flb_ser } from './structs.ts';
 
-/** Pages of each block of a kho_block_header_ser chain: KHO_BLOCK_SIZE, one page. */
-const KHO_BLOCK_PAGES = 1;
 
 export const luo_feature_hdr = struct('luo_feature_hdr', {
   packed: true,
@@ -96,11 +92,7 @@ const BLOCKS =
 
 /** The structs of one feature form, given its file entry (how a handler is named). */
 function featureForm(fileEntry: Aggregate) {
-  const fileSet = fileSetSer(
-    toChain({ header: kho_block_header_ser, next: 'next', count: 'count', entry: fileEntry, block: pages(KHO_BLOCK_PAGES), total: 'count' }),
-    'Physical address of the first struct kho_block_header_ser of a chain of blocks of struct luo_file_ser, or 0 if the set is empty.',
-  );
-  const session = sessionSer(fileSet);
+  const { fileSet, session, sessionsPa } = khoBlockSessions(fileEntry);
   const luoSer = struct('luo_ser', {
     packed: true,
     summary: 'The root of the LUO state handed to the next kernel.',
@@ -108,10 +100,7 @@ function featureForm(fileEntry: Aggregate) {
     fields: {
       features: field(luo_feature_hdr, 'What the writing kernel supports, what a reader must support, and what the payload uses.'),
       liveupdate_num: field(u64, 'Number of live updates performed so far, this one included.'),
-      sessions_pa: field(
-        pa(toChain({ header: kho_block_header_ser, next: 'next', count: 'count', entry: session, block: pages(KHO_BLOCK_PAGES) })),
-        'Physical address of the first struct kho_block_header_ser of the chain of session blocks, or 0 if there are no sessions.',
-      ),
+      sessions_pa: sessionsPa,
       flbs_pa: field(pa(flbBlock), 'Physical address of struct luo_flb_header_ser, or 0 if there are no FLBs.'),
     },
   });

@@ -3,7 +3,7 @@
  * string, and sessions and files live in chains of page-sized blocks of block.h. The compatible
  * string is either plain ("luo-v5") or composed with block.h's ("luo-v5;block-v1").
  */
-import { KHO_BLOCK_COMPATIBLE, blockV0, blockV1, kho_block_header_ser } from '../block/index.ts';
+import { KHO_BLOCK_COMPATIBLE, blockV0, blockV1 } from '../block/index.ts';
 import { KHO_COMPAT_ALIGN, KHO_SUB_COMPAT, compat } from '../compat/index.ts';
 import { khoV4 } from '../kexec_handover/index.ts';
 import {
@@ -15,10 +15,8 @@ import {
   khoEntry,
   khoserPtr,
   pa,
-  pages,
   selectedBy,
   struct,
-  toChain,
   u64,
   version,
   type AbiVersion,
@@ -34,10 +32,8 @@ import {
   LIVEUPDATE_TEST_FLB_COMPATIBLE,
   LUO_KHO_ENTRY_NAME,
 } from './constants.ts';
-import { fileSetSer, flbBlock, luo_file_ser, luo_flb_header_ser, luo_flb_ser, sessionSer } from './structs.ts';
+import { flbBlock, khoBlockSessions, luo_file_ser, luo_flb_header_ser, luo_flb_ser } from './structs.ts';
 
-/** Pages of each block of a kho_block_header_ser chain: KHO_BLOCK_SIZE, one page. */
-const KHO_BLOCK_PAGES = 1;
 
 const DOC_TITLE = 'Live Update Orchestrator ABI';
 const INTRO =
@@ -60,11 +56,7 @@ export const luo_file_ser_khoser = struct('luo_file_ser', {
 });
 
 function rawForm(fileEntry: Aggregate, compatLen: Constant<ExprValue>) {
-  const fileSet = fileSetSer(
-    toChain({ header: kho_block_header_ser, next: 'next', count: 'count', entry: fileEntry, block: pages(KHO_BLOCK_PAGES), total: 'count' }),
-    'Physical address of the first struct kho_block_header_ser of a chain of blocks of struct luo_file_ser, or 0 if the set is empty.',
-  );
-  const session = sessionSer(fileSet);
+  const { fileSet, session, sessionsPa } = khoBlockSessions(fileEntry);
   const luoSer = struct('luo_ser', {
     packed: true,
     summary: 'The root of the LUO state handed to the next kernel.',
@@ -72,10 +64,7 @@ function rawForm(fileEntry: Aggregate, compatLen: Constant<ExprValue>) {
     fields: {
       compatible: field(chars(compatLen), 'The compatible string of the LUO state, NUL-terminated.'),
       liveupdate_num: field(u64, 'Number of live updates performed so far, this one included.'),
-      sessions_pa: field(
-        pa(toChain({ header: kho_block_header_ser, next: 'next', count: 'count', entry: session, block: pages(KHO_BLOCK_PAGES) })),
-        'Physical address of the first struct kho_block_header_ser of the chain of session blocks, or 0 if there are no sessions.',
-      ),
+      sessions_pa: sessionsPa,
       flbs_pa: field(pa(flbBlock), 'Physical address of struct luo_flb_header_ser, or 0 if there are no FLBs.'),
     },
   });

@@ -18,6 +18,7 @@ import {
   type Aggregate,
   type PointerTarget,
 } from '../lang.ts';
+import { kho_block_header_ser } from '../block/index.ts';
 import {
   LIVEUPDATE_FLB_COMPAT_LENGTH,
   LIVEUPDATE_HNDL_COMPAT_LENGTH,
@@ -30,6 +31,8 @@ export const SESSION_ARRAY_PAGES = 16;
 export const FILE_ARRAY_PAGES = 2;
 /** Pages of each block of a luo_block_header_ser chain (luo-v3 and luo-v4: LUO_BLOCK_PGCNT). */
 export const LUO_BLOCK_PAGES = 2;
+/** Pages of each block of a kho_block_header_ser chain (luo-v5 on: KHO_BLOCK_SIZE, one page). */
+const KHO_BLOCK_PAGES = 1;
 
 export const luo_file_ser = struct('luo_file_ser', {
   packed: true,
@@ -189,3 +192,21 @@ export const luo_file_set_ser_chain = fileSetSer(
   'Physical address of the first struct luo_block_header_ser of a chain of blocks of struct luo_file_ser, or 0 if the set is empty.',
 );
 export const luo_session_ser_v4 = sessionSer(luo_file_set_ser_chain);
+
+/**
+ * The sessions of the forms kept in a raw KHO entry (luo-v5 on, and the feature forms): the sessions,
+ * and each session's files (`fileEntry`), in chains of kho_block_header_ser blocks. What they share
+ * of luo_ser is the `sessions_pa` field, returned with the structs it leads to.
+ */
+export function khoBlockSessions(fileEntry: Aggregate) {
+  const fileSet = fileSetSer(
+    toChain({ header: kho_block_header_ser, next: 'next', count: 'count', entry: fileEntry, block: pages(KHO_BLOCK_PAGES), total: 'count' }),
+    'Physical address of the first struct kho_block_header_ser of a chain of blocks of struct luo_file_ser, or 0 if the set is empty.',
+  );
+  const session = sessionSer(fileSet);
+  const sessionsPa = field(
+    pa(toChain({ header: kho_block_header_ser, next: 'next', count: 'count', entry: session, block: pages(KHO_BLOCK_PAGES) })),
+    'Physical address of the first struct kho_block_header_ser of the chain of session blocks, or 0 if there are no sessions.',
+  );
+  return { fileSet, session, sessionsPa };
+}
