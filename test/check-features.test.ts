@@ -13,7 +13,7 @@ import { checkSchema, lockSchema } from '../generator/check/run.ts';
 import type { Finding } from '../generator/check/finding.ts';
 import { SchemaError } from '../generator/model/index.ts';
 import { displayPath as shown } from '../generator/core/paths.ts';
-import { copySchema, edit, replaceOnce, type SchemaCopy } from './check-support.ts';
+import { SESSION_AND_FLB, copySchema, edit, replaceOnce, type SchemaCopy } from './check-support.ts';
 import { cli } from './support/cli.ts';
 
 const FEATURE_NEXT = `
@@ -48,35 +48,7 @@ const file_set = struct('luo_file_set_ser', {
   },
 });
 
-const session = struct('luo_session_ser', {
-  packed: true,
-  summary: 'Serialised state of one session.',
-  fields: {
-    name: field(chars(LIVEUPDATE_SESSION_NAME_LENGTH), 'Name of the session.'),
-    file_set_ser: field(file_set, 'The files of the session.'),
-  },
-});
-
-const flb_header = struct('luo_flb_header_ser', {
-  packed: true,
-  summary: 'Header of the FLB block.',
-  fields: {
-    pgcnt: field(u64, 'Size of the whole block in pages.'),
-    count: field(u64, 'Number of entries that follow.'),
-  },
-});
-
-const flb = struct('luo_flb_ser', {
-  packed: true,
-  summary: 'Serialised state of one FLB.',
-  fields: {
-    name: field(chars(LIVEUPDATE_FLB_COMPAT_LENGTH), 'Compatible string of the FLB.'),
-    data: field(u64, 'Opaque handle of the FLB.'),
-    count: field(u64, 'Number of files that depended on it.'),
-  },
-});
-
-const root = struct('luo_ser', {
+${SESSION_AND_FLB}const root = struct('luo_ser', {
   packed: true,
   summary: 'The root of the LUO state handed to the next kernel.',
   fields: {

@@ -56,6 +56,40 @@ export function replaceOnce(source: string, from: string, to: string): string {
 }
 
 /**
+ * The structs every written-out LUO version below has alike (luo_session_ser, the FLB header and entry),
+ * as source text; luo_session_ser holds the `file_set` each version defines before it.
+ */
+export const SESSION_AND_FLB = `const session = struct('luo_session_ser', {
+  packed: true,
+  summary: 'Serialised state of one session.',
+  fields: {
+    name: field(chars(LIVEUPDATE_SESSION_NAME_LENGTH), 'Name of the session.'),
+    file_set_ser: field(file_set, 'The files of the session.'),
+  },
+});
+
+const flb_header = struct('luo_flb_header_ser', {
+  packed: true,
+  summary: 'Header of the FLB block.',
+  fields: {
+    pgcnt: field(u64, 'Size of the whole block in pages.'),
+    count: field(u64, 'Number of entries that follow.'),
+  },
+});
+
+const flb = struct('luo_flb_ser', {
+  packed: true,
+  summary: 'Serialised state of one FLB.',
+  fields: {
+    name: field(chars(LIVEUPDATE_FLB_COMPAT_LENGTH), 'Compatible string of the FLB.'),
+    data: field(u64, 'Opaque handle of the FLB.'),
+    count: field(u64, 'Number of files that depended on it.'),
+  },
+});
+
+`;
+
+/**
  * luo-v4 written out in full under the name luo-next, still with the string "luo-v4". It imports more
  * than it uses so that the tests' edits (s64, u32, u64Property, new constants) need no import edits.
  */
@@ -105,35 +139,7 @@ const file_set = struct('luo_file_set_ser', {
   },
 });
 
-const session = struct('luo_session_ser', {
-  packed: true,
-  summary: 'Serialised state of one session.',
-  fields: {
-    name: field(chars(LIVEUPDATE_SESSION_NAME_LENGTH), 'Name of the session.'),
-    file_set_ser: field(file_set, 'The files of the session.'),
-  },
-});
-
-const flb_header = struct('luo_flb_header_ser', {
-  packed: true,
-  summary: 'Header of the FLB block.',
-  fields: {
-    pgcnt: field(u64, 'Size of the whole block in pages.'),
-    count: field(u64, 'Number of entries that follow.'),
-  },
-});
-
-const flb = struct('luo_flb_ser', {
-  packed: true,
-  summary: 'Serialised state of one FLB.',
-  fields: {
-    name: field(chars(LIVEUPDATE_FLB_COMPAT_LENGTH), 'Compatible string of the FLB.'),
-    data: field(u64, 'Opaque handle of the FLB.'),
-    count: field(u64, 'Number of files that depended on it.'),
-  },
-});
-
-const root = struct('luo_ser', {
+${SESSION_AND_FLB}const root = struct('luo_ser', {
   packed: true,
   summary: 'The root of the LUO state handed to the next kernel.',
   fields: {
