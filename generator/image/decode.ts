@@ -16,7 +16,7 @@
  */
 import { typeLayout, type AreaModel, type NodeModel, type PointerModel, type PropertyModel, type StructModel, type TargetModel, type VersionModel } from '../model/index.ts';
 import { FdtError, readFdt, type FdtNodeData } from '../fdt/index.ts';
-import { checkedCharsLength, dataView } from '../codec/runtime.ts';
+import { checkedCharsLength, dataView, readChars } from '../codec/runtime.ts';
 import { imageCodecsFor, isCodecError, type StructCodec } from './codecs.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
@@ -278,8 +278,6 @@ function unsignedAt(struct: StructModel, name: string): UnsignedAt {
 }
 
 const UTF8 = new TextEncoder();
-/** A handler string the codec has checked (NUL-terminated, valid UTF-8), made for a note. */
-const UTF8_DECODER = new TextDecoder();
 
 /** In a streaming walk, the entries of a block are visited, not kept: every block gives this one array. */
 const NOT_KEPT: StructValue[] = [];
@@ -508,7 +506,7 @@ export class Walker {
     const handler = handlerNamed(step.handlers!, bytes, name, length);
     // A note says which string selected the state, and where: made only for a visitor that takes notes.
     if (this.context.takesNotes) {
-      const reached = { kind: 'handler', name: UTF8_DECODER.decode(bytes.subarray(name, name + length)), site: this.entrySite(site, index, path) } as const;
+      const reached = { kind: 'handler', name: readChars(bytes, name, selector.length, selector.path), site: this.entrySite(site, index, path) } as const;
       this.context.note(handler ? { kind: 'state', version: handler, reached } : { kind: 'state', reached });
     }
     // Decoding, the struct keeps the address it holds; visiting, nothing is kept.
