@@ -8,10 +8,11 @@
  * from the same install: its bin, and `npx luo-abi generate`, which a signal to npx ends.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, run, runOk, scratchDir } from './support/tools.ts';
+import { consumerProject } from './support/consumer.ts';
+import { ROOT, run, runOk, scratchDir, TSC } from './support/tools.ts';
 
 const CONSUMER = `
 import { allVersions, buildModel, decodeImage, encodeImage, ImageError, khoFamily, PhysicalMemory, stateToJson, walkImage, type VersionModel } from 'luo-abi';
@@ -61,21 +62,15 @@ const EXPECTED = {
 describe('luo-abi as an npm package: the library (model and image walker) and the command', () => {
   const dir = scratchDir('library-package');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const project = join(dir, 'consumer');
-  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  let project = '';
 
   beforeAll(() => {
-    mkdirSync(project);
-    const tarball = join(dir, runOk('npm', ['pack', ROOT, '--silent', '--pack-destination', dir], { cwd: dir }).stdout.trim().split('\n').at(-1)!);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', strict: true, outDir: 'dist', types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] }, files: ['consumer.ts'] }));
-    writeFileSync(join(project, 'consumer.ts'), CONSUMER);
-    // As a user installs it: the dependencies' install scripts run too.
-    runOk('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: project });
+    // As a user installs it: dependencies from npm's cache or the registry, their install scripts run too.
+    ({ project } = consumerProject(dir, ROOT, CONSUMER, { install: '--prefer-offline', types: { names: ['node'], roots: [join(ROOT, 'node_modules/@types')] } }));
   }, 120_000);
 
   it('type-checks a consumer under NodeNext against the package\'s declarations, and runs it: decodes and walks an image, encodes its state back to the same bytes, refuses a cut one', () => {
-    const compiled = run(process.execPath, [tsc, '-p', project], { cwd: project });
+    const compiled = run(process.execPath, [TSC, '-p', project], { cwd: project });
     expect(compiled.stdout + compiled.stderr).toBe('');
     expect(compiled.status).toBe(0);
     const ran = runOk(process.execPath, [join(project, 'dist/consumer.js')], { cwd: project });

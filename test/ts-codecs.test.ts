@@ -23,7 +23,7 @@ import * as runtime from '../out/ts/runtime.js';
 import type { LuoFileSer } from '../out/ts/luo/luo-v4.js';
 import family from '../schema/index.ts';
 import { demoSchema } from './fixtures/aligned-schema.ts';
-import { OUT, runOk, scratchDir } from './support/tools.ts';
+import { OUT, runOk, scratchDir, TSC } from './support/tools.ts';
 
 // -----------------------------------------------------------------------------------------------
 // What the tests know independently of the codecs
@@ -702,7 +702,7 @@ describe('generated TypeScript codecs for the aligned fixture schema', () => {
       ...tsModules(luoModel).map((m) => write(join(dir, 'ts-luo'), `${m.path}.ts`, m.typescript)),
     ];
     runOk(process.execPath, [
-      join(import.meta.dirname, '../node_modules/typescript/bin/tsc'),
+      TSC,
       '--ignoreConfig',
       '--noEmit',
       '--strict',

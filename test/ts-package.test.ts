@@ -6,11 +6,12 @@
  * (/work/shared/kho-abi-facts.md: struct luo_ser of luo-v5 is char[8] then three u64, 32 bytes; of
  * luo-v5+block-v1, char[16] then the same, 40 bytes).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tidy } from '../generator/emit/ts/package.ts';
-import { OUT, ROOT, run, runOk, scratchDir, type RunResult } from './support/tools.ts';
+import { consumerProject } from './support/consumer.ts';
+import { OUT, run, runOk, scratchDir, TSC, type RunResult } from './support/tools.ts';
 
 const PACKAGE = '@luo-abi/kho-codecs';
 
@@ -80,20 +81,15 @@ const EXPECTED = {
 describe(`out/ts as the npm package ${PACKAGE}`, () => {
   const dir = scratchDir('ts-package');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const project = join(dir, 'consumer');
+  let project = '';
   let tarball = '';
-  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
   /** The consumer compiled to dist/ once: what tsc said is the type-check, dist/ is what node runs. */
   let compiled: RunResult;
 
   beforeAll(() => {
-    mkdirSync(project);
-    tarball = join(dir, runOk('npm', ['pack', join(OUT, 'ts'), '--silent', '--pack-destination', dir], { cwd: dir }).stdout.trim().split('\n').at(-1)!);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', strict: true, outDir: 'dist', types: [] }, files: ['consumer.ts'] }));
-    writeFileSync(join(project, 'consumer.ts'), CONSUMER);
-    runOk('npm', ['install', tarball, '--offline', '--no-audit', '--no-fund'], { cwd: project });
-    compiled = run(process.execPath, [tsc, '-p', project], { cwd: project });
+    // Offline: the package depends on nothing.
+    ({ project, tarball } = consumerProject(dir, join(OUT, 'ts'), CONSUMER, { install: '--offline' }));
+    compiled = run(process.execPath, [TSC, '-p', project], { cwd: project });
   }, 120_000);
 
   it('ships JavaScript, declarations, package.json and a README, and no TypeScript source', () => {
@@ -110,7 +106,7 @@ describe(`out/ts as the npm package ${PACKAGE}`, () => {
     expect(compiled.status).toBe(0);
     // And a mistake is one: a field the struct does not have.
     writeFileSync(join(project, 'bad.ts'), `import type { LuoSer } from '${PACKAGE}/luo/luo-v5';\nexport const bad: LuoSer['no_such_field'] = 0;\n`);
-    const bad = run(process.execPath, [tsc, '--ignoreConfig', '--noEmit', '--module', 'nodenext', '--strict', '--types', '', join(project, 'bad.ts')], { cwd: project });
+    const bad = run(process.execPath, [TSC, '--ignoreConfig', '--noEmit', '--module', 'nodenext', '--strict', '--types', '', join(project, 'bad.ts')], { cwd: project });
     expect(bad.status).not.toBe(0);
     expect(bad.stdout).toMatch(/bad\.ts\(2,\d+\): error TS2339: Property 'no_such_field' does not exist on type 'LuoSer'/);
   });

@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const OUT = join(ROOT, 'out');
 export const BIN = join(ROOT, 'bin/luo-abi.mjs');
+/** The project's TypeScript compiler, run with node. */
+export const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 export const KERNEL_SCRIPTS = join(ROOT, '.cache/kernel-scripts');
 /** Kept after the run so a person can look (screenshots, built programs). */
 export const TEST_OUTPUT = join(ROOT, 'test-output');
