@@ -8,11 +8,10 @@
  * Sizes: `SCALE_SESSIONS=100000,1000000,10000000 npx tsx bench/run.ts scale` (default 100k and 1M;
  * 10M writes a 2 GB state and takes some minutes).
  */
-import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeLargeState } from '../test/support/large-state.ts';
-import { BIN, scratchDir } from '../test/support/tools.ts';
+import { BIN, runWithFiles, scratchDir } from '../test/support/tools.ts';
 
 const BASE = '0x100000000';
 
@@ -23,18 +22,11 @@ interface Step {
 
 /** luo-abi under /usr/bin/time; stdin and stdout to files when given. Fails loudly on any error. */
 function timed(args: readonly string[], io: { stdin?: string; stdout?: string } = {}): Step {
-  const stdin = io.stdin ? openSync(io.stdin, 'r') : 'ignore';
-  const stdout = io.stdout ? openSync(io.stdout, 'w') : 'ignore';
-  try {
-    // -f: elapsed seconds and peak RSS in KiB, on the last line of stderr.
-    const result = spawnSync('/usr/bin/time', ['-f', 'luo-abi-time %e %M', process.execPath, BIN, ...args], { stdio: [stdin, stdout, 'pipe'], encoding: 'utf8' });
-    const last = /luo-abi-time (\S+) (\d+)\s*$/.exec(result.stderr);
-    if (result.status !== 0 || !last) throw new Error(`luo-abi ${args.join(' ')} failed (status ${result.status}):\n${result.stderr.slice(-2000)}`);
-    return { seconds: Number(last[1]), peakMb: Number(last[2]) / 1024 };
-  } finally {
-    if (typeof stdin === 'number') closeSync(stdin);
-    if (typeof stdout === 'number') closeSync(stdout);
-  }
+  // -f: elapsed seconds and peak RSS in KiB, on the last line of stderr.
+  const result = runWithFiles('/usr/bin/time', ['-f', 'luo-abi-time %e %M', process.execPath, BIN, ...args], io);
+  const last = /luo-abi-time (\S+) (\d+)\s*$/.exec(result.stderr);
+  if (result.status !== 0 || !last) throw new Error(`luo-abi ${args.join(' ')} failed (status ${result.status}):\n${result.stderr.slice(-2000)}`);
+  return { seconds: Number(last[1]), peakMb: Number(last[2]) / 1024 };
 }
 
 function sameBytes(a: string, b: string): boolean {

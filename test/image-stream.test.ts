@@ -11,13 +11,12 @@
  * (200 bytes a session) nor a parsed copy of it, which would need 20 MiB more at this size. The second encode, from stdin, is for
  * the bytes, not the bound: it gets room, so that it does not spend its time collecting.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeLargeState } from './support/large-state.ts';
 import { scratch } from './support/cli.ts';
-import { BIN } from './support/tools.ts';
+import { BIN, runWithFiles } from './support/tools.ts';
 
 const SESSIONS = 100_000;
 const DECODE_HEAP_MB = 32;
@@ -29,15 +28,8 @@ const at = (name: string) => join(dir, name);
 
 /** luo-abi in a process of its own with a capped heap; stdin and stdout to files when given. */
 function luoAbi(heapMb: number, args: string[], io: { stdin?: string; stdout?: string } = {}) {
-  const stdin = io.stdin ? openSync(io.stdin, 'r') : 'ignore';
-  const stdout = io.stdout ? openSync(io.stdout, 'w') : 'pipe';
-  try {
-    const result = spawnSync(process.execPath, [`--max-old-space-size=${heapMb}`, BIN, ...args], { stdio: [stdin, stdout, 'pipe'], encoding: 'utf8' });
-    return { status: result.status, signal: result.signal, stderr: result.stderr.slice(-2000) };
-  } finally {
-    if (typeof stdin === 'number') closeSync(stdin);
-    if (typeof stdout === 'number') closeSync(stdout);
-  }
+  const result = runWithFiles(process.execPath, [`--max-old-space-size=${heapMb}`, BIN, ...args], io);
+  return { status: result.status, signal: result.signal, stderr: result.stderr.slice(-2000) };
 }
 
 describe(`${SESSIONS} sessions, decoded and encoded as streams`, () => {

@@ -2,8 +2,8 @@
  * What the tests share: where things are, a scratch directory, and running a real tool. A missing
  * tool is a failure, never a skip: `scripts/setup-interop.sh` (run by `npm test`) installs them.
  */
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { spawnSync, type SpawnSyncOptions, type SpawnSyncReturns } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -61,4 +61,19 @@ export function thrown<E extends Error>(type: abstract new (...args: never[]) =>
     throw error;
   }
   throw new Error(`expected a ${type.name}`);
+}
+
+/**
+ * A program with its stdin read from a file and its stdout written to one, for outputs too large to
+ * hold (either left out: no input, output dropped); stderr is returned as text.
+ */
+export function runWithFiles(command: string, args: readonly string[], io: { readonly stdin?: string; readonly stdout?: string } = {}): SpawnSyncReturns<string> {
+  const stdin = io.stdin ? openSync(io.stdin, 'r') : 'ignore';
+  const stdout = io.stdout ? openSync(io.stdout, 'w') : 'ignore';
+  try {
+    return spawnSync(command, args, { stdio: [stdin, stdout, 'pipe'], encoding: 'utf8' });
+  } finally {
+    if (typeof stdin === 'number') closeSync(stdin);
+    if (typeof stdout === 'number') closeSync(stdout);
+  }
 }
