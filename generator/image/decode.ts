@@ -778,11 +778,11 @@ export class Walker {
   /** The page groups a chain of chunks lists, in order; never more than `totalPages` pages of them. */
   private chunks(list: AreaModel['list'], first: bigint, totalPages: bigint, groupPages: bigint, place: Place): Address[] {
     const chunk = this.layout.struct(list.chunk);
-    const codec = this.layout.codec(chunk.name);
     const shape = this.context.shapeOf(chunk.name);
-    // The page addresses are read from the bytes as numbers (bigints only past 2^53), not through the
-    // decoded chunk: a chunk lists hundreds of addresses, most of them 0 past the last one used.
+    // The page addresses and the link are read from the bytes as numbers (bigints only past 2^53),
+    // not through a decoded chunk: a chunk lists hundreds of addresses, most of them 0 past the last one used.
     const pagesField = chunk.fields.find((f) => f.name === list.pages)!;
+    const nextAt = this.unsignedAtPath(chunk, list.next);
     const slots = pagesField.type.kind === 'array' ? pagesField.type.length : 0;
     const le = this.context.littleEndian;
     const groupsAllowed = totalPages / groupPages;
@@ -803,12 +803,24 @@ export class Walker {
         if (groups.length >= maxGroups) throw here.error(`lists more page groups than the area's ${totalPages} pages`);
         groups.push(address);
       }
-      // The link to the next chunk: one value per chunk, read through the codec as any field is.
-      let next: unknown = this.decode(codec, slice.bytes, slice.offset, site, -1);
-      for (const step of list.next) next = (next as RawStruct)[step];
-      pa = this.nextAddress(next, Site.at(here));
+      pa = BigInt(readUnsigned(view, slice.offset + nextAt.offset, nextAt.size, le));
     }
     return groups;
+  }
+
+  /** Where the unsigned field at `path` (through nested structs) sits in `struct`. */
+  private unsignedAtPath(struct: StructModel, path: readonly string[]): UnsignedAt {
+    let fields = struct.fields;
+    let offset = 0;
+    let size = 0;
+    for (const name of path) {
+      const field = fields.find((f) => f.name === name);
+      if (!field) throw new Error(`struct ${struct.name} has no field ${path.join('.')}`);
+      offset += field.offset;
+      size = field.size;
+      fields = field.type.kind === 'aggregate' ? this.layout.struct(field.type.name).fields : field.type.kind === 'inline' ? field.type.fields : [];
+    }
+    return { offset, size };
   }
 
   /** `count` entries laid end to end over the page groups; one block per group read, as far as the entries go. */
