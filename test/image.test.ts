@@ -378,10 +378,11 @@ describe('the streaming walk (walkImage): the same walker, nothing kept', () => 
         .fields.filter((f) => f.type.kind !== 'flexible')
         .map((f) => [f.name, f.type.kind === 'aggregate' ? plain(f.type.name, value[f.name] as StructValue) : value[f.name]!]),
     );
-  const walk = (fdt: Uint8Array, memory: Uint8Array) => {
+  const walk = (fdt: Uint8Array, memory: Uint8Array, transientViews = false) => {
     const seen: [string, StructValue, string, number][] = [];
     const summary = walkImage(luo.versions, fdt, new PhysicalMemory([{ base: BASE, bytes: memory }]), {
       struct: (name, value, block, index) => seen.push([name, plain(name, value), block.toString(), index]),
+      transientViews,
     });
     return { seen, summary };
   };
@@ -410,7 +411,29 @@ describe('the streaming walk (walkImage): the same walker, nothing kept', () => 
     }
   });
 
-  it('refuses a bad image with the same error as decodeImage, overlaps included', () => {
+  it('with transient views: each struct type one view, moved from struct to struct, reading during each call what a view of its own reads', () => {
+    const image = encode(expectedState('luo-v4', { sessions: 300, filesMod: 300, flbs: 2 }));
+    const views = new Map<string, Set<StructValue>>();
+    let lastFile: StructValue | undefined;
+    const moved: [string, StructValue, string, number][] = [];
+    walkImage(luo.versions, image.fdt!, new PhysicalMemory([{ base: BASE, bytes: image.memory }]), {
+      transientViews: true,
+      struct(name, value, block, index) {
+        moved.push([name, plain(name, value), block.toString(), index]);
+        views.set(name, (views.get(name) ?? new Set()).add(value));
+        if (name === 'luo_file_ser') lastFile = value;
+      },
+    });
+    expect(moved).toEqual(walk(image.fdt!, image.memory).seen);
+    const counts = Object.fromEntries([...views].map(([name, set]) => [name, set.size]));
+    expect(counts).toEqual({ luo_ser: 1, luo_block_header_ser: 1, luo_session_ser: 1, luo_file_ser: 1, luo_flb_header_ser: 1, luo_flb_ser: 1 });
+    // What was kept is the last struct of its type, not the first: the view moved on.
+    const files = moved.filter(([name]) => name === 'luo_file_ser');
+    expect(plain('luo_file_ser', lastFile!)).toEqual(files.at(-1)![1]);
+    expect(files[0]![1]).not.toEqual(files.at(-1)![1]);
+  });
+
+  it.each([false, true])('refuses a bad image with the same error as decodeImage, overlaps included (transient views: %s)', (transientViews) => {
     const image = encode(v3State([sessionWith('a', 2), sessionWith('b', 3)]));
     const patched = (patch: (memory: Uint8Array) => void) => {
       const memory = image.memory.slice();
@@ -424,7 +447,7 @@ describe('the streaming walk (walkImage): the same walker, nothing kept', () => 
       (m: Uint8Array) => setU64(m, BASE + 8n, 0xdead000n),
     ]) {
       const memory = patched(patch);
-      expect(imageError(() => walk(image.fdt!, memory)).message).toBe(imageError(() => decode(image.fdt!, memory)).message);
+      expect(imageError(() => walk(image.fdt!, memory, transientViews)).message).toBe(imageError(() => decode(image.fdt!, memory)).message);
     }
   });
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { codecsFor } from '../generator/codec/compile.ts';
+import { codecsFor, moveView } from '../generator/codec/compile.ts';
 import { CodecError as RuntimeCodecError } from '../generator/codec/runtime.ts';
 import { renderTsCodecs, tsModules } from '../generator/emit/ts/index.ts';
 import { allVersions, buildModel, findStruct, typeSize, type FieldModel, type Model, type StructModel, type TypeInfo, type VersionModel } from '../generator/model/index.ts';
@@ -668,6 +668,38 @@ describe('codecs compiled at run time from the LUO model (generator/codec/compil
   it('are compiled once per version model', () => {
     const v4 = allVersions(luoModel).at(-1)!;
     expect(codecsFor(v4)).toBe(codecsFor(v4));
+  });
+
+  it('move a view (moveView) to read another struct as a view made there reads it, bounds checked as making one checks them', () => {
+    for (const version of allVersions(luoModel)) {
+      for (const struct of version.structs) {
+        const codec = codecsFor(version)[struct.name]!;
+        for (const littleEndian of ENDIANS) {
+          const options = { littleEndian };
+          fc.assert(
+            fc.property(fc.array(structArbitrary(version, struct), { minLength: 2, maxLength: 2 }), fc.nat(16), ([first, second], gap) => {
+              const bytes = new Uint8Array(2 * struct.size + gap);
+              codec.encode(first as Record<string, unknown>, bytes, 0, options);
+              codec.encode(second as Record<string, unknown>, bytes, struct.size + gap, options);
+              const moving = codec.view(bytes, 0, options);
+              moveView(codec, moving, bytes, struct.size + gap);
+              expect(materialise(version, struct, moving)).toStrictEqual(codec.decode(bytes, struct.size + gap, options));
+              // Into another buffer, too: the view reads that one's bytes.
+              const other = bytes.slice(0, struct.size);
+              moveView(codec, moving, other, 0);
+              expect(materialise(version, struct, moving)).toStrictEqual(codec.decode(bytes, 0, options));
+            }),
+            { numRuns: 20 },
+          );
+        }
+        const bytes = new Uint8Array(struct.size + 3);
+        const moving = codec.view(bytes);
+        const refused = `${struct.name}: needs ${struct.size} bytes at offset 4, but the buffer holds ${struct.size + 3}`;
+        expect(() => codec.view(bytes, 4)).toThrow(refused);
+        expect(() => moveView(codec, moving, bytes, 4)).toThrow(refused);
+        expect(() => moveView(codec, moving, bytes, 4)).toThrow(RuntimeCodecError);
+      }
+    }
   });
 });
 

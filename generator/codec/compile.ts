@@ -76,4 +76,24 @@ export function compileCodecs(version: VersionModel): CodecTable {
   return make(...values);
 }
 
+/** What a view made by these codecs holds: VIEW_STATE's fields, moveView's to change. */
+interface MovableView {
+  $bytes: Uint8Array;
+  $offset: number;
+  $view: DataView;
+}
+
+/**
+ * Points `view`, made by `codec`, at the struct at `bytes[offset..]` instead, checking the bounds
+ * as making a view does: for a reader that hands one view object of each struct over again and
+ * again (a walk with transient views) rather than allocating one per struct read.
+ */
+export function moveView(codec: StructCodec, view: object, bytes: Uint8Array, offset: number): void {
+  runtime.checkBounds(bytes, offset, codec.size, codec.name);
+  const movable = view as MovableView;
+  movable.$bytes = bytes;
+  movable.$offset = offset;
+  movable.$view = runtime.dataView(bytes);
+}
+
 export { CodecError } from './runtime.ts';

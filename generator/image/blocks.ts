@@ -178,11 +178,15 @@ export class BlockTable {
    */
   checkOverlaps(memoryBytes: number): void {
     const size = (i: number) => this.get(i, SIZE);
-    // Real physical addresses are below 2^52: then the check runs on numbers and allocates nothing.
+    // Real physical addresses are below 2^52: then the check runs on numbers and allocates nothing,
+    // and blocks read in address order (as images are laid out) take one pass over the rows.
+    const inOrder = this.wide.size === 0 ? this.overlapInOrder() : undefined;
     const overlap =
-      this.wide.size === 0
-        ? firstOverlap(this.length, (i) => this.get(i, PA), (pa, bytes) => pa + bytes, size)
-        : firstOverlap(this.length, (i) => this.pa(i), (pa, bytes) => pa + BigInt(bytes), size);
+      inOrder !== undefined
+        ? inOrder
+        : this.wide.size === 0
+          ? firstOverlap(this.length, (i) => this.get(i, PA), (pa, bytes) => pa + bytes, size)
+          : firstOverlap(this.length, (i) => this.pa(i), (pa, bytes) => pa + BigInt(bytes), size);
     if (overlap) {
       const [later, earlier] = overlap;
       const range = (i: number) => `${hex(this.pa(i))}..${hex(this.pa(i) + BigInt(size(i)))}`;
@@ -191,9 +195,39 @@ export class BlockTable {
         `${this.what(later)} at ${range(later)} overlaps ${this.what(earlier)} at ${range(earlier)} read by ${this.place(earlier)}`,
       );
     }
+    this.checkTotal(memoryBytes);
+  }
+
+  private checkTotal(memoryBytes: number): void {
     if (this.bytes > memoryBytes) {
       throw new ImageError('memory', `the blocks read add up to ${this.bytes} bytes, more than the ${memoryBytes} in memory`);
     }
+  }
+
+  /**
+   * firstOverlap's answer for blocks whose addresses are numbers, found in one pass over the rows as
+   * they lie in their chunks: null for no overlap, undefined when the blocks are not in address
+   * order (firstOverlap sorts them then).
+   */
+  private overlapInOrder(): [later: number, earlier: number] | null | undefined {
+    let previous = -Infinity;
+    let widest = -1;
+    let widestEnd = -Infinity;
+    for (let i = 0; i < this.length; i++) {
+      const rows = this.chunks[i >>> CHUNK_BITS]!;
+      const at = (i & CHUNK_MASK) * STRIDE;
+      const pa = rows[at + PA]!;
+      if (pa < previous) return undefined;
+      previous = pa;
+      const size = rows[at + SIZE]!;
+      if (size === 0) continue;
+      if (widestEnd > pa) return [i, widest];
+      if (pa + size > widestEnd) {
+        widest = i;
+        widestEnd = pa + size;
+      }
+    }
+    return null;
   }
 }
 

@@ -17,7 +17,7 @@
 import { typeLayout, type AreaModel, type NodeModel, type PointerModel, type PropertyModel, type StructModel, type TargetModel, type VersionModel } from '../model/index.ts';
 import { FdtError, readFdt, type FdtNodeData } from '../fdt/index.ts';
 import { checkedCharsLength, dataView, readChars } from '../codec/runtime.ts';
-import { imageCodecsFor, isCodecError, type StructCodec } from './codecs.ts';
+import { imageCodecsFor, isCodecError, moveView, type StructCodec } from './codecs.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
@@ -204,25 +204,62 @@ interface PointerStep {
   readonly nested?: readonly PointerStep[];
   /** The count beside the pointer in `owner` (an array's count, a chain's total, an area's count). */
   readonly count?: UnsignedAt;
-  /** For a selected address: the string beside it that names the handler, and its path for a CodecError. */
-  readonly selector?: { readonly offset: number; readonly length: number; readonly path: string };
+  /** For a selected address: the string beside it that names the handler. */
+  readonly selector?: Selector;
   /** Whether following the pointers takes a value from the struct as read (a page-list descriptor, an array), not only bytes. */
   readonly needsValue: boolean;
   /** For a selected address: the handlers a string there may name, each with its string's bytes (UTF-8), found in the family once. */
   readonly handlers?: readonly { readonly name: Uint8Array; readonly version: VersionModel }[];
 }
 
+/**
+ * A struct's codec, and, in a walk with transient views, the one view of it that is moved from
+ * struct to struct (made at the first).
+ */
+interface StructReader {
+  readonly codec: StructCodec;
+  moving?: RawStruct;
+}
+
+/**
+ * A pointer a visiting walk follows out of an entry, found once per struct: nested structs' pointers
+ * flattened out, at offsets from the entry's start, and dispatched on a small number.
+ */
+interface VisitStep {
+  readonly kind: typeof SELECTED | typeof FOLLOW | typeof WITH_VALUE;
+  readonly step: PointerStep;
+  /** Where the field is, from the entry's start. */
+  readonly at: number;
+  /** Where the field's own struct starts (the counts and strings beside it are in it), from the entry's start. */
+  readonly base: number;
+}
+/** An address whose handler the string beside it names. */
+const SELECTED = 0;
+/** Any other address: read from the bytes and followed. */
+const FOLLOW = 1;
+/** A field the walk reads as a value (a page-list descriptor, an array): taken from a view of the entry. */
+const WITH_VALUE = 2;
+
+/** The `char[length]` string beside a selected address, in its struct, and its path for a CodecError. */
+interface Selector {
+  readonly offset: number;
+  readonly length: number;
+  readonly path: string;
+}
+
 /** What reading the struct or entries a pointer target reaches takes. */
 interface TargetPlan {
   /** The struct pointed at, or the entry struct. */
   readonly struct: StructModel;
-  readonly codec: StructCodec;
+  readonly reader: StructReader;
   /** Its shape's id in the block table. */
   readonly shape: number;
   /** Undefined when the struct holds no pointer. */
   readonly pointers: readonly PointerStep[] | undefined;
+  /** The same pointers as a visiting walk follows them; undefined for none. */
+  readonly visitSteps: readonly VisitStep[] | undefined;
   /** A header-array's or a chain's header: where its count is, and a chain's next address. */
-  readonly header?: { readonly struct: StructModel; readonly codec: StructCodec; readonly count: UnsignedAt; readonly next: UnsignedAt | undefined };
+  readonly header?: { readonly struct: StructModel; readonly reader: StructReader; readonly count: UnsignedAt; readonly next: UnsignedAt | undefined };
 }
 
 /** A physical address as the walker carries it: a number when exact (below 2^53, as every real one is), else a bigint. */
@@ -258,11 +295,28 @@ function readUnsigned(view: DataView, at: number, size: number, le: boolean): Ad
   }
 }
 
-/** The handler among `handlers` whose name is the `length` bytes at `bytes[at..]`; undefined for none. */
-function handlerNamed(handlers: NonNullable<PointerStep['handlers']>, bytes: Uint8Array, at: number, length: number): VersionModel | undefined {
+/**
+ * The selector string at `bytes[at..]`, which names no handler, checked as the view's getter checks
+ * it (NUL, UTF-8): a bad one is the decoder's error for the struct, entry `index` of the block at `site`.
+ */
+function checkSelector(bytes: Uint8Array, at: number, selector: Selector, site: Site, index: number): void {
+  try {
+    checkedCharsLength(bytes, at, selector.length, selector.path);
+  } catch (error) {
+    throw codecErrorAt(error, site, index);
+  }
+}
+
+/**
+ * The handler among `handlers` whose name, NUL-terminated, is at `bytes[at..]` (each name fits the
+ * field with its NUL); undefined for none.
+ */
+function handlerNamed(handlers: NonNullable<PointerStep['handlers']>, bytes: Uint8Array, at: number): VersionModel | undefined {
   for (let h = 0; h < handlers.length; h++) {
     const name = handlers[h]!.name;
-    if (name.length !== length) continue;
+    const length = name.length;
+    // The NUL first: one load tells most strings from a name of another length.
+    if (bytes[at + length] !== 0) continue;
     let i = 0;
     while (i < length && bytes[at + i] === name[i]) i++;
     if (i === length) return handlers[h]!.version;
@@ -378,6 +432,7 @@ export class WalkContext {
 export class Walker {
   private readonly layout: VersionLayout;
   private readonly visitor: ImageVisitor | undefined;
+  private readonly transientViews: boolean;
   private readonly memory: PhysicalMemory;
 
   constructor(
@@ -386,6 +441,7 @@ export class Walker {
   ) {
     this.layout = new VersionLayout(version, imageCodecsFor(version), context.pageSize);
     this.visitor = context.visitor;
+    this.transientViews = context.visitor?.transientViews === true;
     this.memory = context.memory;
   }
 
@@ -495,22 +551,25 @@ export class Walker {
   private selected(step: PointerStep, at: number, value: unknown, bytes: Uint8Array, base: number, site: Site, index: number, path: string): HandlerState | unknown {
     const selector = step.selector!;
     const name = base + selector.offset;
-    let length: number;
-    try {
-      // The string is checked as the view's getter checks it (NUL, UTF-8; a bad one is the decoder's
-      // error for the struct), then its bytes compared with the handlers' names: no string is made.
-      length = checkedCharsLength(bytes, name, selector.length, selector.path);
-    } catch (error) {
-      throw codecErrorAt(error, site, index);
-    }
-    const handler = handlerNamed(step.handlers!, bytes, name, length);
-    // A note says which string selected the state, and where: made only for a visitor that takes notes.
-    if (this.context.takesNotes) {
-      const reached = { kind: 'handler', name: readChars(bytes, name, selector.length, selector.path), site: this.entrySite(site, index, path) } as const;
-      this.context.note(handler ? { kind: 'state', version: handler, reached } : { kind: 'state', reached });
-    }
+    // The bytes are compared with the handlers' names and their NUL: no string is made. One that
+    // names no handler is checked as the view's getter checks it (NUL, UTF-8; a bad one is the
+    // decoder's error for the struct); one that does is a string already.
+    const handler = handlerNamed(step.handlers!, bytes, name);
+    if (!handler) checkSelector(bytes, name, selector, site, index);
+    if (this.context.takesNotes) this.noteHandler(handler, bytes, name, selector, site, index, path);
     // Decoding, the struct keeps the address it holds; visiting, nothing is kept.
     if (!handler) return value;
+    return this.handlerState(handler, at, bytes, site, index, path);
+  }
+
+  /** A note of which string selected a handler's state (`handler`, undefined for none), and where: made only for a visitor that takes notes. */
+  private noteHandler(handler: VersionModel | undefined, bytes: Uint8Array, name: number, selector: Selector, site: Site, index: number, path: string): void {
+    const reached = { kind: 'handler', name: readChars(bytes, name, selector.length, selector.path), site: this.entrySite(site, index, path) } as const;
+    this.context.note(handler ? { kind: 'state', version: handler, reached } : { kind: 'state', reached });
+  }
+
+  /** The state of `handler` that the address at `bytes[at..]` leads to. */
+  private handlerState(handler: VersionModel, at: number, bytes: Uint8Array, site: Site, index: number, path: string): HandlerState {
     const container = handler.container as Extract<VersionModel['container'], { kind: 'reached-from' }>;
     const here = Site.at(this.entrySite(site, index, path).place().then(handler.name));
     const pa = readUnsigned(dataView(bytes), at, 8, this.context.littleEndian);
@@ -572,7 +631,7 @@ export class Walker {
   private block(plan: TargetPlan, target: HeaderTarget, pa: Address, site: Site) {
     const header = plan.header!;
     const slice = this.memory.slice(pa, header.struct.size, site);
-    const values = this.decode(header.codec, slice.bytes, slice.offset, site, -1);
+    const values = this.decode(header.reader, slice.bytes, slice.offset, site, -1);
     this.context.structs++;
     this.visit(header.struct.name, values, site, -1);
     const view = dataView(slice.bytes);
@@ -604,21 +663,50 @@ export class Walker {
 
   /** `n` entries of `plan`'s struct at `bytes[at..]`, numbered from `first` in the block found at `site`. */
   private entriesAt(plan: TargetPlan, bytes: Uint8Array, at: number, n: number, first: number, site: Site): StructValue[] {
-    const entry = plan.struct;
-    const entries: StructValue[] = this.visitor ? NOT_KEPT : new Array(n);
-    const codec = plan.codec;
-    for (let i = 0; i < n; i++, at += entry.size) {
-      let value: StructValue;
-      if (plan.pointers) {
-        value = this.struct(plan, bytes, at, site, first + i);
-      } else {
-        value = this.decode(codec, bytes, at, site, first + i) as StructValue;
-        this.context.structs++;
-        this.visit(entry.name, value, site, first + i);
-      }
-      if (entries !== NOT_KEPT) entries[i] = value;
+    if (this.visitor) {
+      this.visitEntries(this.visitor, plan, bytes, at, n, first, site);
+      return NOT_KEPT;
     }
+    const entries: StructValue[] = new Array(n);
+    for (let i = 0; i < n; i++, at += plan.struct.size) entries[i] = this.struct(plan, bytes, at, site, first + i);
     return entries;
+  }
+
+  /**
+   * entriesAt for a visiting walk, the loop a walk of millions of entries spends its time in: each
+   * entry handed over and its pointers followed, a CodecError (a bad field the visitor read) made
+   * the entry's ImageError by one handler around the loop rather than one per entry.
+   */
+  private visitEntries(visitor: ImageVisitor, plan: TargetPlan, bytes: Uint8Array, at: number, n: number, first: number, site: Site): void {
+    const { name, size } = plan.struct;
+    const steps = plan.visitSteps;
+    let i = 0;
+    try {
+      for (; i < n; i++, at += size) {
+        this.context.structs++;
+        visitor.struct(name, this.view(plan.reader, bytes, at) as StructValue, site, first + i);
+        if (steps) this.visitPointers(steps, plan, bytes, at, site, first + i);
+      }
+    } catch (error) {
+      throw codecErrorAt(error, site, first + i);
+    }
+  }
+
+  /** Follows the pointers of the entry at `bytes[base..]` (`plan`'s struct) as `steps` list them, in a visiting walk. */
+  private visitPointers(steps: readonly VisitStep[], plan: TargetPlan, bytes: Uint8Array, base: number, site: Site, index: number): void {
+    for (let s = 0; s < steps.length; s++) {
+      const { kind, step, at } = steps[s]!;
+      const owner = base + steps[s]!.base;
+      if (kind === SELECTED) {
+        this.selected(step, base + at, undefined, bytes, owner, site, index, step.path);
+      } else if (kind === FOLLOW) {
+        this.follow(step.field.type as PointerModel, readUnsigned(dataView(bytes), base + at, 8, this.context.littleEndian), this.entrySite(site, index, step.path), step, bytes, owner);
+      } else {
+        // A view of its own, not the moving one: following the fields before may have moved that.
+        const value = plan.reader.codec.view(bytes, base, this.context.codecOptions)[step.field.name];
+        this.resolveValue(step, step.field.type, value, bytes, owner, base + at, site, index, step.path);
+      }
+    }
   }
 
   /** A chain from `first`; `step` is its pointer's field, in its struct at `bytes[base..]`, for the total beside it. */
@@ -704,7 +792,8 @@ export class Walker {
       if (earlier !== undefined) throw here.error(`${hex(pa)} is block ${earlier} again: the chain loops`);
       seen.set(pa, index);
       const top = this.memory.slice(pa, header.size, here);
-      const values = this.decode(this.layout.codec(header.name), top.bytes, top.offset, here, -1);
+      // Views of their own (no moving one): the header is read again after its entries.
+      const values = this.decode({ codec: this.layout.codec(header.name) }, top.bytes, top.offset, here, -1);
       const count = this.fieldCount(values, target.count, header, here);
       const order = Number(values[target.order]);
       const blockBytes = this.layout.blockBytes(target.block, values);
@@ -716,7 +805,7 @@ export class Walker {
       const shift = BigInt(pageShift + order);
       for (let i = 0; i < n; i++) {
         const place = here.place().entry(i);
-        const value = this.decode(this.layout.codec(entry.name), block.bytes, block.offset + header.size + i * entry.size, here, i);
+        const value = this.decode({ codec: this.layout.codec(entry.name) }, block.bytes, block.offset + header.size + i * entry.size, here, i);
         const start = value[target.start];
         const bitmap = value[target.bitmap];
         if (typeof start !== 'bigint' || typeof bitmap !== 'bigint') throw place.error(`${entry.name}.${target.start} and .${target.bitmap} must be u64 addresses`);
@@ -864,10 +953,14 @@ export class Walker {
    * the struct at `site` itself. The visitor sees it first, as read (pointers as addresses).
    */
   private struct(plan: TargetPlan, bytes: Uint8Array, offset: number, site: Site, index: number): StructValue {
-    const values = this.decode(plan.codec, bytes, offset, site, index);
+    const values = this.decode(plan.reader, bytes, offset, site, index);
     this.context.structs++;
     this.visit(plan.struct.name, values, site, index);
-    if (plan.pointers) this.resolve(plan.pointers, values, bytes, offset, site, index);
+    if (this.visitor) {
+      if (plan.visitSteps) this.visitPointers(plan.visitSteps, plan, bytes, offset, site, index);
+    } else if (plan.pointers) {
+      this.resolve(plan.pointers, values, bytes, offset, site, index);
+    }
     return values as StructValue;
   }
 
@@ -878,13 +971,21 @@ export class Walker {
    * block found at `site`, or (index -1) the struct at `site` itself, which is where a CodecError is
    * reported.
    */
-  private decode(codec: StructCodec, bytes: Uint8Array, offset: number, site: Site, index: number): RawStruct {
-    const options = this.context.codecOptions;
+  private decode(reader: StructReader, bytes: Uint8Array, offset: number, site: Site, index: number): RawStruct {
     try {
-      return this.visitor ? codec.view(bytes, offset, options) : codec.decode(bytes, offset, options);
+      return this.visitor ? this.view(reader, bytes, offset) : reader.codec.decode(bytes, offset, this.context.codecOptions);
     } catch (error) {
       throw codecErrorAt(error, site, index);
     }
+  }
+
+  /** A view of the struct at `bytes[offset..]`: the reader's moving one, moved there, when views are transient. */
+  private view(reader: StructReader, bytes: Uint8Array, offset: number): RawStruct {
+    if (!this.transientViews) return reader.codec.view(bytes, offset, this.context.codecOptions);
+    const moving = reader.moving;
+    if (moving === undefined) return (reader.moving = reader.codec.view(bytes, offset, this.context.codecOptions));
+    moveView(reader.codec, moving, bytes, offset);
+    return moving;
   }
 
   /** Hands a struct to the visitor; a field it reads that the codec refuses is reported where the struct is. */
@@ -962,6 +1063,14 @@ export class Walker {
   // million entries looks nothing up by name.
 
   private readonly plans = new Map<PlannedTarget | string, TargetPlan>();
+  private readonly readers = new Map<string, StructReader>();
+
+  /** The reader of `struct`, one for all its plans: with transient views, one view per struct type. */
+  private reader(struct: string): StructReader {
+    let reader = this.readers.get(struct);
+    if (!reader) this.readers.set(struct, (reader = { codec: this.layout.codec(struct) }));
+    return reader;
+  }
   private readonly steps = new Map<string, readonly PointerStep[] | undefined>();
 
   private plan(target: PlannedTarget): TargetPlan {
@@ -978,14 +1087,15 @@ export class Walker {
       const steps = this.pointerSteps(struct, struct.name);
       plan = {
         struct,
-        codec: this.layout.codec(struct.name),
+        reader: this.reader(struct.name),
         shape: this.context.table.shapeId(shape),
         pointers: steps,
+        visitSteps: steps && visitSteps(steps, 0),
         ...(header && (target.shape === 'header-array' || target.shape === 'chain')
           ? {
               header: {
                 struct: header,
-                codec: this.layout.codec(header.name),
+                reader: this.reader(header.name),
                 count: unsignedAt(header, target.count),
                 next: target.shape === 'chain' ? unsignedAt(header, target.next) : undefined,
               },
@@ -1029,12 +1139,29 @@ export class Walker {
     // Every string a handler of this field is reached by, each naming the handler handlerFor picks for it.
     const family = this.context.family;
     const names = new Set(family.flatMap((v) => (v.container?.kind === 'reached-from' ? [v.container.compatible.value] : [])));
+    // A name too long to sit in the field with its NUL names nothing the field can hold.
     const handlers = [...names].flatMap((name) => {
       const version = handlerFor(family, struct, field.name, name);
-      return version ? [{ name: UTF8.encode(name), version }] : [];
+      const bytes = UTF8.encode(name);
+      return version && bytes.length < length ? [{ name: bytes, version }] : [];
     });
     return { selector: { offset: selector.offset, length, path: `${path}.${selector.name}` }, handlers };
   }
+}
+
+/**
+ * `steps` (of a struct at `base` from the entry's start) as a visiting walk follows them: a nested
+ * struct's pointers in its place, unless one of them needs a value read (then the nested struct is
+ * read whole, as decoding does).
+ */
+function visitSteps(steps: readonly PointerStep[], base: number): VisitStep[] {
+  return steps.flatMap((step): VisitStep[] => {
+    const at = base + step.field.offset;
+    const type = step.field.type;
+    if (step.nested && !step.needsValue) return visitSteps(step.nested, at);
+    if (type.kind === 'pointer' && !step.field.holds) return [{ kind: type.target.shape === 'selected' ? SELECTED : FOLLOW, step, at, base }];
+    return [{ kind: WITH_VALUE, step, at, base }];
+  });
 }
 
 /** The anchor of a node's property: its path, after the place its FDT was found at, if any. */

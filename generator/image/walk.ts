@@ -32,9 +32,16 @@ export interface ImageVisitor {
    * it points at is walked.
    * `block` is where the walk found the block (its toString() gives the text); `index` is the entry's
    * index in that block, or -1 for a struct that is not an entry (a header, a struct pointed at). The value is
-   * the visitor's to keep or drop; the walker keeps nothing of it.
+   * the visitor's to keep or drop (unless `transientViews`); the walker keeps nothing of it.
    */
   struct(struct: string, value: StructValue, block: Site, index: number): void;
+  /**
+   * True: the walk makes one view of each struct type and moves it from struct to struct, so a view
+   * is only good until `struct` returns (keep the fields read from it, or a view of your own made
+   * with the codec at `$bytes`/`$offset`). A walk of millions of structs then allocates none per
+   * struct. Default false: every struct a view of its own, to keep.
+   */
+  readonly transientViews?: boolean;
   /** Each note, in walk order among the structs: before the state it is about is walked. */
   note?(note: WalkNote): void;
 }
