@@ -6,17 +6,20 @@
  * The limit is the time to read the image's bytes once, measured two ways, the faster taken: a JS loop
  * summing it as 64-bit words (Float64Array, every byte loaded once), and the runtime's native scan
  * for a 64-bit value that is not there (BigUint64Array.prototype.indexOf, C++). Against it: walkImage, every
- * pointer followed and checked as decodeImage checks it, each struct handed to the visitor as a view;
- * once with a visitor that only counts (what the walk itself costs: views handed over, pointers,
- * counts and handler strings read), once with one that reads every field of every struct (every
- * string found and checked, every u64 made). And, to tell the walker's own cost from the views', the
- * same structs made views with no walker around them: their integer fields read, and nothing read
- * (each view made and handed to a function: the floor of any walk that hands structs over as views).
+ * pointer followed and checked as decodeImage checks it, each struct handed to the visitor as a view
+ * (transient views: one per struct type, moved from struct to struct; or a view of its own per
+ * struct); with a visitor that only counts (what the walk itself costs: views handed over, pointers,
+ * counts and handler strings read), and with one that reads every field of every struct (every
+ * string found and checked, every u64 made). The floor of a walk with these checks: a walker written
+ * by hand for this one layout (./views-hand.ts), handing over transient views too. And, to tell the
+ * walker's own cost from the views', the same structs made views with no walker around them: their
+ * integer fields read, and nothing read (each view made and handed to a function).
  * Medians of several runs after a warm-up, the peers taking turns (bench/measure.ts).
  */
 import { BASE, FILES, luoImage, model } from './luo-v3-image.ts';
 import { table, type Measuring } from './measure.ts';
 import { codecsFor, walkImage, type StructValue } from '../generator/image/index.ts';
+import { handWalkViews, LAYOUT } from './views-hand.ts';
 import { allVersions, findStruct, findVersion, type StructModel } from '../generator/model/index.ts';
 
 const VERSION = 'luo-v4';
@@ -74,17 +77,44 @@ export default async function run(): Promise<void> {
   where.length = 0;
   which.length = 0;
   const codecs = names.map((name) => codecsFor(version)[name]!);
+  const sizeOf = (name: string) => structsOf.get(name)!.size;
+  if (sizeOf('luo_ser') !== LAYOUT.luoSer.size || sizeOf('luo_session_ser') !== LAYOUT.session.size || sizeOf('luo_file_ser') !== LAYOUT.file.size) {
+    throw new Error(`the hand-written walker's layout is not ${VERSION}'s`);
+  }
+  const handCodecs = codecsFor(version) as unknown as Parameters<typeof handWalkViews>[3];
+  // The strings a file's handler is reached by, as the family has them.
+  const handlers = allVersions(model).flatMap((v) => (v.container?.kind === 'reached-from' ? [new TextEncoder().encode(v.container.compatible.value)] : []));
+  const luoSerPa = Number(BASE) + offsets[0]!;
+  if (kinds[0] !== names.indexOf('luo_ser')) throw new Error('the walk did not start at luo_ser');
   const readers = names.map((name) => integerReader(structsOf.get(name)!));
   // luo_ser, one block header per 102 sessions (2-page blocks), and per session itself, its one file block header and its files.
   const expectedStructs = 1 + Math.ceil(SESSIONS / 102) + SESSIONS * (1 + 1 + FILES);
+  const countsAll = (structs: unknown) => {
+    if (structs !== expectedStructs) throw new Error(`the walk visited ${String(structs)} structs, expected ${expectedStructs}`);
+  };
 
   console.log(`${VERSION}, ${SESSIONS.toLocaleString('en')} sessions x ${FILES} files, packed: a memory image of ${(bytes.length / 2 ** 20).toFixed(0)} MB at 0x${BASE.toString(16)}.\n`);
   table(
     `Walking the image with views against reading its bytes once (rates in sessions/s)`,
     [
       {
-        name: 'walkImage, views, visitor counts',
-        note: 'every pointer, count, chain, handler string and overlap checked; each struct a view; fields read only by the walker (addresses, counts, handler strings)',
+        name: 'walkImage, transient views, visitor counts',
+        note: 'every pointer, count, chain, handler string and overlap checked; each struct handed over as a view, one per struct type moved from struct to struct (transientViews); fields read only by the walker (addresses, counts, handler strings)',
+        run: () => {
+          let structs = 0;
+          walkImage(allVersions(model), built.fdt, built.memory, {
+            transientViews: true,
+            struct() {
+              structs++;
+            },
+          });
+          return structs;
+        },
+        check: countsAll,
+      },
+      {
+        name: 'walkImage, views of their own, visitor counts',
+        note: 'the same, each struct a view of its own (the visitor may keep it)',
         run: () => {
           let structs = 0;
           walkImage(allVersions(model), built.fdt, built.memory, {
@@ -94,22 +124,33 @@ export default async function run(): Promise<void> {
           });
           return structs;
         },
-        check: (structs) => {
-          if (structs !== expectedStructs) throw new Error(`the walk visited ${String(structs)} structs, expected ${expectedStructs}`);
-        },
+        check: countsAll,
       },
       {
-        name: 'walkImage, views, visitor reads every field',
-        note: 'the same, and the visitor reads every field of every struct: each string found and checked (NUL, UTF-8), each u64 made',
+        name: 'walkImage, transient views, visitor reads every field',
+        note: 'the first, and the visitor reads every field of every struct: each string found and checked (NUL, UTF-8), each u64 made',
         run: () => {
           let read = 0;
           walkImage(allVersions(model), built.fdt, built.memory, {
+            transientViews: true,
             struct(name, value) {
               read += readAll(structsOf.get(name)!, value);
             },
           });
           return read;
         },
+      },
+      {
+        name: 'hand-written walker for this layout, transient views, visitor counts',
+        note: 'the floor of a walk with these checks: the same structs handed over as moved views, with the same checks, in code written for luo-v4 alone (./views-hand.ts); luo_ser\'s address given',
+        run: () => {
+          let structs = 0;
+          handWalkViews(bytes, Number(BASE), luoSerPa, handCodecs, handlers, () => {
+            structs++;
+          });
+          return structs;
+        },
+        check: countsAll,
       },
       {
         name: 'views alone, no walker',

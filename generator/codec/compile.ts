@@ -8,8 +8,11 @@ import type { StructModel, VersionModel } from '../model/index.ts';
 import * as runtime from './runtime.ts';
 import { VIEW_STATE, structSource, viewClassName, type StructSource } from './source.ts';
 
-/** A struct's codec; its values are plain objects keyed by field name. */
-export type StructCodec = runtime.StructCodec<Record<string, unknown>>;
+/**
+ * A struct's codec; its values are plain objects keyed by field name. `move` is moveView's for this
+ * struct's views.
+ */
+export type StructCodec = runtime.StructCodec<Record<string, unknown>> & { readonly move: (view: object, bytes: Uint8Array, offset: number) => void };
 /** By struct name. */
 export type CodecTable = { readonly [struct: string]: StructCodec };
 
@@ -49,6 +52,9 @@ function tableEntry(source: StructSource): string {
     `decode: function decode_${name}(bytes, offset = 0, options) {\n${source.decode}\n},`,
     `encode: function encode_${name}(value, bytes, offset = 0, options) {\n${source.encode}\n},`,
     `view: function view_${name}(bytes, offset = 0, options) {\n${source.view}\n},`,
+    // A function per struct, so that its stores meet one class of view: one function for every
+    // struct's views would see them all, and its stores would go megamorphic (slower than making a view).
+    `move: function move_${name}(view, bytes, offset) {\n${moveSource(source.struct)}\n},`,
     '},',
   ].join('\n');
 }
@@ -62,7 +68,8 @@ export function versionSource(structs: readonly StructModel[]): { readonly text:
     return found;
   };
   const sources = structs.map((s) => structSource(s, lookup));
-  const helpers = [...new Set(sources.flatMap((s) => s.helpers))].sort();
+  // moveSource's too.
+  const helpers = [...new Set([...sources.flatMap((s) => s.helpers), 'checkBounds', 'dataView'])].sort();
   const text = ["'use strict';", ...sources.map(viewClass), 'return Object.freeze({', ...sources.map(tableEntry), '});'].join('\n');
   return { text, helpers };
 }
@@ -76,24 +83,22 @@ export function compileCodecs(version: VersionModel): CodecTable {
   return make(...values);
 }
 
-/** What a view made by these codecs holds: VIEW_STATE's fields, moveView's to change. */
-interface MovableView {
-  $bytes: Uint8Array;
-  $offset: number;
-  $view: DataView;
+/** The body of a struct's `move`: the bounds checked as making a view checks them, then the view's state set. */
+function moveSource(struct: StructModel): string {
+  const state: Record<(typeof VIEW_STATE)[number], string | undefined> = { $bytes: 'bytes', $offset: 'offset', $le: undefined, $view: 'dataView(bytes)' };
+  return [
+    `checkBounds(bytes, offset, ${struct.size}, '${struct.name}');`,
+    ...VIEW_STATE.flatMap((name) => (state[name] === undefined ? [] : [`view.${name} = ${state[name]};`])),
+  ].join('\n');
 }
 
 /**
  * Points `view`, made by `codec`, at the struct at `bytes[offset..]` instead, checking the bounds
  * as making a view does: for a reader that hands one view object of each struct over again and
- * again (a walk with transient views) rather than allocating one per struct read.
+ * again (a walk with transient views) rather than allocating one per struct read. Its byte order stays.
  */
 export function moveView(codec: StructCodec, view: object, bytes: Uint8Array, offset: number): void {
-  runtime.checkBounds(bytes, offset, codec.size, codec.name);
-  const movable = view as MovableView;
-  movable.$bytes = bytes;
-  movable.$offset = offset;
-  movable.$view = runtime.dataView(bytes);
+  codec.move(view, bytes, offset);
 }
 
 export { CodecError } from './runtime.ts';

@@ -345,6 +345,8 @@ export class WalkContext {
   /** Structs read. */
   structs = 0;
   readonly codecOptions: { readonly littleEndian: boolean };
+  /** Whether a note is read by anyone: a note costs a string and a place per file. */
+  readonly takesNotes: boolean;
   private readonly walkers = new Map<VersionModel, Walker>();
   private ranges: PreservedRange[] | undefined;
   private readonly shapes = new Map<string, number>();
@@ -357,6 +359,7 @@ export class WalkContext {
     readonly visitor?: ImageVisitor,
   ) {
     this.codecOptions = { littleEndian };
+    this.takesNotes = visitor?.note !== undefined;
   }
 
   walker(version: VersionModel): Walker {
@@ -403,10 +406,6 @@ export class WalkContext {
     this.visitor?.note?.(note);
   }
 
-  /** Whether a note is read by anyone: a note costs a string and a place per file. */
-  get takesNotes(): boolean {
-    return this.visitor?.note !== undefined;
-  }
 
   checkOverlaps(): void {
     this.table.checkOverlaps(this.memory.totalBytes);
@@ -681,9 +680,9 @@ export class Walker {
     const { name, size } = plan.struct;
     const steps = plan.visitSteps;
     let i = 0;
+    this.context.structs += n;
     try {
       for (; i < n; i++, at += size) {
-        this.context.structs++;
         visitor.struct(name, this.view(plan.reader, bytes, at) as StructValue, site, first + i);
         if (steps) this.visitPointers(steps, plan, bytes, at, site, first + i);
       }
