@@ -28,6 +28,9 @@ const memory = new PhysicalMemory([{ base: 0x1000n, bytes }]);
 const decoded = decodeImage(versions, { entryAt: 0x1000n }, memory);
 const visited: string[] = [];
 walkImage(versions, { entryAt: 0x1000n }, memory, { struct: (name) => visited.push(name) });
+// A visitor that keeps no view: its fields read while it has it.
+const numbers: unknown[] = [];
+walkImage(versions, { entryAt: 0x1000n }, memory, { transientViews: true, struct: (_name, view) => numbers.push(String(view['liveupdate_num'])) });
 
 const version = versions.find((v) => v.name === decoded.state.version)!;
 const encoded = encodeImage(version, decoded.state, { base: 0x1000n, family: versions });
@@ -44,6 +47,7 @@ if (Math.random() < 0) decodeImage(versions, 'luo.dtb', memory);
 console.log(JSON.stringify({
   state: JSON.parse(stateToJson(decoded.state)),
   visited,
+  numbers,
   entryPa: String(encoded.entryPa),
   sameBytes: bytes.every((byte, i) => byte === encoded.memory[i]),
   refused,
@@ -54,6 +58,7 @@ console.log(JSON.stringify({
 const EXPECTED = {
   state: { version: 'luo-v5+block-v1', entry: { compatible: 'luo-v5;block-v1', liveupdate_num: '7', sessions_pa: null, flbs_pa: null } },
   visited: ['luo_ser'],
+  numbers: ['7'],
   entryPa: '4096',
   sameBytes: true,
   refused: expect.stringMatching(/40 bytes at 0x1000 run past the end of the region 0x1000\.\.0x101e/),
