@@ -77,59 +77,49 @@ export function handWalkViews(bytes: Uint8Array, base: number, luoSerPa: number,
   visit('luo_ser', codecs.luo_ser.view(bytes, luoSer) as StructValue, -1);
   structs++;
   if (u64(luoSer + LAYOUT.luoSer.flbs) !== 0) throw new Error('this hand walker reads no FLBs');
-  // The two chains written out, one inside the other, rather than one chain function called back:
-  // measured, the loops in one function ran about twice as fast.
-  let seenBlocks: Set<number> | undefined;
-  for (let pa = u64(luoSer + LAYOUT.luoSer.sessions), index = 0; pa !== 0; index++) {
-    if (index === 1) seenBlocks = new Set([pa]);
-    else if (seenBlocks?.has(pa)) throw new Error(`session block 0x${pa.toString(16)} again: the chain loops`);
-    seenBlocks?.add(pa);
-    let at = offsetOf(pa, LAYOUT.header.size);
-    moveView(codecs.luo_block_header_ser, header, bytes, at);
-    visit('luo_block_header_ser', header as StructValue, -1);
-    structs++;
-    const next = u64(at + LAYOUT.header.next);
-    const n = u64(at + LAYOUT.header.count);
-    if (n > SESSIONS_PER_BLOCK) throw new Error(`count ${n} is more than a session block holds`);
-    offsetOf(pa, LAYOUT.header.size + n * LAYOUT.session.size);
-    record(pa, LAYOUT.header.size + n * LAYOUT.session.size);
-    at += LAYOUT.header.size;
+  /** The blocks of a chain from `first`, each handed to `entries` with where its entries start and how many; their total. */
+  const chain = (first: number, perBlock: number, entrySize: number, entries: (at: number, n: number) => void): number => {
+    let seen: Set<number> | undefined;
+    let total = 0;
+    for (let pa = first, index = 0; pa !== 0; index++) {
+      if (index === 1) seen = new Set([first]);
+      else if (seen?.has(pa)) throw new Error(`block 0x${pa.toString(16)} again: the chain loops`);
+      seen?.add(pa);
+      const at = offsetOf(pa, LAYOUT.header.size);
+      moveView(codecs.luo_block_header_ser, header, bytes, at);
+      visit('luo_block_header_ser', header as StructValue, -1);
+      structs++;
+      const next = u64(at + LAYOUT.header.next);
+      const n = u64(at + LAYOUT.header.count);
+      if (n > perBlock) throw new Error(`count ${n} is more than a block holds`);
+      offsetOf(pa, LAYOUT.header.size + n * entrySize);
+      record(pa, LAYOUT.header.size + n * entrySize);
+      entries(at + LAYOUT.header.size, n);
+      total += n;
+      pa = next;
+    }
+    return total;
+  };
+  const files = (at: number, n: number): void => {
+    for (let i = 0; i < n; i++, at += LAYOUT.file.size) {
+      moveView(codecs.luo_file_ser, file, bytes, at);
+      visit('luo_file_ser', file as StructValue, i);
+      structs++;
+      // The codecs' own check, four bytes at a time: the fastest there is here, so the floor is not raised by a slower one.
+      if (!namesHandler(bytes, at + LAYOUT.file.compatible, handlers)) checkedCharsLength(bytes, at + LAYOUT.file.compatible, LAYOUT.file.compatibleLength, 'luo_file_ser.compatible');
+    }
+  };
+  const sessions = (at: number, n: number): void => {
     for (let i = 0; i < n; i++, at += LAYOUT.session.size) {
       moveView(codecs.luo_session_ser, session, bytes, at);
       visit('luo_session_ser', session as StructValue, i);
       structs++;
-      const first = u64(at + LAYOUT.session.files);
       const expected = u64(at + LAYOUT.session.fileCount);
-      let found = 0;
-      let seenFiles: Set<number> | undefined;
-      for (let fpa = first, findex = 0; fpa !== 0; findex++) {
-        if (findex === 1) seenFiles = new Set([first]);
-        else if (seenFiles?.has(fpa)) throw new Error(`file block 0x${fpa.toString(16)} again: the chain loops`);
-        seenFiles?.add(fpa);
-        let fat = offsetOf(fpa, LAYOUT.header.size);
-        moveView(codecs.luo_block_header_ser, header, bytes, fat);
-        visit('luo_block_header_ser', header as StructValue, -1);
-        structs++;
-        const fnext = u64(fat + LAYOUT.header.next);
-        const fn = u64(fat + LAYOUT.header.count);
-        if (fn > FILES_PER_BLOCK) throw new Error(`count ${fn} is more than a file block holds`);
-        offsetOf(fpa, LAYOUT.header.size + fn * LAYOUT.file.size);
-        record(fpa, LAYOUT.header.size + fn * LAYOUT.file.size);
-        fat += LAYOUT.header.size;
-        for (let k = 0; k < fn; k++, fat += LAYOUT.file.size) {
-          moveView(codecs.luo_file_ser, file, bytes, fat);
-          visit('luo_file_ser', file as StructValue, k);
-          structs++;
-          // The codecs' own check, four bytes at a time: the fastest there is here, so the floor is not raised by a slower one.
-          if (!namesHandler(bytes, fat + LAYOUT.file.compatible, handlers)) checkedCharsLength(bytes, fat + LAYOUT.file.compatible, LAYOUT.file.compatibleLength, 'luo_file_ser.compatible');
-        }
-        found += fn;
-        fpa = fnext;
-      }
+      const found = chain(u64(at + LAYOUT.session.files), FILES_PER_BLOCK, LAYOUT.file.size, files);
       if (found !== expected) throw new Error(`the chain holds ${found} files but the count beside it says ${expected}`);
     }
-    pa = next;
-  }
+  };
+  chain(u64(luoSer + LAYOUT.luoSer.sessions), SESSIONS_PER_BLOCK, LAYOUT.session.size, sessions);
   checkOverlaps(blocks, count);
   return structs;
 }

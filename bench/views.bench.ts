@@ -89,6 +89,17 @@ export default async function run(): Promise<void> {
   const readers = names.map((name) => integerReader(structsOf.get(name)!));
   // luo_ser, one block header per 102 sessions (2-page blocks), and per session itself, its one file block header and its files.
   const expectedStructs = 1 + Math.ceil(SESSIONS / 102) + SESSIONS * (1 + 1 + FILES);
+  /** walkImage with a visitor that counts the structs it is handed. */
+  const countingWalk = (transientViews: boolean): number => {
+    let structs = 0;
+    walkImage(allVersions(model), built.fdt, built.memory, {
+      transientViews,
+      struct() {
+        structs++;
+      },
+    });
+    return structs;
+  };
   const countsAll = (structs: unknown) => {
     if (structs !== expectedStructs) throw new Error(`the walk visited ${String(structs)} structs, expected ${expectedStructs}`);
   };
@@ -100,30 +111,13 @@ export default async function run(): Promise<void> {
       {
         name: 'walkImage, transient views, visitor counts',
         note: 'every pointer, count, chain, handler string and overlap checked; each struct handed over as a view, one per struct type moved from struct to struct (transientViews); fields read only by the walker (addresses, counts, handler strings)',
-        run: () => {
-          let structs = 0;
-          walkImage(allVersions(model), built.fdt, built.memory, {
-            transientViews: true,
-            struct() {
-              structs++;
-            },
-          });
-          return structs;
-        },
+        run: () => countingWalk(true),
         check: countsAll,
       },
       {
         name: 'walkImage, views of their own, visitor counts',
         note: 'the same, each struct a view of its own (the visitor may keep it)',
-        run: () => {
-          let structs = 0;
-          walkImage(allVersions(model), built.fdt, built.memory, {
-            struct() {
-              structs++;
-            },
-          });
-          return structs;
-        },
+        run: () => countingWalk(false),
         check: countsAll,
       },
       {
