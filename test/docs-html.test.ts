@@ -68,36 +68,48 @@ interface DrawnField {
 }
 
 /**
- * A diagram's fields as drawn: where in bits from the first box's position, how many from the
- * boxes' widths and the rows they span. Each drawn row stands for the bytes from its start to the
- * next row's start (a folded row for many), as the diagram declares.
+ * The diagrams of a version, by struct in the order drawn, with their fields as drawn: where in bits
+ * from the first box's position, how many from the boxes' widths and the rows they span. Each drawn
+ * row stands for the bytes from its start to the next row's start (a folded row for many), as the
+ * diagram declares. All of a version's diagrams are read in one round trip to the browser.
  */
+async function drawnDiagrams(on: Page, version: string): Promise<Map<string, DrawnField[]>> {
+  const diagrams = await on.locator(`svg.layout[data-version="${version}"]`).evaluateAll((svgs) =>
+    svgs.map((svg) => {
+      const scale = (name: string): number => Number(svg.getAttribute(`data-${name}`));
+      const [perRow, byteWidth, rowHeight, originX] = ['bytes-per-row', 'byte-width', 'row-height', 'origin-x'].map(scale) as [number, number, number, number];
+      const starts = svg.getAttribute('data-row-starts')!.split(' ').map((b) => Number(b) * 8);
+      const rowWidth = perRow * byteWidth;
+      const fields = [...svg.querySelectorAll(':scope > g.field')].map((group) => {
+        // A union draws each member in a lane of its own; a struct has one lane.
+        const originY = Number(group.getAttribute('data-origin-y'));
+        const boxes = [...group.querySelectorAll(':scope > rect.box')] as SVGRectElement[];
+        const place = (box: SVGRectElement): { row: number; rows: number; fraction: number; from: number } => {
+          const row = Math.round((box.y.baseVal.value - originY) / rowHeight);
+          return { row, rows: Math.round(box.height.baseVal.value / rowHeight), fraction: box.width.baseVal.value / rowWidth, from: (box.x.baseVal.value - originX) / rowWidth };
+        };
+        const bitsIn = (row: number, rows: number): number => starts[row + rows]! - starts[row]!;
+        const first = place(boxes[0]!);
+        const bits = boxes.map(place).reduce((sum, b) => sum + (b.fraction === 1 ? bitsIn(b.row, b.rows) : b.fraction * bitsIn(b.row, 1)), 0);
+        return {
+          name: group.getAttribute('data-field') ?? '',
+          bitOffset: Math.round(starts[first.row]! + first.from * bitsIn(first.row, 1)),
+          bits: Math.round(bits),
+          dataBitOffset: Number(group.getAttribute('data-bit-offset')),
+          dataBits: Number(group.getAttribute('data-bits')),
+        };
+      });
+      return [svg.getAttribute('data-struct')!, fields] as const;
+    }),
+  );
+  return new Map(diagrams);
+}
+
+/** One struct's diagram, as drawnDiagrams reads it. */
 async function drawnFields(on: Page, version: string, struct: string): Promise<DrawnField[]> {
-  return on.locator(`svg.layout[data-version="${version}"][data-struct="${struct}"]`).evaluate((svg) => {
-    const scale = (name: string): number => Number(svg.getAttribute(`data-${name}`));
-    const [perRow, byteWidth, rowHeight, originX] = ['bytes-per-row', 'byte-width', 'row-height', 'origin-x'].map(scale) as [number, number, number, number];
-    const starts = svg.getAttribute('data-row-starts')!.split(' ').map((b) => Number(b) * 8);
-    const rowWidth = perRow * byteWidth;
-    return [...svg.querySelectorAll(':scope > g.field')].map((group) => {
-      // A union draws each member in a lane of its own; a struct has one lane.
-      const originY = Number(group.getAttribute('data-origin-y'));
-      const boxes = [...group.querySelectorAll(':scope > rect.box')] as SVGRectElement[];
-      const place = (box: SVGRectElement): { row: number; rows: number; fraction: number; from: number } => {
-        const row = Math.round((box.y.baseVal.value - originY) / rowHeight);
-        return { row, rows: Math.round(box.height.baseVal.value / rowHeight), fraction: box.width.baseVal.value / rowWidth, from: (box.x.baseVal.value - originX) / rowWidth };
-      };
-      const bitsIn = (row: number, rows: number): number => starts[row + rows]! - starts[row]!;
-      const first = place(boxes[0]!);
-      const bits = boxes.map(place).reduce((sum, b) => sum + (b.fraction === 1 ? bitsIn(b.row, b.rows) : b.fraction * bitsIn(b.row, 1)), 0);
-      return {
-        name: group.getAttribute('data-field') ?? '',
-        bitOffset: Math.round(starts[first.row]! + first.from * bitsIn(first.row, 1)),
-        bits: Math.round(bits),
-        dataBitOffset: Number(group.getAttribute('data-bit-offset')),
-        dataBits: Number(group.getAttribute('data-bits')),
-      };
-    });
-  });
+  const fields = (await drawnDiagrams(on, version)).get(struct);
+  expect(fields, `a diagram of ${struct} in ${version}`).toBeDefined();
+  return fields!;
 }
 
 /** Where a field is in bits: a bit-field's own bits, any other field's bytes. */
@@ -107,10 +119,10 @@ function bitsOf(field: FieldModel): { bitOffset: number; bits: number } {
 
 /** Every struct has a diagram, and what it draws is the model's layout, bit for bit. */
 async function expectDiagramsMatchModel(on: Page, version: VersionModel): Promise<void> {
-  const drawn = await on.locator(`svg.layout[data-version="${version.name}"]`).evaluateAll((svgs) => svgs.map((s) => s.getAttribute('data-struct')));
-  expect(drawn).toEqual(version.structs.map((s) => s.name));
+  const diagrams = await drawnDiagrams(on, version.name);
+  expect([...diagrams.keys()]).toEqual(version.structs.map((s) => s.name));
   for (const struct of version.structs) {
-    const fields = await drawnFields(on, version.name, struct.name);
+    const fields = diagrams.get(struct.name)!;
     const expected = struct.fields.map((f) => {
       const { bitOffset, bits } = bitsOf(f);
       return { name: f.name, bitOffset, bits, dataBitOffset: bitOffset, dataBits: bits };
