@@ -125,17 +125,17 @@ function expectedLayout(structs: readonly StructModel[]): string[] {
   ]);
 }
 
-/** The line between the layout a program prints and the strings it prints after it. */
+/** The line between the layout a case prints and the strings it prints after it. */
 const STRINGS_FOLLOW = '-- strings';
 
 /**
- * A C program that prints what gcc decided, line for line as expectedLayout, and after it the strings
- * the named macros expand to, one a line.
+ * A translation unit whose function `name` prints what gcc decided, line for line as expectedLayout,
+ * and after it the strings the named macros expand to, one a line.
  */
-function layoutProgram(header: string, structs: readonly StructModel[], macros: readonly string[]): string {
+function layoutUnit(name: string, header: string, structs: readonly StructModel[], macros: readonly string[]): string {
   const lines = [`#include "${header}"`, '#include <stddef.h>', '#include <stdio.h>', '#include <string.h>', '', 'static volatile long long ones = -1;', ''];
   lines.push('static inline void hex(const void *p, size_t n)', '{', '\tfor (size_t i = 0; i < n; i++)', '\t\tprintf("%02x", ((const unsigned char *)p)[i]);', '\tputchar(\'\\n\');', '}', '');
-  lines.push('int main(void)', '{');
+  lines.push(`void ${name}(void);`, '', `void ${name}(void)`, '{');
   for (const s of structs) {
     const type = `${s.kind} ${s.name}`;
     lines.push('\t{', `\t\t${type} v;`, `\t\tprintf("%s %zu %zu\\n", "${s.name}", sizeof(${type}), _Alignof(${type}));`);
@@ -150,7 +150,7 @@ function layoutProgram(header: string, structs: readonly StructModel[], macros: 
     lines.push('\t\t(void)v;', '\t}');
   }
   lines.push(`\tputs("${STRINGS_FOLLOW}");`, ...macros.map((m) => `\tputs(${m});`));
-  lines.push('\treturn 0;', '}', '');
+  lines.push('}', '');
   return lines.join('\n');
 }
 
@@ -164,24 +164,59 @@ function quotedMacros(c: Case): (readonly [string, string])[] {
   return [...flat.matchAll(/\b([A-Z][A-Z0-9_]+) \("([^"]*)"\)/g)].map((m) => [m[1]!, m[2]!] as const);
 }
 
+interface LayoutRun {
+  /** What the case's unit printed: the layout, and the strings of the macros its comments quote. */
+  readonly layout: string[];
+  readonly strings: Map<string, string>;
+  /** The case's object, compiled with gcc -g, for pahole. */
+  readonly object: string;
+}
+
 /**
- * The case's layout program built with gcc -g and run, once for the tests that read it: what it
- * printed (the layout, then the strings of the macros its comments quote), and the binary for pahole.
+ * The layout units of every case of a schema at a page size, each compiled on its own (its include
+ * tree is its own) with gcc -g, then linked into one program beside a main that calls each unit
+ * after a line naming its case, and run: once for all the tests that read them. Each case's function
+ * is its own translation unit's, so the structs of different versions never meet. A case whose unit
+ * does not compile keeps gcc's error, thrown by its own tests.
  */
-const layoutRuns = new Map<Case, { layout: string[]; strings: Map<string, string>; binary: string }>();
-function layoutRun(c: Case): { layout: string[]; strings: Map<string, string>; binary: string } {
-  let done = layoutRuns.get(c);
-  if (!done) {
-    const source = join(dirname(c.include), 'layout.c');
-    const binary = source.replace(/\.c$/, '');
-    const macros = [...new Set(quotedMacros(c).map(([macro]) => macro))];
-    writeFileSync(source, layoutProgram(c.header, c.version.structs, macros));
-    runOk('gcc', [...GCC_FLAGS, `-I${c.include}`, `-DPAGE_SHIFT=${c.shift}`, '-g', '-fno-eliminate-unused-debug-types', source, '-o', binary]);
-    const printed = runOk(binary, []).stdout.split('\n');
-    const at = printed.indexOf(STRINGS_FOLLOW);
-    layoutRuns.set(c, (done = { layout: printed.slice(0, at), strings: new Map(macros.map((m, i) => [m, printed[at + 1 + i]!])), binary }));
+const layoutRuns = new Map<string, Map<Case, LayoutRun | Error>>();
+function layoutRun(c: Case): LayoutRun {
+  const group = `${c.schema} ${c.shift}`;
+  let runs = layoutRuns.get(group);
+  if (!runs) {
+    runs = new Map();
+    const built: { c: Case; name: string; object: string; macros: string[] }[] = [];
+    cases.forEach((k, i) => {
+      if (`${k.schema} ${k.shift}` !== group) return;
+      const name = `layout_${i}`;
+      const source = join(dirname(k.include), 'layout.c');
+      const object = source.replace(/\.c$/, '.o');
+      const macros = [...new Set(quotedMacros(k).map(([macro]) => macro))];
+      writeFileSync(source, layoutUnit(name, k.header, k.version.structs, macros));
+      try {
+        runOk('gcc', [...GCC_FLAGS, `-I${k.include}`, `-DPAGE_SHIFT=${k.shift}`, '-g', '-fno-eliminate-unused-debug-types', '-c', source, '-o', object]);
+        built.push({ c: k, name, object, macros });
+      } catch (error) {
+        runs!.set(k, error as Error);
+      }
+    });
+    const dir = join(work, c.schema, String(c.shift));
+    const main = join(dir, 'main.c');
+    const calls = built.flatMap(({ name }) => [`\tputs("== ${name}");`, `\t${name}();`]);
+    writeFileSync(main, ['#include <stdio.h>', '', ...built.map(({ name }) => `void ${name}(void);`), '', 'int main(void)', '{', ...calls, '\treturn 0;', '}', ''].join('\n'));
+    const program = join(dir, 'layouts');
+    runOk('gcc', [...GCC_FLAGS, main, ...built.map((b) => b.object), '-o', program]);
+    const printed = runOk(program, []).stdout.split('\n');
+    for (const { c: k, name, object, macros } of built) {
+      const from = printed.indexOf(`== ${name}`) + 1;
+      const at = printed.indexOf(STRINGS_FOLLOW, from);
+      runs.set(k, { layout: printed.slice(from, at), strings: new Map(macros.map((m, i) => [m, printed[at + 1 + i]!])), object });
+    }
+    layoutRuns.set(group, runs);
   }
-  return done;
+  const run = runs.get(c)!;
+  if (run instanceof Error) throw run;
+  return run;
 }
 
 /** One line of pahole's member list: depth 1 for the struct's own members; a closing `}` of a nested union carries its name. */
@@ -254,10 +289,10 @@ function parsePahole(text: string): Map<string, PaholeStruct> {
 
 describe.each(cases)('$label', (c) => {
   it('compiles with gcc -Wall -Wextra -Werror, and gcc and pahole agree with the layout engine', () => {
-    const { layout, binary } = layoutRun(c);
+    const { layout, object } = layoutRun(c);
     expect(layout).toEqual(expectedLayout(c.version.structs));
 
-    const seen = parsePahole(runOk('pahole', [binary]).stdout);
+    const seen = parsePahole(runOk('pahole', [object]).stdout);
     for (const s of c.version.structs) {
       const found = seen.get(s.name);
       expect(found, `pahole lists ${s.kind} ${s.name}`).toBeDefined();
