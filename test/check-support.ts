@@ -37,8 +37,7 @@ function stub(file: string): string {
  * A copy of the project's schema whose files re-export the project's own (as a user's schema imports
  * luo-abi's lang.ts) until a test edits one: then that file, and every file that imports it, directly
  * or not, becomes a copy of the project's text, so that they see the edit. Every file a test does not
- * edit is the project's module, already loaded: vitest transformed and ran each copied file again,
- * which was most of the time a check test took.
+ * edit is the project's module, already loaded, where vitest transformed and ran each copied file again.
  */
 export function copySchema(prefix: string): SchemaCopy {
   const dir = scratchDir(prefix);
