@@ -44,6 +44,22 @@ interface Handover {
   readonly decoded: () => ReturnType<typeof decodeImage>;
 }
 
+/**
+ * What a writer is given is `expected`, character for character: each piece compared where it falls,
+ * none kept (131,000 folios are half a million pieces, and holding them was most of the test's time
+ * in garbage collection). The first piece that differs is shown beside the text expected there.
+ */
+function expectWritten(what: string, expected: string, stream: (write: (text: string) => void) => void): void {
+  let at = 0;
+  let first: { at: number; text: string } | undefined;
+  stream((text) => {
+    if (first === undefined && !expected.startsWith(text, at)) first = { at, text };
+    at += text.length;
+  });
+  if (first) expect(`${what} at ${first.at}: ${first.text}`).toBe(`${what} at ${first.at}: ${expected.slice(first.at, first.at + first.text.length)}`);
+  expect(at, `${what}: its length`).toBe(expected.length);
+}
+
 const handovers = new Map<string, Handover>();
 // The workers run file after file: the FDT run's 131,000 decoded folios are let go with this file.
 afterAll(() => handovers.clear());
@@ -91,18 +107,11 @@ describe.each(cases)('%s handover at PAGE_SHIFT %i against kho_handover.c', (nam
   it('streams it as the same JSON and the same tree, and reads that JSON back to the same state', () => {
     const kho = { kho: new Uint8Array(readFileSync(join(dir, 'c.dtb'))) };
     const options = { pageSize: 2 ** pageShift };
-    // What a writer is given, kept in pieces and joined once: a string grown by += is a tree of
-    // hundreds of thousands of pieces that the comparison flattens first, slowly.
-    const written = (stream: (write: (text: string) => void) => void): string => {
-      const pieces: string[] = [];
-      stream((text) => void pieces.push(text));
-      return pieces.join('');
-    };
-    const json = written((write) => streamImage(family(), kho, memoryOf(join(dir, 'c.mem')), new JsonWriter(write), options));
-    expect(json).toBe(`${stateToJson(decoded().state).slice(0, -2)},\n  "warnings": []\n}\n`);
-    const tree = written((write) => streamImage(family(), kho, memoryOf(join(dir, 'c.mem')), new TreeWriter(write), options));
+    const json = `${stateToJson(decoded().state).slice(0, -2)},\n  "warnings": []\n}\n`;
+    expectWritten('the streamed JSON', json, (write) => streamImage(family(), kho, memoryOf(join(dir, 'c.mem')), new JsonWriter(write), options));
     const formatted = formatTree(decoded());
-    expect(tree).toBe(formatted.slice(0, formatted.indexOf('\nmemory read')));
+    expectWritten('the streamed tree', formatted.slice(0, formatted.indexOf('\nmemory read')), (write) => streamImage(family(), kho, memoryOf(join(dir, 'c.mem')), new TreeWriter(write), options));
+    // The streamed JSON is that text, character for character.
     expectEqual(stateFromJson(family(), JSON.parse(json)), expected);
   });
 
