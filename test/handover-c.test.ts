@@ -46,8 +46,8 @@ interface Handover {
 
 /**
  * What a writer is given is `expected`, character for character: each piece compared where it falls,
- * none kept (131,000 folios are half a million pieces, and holding them was most of the test's time
- * in garbage collection). The first piece that differs is shown beside the text expected there.
+ * none kept (131,000 folios are half a million pieces, which the garbage collector copied over and
+ * over while they were held). The first piece that differs is shown beside the text expected there.
  */
 function expectWritten(what: string, expected: string, stream: (write: (text: string) => void) => void): void {
   let at = 0;
