@@ -38,7 +38,8 @@ beforeAll(async () => {
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  for (const { label, model } of MODELS) {
+  // The pages load side by side; `pages` keeps MODELS' order.
+  const loaded = MODELS.map(async ({ label, model }) => {
     const html = (await emitDocs(model)).find((f) => f.path === 'docs/index.html')!.content;
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('console', (message) => {
@@ -51,8 +52,9 @@ beforeAll(async () => {
       await route.abort();
     });
     await page.setContent(html, { waitUntil: 'load' });
-    pages.set(label, page);
-  }
+    return [label, page] as const;
+  });
+  for (const [label, page] of await Promise.all(loaded)) pages.set(label, page);
 });
 
 afterAll(async () => {
