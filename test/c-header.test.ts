@@ -125,11 +125,17 @@ function expectedLayout(structs: readonly StructModel[]): string[] {
   ]);
 }
 
-/** A C program that prints what gcc decided, line for line as expectedLayout. */
-function layoutProgram(header: string, structs: readonly StructModel[]): string {
+/** The line between the layout a case prints and the strings it prints after it. */
+const STRINGS_FOLLOW = '-- strings';
+
+/**
+ * A translation unit whose function `name` prints what gcc decided, line for line as expectedLayout,
+ * and after it the strings the named macros expand to, one a line.
+ */
+function layoutUnit(name: string, header: string, structs: readonly StructModel[], macros: readonly string[]): string {
   const lines = [`#include "${header}"`, '#include <stddef.h>', '#include <stdio.h>', '#include <string.h>', '', 'static volatile long long ones = -1;', ''];
   lines.push('static inline void hex(const void *p, size_t n)', '{', '\tfor (size_t i = 0; i < n; i++)', '\t\tprintf("%02x", ((const unsigned char *)p)[i]);', '\tputchar(\'\\n\');', '}', '');
-  lines.push('int main(void)', '{');
+  lines.push(`void ${name}(void);`, '', `void ${name}(void)`, '{');
   for (const s of structs) {
     const type = `${s.kind} ${s.name}`;
     lines.push('\t{', `\t\t${type} v;`, `\t\tprintf("%s %zu %zu\\n", "${s.name}", sizeof(${type}), _Alignof(${type}));`);
@@ -143,8 +149,74 @@ function layoutProgram(header: string, structs: readonly StructModel[]): string 
     }
     lines.push('\t\t(void)v;', '\t}');
   }
-  lines.push('\treturn 0;', '}', '');
+  lines.push(`\tputs("${STRINGS_FOLLOW}");`, ...macros.map((m) => `\tputs(${m});`));
+  lines.push('}', '');
   return lines.join('\n');
+}
+
+/** The text of a header's comments, and the macros they quote a string after: `NAME ("value")`. */
+function comments(c: Case): string {
+  return [...readFileSync(c.header, 'utf8').matchAll(/\/\*[\s\S]*?\*\//g)].map((m) => m[0]).join('\n');
+}
+
+function quotedMacros(c: Case): (readonly [string, string])[] {
+  const flat = comments(c).replace(/\n \*\s*/g, ' ');
+  return [...flat.matchAll(/\b([A-Z][A-Z0-9_]+) \("([^"]*)"\)/g)].map((m) => [m[1]!, m[2]!] as const);
+}
+
+interface LayoutRun {
+  /** What the case's unit printed: the layout, and the strings of the macros its comments quote. */
+  readonly layout: string[];
+  readonly strings: Map<string, string>;
+  /** The case's object, compiled with gcc -g, for pahole. */
+  readonly object: string;
+}
+
+/**
+ * The layout units of every case of a schema at a page size, each compiled on its own (its include
+ * tree is its own) with gcc -g, then linked into one program beside a main that calls each unit
+ * after a line naming its case, and run: once for all the tests that read them. Each case's function
+ * is its own translation unit's, so the structs of different versions never meet. A case whose unit
+ * does not compile keeps gcc's error, thrown by its own tests.
+ */
+const layoutRuns = new Map<string, Map<Case, LayoutRun | Error>>();
+function layoutRun(c: Case): LayoutRun {
+  const group = `${c.schema} ${c.shift}`;
+  let runs = layoutRuns.get(group);
+  if (!runs) {
+    runs = new Map();
+    const built: { c: Case; name: string; object: string; macros: string[] }[] = [];
+    cases.forEach((k, i) => {
+      if (`${k.schema} ${k.shift}` !== group) return;
+      const name = `layout_${i}`;
+      const source = join(dirname(k.include), 'layout.c');
+      const object = source.replace(/\.c$/, '.o');
+      const macros = [...new Set(quotedMacros(k).map(([macro]) => macro))];
+      writeFileSync(source, layoutUnit(name, k.header, k.version.structs, macros));
+      try {
+        runOk('gcc', [...GCC_FLAGS, `-I${k.include}`, `-DPAGE_SHIFT=${k.shift}`, '-g', '-fno-eliminate-unused-debug-types', '-c', source, '-o', object]);
+        built.push({ c: k, name, object, macros });
+      } catch (error) {
+        runs!.set(k, error as Error);
+      }
+    });
+    const dir = join(work, c.schema, String(c.shift));
+    const main = join(dir, 'main.c');
+    const calls = built.flatMap(({ name }) => [`\tputs("== ${name}");`, `\t${name}();`]);
+    writeFileSync(main, ['#include <stdio.h>', '', ...built.map(({ name }) => `void ${name}(void);`), '', 'int main(void)', '{', ...calls, '\treturn 0;', '}', ''].join('\n'));
+    const program = join(dir, 'layouts');
+    runOk('gcc', [...GCC_FLAGS, main, ...built.map((b) => b.object), '-o', program]);
+    const printed = runOk(program, []).stdout.split('\n');
+    for (const { c: k, name, object, macros } of built) {
+      const from = printed.indexOf(`== ${name}`) + 1;
+      const at = printed.indexOf(STRINGS_FOLLOW, from);
+      runs.set(k, { layout: printed.slice(from, at), strings: new Map(macros.map((m, i) => [m, printed[at + 1 + i]!])), object });
+    }
+    layoutRuns.set(group, runs);
+  }
+  const run = runs.get(c)!;
+  if (run instanceof Error) throw run;
+  return run;
 }
 
 /** One line of pahole's member list: depth 1 for the struct's own members; a closing `}` of a nested union carries its name. */
@@ -217,14 +289,10 @@ function parsePahole(text: string): Map<string, PaholeStruct> {
 
 describe.each(cases)('$label', (c) => {
   it('compiles with gcc -Wall -Wextra -Werror, and gcc and pahole agree with the layout engine', () => {
-    const source = join(dirname(c.include), 'layout.c');
-    const binary = source.replace(/\.c$/, '');
-    writeFileSync(source, layoutProgram(c.header, c.version.structs));
-    runOk('gcc', [...GCC_FLAGS, `-I${c.include}`, `-DPAGE_SHIFT=${c.shift}`, '-g', '-fno-eliminate-unused-debug-types', source, '-o', binary]);
-    const printed = runOk(binary, []).stdout;
-    expect(printed === '' ? [] : printed.trimEnd().split('\n')).toEqual(expectedLayout(c.version.structs));
+    const { layout, object } = layoutRun(c);
+    expect(layout).toEqual(expectedLayout(c.version.structs));
 
-    const seen = parsePahole(runOk('pahole', [binary]).stdout);
+    const seen = parsePahole(runOk('pahole', [object]).stdout);
     for (const s of c.version.structs) {
       const found = seen.get(s.name);
       expect(found, `pahole lists ${s.kind} ${s.name}`).toBeDefined();
@@ -481,7 +549,6 @@ describe.each(at4k)('kernel tools on $label', (c) => {
 });
 
 describe.each(at4k)('the comments of $label cannot drift from its macros', (c) => {
-  const comments = (): string => [...readFileSync(c.header, 'utf8').matchAll(/\/\*[\s\S]*?\*\//g)].map((m) => m[0]).join('\n');
   // What the preprocessor defines after including the header: the truth the comments must match.
   let macros: Set<string> | undefined;
   const defined = (): Set<string> => {
@@ -491,30 +558,21 @@ describe.each(at4k)('the comments of $label cannot drift from its macros', (c) =
     }
     return macros;
   };
-  /** The strings the named macros expand to, printed by a program gcc builds. */
-  const strings = (macros: readonly string[]): Map<string, string> => {
-    const source = join(dirname(c.include), 'strings.c');
-    const lines = [`#include "${c.header}"`, '#include <stdio.h>', 'int main(void)', '{', ...macros.map((m) => `\tputs(${m});`), '\treturn 0;', '}', ''];
-    writeFileSync(source, lines.join('\n'));
-    runOk('gcc', [...GCC_FLAGS, `-I${c.include}`, source, '-o', source.replace(/\.c$/, '')]);
-    const printed = runOk(source.replace(/\.c$/, ''), []).stdout.split('\n');
-    return new Map(macros.map((m, i) => [m, printed[i]!]));
-  };
 
   it('every macro a comment names is defined', () => {
     // Macros as the preprocessor sees them; enum constants (not the preprocessor's) as the schema declares them.
     const names = new Set([...defined(), ...c.version.constants.filter((k) => k.enum !== undefined).map((k) => k.name)]);
-    for (const [name] of comments().matchAll(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g)) expect(names.has(name), `${name} is named in a comment`).toBe(true);
+    for (const [name] of comments(c).matchAll(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g)) expect(names.has(name), `${name} is named in a comment`).toBe(true);
   });
 
   it('every string a comment quotes after a macro is that macro\'s value, and every guard is quoted', () => {
-    const flat = comments().replace(/\n \*\s*/g, ' ');
-    const quoted = [...flat.matchAll(/\b([A-Z][A-Z0-9_]+) \("([^"]*)"\)/g)].map((m) => [m[1]!, m[2]!] as const);
+    const quoted = quotedMacros(c);
     expect(new Set(quoted.map(([macro]) => macro))).toEqual(new Set([...c.version.guards.map((g) => g.macro), ...entryMacros(c.version)]));
-    const values = strings(quoted.map(([macro]) => macro));
+    // The strings the quoted macros expand to, printed by the layout program gcc built.
+    const values = layoutRun(c).strings;
     for (const [macro, value] of quoted) expect(values.get(macro), macro).toBe(value);
     // The FDT picture's compatible strings are those of its nodes' macros.
-    const drawn = [...comments().matchAll(/compatible = "([^"]*)";/g)].map((m) => m[1]!);
+    const drawn = [...comments(c).matchAll(/compatible = "([^"]*)";/g)].map((m) => m[1]!);
     const nodeGuards = c.version.guards.filter((g) => g.role.kind === 'node');
     expect(drawn).toEqual(nodeGuards.map((g) => values.get(g.macro)));
   });

@@ -7,13 +7,12 @@
  * the string answers for the change as it always did.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSchema, lockSchema } from '../generator/check/run.ts';
 import type { Finding } from '../generator/check/finding.ts';
 import { SchemaError } from '../generator/model/index.ts';
 import { displayPath as shown } from '../generator/core/paths.ts';
-import { SESSION_AND_FLB, copySchema, edit, replaceOnce, type SchemaCopy } from './check-support.ts';
+import { SESSION_AND_FLB, copySchema, edit, replaceOnce, writeSchemaFile, type SchemaCopy } from './check-support.ts';
 import { cli } from './support/cli.ts';
 
 const FEATURE_NEXT = `
@@ -93,7 +92,7 @@ const summary = (findings: readonly Finding[]) => problems(findings).map((f) => 
  */
 function addFeatureVersion(copy: SchemaCopy, edits: readonly [string, string][], as = { file: 'features-next', name: 'luo-features-next', symbol: 'luoFeaturesNext', after: 'luoFeaturesNamed' }): void {
   const source = FEATURE_NEXT.replace("name: 'luo-features-next'", `name: '${as.name}'`).replace('export const luoFeaturesNext', `export const ${as.symbol}`);
-  writeFileSync(join(copy.dir, `schema/luo/${as.file}.ts`), edits.reduce((text, [from, to]) => replaceOnce(text, from, to), source));
+  writeSchemaFile(copy, `luo/${as.file}.ts`, edits.reduce((text, [from, to]) => replaceOnce(text, from, to), source));
   edit(copy, 'luo/index.ts', "import { luoFeatures, luoFeaturesNamed } from './features.ts';", `import { luoFeatures, luoFeaturesNamed } from './features.ts';\nimport { ${as.symbol} } from './${as.file}.ts';`);
   edit(copy, 'luo/index.ts', `${as.after}],`, `${as.after}, ${as.symbol}],`);
 }

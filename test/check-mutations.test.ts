@@ -3,12 +3,10 @@
  * schema without a bump, fails `check` with the right rule and change; with the bump and `lock` it
  * passes; a change to documentation alone passes.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSchema, lockSchema } from '../generator/check/run.ts';
 import type { Finding } from '../generator/check/finding.ts';
-import { addNextVersion, copySchema, edit, NEXT_VERSION, replaceOnce, type SchemaCopy } from './check-support.ts';
+import { addNextVersion, copySchema, edit, NEXT_VERSION, readSchemaFile, replaceOnce, writeSchemaFile, type SchemaCopy } from './check-support.ts';
 
 /** What a run found, but the notes the schema acknowledges (kho-v2's blob-size): those are in every run. */
 const problems = (result: { findings: readonly Finding[] }): Finding[] => result.findings.filter((f) => f.severity !== 'note');
@@ -281,8 +279,7 @@ describe('check: a released version edited in place', () => {
 
     // Modules are cached by path: the bumped schema is a fresh copy.
     const copy = retyped('check-property-bumped');
-    const versions = join(copy.dir, 'schema/luo/versions.ts');
-    writeFileSync(versions, readFileSync(versions, 'utf8').replaceAll("fdtCompatible('luo-v1')", "fdtCompatible('luo-v1.1')"));
+    writeSchemaFile(copy, 'luo/versions.ts', readSchemaFile(copy, 'luo/versions.ts').replaceAll("fdtCompatible('luo-v1')", "fdtCompatible('luo-v1.1')"));
     const locked = await lockSchema({ schemaPath: copy.schemaPath, lockPath: copy.lockPath });
     expect(problems(locked)).toEqual([]);
     expect(locked.added.map((e) => e.key)).toEqual([

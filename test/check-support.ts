@@ -3,11 +3,12 @@
  * next version, luo-v5, written out in full (a copy of luo-v4) that each test edits as text, the way a
  * kernel developer would edit the schema.
  */
-import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, posix, sep } from 'node:path';
 import { ROOT, scratchDir } from './support/tools.ts';
 
-const LANG = join(ROOT, 'schema/lang.ts');
+const SCHEMA = join(ROOT, 'schema');
+const LANG = 'lang.ts';
 
 export interface SchemaCopy {
   readonly dir: string;
@@ -15,27 +16,66 @@ export interface SchemaCopy {
   readonly lockPath: string;
 }
 
+/** Each TypeScript file of the project's schema (its path under schema/), and the schema files it imports. */
+const SCHEMA_IMPORTS: ReadonlyMap<string, readonly string[]> = new Map(
+  readdirSync(SCHEMA, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => file.split(sep).join('/'))
+    .map((file) => [file, [...readFileSync(join(SCHEMA, file), 'utf8').matchAll(/\bfrom\s+'(\.{1,2}\/[^']+)'/g)].map((m) => posix.join(posix.dirname(file), m[1]!))]),
+);
+
+/** How a file of a copy that is still the project's starts: it re-exports the project's file. */
+const STUB = '// The project\'s file, re-exported: this copy has not edited it.\n';
+
+function stub(file: string): string {
+  const original = join(SCHEMA, file);
+  const hasDefault = /^export default /m.test(readFileSync(original, 'utf8'));
+  return `${STUB}export * from ${JSON.stringify(original)};\n${hasDefault ? `export { default } from ${JSON.stringify(original)};\n` : ''}`;
+}
+
 /**
- * The copy's lang.ts is the project's, re-exported (as a user's schema imports luo-abi's): the schema
- * language is not what these tests edit, and each copy of it was most of the time vitest spent
- * transforming a copy.
+ * A copy of the project's schema whose files re-export the project's own (as a user's schema imports
+ * luo-abi's lang.ts) until a test edits one: then that file, and every file that imports it, directly
+ * or not, becomes a copy of the project's text, so that they see the edit. Every file a test does not
+ * edit is the project's module, already loaded, where vitest transformed and ran each copied file again.
  */
 export function copySchema(prefix: string): SchemaCopy {
   const dir = scratchDir(prefix);
-  cpSync(join(ROOT, 'schema'), join(dir, 'schema'), { recursive: true, filter: (source) => source !== LANG });
-  writeFileSync(join(dir, 'schema/lang.ts'), `export * from ${JSON.stringify(LANG)};\n`);
+  for (const file of SCHEMA_IMPORTS.keys()) {
+    mkdirSync(dirname(join(dir, 'schema', file)), { recursive: true });
+    writeFileSync(join(dir, 'schema', file), stub(file));
+  }
   const lockPath = join(dir, 'abi.lock.json');
-  copyFileSync(join(ROOT, 'schema/abi.lock.json'), lockPath);
+  copyFileSync(join(SCHEMA, 'abi.lock.json'), lockPath);
   return { dir, schemaPath: join(dir, 'schema/index.ts'), lockPath };
+}
+
+/** Makes a file of the copy its own (the project's text), and every file that imports it. */
+function ownFile(copy: SchemaCopy, file: string): void {
+  const path = join(copy.dir, 'schema', file);
+  if (file === LANG || !readFileSync(path, 'utf8').startsWith(STUB)) return;
+  writeFileSync(path, readFileSync(join(SCHEMA, file)));
+  for (const [importer, imports] of SCHEMA_IMPORTS) if (imports.includes(file)) ownFile(copy, importer);
+}
+
+/** The text of a file of the copy, made its own first. */
+export function readSchemaFile(copy: SchemaCopy, file: string): string {
+  if (SCHEMA_IMPORTS.has(file)) ownFile(copy, file);
+  return readFileSync(join(copy.dir, 'schema', file), 'utf8');
+}
+
+/** Writes a file of the copy, a new one or one of the project's; the files that import it become the copy's own. */
+export function writeSchemaFile(copy: SchemaCopy, file: string, text: string): void {
+  if (SCHEMA_IMPORTS.has(file)) ownFile(copy, file);
+  writeFileSync(join(copy.dir, 'schema', file), text);
 }
 
 /** Replaces `from` (which must occur exactly once) in a file of the copy. */
 export function edit(copy: SchemaCopy, file: string, from: string, to: string): void {
-  const path = join(copy.dir, 'schema', file);
-  const text = readFileSync(path, 'utf8');
+  const text = readSchemaFile(copy, file);
   const at = text.indexOf(from);
   if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`${file}: expected exactly one "${from}"`);
-  writeFileSync(path, text.slice(0, at) + to + text.slice(at + from.length));
+  writeSchemaFile(copy, file, text.slice(0, at) + to + text.slice(at + from.length));
 }
 
 /**
@@ -43,7 +83,7 @@ export function edit(copy: SchemaCopy, file: string, from: string, to: string): 
  * it grows from: the raw forms after it are another container, so luo-v4 is what it is compared with.
  */
 export function addNextVersion(copy: SchemaCopy, source: string = NEXT_VERSION): void {
-  writeFileSync(join(copy.dir, 'schema/luo/next.ts'), source);
+  writeSchemaFile(copy, 'luo/next.ts', source);
   edit(copy, 'luo/index.ts', "import { luoV1, luoV1SessionV1, luoV1SessionV2, luoV2, luoV3, luoV4 } from './versions.ts';", "import { luoV1, luoV1SessionV1, luoV1SessionV2, luoV2, luoV3, luoV4 } from './versions.ts';\nimport { luoNext } from './next.ts';");
   edit(copy, 'luo/index.ts', 'luoV3, luoV4, luoV5, luoV5Composed],', 'luoV3, luoV4, luoNext, luoV5, luoV5Composed],');
 }

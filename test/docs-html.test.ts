@@ -38,7 +38,8 @@ beforeAll(async () => {
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  for (const { label, model } of MODELS) {
+  // The pages load side by side; `pages` keeps MODELS' order.
+  const loaded = MODELS.map(async ({ label, model }) => {
     const html = (await emitDocs(model)).find((f) => f.path === 'docs/index.html')!.content;
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('console', (message) => {
@@ -51,8 +52,9 @@ beforeAll(async () => {
       await route.abort();
     });
     await page.setContent(html, { waitUntil: 'load' });
-    pages.set(label, page);
-  }
+    return [label, page] as const;
+  });
+  for (const [label, page] of await Promise.all(loaded)) pages.set(label, page);
 });
 
 afterAll(async () => {
@@ -68,36 +70,48 @@ interface DrawnField {
 }
 
 /**
- * A diagram's fields as drawn: where in bits from the first box's position, how many from the
- * boxes' widths and the rows they span. Each drawn row stands for the bytes from its start to the
- * next row's start (a folded row for many), as the diagram declares.
+ * The diagrams of a version, by struct in the order drawn, with their fields as drawn: where in bits
+ * from the first box's position, how many from the boxes' widths and the rows they span. Each drawn
+ * row stands for the bytes from its start to the next row's start (a folded row for many), as the
+ * diagram declares. All of a version's diagrams are read in one round trip to the browser.
  */
+async function drawnDiagrams(on: Page, version: string): Promise<Map<string, DrawnField[]>> {
+  const diagrams = await on.locator(`svg.layout[data-version="${version}"]`).evaluateAll((svgs) =>
+    svgs.map((svg) => {
+      const scale = (name: string): number => Number(svg.getAttribute(`data-${name}`));
+      const [perRow, byteWidth, rowHeight, originX] = ['bytes-per-row', 'byte-width', 'row-height', 'origin-x'].map(scale) as [number, number, number, number];
+      const starts = svg.getAttribute('data-row-starts')!.split(' ').map((b) => Number(b) * 8);
+      const rowWidth = perRow * byteWidth;
+      const fields = [...svg.querySelectorAll(':scope > g.field')].map((group) => {
+        // A union draws each member in a lane of its own; a struct has one lane.
+        const originY = Number(group.getAttribute('data-origin-y'));
+        const boxes = [...group.querySelectorAll(':scope > rect.box')] as SVGRectElement[];
+        const place = (box: SVGRectElement): { row: number; rows: number; fraction: number; from: number } => {
+          const row = Math.round((box.y.baseVal.value - originY) / rowHeight);
+          return { row, rows: Math.round(box.height.baseVal.value / rowHeight), fraction: box.width.baseVal.value / rowWidth, from: (box.x.baseVal.value - originX) / rowWidth };
+        };
+        const bitsIn = (row: number, rows: number): number => starts[row + rows]! - starts[row]!;
+        const first = place(boxes[0]!);
+        const bits = boxes.map(place).reduce((sum, b) => sum + (b.fraction === 1 ? bitsIn(b.row, b.rows) : b.fraction * bitsIn(b.row, 1)), 0);
+        return {
+          name: group.getAttribute('data-field') ?? '',
+          bitOffset: Math.round(starts[first.row]! + first.from * bitsIn(first.row, 1)),
+          bits: Math.round(bits),
+          dataBitOffset: Number(group.getAttribute('data-bit-offset')),
+          dataBits: Number(group.getAttribute('data-bits')),
+        };
+      });
+      return [svg.getAttribute('data-struct')!, fields] as const;
+    }),
+  );
+  return new Map(diagrams);
+}
+
+/** One struct's diagram, as drawnDiagrams reads it. */
 async function drawnFields(on: Page, version: string, struct: string): Promise<DrawnField[]> {
-  return on.locator(`svg.layout[data-version="${version}"][data-struct="${struct}"]`).evaluate((svg) => {
-    const scale = (name: string): number => Number(svg.getAttribute(`data-${name}`));
-    const [perRow, byteWidth, rowHeight, originX] = ['bytes-per-row', 'byte-width', 'row-height', 'origin-x'].map(scale) as [number, number, number, number];
-    const starts = svg.getAttribute('data-row-starts')!.split(' ').map((b) => Number(b) * 8);
-    const rowWidth = perRow * byteWidth;
-    return [...svg.querySelectorAll(':scope > g.field')].map((group) => {
-      // A union draws each member in a lane of its own; a struct has one lane.
-      const originY = Number(group.getAttribute('data-origin-y'));
-      const boxes = [...group.querySelectorAll(':scope > rect.box')] as SVGRectElement[];
-      const place = (box: SVGRectElement): { row: number; rows: number; fraction: number; from: number } => {
-        const row = Math.round((box.y.baseVal.value - originY) / rowHeight);
-        return { row, rows: Math.round(box.height.baseVal.value / rowHeight), fraction: box.width.baseVal.value / rowWidth, from: (box.x.baseVal.value - originX) / rowWidth };
-      };
-      const bitsIn = (row: number, rows: number): number => starts[row + rows]! - starts[row]!;
-      const first = place(boxes[0]!);
-      const bits = boxes.map(place).reduce((sum, b) => sum + (b.fraction === 1 ? bitsIn(b.row, b.rows) : b.fraction * bitsIn(b.row, 1)), 0);
-      return {
-        name: group.getAttribute('data-field') ?? '',
-        bitOffset: Math.round(starts[first.row]! + first.from * bitsIn(first.row, 1)),
-        bits: Math.round(bits),
-        dataBitOffset: Number(group.getAttribute('data-bit-offset')),
-        dataBits: Number(group.getAttribute('data-bits')),
-      };
-    });
-  });
+  const fields = (await drawnDiagrams(on, version)).get(struct);
+  expect(fields, `a diagram of ${struct} in ${version}`).toBeDefined();
+  return fields!;
 }
 
 /** Where a field is in bits: a bit-field's own bits, any other field's bytes. */
@@ -107,10 +121,10 @@ function bitsOf(field: FieldModel): { bitOffset: number; bits: number } {
 
 /** Every struct has a diagram, and what it draws is the model's layout, bit for bit. */
 async function expectDiagramsMatchModel(on: Page, version: VersionModel): Promise<void> {
-  const drawn = await on.locator(`svg.layout[data-version="${version.name}"]`).evaluateAll((svgs) => svgs.map((s) => s.getAttribute('data-struct')));
-  expect(drawn).toEqual(version.structs.map((s) => s.name));
+  const diagrams = await drawnDiagrams(on, version.name);
+  expect([...diagrams.keys()]).toEqual(version.structs.map((s) => s.name));
   for (const struct of version.structs) {
-    const fields = await drawnFields(on, version.name, struct.name);
+    const fields = diagrams.get(struct.name)!;
     const expected = struct.fields.map((f) => {
       const { bitOffset, bits } = bitsOf(f);
       return { name: f.name, bitOffset, bits, dataBitOffset: bitOffset, dataBits: bits };
@@ -198,148 +212,152 @@ describe('docs: index.html in Chromium', () => {
     expect(requests).toEqual([]);
   });
 
-  describe.each(MODELS)('$label', ({ label, model }) => {
-    const page = (): Page => pages.get(label)!;
+  // The schemas' pages are apart: their tests run side by side, each page's one after another (the
+  // browser's waits for a page, for a click or a screenshot, then overlap).
+  describe.concurrent.each(MODELS)('$label', ({ label, model }) => {
+    describe.sequential('on its own page', () => {
+      const page = (): Page => pages.get(label)!;
 
-    it('has no external resources at all: no src, no href to another document, no @import or url() to a file', async () => {
-      const html = await page().content();
-      expect(html).not.toMatch(/<(script|link|img|iframe)\b/i);
-      expect(html).not.toMatch(/@import|url\((?!#)/);
-      expect(html).not.toMatch(/https?:\/\//);
-    });
-
-    it('gives every element a distinct id, so tabs, anchors and arrow markers resolve to one thing', async () => {
-      const ids = await page().locator('[id]').evaluateAll((elements) => elements.map((e) => e.id));
-      expect(new Set(ids).size).toBe(ids.length);
-      const markers = await page().locator('path.edge').evaluateAll((paths) => paths.map((p) => p.getAttribute('marker-end')!.slice(5, -1)));
-      for (const marker of new Set(markers)) expect(ids).toContain(marker);
-      const links = await page().locator('a[href^="#"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')!.slice(1)));
-      for (const link of new Set(links)) expect(ids, `#${link}`).toContain(link);
-    });
-
-    it('has a section per header, in dependency order, each with a tab per version', async () => {
-      const sections = await page().locator('section.header').evaluateAll((ss) => ss.map((s) => s.getAttribute('data-header')));
-      expect(sections).toEqual(model.headers.map((h) => h.name));
-      for (const header of model.headers) {
-        const labels = await page().locator(`section.header[data-header="${header.name}"] nav.versions label`).evaluateAll((ls) => ls.map((l) => l.firstChild!.textContent));
-        expect(labels).toEqual([...header.versions.map((v) => v.name), ...(header.versions.length > 1 ? ['Changelog'] : [])]);
-      }
-    });
-
-    for (const version of allVersions(model)) {
-      describe(version.name, () => {
-        it('draws every struct, each field at the bits and with the size the layout engine gives', async () => {
-          await expectDiagramsMatchModel(page(), version);
-        });
-
-        const container = version.container;
-        if (!container) {
-          it('has no handover graph and no card for a container, as its state is part of the headers that use it', async () => {
-            const section = page().locator(`section.version[data-version="${version.name}"]`);
-            expect(await section.locator('svg.graph').count()).toBe(0);
-            expect(await section.locator('.card.container').count()).toBe(0);
-          });
-          return;
-        }
-
-        it('draws the handover graph from where the next kernel starts, with an arrow for every physical address', async () => {
-          expect(await page().locator(`svg.graph[data-version="${version.name}"]`).count()).toBe(1);
-          const { boxes, edges } = await graphOf(page(), version.name);
-          const box = (id: string): GraphBox => boxes.find((b) => b.id === id)!;
-          let startEdges = 0;
-          if (container.kind === 'fdt') {
-            const nodes = versionNodes(version);
-            expect(boxes.filter((b) => b.kind === 'fdt')).toHaveLength(nodes.length);
-            for (const node of nodes) {
-              for (const child of node.children) expect(edges.filter((e) => e.kind === 'subnode' && e.via === child.path)).toHaveLength(1);
-              for (const property of node.properties) {
-                if (!property.pointer) continue;
-                const edge = edges.find((e) => e.kind === 'pointer' && e.via === `${node.path}:${property.name}`);
-                expect(edge, `${version.name} ${node.path}:${property.name}`).toBeDefined();
-                expect(box(edge!.to).structs).toBe(targetStructs(property.pointer.target).join(' '));
-                startEdges++;
-              }
-            }
-          } else {
-            // One box where the kernel starts, one arrow from it to the state.
-            const starts = boxes.filter((b) => b.kind !== 'memory');
-            expect(starts.map((b) => b.kind)).toEqual([container.kind === 'kho-entry' ? 'entry' : 'from']);
-            const edge = edges.find((e) => e.from === starts[0]!.id)!;
-            expect(box(edge.to).structs).toBe(container.kind === 'kho-entry' ? container.struct : targetStructs(container.target).join(' '));
-            startEdges = 1;
-          }
-          expectEveryAddressFollowed(version, boxes, edges, startEdges);
-        });
-
-        it('links every box of the graph to its card: a struct to that struct\'s card, the start to the card that says where the state lives', async () => {
-          const section = page().locator(`section.version[data-version="${version.name}"]`);
-          const boxes = await section.locator('svg.graph g.gbox').evaluateAll((gs) =>
-            gs.map((g) => ({
-              kind: [...g.classList].find((c) => c.startsWith('gbox-'))!.slice(5),
-              structs: g.getAttribute('data-structs')!,
-              links: [...g.querySelectorAll('a.glink')].map((a) => a.getAttribute('href')!),
-            })),
-          );
-          // What each in-page link leads to, anywhere on the page (a used header's struct has its card there).
-          const targets = await page().evaluate((hrefs) => Object.fromEntries(hrefs.map((href) => [href, document.querySelector(href)?.querySelector('h4, h5')?.textContent ?? null])), [
-            ...new Set(boxes.flatMap((b) => b.links)),
-          ]);
-          const title = { fdt: 'FDT layout', 'kho-entry': 'KHO entry', 'reached-from': 'Reached from' }[container.kind];
-          for (const box of boxes) {
-            expect(box.links.length, box.structs).toBeGreaterThan(0);
-            const headings = new Set(box.links.map((href) => targets[href]));
-            if (box.kind !== 'memory') expect(headings).toEqual(new Set([title]));
-            else if (box.structs) expect(headings).toEqual(new Set(box.structs.split(' ').map((name) => `${findStruct(version, name).kind} ${name}`)));
-          }
-        });
+      it('has no external resources at all: no src, no href to another document, no @import or url() to a file', async () => {
+        const html = await page().content();
+        expect(html).not.toMatch(/<(script|link|img|iframe)\b/i);
+        expect(html).not.toMatch(/@import|url\((?!#)/);
+        expect(html).not.toMatch(/https?:\/\//);
       });
-    }
 
-    it('shows one version of a header at a time through its tab, the others\' tabs untouched, and screenshots each header', async () => {
-      mkdirSync(SCREENSHOTS, { recursive: true });
-      // Which version sections are visible, by Playwright's isVisible() rule (shown by CSS, a non-empty box), asked in one
-      // round trip for all: one isVisible() call per section and tab was most of this test's time.
-      const visibleSections = async (): Promise<Map<string, boolean | null>> =>
-        new Map(
-          await page()
-            .locator('section.version[data-version]')
-            .evaluateAll((sections) =>
-              sections.map((section) => {
-                const style = getComputedStyle(section);
-                const box = section.getBoundingClientRect();
-                // display: contents would have Playwright look at the children instead; no section is drawn so.
-                const visible = style.display === 'contents' ? null : section.checkVisibility() && style.visibility === 'visible' && box.width > 0 && box.height > 0;
-                return [section.getAttribute('data-version')!, visible] as const;
-              }),
-            ),
-        );
-      const initially = await visibleSections();
-      for (const header of model.headers) expect(initially.get(header.current.name), header.current.name).toBe(true);
-      for (const header of model.headers) {
-        for (const version of header.versions) {
-          await page().click(`label[for="tab-${versionAnchor(version.name)}"]`);
-          const visible = await visibleSections();
-          for (const other of header.versions) expect(visible.get(other.name), `${other.name} with ${version.name} picked`).toBe(other === version);
-          // The other headers keep their current version.
-          for (const otherHeader of model.headers.filter((h) => h !== header)) expect(visible.get(otherHeader.current.name)).toBe(true);
-          if (version.structs.length > 0) {
-            // Drawn diagrams have real size on screen, not just attributes.
-            const box = await page().locator(`svg.layout[data-version="${version.name}"]`).first().boundingBox();
-            expect(box!.width).toBeGreaterThan(300);
-          }
+      it('gives every element a distinct id, so tabs, anchors and arrow markers resolve to one thing', async () => {
+        const ids = await page().locator('[id]').evaluateAll((elements) => elements.map((e) => e.id));
+        expect(new Set(ids).size).toBe(ids.length);
+        const markers = await page().locator('path.edge').evaluateAll((paths) => paths.map((p) => p.getAttribute('marker-end')!.slice(5, -1)));
+        for (const marker of new Set(markers)) expect(ids).toContain(marker);
+        const links = await page().locator('a[href^="#"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')!.slice(1)));
+        for (const link of new Set(links)) expect(ids, `#${link}`).toContain(link);
+      });
+
+      it('has a section per header, in dependency order, each with a tab per version', async () => {
+        const sections = await page().locator('section.header').evaluateAll((ss) => ss.map((s) => s.getAttribute('data-header')));
+        expect(sections).toEqual(model.headers.map((h) => h.name));
+        for (const header of model.headers) {
+          const labels = await page().locator(`section.header[data-header="${header.name}"] nav.versions label`).evaluateAll((ls) => ls.map((l) => l.firstChild!.textContent));
+          expect(labels).toEqual([...header.versions.map((v) => v.name), ...(header.versions.length > 1 ? ['Changelog'] : [])]);
         }
-        await page().click(`label[for="tab-${versionAnchor(header.current.name)}"]`);
-        // For a person to look at (test-output/): the header's own section with its current version picked, cut from the
-        // full page (where a sticky bar stays at the top). One picture per header: a picture of every tab took a third of
-        // this file's time, and what each tab shows is asserted above.
-        const section = await page().locator(`section.header[data-header="${header.name}"]`).evaluate((element) => {
-          const box = element.getBoundingClientRect();
-          return { x: box.x + window.scrollX, y: box.y + window.scrollY, width: box.width, height: box.height };
+      });
+
+      for (const version of allVersions(model)) {
+        describe(version.name, () => {
+          it('draws every struct, each field at the bits and with the size the layout engine gives', async () => {
+            await expectDiagramsMatchModel(page(), version);
+          });
+
+          const container = version.container;
+          if (!container) {
+            it('has no handover graph and no card for a container, as its state is part of the headers that use it', async () => {
+              const section = page().locator(`section.version[data-version="${version.name}"]`);
+              expect(await section.locator('svg.graph').count()).toBe(0);
+              expect(await section.locator('.card.container').count()).toBe(0);
+            });
+            return;
+          }
+
+          it('draws the handover graph from where the next kernel starts, with an arrow for every physical address', async () => {
+            expect(await page().locator(`svg.graph[data-version="${version.name}"]`).count()).toBe(1);
+            const { boxes, edges } = await graphOf(page(), version.name);
+            const box = (id: string): GraphBox => boxes.find((b) => b.id === id)!;
+            let startEdges = 0;
+            if (container.kind === 'fdt') {
+              const nodes = versionNodes(version);
+              expect(boxes.filter((b) => b.kind === 'fdt')).toHaveLength(nodes.length);
+              for (const node of nodes) {
+                for (const child of node.children) expect(edges.filter((e) => e.kind === 'subnode' && e.via === child.path)).toHaveLength(1);
+                for (const property of node.properties) {
+                  if (!property.pointer) continue;
+                  const edge = edges.find((e) => e.kind === 'pointer' && e.via === `${node.path}:${property.name}`);
+                  expect(edge, `${version.name} ${node.path}:${property.name}`).toBeDefined();
+                  expect(box(edge!.to).structs).toBe(targetStructs(property.pointer.target).join(' '));
+                  startEdges++;
+                }
+              }
+            } else {
+              // One box where the kernel starts, one arrow from it to the state.
+              const starts = boxes.filter((b) => b.kind !== 'memory');
+              expect(starts.map((b) => b.kind)).toEqual([container.kind === 'kho-entry' ? 'entry' : 'from']);
+              const edge = edges.find((e) => e.from === starts[0]!.id)!;
+              expect(box(edge.to).structs).toBe(container.kind === 'kho-entry' ? container.struct : targetStructs(container.target).join(' '));
+              startEdges = 1;
+            }
+            expectEveryAddressFollowed(version, boxes, edges, startEdges);
+          });
+
+          it('links every box of the graph to its card: a struct to that struct\'s card, the start to the card that says where the state lives', async () => {
+            const section = page().locator(`section.version[data-version="${version.name}"]`);
+            const boxes = await section.locator('svg.graph g.gbox').evaluateAll((gs) =>
+              gs.map((g) => ({
+                kind: [...g.classList].find((c) => c.startsWith('gbox-'))!.slice(5),
+                structs: g.getAttribute('data-structs')!,
+                links: [...g.querySelectorAll('a.glink')].map((a) => a.getAttribute('href')!),
+              })),
+            );
+            // What each in-page link leads to, anywhere on the page (a used header's struct has its card there).
+            const targets = await page().evaluate((hrefs) => Object.fromEntries(hrefs.map((href) => [href, document.querySelector(href)?.querySelector('h4, h5')?.textContent ?? null])), [
+              ...new Set(boxes.flatMap((b) => b.links)),
+            ]);
+            const title = { fdt: 'FDT layout', 'kho-entry': 'KHO entry', 'reached-from': 'Reached from' }[container.kind];
+            for (const box of boxes) {
+              expect(box.links.length, box.structs).toBeGreaterThan(0);
+              const headings = new Set(box.links.map((href) => targets[href]));
+              if (box.kind !== 'memory') expect(headings).toEqual(new Set([title]));
+              else if (box.structs) expect(headings).toEqual(new Set(box.structs.split(' ').map((name) => `${findStruct(version, name).kind} ${name}`)));
+            }
+          });
         });
-        await page().screenshot({ path: join(SCREENSHOTS, `${label}-${header.current.name}.png`), fullPage: true, clip: section });
       }
-      expect(consoleErrors).toEqual([]);
-      expect(requests).toEqual([]);
+
+      it('shows one version of a header at a time through its tab, the others\' tabs untouched, and screenshots each header', async () => {
+        mkdirSync(SCREENSHOTS, { recursive: true });
+        // Which version sections are visible, by Playwright's isVisible() rule (shown by CSS, a non-empty box), asked in one
+        // round trip for all: one isVisible() call per section and tab was most of this test's time.
+        const visibleSections = async (): Promise<Map<string, boolean | null>> =>
+          new Map(
+            await page()
+              .locator('section.version[data-version]')
+              .evaluateAll((sections) =>
+                sections.map((section) => {
+                  const style = getComputedStyle(section);
+                  const box = section.getBoundingClientRect();
+                  // display: contents would have Playwright look at the children instead; no section is drawn so.
+                  const visible = style.display === 'contents' ? null : section.checkVisibility() && style.visibility === 'visible' && box.width > 0 && box.height > 0;
+                  return [section.getAttribute('data-version')!, visible] as const;
+                }),
+              ),
+          );
+        const initially = await visibleSections();
+        for (const header of model.headers) expect(initially.get(header.current.name), header.current.name).toBe(true);
+        for (const header of model.headers) {
+          for (const version of header.versions) {
+            await page().click(`label[for="tab-${versionAnchor(version.name)}"]`);
+            const visible = await visibleSections();
+            for (const other of header.versions) expect(visible.get(other.name), `${other.name} with ${version.name} picked`).toBe(other === version);
+            // The other headers keep their current version.
+            for (const otherHeader of model.headers.filter((h) => h !== header)) expect(visible.get(otherHeader.current.name)).toBe(true);
+            if (version.structs.length > 0) {
+              // Drawn diagrams have real size on screen, not just attributes.
+              const box = await page().locator(`svg.layout[data-version="${version.name}"]`).first().boundingBox();
+              expect(box!.width).toBeGreaterThan(300);
+            }
+          }
+          await page().click(`label[for="tab-${versionAnchor(header.current.name)}"]`);
+          // For a person to look at (test-output/): the header's own section with its current version picked, cut from the
+          // full page (where a sticky bar stays at the top). One picture per header: a picture of every tab took a third of
+          // this file's time, and what each tab shows is asserted above.
+          const section = await page().locator(`section.header[data-header="${header.name}"]`).evaluate((element) => {
+            const box = element.getBoundingClientRect();
+            return { x: box.x + window.scrollX, y: box.y + window.scrollY, width: box.width, height: box.height };
+          });
+          await page().screenshot({ path: join(SCREENSHOTS, `${label}-${header.current.name}.png`), fullPage: true, clip: section });
+        }
+        expect(consoleErrors).toEqual([]);
+        expect(requests).toEqual([]);
+      });
     });
   });
 

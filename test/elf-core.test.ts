@@ -19,6 +19,7 @@ import { readelfSegments } from './feature-images.ts';
 import { expectedState, luo, version } from './image-fixtures.ts';
 import { cli, scratch } from './support/cli.ts';
 import { PHDR_FIELDS, writeCore, type CoreLoad, type CoreNote, type CoreSpec } from './support/elf-writer.ts';
+import { expectEqual } from './support/equal.ts';
 import { runOk } from './support/tools.ts';
 
 const { dir, remove } = scratch('elf-core');
@@ -34,7 +35,9 @@ const KERNEL_TEXT = 0xffff_ffff_8100_0000n;
 
 /** Bytes no two ranges share: byte i of range `seed` is (i * 31 + seed * 7 + (i >> 8)) & 0xff. */
 function pattern(length: number, seed: number): Uint8Array {
-  return Uint8Array.from({ length }, (_, i) => (i * 31 + seed * 7 + (i >> 8)) & 0xff);
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff;
+  return bytes;
 }
 
 /** What vmcore's PT_NOTE holds: a CPU's registers (NT_PRSTATUS) and VMCOREINFO's text. */
@@ -250,7 +253,7 @@ describe('a core file in the vmcore layout', () => {
     const loaded = loadMemory([{ path: file }]);
     for (const s of theirs.filter((s) => s.type === 'LOAD')) {
       const slice = loaded.slice(s.paddr, Number(s.filesz), 'x');
-      expect(Buffer.from(slice.bytes.subarray(slice.offset, slice.offset + Number(s.filesz)))).toEqual(Buffer.from(vmcore.bytes.subarray(Number(s.offset), Number(s.offset + s.filesz))));
+      expectEqual(Buffer.from(slice.bytes.subarray(slice.offset, slice.offset + Number(s.filesz))), Buffer.from(vmcore.bytes.subarray(Number(s.offset), Number(s.offset + s.filesz))));
     }
   });
 
@@ -583,7 +586,7 @@ describe('memory read from a file when the walk reaches it', () => {
       for (let offset = boundary - 20; offset < boundary + 4; offset++) {
         for (let n = 1; n <= 24 && offset + n <= bytes.length; n++) {
           const slice = memory.slice(0x8000_0000n + BigInt(offset), n, 'x');
-          expect([...slice.bytes.subarray(slice.offset, slice.offset + n)]).toEqual([...bytes.subarray(offset, offset + n)]);
+          expectEqual([...slice.bytes.subarray(slice.offset, slice.offset + n)], [...bytes.subarray(offset, offset + n)]);
         }
       }
     }

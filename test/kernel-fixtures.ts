@@ -10,8 +10,8 @@
  * kernelRepository() builds a scratch git tree with one commit per version, each tagged with the
  * version's name, as a kernel tree's history would have them.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { ROOT, runOk, scratchDir, type RunResult } from './support/tools.ts';
 
 export const FIXTURES = join(ROOT, 'test/fixtures/kernel');
@@ -66,18 +66,55 @@ export interface KernelRepository {
   reset(): void;
 }
 
-/** A git kernel tree with one commit (and tag) per version, the last one checked out; `header` is the one checked. */
+/** Every file under a fixture directory, by its path in a tree, with its bytes. */
+function fixtureFiles(layer: string): [string, Buffer][] {
+  const dir = join(FIXTURES, layer);
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      return [relative(dir, path).split(sep).join('/'), readFileSync(path)];
+    });
+}
+
+/**
+ * The history of a tree as `git fast-import` reads it: one commit per version on main, each with the
+ * files of the version's layers over those of the commit before (common/ in the first), as
+ * copying the layers into the tree and committing `git add -A` would give, and a tag of its name.
+ */
+function historyStream(versions: readonly string[]): Buffer {
+  const parts: Buffer[] = [];
+  const text = (line: string) => parts.push(Buffer.from(line));
+  const data = (bytes: Buffer) => {
+    text(`data ${bytes.length}\n`);
+    parts.push(bytes);
+    text('\n');
+  };
+  versions.forEach((version, i) => {
+    text(`commit refs/heads/main\nmark :${i + 1}\ncommitter luo-abi test <test@luo-abi.invalid> ${1_700_000_000 + i * 60} +0000\n`);
+    data(Buffer.from(`liveupdate: ${version}`));
+    if (i > 0) text(`from :${i}\n`);
+    for (const layer of [...(i === 0 ? ['common'] : []), ...layersOf(version)]) {
+      for (const [path, bytes] of fixtureFiles(layer)) {
+        text(`M 100644 inline ${path}\n`);
+        data(bytes);
+      }
+    }
+    text(`\nreset refs/tags/${version}\nfrom :${i + 1}\n\n`);
+  });
+  return Buffer.concat(parts);
+}
+
+/**
+ * A git kernel tree with one commit (and tag) per version, the last one checked out; `header` is the
+ * one checked. The history is written by one `git fast-import`, not three git commands a version.
+ */
 export function kernelRepository(prefix: string, versions: readonly string[] = SCHEMA_VERSIONS, header: string = HEADER): KernelRepository {
   const root = scratchDir(prefix);
   const git = (...args: string[]) => runOk('git', ['-c', 'user.name=luo-abi test', '-c', 'user.email=test@luo-abi.invalid', '-c', 'advice.detachedHead=false', ...args], { cwd: root });
-  git('init', '-q');
-  cpSync(join(FIXTURES, 'common'), root, { recursive: true });
-  for (const version of versions) {
-    for (const layer of layersOf(version)) cpSync(join(FIXTURES, layer), root, { recursive: true });
-    git('add', '-A');
-    git('commit', '-q', '-m', `liveupdate: ${version}`);
-    git('tag', version);
-  }
+  git('init', '-q', '--initial-branch=main');
+  runOk('git', ['fast-import', '--quiet'], { cwd: root, input: historyStream(versions) });
+  git('reset', '-q', '--hard');
   return {
     root,
     header: join(root, header),

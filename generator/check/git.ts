@@ -45,15 +45,17 @@ function requireRevision(top: string, ref: string): void {
 }
 
 /**
- * Extracts `paths` (relative to the top of the repository holding `anchor`) as they are at `ref` into
+ * Extracts `paths` (relative to `top`, the top of a repository: repositoryOf) as they are at `ref` into
  * the directory `into`; a path the revision does not have is left out. Returns the paths extracted.
  * A bad revision is an error at once.
  */
-export function extractAtRevision(anchor: string, ref: string, paths: readonly string[], into: string): string[] {
-  const { top } = repositoryOf(anchor);
+export function extractAtRevision(top: string, ref: string, paths: readonly string[], into: string): string[] {
   requireRevision(top, ref);
-  // '.' is the whole tree, which git names `REV:` and archives without a path.
-  const present = paths.filter((path) => spawnSync('git', ['cat-file', '-e', `${ref}:${path === '.' ? '' : path}`], { cwd: top }).status === 0);
+  // Which paths the revision has, in one ls-tree (it lists each path it has, file or directory). '.' is
+  // the whole tree, which every commit has and git archives without a path.
+  const named = paths.filter((path) => path !== '.');
+  const listed = named.length === 0 ? [] : String(git(top, ['ls-tree', '-z', '--name-only', '--end-of-options', ref, '--', ...named])).split('\0');
+  const present = paths.filter((path) => path === '.' || listed.includes(path));
   if (present.length === 0) return [];
   const tree = git(top, ['archive', '--format=tar', ref, ...(present.includes('.') ? [] : ['--', ...present])]);
   mkdirSync(into, { recursive: true });
@@ -67,11 +69,11 @@ export function extractAtRevision(anchor: string, ref: string, paths: readonly s
  * path of the file there, and removes the directory.
  */
 export async function withDirectoryAtRevision<T>(path: string, ref: string, use: (pathThere: string) => Promise<T>): Promise<T> {
-  const { inside } = repositoryOf(path);
+  const { top, inside } = repositoryOf(path);
   const folder = dirname(inside);
   const scratch = mkdtempSync(join(tmpdir(), 'luo-abi-against-'));
   try {
-    if (extractAtRevision(path, ref, [folder], scratch).length === 0) throw new InputError(`${folder} does not exist at revision ${ref}`);
+    if (extractAtRevision(top, ref, [folder], scratch).length === 0) throw new InputError(`${folder} does not exist at revision ${ref}`);
     // The schema is ESM TypeScript; outside the project nothing says so.
     writeFileSync(join(scratch, 'package.json'), '{ "type": "module" }\n');
     return await use(join(scratch, inside));

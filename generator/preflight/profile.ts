@@ -224,7 +224,7 @@ export function revisionProfile(repo: string, ref: string, schema: PreflightSche
   try {
     const prefix = inside === '' ? '' : `${inside}/`;
     const arch = options.arch ?? DEFAULT_ARCH;
-    const extracted = extractAtRevision(join(top, 'include'), ref, [`${prefix}include`, `${prefix}arch/${arch}/include`], scratch);
+    const extracted = extractAtRevision(top, ref, [`${prefix}include`, `${prefix}arch/${arch}/include`], scratch);
     const name = `${displayPath(resolve(repo))} at ${ref}`;
     if (extracted.length === 0) throw new InputError(`${name} has no include/ directory: not a kernel tree at that revision`);
     return treeProfile(join(scratch, inside), schema, options, name, 'revision');

@@ -67,7 +67,7 @@ export function revisionSource(headerPath: string, ref: string, arch: string, sc
   const root = kernelTreeRoot(headerPath);
   const inRepository = (path: string) => relative(top, path).split(sep).join('/');
   const wanted = root && !inRepository(root).startsWith('..') ? ['include', `arch/${arch}/include`].map((d) => inRepository(join(root, d))) : [inside];
-  const extracted = extractAtRevision(headerPath, ref, wanted, scratch);
+  const extracted = extractAtRevision(top, ref, wanted, scratch);
   const file = join(scratch, inside);
   if (!existsSync(file)) throw new HeaderError(`${displayPath(headerPath)} does not exist at revision ${ref}; give a revision that has it (--against)`);
   const there = root && extracted.length > 0 && wanted.length > 1 ? join(scratch, inRepository(root)) : undefined;
