@@ -209,7 +209,7 @@ interface PointerStep {
   /** Whether following the pointers takes a value from the struct as read (a page-list descriptor, an array), not only bytes. */
   readonly needsValue: boolean;
   /** For a selected address: the handlers a string there may name, each with its string's bytes (UTF-8), found in the family once. */
-  readonly handlers?: readonly { readonly name: Uint8Array; readonly version: VersionModel }[];
+  readonly handlers?: readonly Handler[];
 }
 
 /**
@@ -239,6 +239,16 @@ const SELECTED = 0;
 const FOLLOW = 1;
 /** A field the walk reads as a value (a page-list descriptor, an array): taken from a view of the entry. */
 const WITH_VALUE = 2;
+
+/**
+ * A handler a selected address may lead to: the string that names it (UTF-8), its version, and the
+ * field text its state's place has after the entry's (`path -> version`), made once.
+ */
+interface Handler {
+  readonly name: Uint8Array;
+  readonly version: VersionModel;
+  readonly via: string;
+}
 
 /** The `char[length]` string beside a selected address, in its struct, and its path for a CodecError. */
 interface Selector {
@@ -311,7 +321,7 @@ function checkSelector(bytes: Uint8Array, at: number, selector: Selector, site: 
  * The handler among `handlers` whose name, NUL-terminated, is at `bytes[at..]` (each name fits the
  * field with its NUL); undefined for none.
  */
-function handlerNamed(handlers: NonNullable<PointerStep['handlers']>, bytes: Uint8Array, at: number): VersionModel | undefined {
+function handlerNamed(handlers: readonly Handler[], bytes: Uint8Array, at: number): Handler | undefined {
   for (let h = 0; h < handlers.length; h++) {
     const name = handlers[h]!.name;
     const length = name.length;
@@ -319,7 +329,7 @@ function handlerNamed(handlers: NonNullable<PointerStep['handlers']>, bytes: Uin
     if (bytes[at + length] !== 0) continue;
     let i = 0;
     while (i < length && bytes[at + i] === name[i]) i++;
-    if (i === length) return handlers[h]!.version;
+    if (i === length) return handlers[h];
   }
   return undefined;
 }
@@ -555,10 +565,11 @@ export class Walker {
     // decoder's error for the struct); one that does is a string already.
     const handler = handlerNamed(step.handlers!, bytes, name);
     if (!handler) checkSelector(bytes, name, selector, site, index);
-    if (this.context.takesNotes) this.noteHandler(handler, bytes, name, selector, site, index, path);
+    if (this.context.takesNotes) this.noteHandler(handler?.version, bytes, name, selector, site, index, path);
     // Decoding, the struct keeps the address it holds; visiting, nothing is kept.
     if (!handler) return value;
-    return this.handlerState(handler, at, bytes, site, index, path);
+    // An element of an array of addresses has its index in its path: its text made here.
+    return this.handlerState(handler.version, at, bytes, site, index, path === step.path ? handler.via : `${path} -> ${handler.version.name}`);
   }
 
   /** A note of which string selected a handler's state (`handler`, undefined for none), and where: made only for a visitor that takes notes. */
@@ -567,10 +578,15 @@ export class Walker {
     this.context.note(handler ? { kind: 'state', version: handler, reached } : { kind: 'state', reached });
   }
 
-  /** The state of `handler` that the address at `bytes[at..]` leads to. */
-  private handlerState(handler: VersionModel, at: number, bytes: Uint8Array, site: Site, index: number, path: string): HandlerState {
+  /**
+   * The state of `handler` that the address at `bytes[at..]` leads to. Its place is the address's,
+   * then the handler's version (`via` is the text of both), kept as a Site on the place of the block
+   * the address is in: a place of its own per file, which the block table would intern, made the
+   * walk's memory and its collector's work grow with the number of files.
+   */
+  private handlerState(handler: VersionModel, at: number, bytes: Uint8Array, site: Site, index: number, via: string): HandlerState {
     const container = handler.container as Extract<VersionModel['container'], { kind: 'reached-from' }>;
-    const here = Site.at(this.entrySite(site, index, path).place().then(handler.name));
+    const here = this.entrySite(site, index, via);
     const pa = readUnsigned(dataView(bytes), at, 8, this.context.littleEndian);
     const entry = this.context.walker(handler).follow({ nullable: false, form: 'u64', target: container.target }, pa, here, undefined, undefined, 0);
     return { version: handler.name, entry } as HandlerState;
@@ -1139,10 +1155,10 @@ export class Walker {
     const family = this.context.family;
     const names = new Set(family.flatMap((v) => (v.container?.kind === 'reached-from' ? [v.container.compatible.value] : [])));
     // A name too long to sit in the field with its NUL names nothing the field can hold.
-    const handlers = [...names].flatMap((name) => {
+    const handlers = [...names].flatMap((name): Handler[] => {
       const version = handlerFor(family, struct, field.name, name);
       const bytes = UTF8.encode(name);
-      return version && bytes.length < length ? [{ name: bytes, version }] : [];
+      return version && bytes.length < length ? [{ name: bytes, version, via: `${path}.${field.name} -> ${version.name}` }] : [];
     });
     return { selector: { offset: selector.offset, length, path: `${path}.${selector.name}` }, handlers };
   }
