@@ -63,6 +63,27 @@ class Interned<T> {
   }
 }
 
+/**
+ * Places by index, each numbered once: the number is kept on the place itself (Place.tableId), so
+ * that no map of places grows with the walk. A walk makes a place per block it finds pointers in
+ * (a session's files, say), and a Map of hundreds of thousands of them was the part of the walk
+ * whose cost per block grew with the image.
+ */
+class InternedPlaces {
+  private readonly values: Place[] = [];
+
+  id(place: Place): number {
+    if (place.tableId.table === this) return place.tableId.id;
+    const id = this.values.push(place) - 1;
+    place.tableId = { table: this, id };
+    return id;
+  }
+
+  at(id: number): Place {
+    return this.values[id]!;
+  }
+}
+
 export class BlockTable {
   /**
    * Rows in chunks of CHUNK_ROWS, never copied: a table grown by doubling one array spent more on
@@ -72,7 +93,7 @@ export class BlockTable {
   private readonly chunks: Float64Array[] = [new Float64Array(FIRST_ROWS * STRIDE)];
   /** Addresses past 2^53, where a number would not be exact, by block. */
   private readonly wide = new Map<number, bigint>();
-  private readonly anchors = new Interned<Place>();
+  private readonly anchors = new InternedPlaces();
   private readonly fields = new Interned<string | undefined>();
 
   private readonly shapes: BlockShape[] = [];

@@ -10,11 +10,16 @@ export class ImageError extends Error {
   }
 }
 
+const NO_TABLE = { table: {}, id: -1 };
+
 /**
  * Where the walker is, built up one step at a time and only turned into text when an error needs it,
  * so that a million entries cost a million small objects at most, not a million strings.
  */
 export class Place {
+  /** Its number in the block table that last numbered it (blocks.ts), so that the table needs no map of places. */
+  tableId: { readonly table: object; readonly id: number } = NO_TABLE;
+
   private constructor(
     private readonly parent: Place | undefined,
     private readonly step: string | number,
