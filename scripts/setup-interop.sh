@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the interop tests run against, from Debian's packages, and extracts the kernel's
-# kernel-doc and checkpatch.pl from Debian's linux-source-6.1 into .cache/. Idempotent and quick
-# when everything is already there; nothing from the kernel is committed.
+# kernel-doc and checkpatch.pl, and its include/ trees (the real kernel tree `check --header` is
+# tested on), from Debian's linux-source-6.1 into .cache/. Idempotent and quick when everything is
+# already there; nothing from the kernel is committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,4 +33,16 @@ if [ ! -x "$scripts/kernel-doc" ] || [ ! -f "$scripts/checkpatch.pl" ]; then
   cp "$tmp"/*/scripts/{kernel-doc,checkpatch.pl,spelling.txt,const_structs.checkpatch} "$scripts/"
   chmod +x "$scripts/kernel-doc" "$scripts/checkpatch.pl"
   rm -rf "$tmp"
+fi
+
+# The headers of a real kernel tree (about ten seconds to extract): include/ and the x86 and arm64
+# arch includes, kept as the tarball has them; test/kernel-header.test.ts adds its own files.
+headers=.cache/linux-6.1-headers
+if [ ! -f "$headers/.extracted" ]; then
+  tarball=$(ls /usr/src/linux-source-6.1.tar.* | head -n 1)
+  echo "setup-interop: extracting the kernel's include trees from $tarball"
+  mkdir -p "$headers"
+  tar -xf "$tarball" -C "$headers" --strip-components=1 \
+    linux-source-6.1/include linux-source-6.1/arch/x86/include linux-source-6.1/arch/arm64/include
+  touch "$headers/.extracted"
 fi

@@ -31,7 +31,7 @@ import {
   UAPI,
   type KernelRepository,
 } from './kernel-fixtures.ts';
-import { ROOT, runOk, scratchDir, thrown } from './support/tools.ts';
+import { ROOT, scratchDir, thrown } from './support/tools.ts';
 import { cli } from './support/cli.ts';
 
 /** 1-based number of the first line of `text` that matches. */
@@ -435,13 +435,8 @@ describe('a real kernel tree (Debian linux-source-6.1 with our luo.h and uapi he
   const tree = join(ROOT, '.cache/linux-6.1-headers');
 
   beforeAll(() => {
-    // Extracted once (about ten seconds) and kept in .cache/, like the kernel scripts setup-interop.sh takes.
-    if (!existsSync(join(tree, '.extracted'))) {
-      mkdirSync(tree, { recursive: true });
-      const top = 'linux-source-6.1';
-      runOk('tar', ['-xf', `/usr/src/${top}.tar.xz`, '-C', tree, '--strip-components=1', ...['include', 'arch/x86/include', 'arch/arm64/include'].map((d) => `${top}/${d}`)]);
-      writeFileSync(join(tree, '.extracted'), '');
-    }
+    // Extracted by scripts/setup-interop.sh, which npm test runs first.
+    if (!existsSync(join(tree, '.extracted'))) throw new Error(`${tree} is missing: run scripts/setup-interop.sh (npm test runs it first)`);
     mkdirSync(join(tree, 'include/linux/kho/abi'), { recursive: true });
     writeFileSync(join(tree, HEADER), fixtureText('luo-v4'));
     writeFileSync(join(tree, UAPI), fixtureText('common', UAPI));
