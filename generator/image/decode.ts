@@ -416,7 +416,6 @@ export class WalkContext {
     this.visitor?.note?.(note);
   }
 
-
   checkOverlaps(): void {
     this.table.checkOverlaps(this.memory.totalBytes);
   }
@@ -710,8 +709,8 @@ export class Walker {
   /** Follows the pointers of the entry at `bytes[base..]` (`plan`'s struct) as `steps` list them, in a visiting walk. */
   private visitPointers(steps: readonly VisitStep[], plan: TargetPlan, bytes: Uint8Array, base: number, site: Site, index: number): void {
     for (let s = 0; s < steps.length; s++) {
-      const { kind, step, at } = steps[s]!;
-      const owner = base + steps[s]!.base;
+      const { kind, step, at, base: ownerAt } = steps[s]!;
+      const owner = base + ownerAt;
       if (kind === SELECTED) {
         this.selected(step, base + at, undefined, bytes, owner, site, index, step.path);
       } else if (kind === FOLLOW) {
@@ -820,7 +819,7 @@ export class Walker {
       const shift = BigInt(pageShift + order);
       for (let i = 0; i < n; i++) {
         const place = here.place().entry(i);
-        const value = this.decode({ codec: this.layout.codec(entry.name) }, block.bytes, block.offset + header.size + i * entry.size, here, i);
+        const value = this.decode(this.reader(entry.name), block.bytes, block.offset + header.size + i * entry.size, here, i);
         const start = value[target.start];
         const bitmap = value[target.bitmap];
         if (typeof start !== 'bigint' || typeof bitmap !== 'bigint') throw place.error(`${entry.name}.${target.start} and .${target.bitmap} must be u64 addresses`);
