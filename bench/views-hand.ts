@@ -1,18 +1,24 @@
 /**
  * The views bench's floor: a walk of one luo-v4 image written by hand for that one layout, as a
  * careful person would write it to hand every struct to a visitor as a view with the least work,
- * with walkImage's checks on this image. Every address must lie in memory with its whole block,
- * every count fit its block (two pages), a chain must not come back to a block it has been through,
- * the files must add up to the count beside their pointer, every file's compatible string must end
- * in a NUL within its 48 bytes and be UTF-8 (compared with the handler names first; checked by the
- * codecs' runtime, four bytes at a time, the fastest check there is here), and no two
- * blocks may overlap (checked at the end, in one pass when they were read in address order). Views
- * are the model's codecs' (so the visitor gets what walkImage gives it), one per struct type, moved
- * from struct to struct (moveView). Not done: the FDT (it is given luo_ser's address), FLBs (the
- * image has none; a non-zero flbs_pa is refused), handler state (no handler string names one here),
- * the block table's places for messages; errors are plain Errors.
+ * with walkImage's checks on this image:
+ * - every address must lie in memory with its whole block, and every count fit its block (two
+ *   pages); the block is checked once, and the views moved within it without a check of their own
+ *   (the codecs' `shift`);
+ * - a chain must not come back to a block it has been through, and the files must add up to the
+ *   count beside their pointer;
+ * - every file's compatible string must end in a NUL within its 48 bytes and be UTF-8, or name a
+ *   handler. The strings repeat (a few handler names across millions of files), so the last one
+ *   checked is kept as 32-bit words, with what it named: a string equal to it, through its NUL, is
+ *   that one again, two or three word compares. Another is compared with the handler names, then
+ *   checked by the codecs' runtime;
+ * - no two blocks may overlap (checked at the end, in one pass when they were read in address order).
+ * Views are the model's codecs' (so the visitor gets what walkImage gives it), one per struct type,
+ * moved from struct to struct. Not done: the FDT (it is given luo_ser's address), FLBs (the image has
+ * none; a non-zero flbs_pa is refused), handler state (a string that names a handler is refused: the
+ * image has none), the block table's places for messages; errors are plain Errors.
  */
-import { moveView, type StructCodec } from '../generator/codec/compile.ts';
+import type { StructCodec } from '../generator/codec/compile.ts';
 import { checkedCharsLength } from '../generator/codec/runtime.ts';
 import type { StructValue } from '../generator/image/index.ts';
 
@@ -40,15 +46,17 @@ const FILES_PER_BLOCK = Math.floor((LAYOUT.blockBytes - LAYOUT.header.size) / LA
 /** Walks the image whose luo_ser is at `luoSerPa` in `bytes` (at physical address `base`); returns the structs visited. */
 export function handWalkViews(bytes: Uint8Array, base: number, luoSerPa: number, codecs: HandViewCodecs, handlers: readonly Uint8Array[], visit: HandVisit): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Taken once: a typed array's length is a load and a check every time it is read.
+  const length = bytes.length;
   const u64 = (at: number): number => {
     const high = view.getUint32(at + 4, true);
     if (high >= 0x20_0000) throw new Error(`u64 at ${at} is past 2^53`);
     return high * 0x1_0000_0000 + view.getUint32(at, true);
   };
-  /** Where `size` bytes at `pa` are in `bytes`. */
+  /** Where the block of `size` bytes at `pa` is in `bytes`. */
   const offsetOf = (pa: number, size: number): number => {
     const offset = pa - base;
-    if (offset < 0 || offset + size > bytes.length) throw new Error(`${size} bytes at 0x${pa.toString(16)} are not in memory`);
+    if (offset < 0 || offset + size > length) throw new Error(`${size} bytes at 0x${pa.toString(16)} are not in memory`);
     return offset;
   };
   // Blocks read, as (address, size) pairs: grown by doubling.
@@ -65,8 +73,30 @@ export function handWalkViews(bytes: Uint8Array, base: number, luoSerPa: number,
     blocks[count * 2 + 1] = size;
     count++;
     total += size;
-    if (total > bytes.length) throw new Error('the blocks read add up to more bytes than memory holds: two overlap');
+    if (total > length) throw new Error('the blocks read add up to more bytes than memory holds: two overlap');
   };
+  // The last compatible string checked: its words before the one holding the NUL, then that word
+  // masked to the bytes through the NUL (little-endian), and whether it named a handler.
+  const last = new Int32Array(LAYOUT.file.compatibleLength / 4);
+  let lastWords = -1;
+  let lastMask = 0;
+  const checkCompatible = (at: number): void => {
+    if (lastWords >= 0) {
+      let k = 0;
+      while (k < lastWords && view.getInt32(at + 4 * k, true) === last[k]) k++;
+      if (k === lastWords && (view.getInt32(at + 4 * k, true) & lastMask) === last[k]) return;
+    }
+    if (namesHandler(bytes, at, handlers)) throw new Error(`file at ${at} names a handler: this hand walker follows none`);
+    const chars = checkedCharsLength(bytes, at, LAYOUT.file.compatibleLength, 'luo_file_ser.compatible');
+    lastWords = chars >> 2;
+    lastMask = (0xffff_ffff >>> (24 - 8 * (chars & 3))) | 0;
+    for (let k = 0; k < lastWords; k++) last[k] = view.getInt32(at + 4 * k, true);
+    last[lastWords] = view.getInt32(at + 4 * lastWords, true) & lastMask;
+  };
+  // Each struct's shift taken once, not looked up through the table per struct.
+  const shiftHeader = codecs.luo_block_header_ser.shift;
+  const shiftSession = codecs.luo_session_ser.shift;
+  const shiftFile = codecs.luo_file_ser.shift;
   const header = codecs.luo_block_header_ser.view(bytes, 0);
   const session = codecs.luo_session_ser.view(bytes, 0);
   const file = codecs.luo_file_ser.view(bytes, 0);
@@ -77,49 +107,60 @@ export function handWalkViews(bytes: Uint8Array, base: number, luoSerPa: number,
   visit('luo_ser', codecs.luo_ser.view(bytes, luoSer) as StructValue, -1);
   structs++;
   if (u64(luoSer + LAYOUT.luoSer.flbs) !== 0) throw new Error('this hand walker reads no FLBs');
-  /** The blocks of a chain from `first`, each handed to `entries` with where its entries start and how many; their total. */
-  const chain = (first: number, perBlock: number, entrySize: number, entries: (at: number, n: number) => void): number => {
+  /** A session's chain of files from `first`; how many files it holds. */
+  const files = (first: number): number => {
+    let found = 0;
     let seen: Set<number> | undefined;
-    let total = 0;
     for (let pa = first, index = 0; pa !== 0; index++) {
+      // The blocks a chain has been through, kept from its second block (a session's files are one).
       if (index === 1) seen = new Set([first]);
       else if (seen?.has(pa)) throw new Error(`block 0x${pa.toString(16)} again: the chain loops`);
       seen?.add(pa);
-      const at = offsetOf(pa, LAYOUT.header.size);
-      moveView(codecs.luo_block_header_ser, header, bytes, at);
+      const top = offsetOf(pa, LAYOUT.header.size);
+      shiftHeader(header, bytes, view, top);
       visit('luo_block_header_ser', header as StructValue, -1);
       structs++;
-      const next = u64(at + LAYOUT.header.next);
-      const n = u64(at + LAYOUT.header.count);
-      if (n > perBlock) throw new Error(`count ${n} is more than a block holds`);
-      offsetOf(pa, LAYOUT.header.size + n * entrySize);
-      record(pa, LAYOUT.header.size + n * entrySize);
-      entries(at + LAYOUT.header.size, n);
-      total += n;
+      const n = u64(top + LAYOUT.header.count);
+      const next = u64(top + LAYOUT.header.next);
+      if (n > FILES_PER_BLOCK) throw new Error(`count ${n} is more than a block holds`);
+      offsetOf(pa, LAYOUT.header.size + n * LAYOUT.file.size);
+      record(pa, LAYOUT.header.size + n * LAYOUT.file.size);
+      for (let i = 0, at = top + LAYOUT.header.size; i < n; i++, at += LAYOUT.file.size) {
+        shiftFile(file, bytes, view, at);
+        visit('luo_file_ser', file as StructValue, i);
+        structs++;
+        checkCompatible(at + LAYOUT.file.compatible);
+      }
+      found += n;
       pa = next;
     }
-    return total;
+    return found;
   };
-  const files = (at: number, n: number): void => {
-    for (let i = 0; i < n; i++, at += LAYOUT.file.size) {
-      moveView(codecs.luo_file_ser, file, bytes, at);
-      visit('luo_file_ser', file as StructValue, i);
-      structs++;
-      // The codecs' own check, four bytes at a time: the fastest there is here, so the floor is not raised by a slower one.
-      if (!namesHandler(bytes, at + LAYOUT.file.compatible, handlers)) checkedCharsLength(bytes, at + LAYOUT.file.compatible, LAYOUT.file.compatibleLength, 'luo_file_ser.compatible');
-    }
-  };
-  const sessions = (at: number, n: number): void => {
-    for (let i = 0; i < n; i++, at += LAYOUT.session.size) {
-      moveView(codecs.luo_session_ser, session, bytes, at);
+  const firstSessions = u64(luoSer + LAYOUT.luoSer.sessions);
+  let seen: Set<number> | undefined;
+  for (let pa = firstSessions, index = 0; pa !== 0; index++) {
+    if (index === 1) seen = new Set([firstSessions]);
+    else if (seen?.has(pa)) throw new Error(`block 0x${pa.toString(16)} again: the chain loops`);
+    seen?.add(pa);
+    const top = offsetOf(pa, LAYOUT.header.size);
+    shiftHeader(header, bytes, view, top);
+    visit('luo_block_header_ser', header as StructValue, -1);
+    structs++;
+    const n = u64(top + LAYOUT.header.count);
+    const next = u64(top + LAYOUT.header.next);
+    if (n > SESSIONS_PER_BLOCK) throw new Error(`count ${n} is more than a block holds`);
+    offsetOf(pa, LAYOUT.header.size + n * LAYOUT.session.size);
+    record(pa, LAYOUT.header.size + n * LAYOUT.session.size);
+    for (let i = 0, at = top + LAYOUT.header.size; i < n; i++, at += LAYOUT.session.size) {
+      shiftSession(session, bytes, view, at);
       visit('luo_session_ser', session as StructValue, i);
       structs++;
       const expected = u64(at + LAYOUT.session.fileCount);
-      const found = chain(u64(at + LAYOUT.session.files), FILES_PER_BLOCK, LAYOUT.file.size, files);
+      const found = files(u64(at + LAYOUT.session.files));
       if (found !== expected) throw new Error(`the chain holds ${found} files but the count beside it says ${expected}`);
     }
-  };
-  chain(u64(luoSer + LAYOUT.luoSer.sessions), SESSIONS_PER_BLOCK, LAYOUT.session.size, sessions);
+    pa = next;
+  }
   checkOverlaps(blocks, count);
   return structs;
 }

@@ -689,7 +689,7 @@ describe('codecs compiled at run time from the LUO model (generator/codec/compil
     expect(codecsFor(v4)).toBe(codecsFor(v4));
   });
 
-  it('move a view (moveView) to read another struct as a view made there reads it, bounds checked as making one checks them', () => {
+  it('move a view (moveView) or shift it to read another struct as a view made there reads it, bounds checked by a move as making one checks them', () => {
     for (const version of allVersions(luoModel)) {
       for (const struct of version.structs) {
         const codec = codecsFor(version)[struct.name]!;
@@ -707,6 +707,17 @@ describe('codecs compiled at run time from the LUO model (generator/codec/compil
               const other = bytes.slice(0, struct.size);
               moveView(codec, moving, other, 0);
               expect(materialise(version, struct, moving)).toStrictEqual(codec.decode(bytes, 0, options));
+              // Shifted (no check of its own, the caller has made it) within a buffer and into another.
+              const shifted = codec.view(other, 0, options);
+              const view = new DataView(bytes.buffer);
+              codec.shift(shifted, bytes, view, struct.size + gap);
+              expect(materialise(version, struct, shifted)).toStrictEqual(codec.decode(bytes, struct.size + gap, options));
+              // The same buffer and DataView: the offset alone changes.
+              codec.shift(shifted, bytes, view, 0);
+              expect(materialise(version, struct, shifted)).toStrictEqual(codec.decode(bytes, 0, options));
+              codec.shift(shifted, other, new DataView(other.buffer), 0);
+              expect(materialise(version, struct, shifted)).toStrictEqual(codec.decode(bytes, 0, options));
+              expect((shifted as { $bytes: Uint8Array }).$bytes).toBe(other);
             }),
             { numRuns: 20 },
           );

@@ -19,6 +19,8 @@ import { FdtError, readFdt, type FdtNodeData } from '../fdt/index.ts';
 import { checkedCharsLength, dataView, readChars } from '../codec/runtime.ts';
 import { imageCodecsFor, isCodecError, moveView, type StructCodec } from './codecs.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
+import { entryLoop, type EntryLoop, type LoopWalker, type StepKind } from './entry-loop.ts';
+import { SelectorMemo } from './selector-memo.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
 import { DEFAULT_PAGE_SIZE, VersionLayout } from './layout.ts';
@@ -226,19 +228,28 @@ interface StructReader {
  * flattened out, at offsets from the entry's start, and dispatched on a small number.
  */
 interface VisitStep {
-  readonly kind: typeof SELECTED | typeof FOLLOW | typeof WITH_VALUE;
+  /**
+   * `selected`: an address whose handler the string beside it names; `follow`: any other address,
+   * read from the bytes and followed; `value`: a field the walk reads as a value (a page-list
+   * descriptor, an array), taken from a view of the entry.
+   */
+  readonly kind: StepKind;
   readonly step: PointerStep;
   /** Where the field is, from the entry's start. */
   readonly at: number;
   /** Where the field's own struct starts (the counts and strings beside it are in it), from the entry's start. */
   readonly base: number;
+  /** For a selected address: the last string beside it, and the handler it named. */
+  readonly memo?: SelectorMemo<Handler>;
+  /** For a chain followed: what visitChain needs of it, found at the first entry. */
+  chain?: ChainPlan;
 }
-/** An address whose handler the string beside it names. */
-const SELECTED = 0;
-/** Any other address: read from the bytes and followed. */
-const FOLLOW = 1;
-/** A field the walk reads as a value (a page-list descriptor, an array): taken from a view of the entry. */
-const WITH_VALUE = 2;
+
+/** A chain's plan, and the entries a block of it holds when its size is fixed (-1 when a header field gives it). */
+interface ChainPlan {
+  readonly plan: TargetPlan;
+  readonly capacity: number;
+}
 
 /**
  * A handler a selected address may lead to: the string that names it (UTF-8), its version, and the
@@ -268,6 +279,8 @@ interface TargetPlan {
   readonly pointers: readonly PointerStep[] | undefined;
   /** The same pointers as a visiting walk follows them; undefined for none. */
   readonly visitSteps: readonly VisitStep[] | undefined;
+  /** A visiting walk's loop over entries of the struct, compiled for these steps. */
+  readonly loop: EntryLoop | undefined;
   /** A header-array's or a chain's header: where its count is, and a chain's next address. */
   readonly header?: { readonly struct: StructModel; readonly reader: StructReader; readonly count: UnsignedAt; readonly next: UnsignedAt | undefined };
 }
@@ -437,7 +450,7 @@ export class WalkContext {
  * Places are passed as Sites (`anchor -> entry N -> field`) so that following a pointer out of each of
  * a million entries makes no Place; one is made when an error needs its text.
  */
-export class Walker {
+export class Walker implements LoopWalker<VisitStep> {
   private readonly layout: VersionLayout;
   private readonly visitor: ImageVisitor | undefined;
   private readonly transientViews: boolean;
@@ -451,7 +464,12 @@ export class Walker {
     this.visitor = context.visitor;
     this.transientViews = context.visitor?.transientViews === true;
     this.memory = context.memory;
+    this.codecOptions = context.codecOptions;
+    this.takesNotes = context.takesNotes;
   }
+
+  readonly codecOptions: { readonly littleEndian: boolean };
+  readonly takesNotes: boolean;
 
   // ---------------------------------------------------------------------------------------------
   // The FDT
@@ -687,40 +705,68 @@ export class Walker {
   }
 
   /**
-   * entriesAt for a visiting walk, the loop a walk of millions of entries spends its time in: each
-   * entry handed over and its pointers followed, a CodecError (a bad field the visitor read) made
-   * the entry's ImageError by one handler around the loop rather than one per entry.
+   * entriesAt for a visiting walk: the entries' loop compiled for their struct (./entry-loop.ts),
+   * which hands each entry over and calls back for its pointers; the bytes of all `n` are in `bytes`.
    */
   private visitEntries(visitor: ImageVisitor, plan: TargetPlan, bytes: Uint8Array, at: number, n: number, first: number, site: Site): void {
-    const { name, size } = plan.struct;
-    const steps = plan.visitSteps;
-    let i = 0;
     this.context.structs += n;
-    try {
-      for (; i < n; i++, at += size) {
-        visitor.struct(name, this.view(plan.reader, bytes, at) as StructValue, site, first + i);
-        if (steps) this.visitPointers(steps, plan, bytes, at, site, first + i);
-      }
-    } catch (error) {
-      throw codecErrorAt(error, site, first + i);
+    plan.loop!(this, visitor, plan, bytes, at, n, first, site);
+  }
+
+  /** Follows the pointers of a struct that is not an entry (at `bytes[base..]`), as `steps` list them, in a visiting walk. */
+  private visitPointers(steps: readonly VisitStep[], plan: TargetPlan, bytes: Uint8Array, base: number, site: Site, index: number): void {
+    const view = dataView(bytes);
+    for (const step of steps) {
+      if (step.kind === 'selected') this.selectedStep(step, bytes, view, base, site, index);
+      else if (step.kind === 'follow') this.followStep(step, bytes, view, base, site, index);
+      else this.valueStep(step, plan, bytes, base, site, index);
     }
   }
 
-  /** Follows the pointers of the entry at `bytes[base..]` (`plan`'s struct) as `steps` list them, in a visiting walk. */
-  private visitPointers(steps: readonly VisitStep[], plan: TargetPlan, bytes: Uint8Array, base: number, site: Site, index: number): void {
-    for (let s = 0; s < steps.length; s++) {
-      const { kind, step, at, base: ownerAt } = steps[s]!;
-      const owner = base + ownerAt;
-      if (kind === SELECTED) {
-        this.selected(step, base + at, undefined, bytes, owner, site, index, step.path);
-      } else if (kind === FOLLOW) {
-        this.follow(step.field.type as PointerModel, readUnsigned(dataView(bytes), base + at, 8, this.context.littleEndian), this.entrySite(site, index, step.path), step, bytes, owner);
-      } else {
-        // A view of its own, not the moving one: following the fields before may have moved that.
-        const value = plan.reader.codec.view(bytes, base, this.context.codecOptions)[step.field.name];
-        this.resolveValue(step, step.field.type, value, bytes, owner, base + at, site, index, step.path);
-      }
+  /**
+   * A selected address of the entry at `bytes[entryAt..]`. A string equal to the last one beside it
+   * names the same handler and passes the same checks: it is only compared (SelectorMemo). A walk
+   * that takes notes reads every string, and goes the whole way each time.
+   */
+  selectedStep(step: VisitStep, bytes: Uint8Array, view: DataView, entryAt: number, site: Site, index: number): void {
+    const memo = step.memo!;
+    const selector = step.step.selector!;
+    const name = entryAt + step.base + selector.offset;
+    if (!this.takesNotes && memo.matches(view, bytes, name)) {
+      if (memo.named) this.namedStep(step, bytes, entryAt, site, index);
+      return;
     }
+    this.selected(step.step, entryAt + step.at, undefined, bytes, entryAt + step.base, site, index, step.step.path);
+    // Checked by now (a bad one has thrown): remembered with what it named.
+    const handler = handlerNamed(step.step.handlers!, bytes, name);
+    memo.remember(view, bytes, name, handler ? handler.name.length : checkedCharsLength(bytes, name, selector.length, selector.path), handler);
+  }
+
+  /** A selected address whose string is the one its memo holds, which named a handler: that handler's state. */
+  namedStep(step: VisitStep, bytes: Uint8Array, entryAt: number, site: Site, index: number): void {
+    const handler = step.memo!.named!;
+    this.handlerState(handler.version, entryAt + step.at, bytes, site, index, handler.via);
+  }
+
+  /** Any other address of the entry at `bytes[entryAt..]`, followed; a chain by visitChain. */
+  followStep(step: VisitStep, bytes: Uint8Array, view: DataView, entryAt: number, site: Site, index: number): void {
+    const pointer = step.step.field.type as PointerModel;
+    const pa = readUnsigned(view, entryAt + step.at, 8, this.context.littleEndian);
+    if (pointer.target.shape === 'chain' && this.visitor && pa !== 0) {
+      this.visitChain(step, pointer.target, pa, bytes, entryAt + step.base, site, index);
+    } else {
+      this.follow(pointer, pa, this.entrySite(site, index, step.step.path), step.step, bytes, entryAt + step.base);
+    }
+  }
+
+  /** A field of the entry at `bytes[entryAt..]` that the walk reads as a value: from a view of its own, not the moving one (following the fields before may have moved that). */
+  valueStep(step: VisitStep, plan: TargetPlan, bytes: Uint8Array, entryAt: number, site: Site, index: number): void {
+    const value = plan.reader.codec.view(bytes, entryAt, this.context.codecOptions)[step.step.field.name];
+    this.resolveValue(step.step, step.step.field.type, value, bytes, entryAt + step.base, entryAt + step.at, site, index, step.step.path);
+  }
+
+  codecErrorAt(error: unknown, site: Site, index: number): unknown {
+    return codecErrorAt(error, site, index);
   }
 
   /** A chain from `first`; `step` is its pointer's field, in its struct at `bytes[base..]`, for the total beside it. */
@@ -737,20 +783,76 @@ export class Walker {
       const here = site.inBlock(index);
       if (index === 1) seen = new Map([[first, 0]]);
       const earlier = seen?.get(pa);
-      if (earlier !== undefined) throw here.error(`${hex(pa)} is block ${earlier} again: the chain loops`);
+      if (earlier !== undefined) throw chainLoops(here, pa, earlier);
       seen?.set(pa, index);
       const block = this.block(plan, target, pa, here);
       count += Number(block.count);
       if (!this.visitor) for (const entry of block.entries) entries.push(entry);
       pa = block.next!;
     }
-    if (target.total !== undefined) {
-      const total = this.ownerCount(step, bytes, base, site);
-      if (total !== count) {
-        throw site.error(`the chain holds ${count} entries but the count beside the pointer says ${total}`);
-      }
-    }
+    if (target.total !== undefined) this.checkChainTotal(count, step, bytes, base, site);
     return entries;
+  }
+
+  private chainPlan(target: ChainTarget): ChainPlan {
+    const plan = this.plan(target);
+    const room = target.block.kind === 'pages' ? this.layout.blockBytes(target.block, {}) - plan.header!.struct.size : -1;
+    return { plan, capacity: room < 0 ? -1 : Math.floor(room / plan.struct.size) };
+  }
+
+  /** The entries a chain holds, `count`, against the total beside its pointer (`step`'s, in its struct at `bytes[base..]`, found at `site`). */
+  private checkChainTotal(count: number, step: PointerStep | undefined, bytes: Uint8Array | undefined, base: number, site: Site): void {
+    const total = this.ownerCount(step, bytes, base, site);
+    if (total !== count) throw site.error(`the chain holds ${count} entries but the count beside the pointer says ${total}`);
+  }
+
+  /**
+   * A chain followed out of entry `index` of the block found at `site`, in a visiting walk: chain()
+   * with the least work per block (one Site, no slice objects). A block not plainly well-formed here
+   * (its address past 2^53 or outside the bytes the last read was in, a count that is not a number or
+   * more than the block holds, a block size taken from its header) is read by block(), which reads
+   * it the same way and says what is wrong, so that the errors are chain()'s.
+   */
+  private visitChain(step: VisitStep, target: ChainTarget, first: Address, bytes: Uint8Array, ownerAt: number, site: Site, index: number): void {
+    const { plan, capacity } = (step.chain ??= this.chainPlan(target));
+    const header = plan.header!;
+    const path = step.step.path;
+    const anchor = this.blockPlace(site);
+    const memory = this.memory;
+    const le = this.context.littleEndian;
+    const headerSize = header.struct.size;
+    const entrySize = plan.struct.size;
+    let count = 0;
+    let seen: Map<Address, number> | undefined;
+    for (let k = 0, pa = first; pa !== 0; k++) {
+      const here = new Site(anchor, index, path, k);
+      if (k === 1) seen = new Map([[first, 0]]);
+      const earlier = seen?.get(pa);
+      if (earlier !== undefined) throw chainLoops(here, pa, earlier);
+      seen?.set(pa, k);
+      const at = typeof pa === 'number' && capacity >= 0 ? memory.offsetInLast(pa, headerSize) : -1;
+      const block = memory.lastBytes!;
+      const view = at < 0 ? undefined : dataView(block);
+      const n = view ? readUnsigned(view, at + header.count.offset, header.count.size, le) : -1;
+      if (typeof n !== 'number' || n < 0 || n > capacity || memory.offsetInLast(pa as number, headerSize + n * entrySize) < 0) {
+        const read = this.block(plan, target, pa, here);
+        count += Number(read.count);
+        pa = read.next!;
+        continue;
+      }
+      const next = readUnsigned(view!, at + header.next!.offset, header.next!.size, le);
+      this.context.structs++;
+      this.visit(header.struct.name, this.shiftedView(header.reader, block, view!, at), here, -1);
+      this.context.record(here, pa, pa as number, headerSize + n * entrySize, plan.shape, n);
+      this.visitEntries(this.visitor!, plan, block, at + headerSize, n, 0, here);
+      count += n;
+      pa = next;
+    }
+    const total = step.step.count;
+    // Read here, the Site made only for the error.
+    if (target.total !== undefined && (!total || readUnsigned(dataView(bytes), ownerAt + total.offset, total.size, le) !== count)) {
+      this.checkChainTotal(count, step.step, bytes, ownerAt, new Site(anchor, index, path, -1));
+    }
   }
 
   private nextAddress(value: unknown, site: Site): bigint {
@@ -1002,6 +1104,14 @@ export class Walker {
     return moving;
   }
 
+  /** view() of a struct whose bytes the caller has checked are in `bytes` (`view` is dataView(bytes)): a moving view is shifted, not moved. */
+  private shiftedView(reader: StructReader, bytes: Uint8Array, view: DataView, offset: number): RawStruct {
+    const moving = reader.moving;
+    if (!this.transientViews || moving === undefined) return this.view(reader, bytes, offset);
+    reader.codec.shift(moving, bytes, view, offset);
+    return moving;
+  }
+
   /** Hands a struct to the visitor; a field it reads that the codec refuses is reported where the struct is. */
   private visit(name: string, value: RawStruct, site: Site, index: number): void {
     if (!this.visitor) return;
@@ -1062,11 +1172,16 @@ export class Walker {
    * Place is made once for all its entries.
    */
   private entrySite(site: Site, index: number, path: string): Site {
+    return new Site(this.blockPlace(site), index, path, -1);
+  }
+
+  /** The place of the block found at `site`, made once for all its entries. */
+  private blockPlace(site: Site): Place {
     if (site !== this.lastBlockSite) {
       this.lastBlockSite = site;
       this.lastBlockPlace = site.place();
     }
-    return new Site(this.lastBlockPlace!, index, path, -1);
+    return this.lastBlockPlace!;
   }
 
   private lastBlockSite: Site | undefined;
@@ -1099,12 +1214,14 @@ export class Walker {
           : { ...(target.shape === 'array' ? {} : { header: target.header }), entry: { struct: struct.name, offset: this.layout.headerSize(target) } };
       const header = target.shape === 'header-array' || target.shape === 'chain' ? this.layout.struct(target.header) : undefined;
       const steps = this.pointerSteps(struct, struct.name);
+      const visiting = steps && visitSteps(steps, 0);
       plan = {
         struct,
         reader: this.reader(struct.name),
         shape: this.context.table.shapeId(shape),
         pointers: steps,
-        visitSteps: steps && visitSteps(steps, 0),
+        visitSteps: visiting,
+        loop: this.visitor ? entryLoop(struct, (visiting ?? []).map((s) => s.kind), this.transientViews) : undefined,
         ...(header && (target.shape === 'header-array' || target.shape === 'chain')
           ? {
               header: {
@@ -1173,8 +1290,11 @@ function visitSteps(steps: readonly PointerStep[], base: number): VisitStep[] {
     const at = base + step.field.offset;
     const type = step.field.type;
     if (step.nested && !step.needsValue) return visitSteps(step.nested, at);
-    if (type.kind === 'pointer' && !step.field.holds) return [{ kind: type.target.shape === 'selected' ? SELECTED : FOLLOW, step, at, base }];
-    return [{ kind: WITH_VALUE, step, at, base }];
+    if (type.kind === 'pointer' && !step.field.holds) {
+      if (type.target.shape === 'selected') return [{ kind: 'selected', step, at, base, memo: new SelectorMemo(step.selector!.length) }];
+      return [{ kind: 'follow', step, at, base }];
+    }
+    return [{ kind: 'value', step, at, base }];
   });
 }
 
@@ -1192,6 +1312,10 @@ function nested<T>(site: Site, read: () => T): T {
     if (error instanceof FdtError) throw site.error(`the client's FDT: ${error.message}`);
     throw error;
   }
+}
+
+function chainLoops(here: Site, pa: Address, earlier: number): ImageError {
+  return here.error(`${hex(pa)} is block ${earlier} again: the chain loops`);
 }
 
 /** A CodecError as the ImageError of entry `index` of the block at `site` (index -1: the struct at `site`); anything else as it is. */
