@@ -201,37 +201,47 @@ describe('the visiting walk\'s fast paths', () => {
   });
 });
 
-describe('the memo of the last handler string', () => {
-  /** A char[length] field: `text` bytes, a NUL, then whatever `rest` holds. */
-  const field = fc.integer({ min: 1, max: 64 }).chain((length) =>
-    fc.record({
-      length: fc.constant(length),
-      a: fc.uint8Array({ minLength: length, maxLength: length }),
-      b: fc.uint8Array({ minLength: length, maxLength: length }),
-      nul: fc.nat(length - 1),
-      same: fc.nat(length),
-    }),
-  );
+describe('the memo of the last handler strings', () => {
+  /** A char[length] field: random bytes with a NUL at `nul` and none before it. */
+  const string = (length: number) =>
+    fc.tuple(fc.uint8Array({ minLength: length, maxLength: length }), fc.nat(length - 1)).map(([bytes, nul]) => {
+      bytes[nul] = 0;
+      for (let k = 0; k < nul; k++) if (bytes[k] === 0) bytes[k] = 1;
+      return bytes;
+    });
+  const throughNul = (bytes: Uint8Array) => Array.from(bytes.subarray(0, bytes.indexOf(0) + 1)).join(',');
 
-  it('matches a field exactly when its bytes through the NUL are the remembered ones', () => {
+  it('finds a field exactly when its bytes through the NUL are one of the last strings remembered, with what that one named', () => {
     fc.assert(
-      fc.property(field, fc.nat(8), ({ length, a, b, nul, same }, at) => {
-        a[nul] = 0;
-        for (let k = 0; k < nul; k++) if (a[k] === 0) a[k] = 1;
-        // b: a's first `same` bytes, then its own.
-        b.set(a.subarray(0, same));
-        const bytes = new Uint8Array(at + length + at);
-        const view = new DataView(bytes.buffer);
-        bytes.set(a, at);
-        const memo = new SelectorMemo<string>(length);
-        expect(memo.matches(view, bytes, at)).toBe(false);
-        memo.remember(view, bytes, at, nul, 'named');
-        expect(memo.matches(view, bytes, at)).toBe(true);
-        bytes.set(b, at);
-        expect(memo.matches(view, bytes, at)).toBe(b.subarray(0, nul + 1).every((byte, k) => byte === a[k]));
-        expect(memo.named).toBe('named');
-      }),
-      { numRuns: 2000 },
+      fc.property(
+        fc.integer({ min: 1, max: 64 }).chain((length) =>
+          fc.record({
+            length: fc.constant(length),
+            // Often few bytes before the NUL, so that strings repeat and differ past the NUL.
+            remembered: fc.array(fc.oneof(string(length), string(Math.min(length, 3)).map((s) => Uint8Array.from({ length }, (_, k) => s[k] ?? 7))), { minLength: 1, maxLength: 7 }),
+            probe: fc.oneof(string(length), fc.nat(6)),
+            at: fc.nat(8),
+          }),
+        ),
+        ({ length, remembered, probe, at }) => {
+          const bytes = new Uint8Array(at + length + 8);
+          const view = new DataView(bytes.buffer);
+          const memo = new SelectorMemo<number>(length);
+          remembered.forEach((string, k) => {
+            bytes.set(string, at);
+            memo.remember(view, bytes, at, string.indexOf(0), k);
+          });
+          const asked = typeof probe === 'number' ? remembered[probe % remembered.length]! : probe;
+          bytes.set(asked, at);
+          const slot = memo.find(view, bytes, at);
+          // The strings still remembered: the last SLOTS, by what they hold through the NUL.
+          const kept = remembered.map((string, k) => [throughNul(string), k] as const).slice(-SelectorMemo.SLOTS);
+          const equal = kept.filter(([text]) => text === throughNul(asked)).map(([, k]) => k);
+          if (equal.length === 0) expect(slot).toBe(-1);
+          else expect(equal).toContain(memo.named[slot]);
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });

@@ -732,8 +732,9 @@ export class Walker implements LoopWalker<VisitStep> {
     const memo = step.memo!;
     const selector = step.step.selector!;
     const name = entryAt + step.base + selector.offset;
-    if (!this.takesNotes && memo.matches(view, bytes, name)) {
-      if (memo.named) this.namedStep(step, bytes, entryAt, site, index);
+    const slot = this.takesNotes ? -1 : memo.find(view, bytes, name);
+    if (slot >= 0) {
+      if (memo.named[slot]) this.namedStep(step, slot, bytes, entryAt, site, index);
       return;
     }
     this.selected(step.step, entryAt + step.at, undefined, bytes, entryAt + step.base, site, index, step.step.path);
@@ -742,9 +743,9 @@ export class Walker implements LoopWalker<VisitStep> {
     memo.remember(view, bytes, name, handler ? handler.name.length : checkedCharsLength(bytes, name, selector.length, selector.path), handler);
   }
 
-  /** A selected address whose string is the one its memo holds, which named a handler: that handler's state. */
-  namedStep(step: VisitStep, bytes: Uint8Array, entryAt: number, site: Site, index: number): void {
-    const handler = step.memo!.named!;
+  /** A selected address whose string is in its memo's `slot`, which named a handler: that handler's state. */
+  namedStep(step: VisitStep, slot: number, bytes: Uint8Array, entryAt: number, site: Site, index: number): void {
+    const handler = step.memo!.named[slot]!;
     this.handlerState(handler.version, entryAt + step.at, bytes, site, index, handler.via);
   }
 

@@ -36,8 +36,8 @@ export interface LoopWalker<Step extends LoopStep> {
   readonly takesNotes: boolean;
   /** A selected address whose string is not its memo's (or, taking notes, any): found, checked and remembered. */
   selectedStep(step: Step, bytes: Uint8Array, view: DataView, entryAt: number, site: Site, index: number): void;
-  /** A selected address whose string is its memo's, which named a handler. */
-  namedStep(step: Step, bytes: Uint8Array, entryAt: number, site: Site, index: number): void;
+  /** A selected address whose string is in its memo's `slot`, which named a handler. */
+  namedStep(step: Step, slot: number, bytes: Uint8Array, entryAt: number, site: Site, index: number): void;
   followStep(step: Step, bytes: Uint8Array, view: DataView, entryAt: number, site: Site, index: number): void;
   valueStep(step: Step, plan: LoopPlan<Step>, bytes: Uint8Array, entryAt: number, site: Site, index: number): void;
   /** A CodecError (a bad field the visitor read) as entry `index`'s ImageError; anything else as it is. */
@@ -69,8 +69,9 @@ function compile(struct: StructModel, kinds: readonly StepKind[], transientViews
     if (kind === 'value') return `walker.valueStep(step${k}, plan, bytes, at, site, ${index});`;
     if (kind === 'follow') return `walker.followStep(step${k}, bytes, dv, at, site, ${index});`;
     return [
-      `if (notes || !memo${k}.matches(dv, bytes, at + name${k})) walker.selectedStep(step${k}, bytes, dv, at, site, ${index});`,
-      `else if (memo${k}.named !== undefined) walker.namedStep(step${k}, bytes, at, site, ${index});`,
+      `const slot${k} = notes ? -1 : memo${k}.find(dv, bytes, at + name${k});`,
+      `if (slot${k} < 0) walker.selectedStep(step${k}, bytes, dv, at, site, ${index});`,
+      `else if (memo${k}.named[slot${k}] !== undefined) walker.namedStep(step${k}, slot${k}, bytes, at, site, ${index});`,
     ].join('\n');
   });
   const selected = kinds.flatMap((kind, k) => (kind === 'selected' ? [`const memo${k} = step${k}.memo;`, `const name${k} = step${k}.base + step${k}.step.selector.offset;`] : []));

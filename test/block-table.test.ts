@@ -1,0 +1,46 @@
+/**
+ * The block table's overlap check, against a check of every pair: blocks in address order (one pass
+ * over the rows) and in any order (two sorts, then the pair looked for), blocks of no bytes among them.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BlockTable } from '../generator/image/blocks.ts';
+import { ImageError, Place, Site } from '../generator/image/errors.ts';
+
+const block = fc.record({ pa: fc.integer({ min: 0x1000, max: 0x1400 }), size: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 64 })) });
+
+function tableOf(blocks: readonly { pa: number; size: number }[]): BlockTable {
+  const table = new BlockTable();
+  const shape = table.shapeId({ struct: 'thing' });
+  blocks.forEach(({ pa, size }, k) => table.add(Site.at(Place.at(`block ${k}`)), pa, pa, size, shape, -1));
+  return table;
+}
+
+const overlapping = (a: { pa: number; size: number }, b: { pa: number; size: number }) => a.size > 0 && b.size > 0 && a.pa < b.pa + b.size && b.pa < a.pa + a.size;
+
+describe('the block table\'s overlap check', () => {
+  it('refuses exactly the tables in which two blocks of some bytes overlap, naming two that do, in address order or not', () => {
+    fc.assert(
+      fc.property(fc.array(block, { maxLength: 40 }), fc.boolean(), (blocks, sorted) => {
+        const order = sorted ? [...blocks].sort((a, b) => a.pa - b.pa) : blocks;
+        const expected = order.some((a, i) => order.some((b, j) => i < j && overlapping(a, b)));
+        let error: unknown;
+        try {
+          tableOf(order).checkOverlaps(1 << 30);
+        } catch (thrown) {
+          error = thrown;
+        }
+        if (!expected) {
+          expect(error).toBeUndefined();
+          return;
+        }
+        expect(error).toBeInstanceOf(ImageError);
+        // `block K: thing at 0x..0x.. overlaps thing at 0x..0x.. read by block J`: those two do.
+        const { where, problem } = error as ImageError;
+        const named = [Number(where.split(' ')[1]), Number(/read by block (\d+)$/.exec(problem)![1])];
+        expect(overlapping(order[named[0]!]!, order[named[1]!]!)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
