@@ -11,7 +11,7 @@
  * struct); with a visitor that only counts (what the walk itself costs: views handed over, pointers,
  * counts and handler strings read), and with one that reads every field of every struct (every
  * string found and checked, every u64 made). The floor of a walk with these checks: a walker written
- * by hand for this one layout (./views-hand.ts), handing over transient views too. And, to tell the
+ * by hand, carefully, for this one layout (./views-hand.ts), handing over transient views too. And, to tell the
  * walker's own cost from the views', the same structs made views with no walker around them: their
  * integer fields read, and nothing read (each view made and handed to a function).
  * Medians of several runs after a warm-up, the peers taking turns (bench/measure.ts).
@@ -136,7 +136,7 @@ export default async function run(): Promise<void> {
       },
       {
         name: 'hand-written walker for this layout, transient views, visitor counts',
-        note: 'the floor of a walk with these checks: the same structs handed over as moved views, with the same checks, in code written for luo-v4 alone (./views-hand.ts); luo_ser\'s address given',
+        note: 'the floor of a walk with these checks: a careful walker for luo-v4 alone (./views-hand.ts), the same checks, each block\'s bounds checked once and its views shifted within it, the last handler string remembered; luo_ser\'s address given',
         run: () => {
           let structs = 0;
           handWalkViews(bytes, Number(BASE), luoSerPa, handCodecs, handlers, () => {

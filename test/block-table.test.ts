@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BlockTable } from '../generator/image/blocks.ts';
+import { BlockTable, disjointBlocks } from '../generator/image/blocks.ts';
 import { ImageError, Place, Site } from '../generator/image/errors.ts';
 
 const block = fc.record({ pa: fc.integer({ min: 0x1000, max: 0x1400 }), size: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 64 })) });
@@ -39,6 +39,25 @@ describe('the block table\'s overlap check', () => {
         const { where, problem } = error as ImageError;
         const named = [Number(where.split(' ')[1]), Number(/read by block (\d+)$/.exec(problem)![1])];
         expect(overlapping(order[named[0]!]!, order[named[1]!]!)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('disjointBlocks, which tells the overlap check whether to look for a pair', () => {
+  it('says two blocks of some bytes overlap exactly when a check of every pair does, whatever their order and runs', () => {
+    // Often a few runs of rising addresses, as a walk reads them; sometimes any order.
+    const runs = fc.array(fc.array(block.filter((b) => b.size > 0), { maxLength: 12 }).map((run) => run.sort((a, b) => a.pa - b.pa)), { maxLength: 6 }).map((r) => r.flat());
+    fc.assert(
+      fc.property(fc.oneof(runs, fc.array(block.filter((b) => b.size > 0), { maxLength: 40 })), (blocks) => {
+        const starts = Float64Array.from(blocks, (b) => b.pa);
+        const ends = Float64Array.from(blocks, (b) => b.pa + b.size);
+        const copy = [starts.slice(), ends.slice()];
+        const expected = !blocks.some((a, i) => blocks.some((b, j) => i < j && overlapping(a, b)));
+        expect(disjointBlocks(starts, ends)).toBe(expected);
+        // The blocks given are left as they were.
+        expect([starts, ends]).toEqual(copy);
       }),
       { numRuns: 3000 },
     );

@@ -230,11 +230,7 @@ export class BlockTable {
     }
   }
 
-  /**
-   * Whether no two blocks (addresses as numbers) overlap, in any order: blocks of some bytes are
-   * disjoint exactly when, their starts and their ends each sorted, every start but the first is at
-   * or past the end before it in its own order (then at most one block is open at any address).
-   */
+  /** Whether no two blocks (addresses as numbers) overlap, in any order: disjointBlocks over the rows. */
   private disjoint(): boolean {
     const starts = new Float64Array(this.length);
     const ends = new Float64Array(this.length);
@@ -248,10 +244,7 @@ export class BlockTable {
       ends[n] = starts[n]! + size;
       n++;
     }
-    const sortedStarts = starts.subarray(0, n).sort();
-    const sortedEnds = ends.subarray(0, n).sort();
-    for (let k = 1; k < n; k++) if (sortedStarts[k]! < sortedEnds[k - 1]!) return false;
-    return true;
+    return disjointBlocks(starts.subarray(0, n), ends.subarray(0, n));
   }
 
   /**
@@ -312,4 +305,44 @@ function firstOverlap<T extends number | bigint>(
     }
   }
   return undefined;
+}
+
+/**
+ * Whether no two of the blocks `[starts[k], ends[k])`, each of some bytes, in any order, overlap.
+ * The blocks of a walk come in a few runs of rising addresses (LUO's, each handler's state, the
+ * memory map's pages), so they are put in address order by merging those runs rather than sorted
+ * from scratch (two native sorts of a whole handover's blocks took a tenth of its walk). In address
+ * order, blocks are disjoint exactly when each starts at or past the end of the one before it.
+ */
+export function disjointBlocks(starts: Float64Array, ends: Float64Array): boolean {
+  const n = starts.length;
+  // Where each run starts, then the end.
+  const runs: number[] = [0];
+  for (let k = 1; k < n; k++) if (starts[k]! < starts[k - 1]!) runs.push(k);
+  runs.push(n);
+  // Runs merged two by two until one is left, each pass into the other of two pairs of arrays (the
+  // blocks given are left as they are).
+  const pairs: [Float64Array, Float64Array][] = [
+    [new Float64Array(n), new Float64Array(n)],
+    [new Float64Array(n), new Float64Array(n)],
+  ];
+  let [fromStarts, fromEnds]: [Float64Array, Float64Array] = [starts, ends];
+  for (let pass = 0; runs.length > 2; pass++) {
+    const [intoStarts, intoEnds] = pairs[pass % 2]!;
+    const merged: number[] = [0];
+    for (let r = 0; r + 1 < runs.length; r += 2) {
+      // An odd run out at the end is merged with nothing: copied.
+      const [a, middle, b] = [runs[r]!, runs[r + 1]!, runs[r + 2] ?? runs[r + 1]!];
+      for (let i = a, j = middle, k = a; k < b; k++) {
+        const from = i < middle && (j >= b || fromStarts[i]! <= fromStarts[j]!) ? i++ : j++;
+        intoStarts[k] = fromStarts[from]!;
+        intoEnds[k] = fromEnds[from]!;
+      }
+      merged.push(b);
+    }
+    [fromStarts, fromEnds] = [intoStarts, intoEnds];
+    runs.splice(0, runs.length, ...merged);
+  }
+  for (let k = 1; k < n; k++) if (fromStarts[k]! < fromEnds[k - 1]!) return false;
+  return true;
 }
