@@ -225,7 +225,8 @@ interface StructReader {
 
 /**
  * A pointer a visiting walk follows out of an entry, found once per struct: nested structs' pointers
- * flattened out, at offsets from the entry's start, and dispatched on a small number.
+ * flattened out, at offsets from the entry's start. An entry loop (./entry-loop.ts) calls the walker
+ * for each, by its kind.
  */
 interface VisitStep {
   /**
@@ -724,9 +725,9 @@ export class Walker implements LoopWalker<VisitStep> {
   }
 
   /**
-   * A selected address of the entry at `bytes[entryAt..]`. A string equal to the last one beside it
-   * names the same handler and passes the same checks: it is only compared (SelectorMemo). A walk
-   * that takes notes reads every string, and goes the whole way each time.
+   * A selected address of the entry at `bytes[entryAt..]`. A string equal to one of the last few
+   * beside it names the same handler and passes the same checks: it is only compared (SelectorMemo).
+   * A walk that takes notes reads every string, and goes the whole way each time.
    */
   selectedStep(step: VisitStep, bytes: Uint8Array, view: DataView, entryAt: number, site: Site, index: number): void {
     const memo = step.memo!;
@@ -753,7 +754,7 @@ export class Walker implements LoopWalker<VisitStep> {
   followStep(step: VisitStep, bytes: Uint8Array, view: DataView, entryAt: number, site: Site, index: number): void {
     const pointer = step.step.field.type as PointerModel;
     const pa = readUnsigned(view, entryAt + step.at, 8, this.context.littleEndian);
-    if (pointer.target.shape === 'chain' && this.visitor && pa !== 0) {
+    if (pointer.target.shape === 'chain' && pa !== 0) {
       this.visitChain(step, pointer.target, pa, bytes, entryAt + step.base, site, index);
     } else {
       this.follow(pointer, pa, this.entrySite(site, index, step.step.path), step.step, bytes, entryAt + step.base);
@@ -832,20 +833,20 @@ export class Walker implements LoopWalker<VisitStep> {
       if (earlier !== undefined) throw chainLoops(here, pa, earlier);
       seen?.set(pa, k);
       const at = typeof pa === 'number' && capacity >= 0 ? memory.offsetInLast(pa, headerSize) : -1;
-      const block = memory.lastBytes!;
-      const view = at < 0 ? undefined : dataView(block);
+      const block = at < 0 ? undefined : memory.lastBytes;
+      const view = block && dataView(block);
       const n = view ? readUnsigned(view, at + header.count.offset, header.count.size, le) : -1;
-      if (typeof n !== 'number' || n < 0 || n > capacity || memory.offsetInLast(pa as number, headerSize + n * entrySize) < 0) {
+      if (!view || typeof n !== 'number' || n < 0 || n > capacity || memory.offsetInLast(pa as number, headerSize + n * entrySize) < 0) {
         const read = this.block(plan, target, pa, here);
         count += Number(read.count);
         pa = read.next!;
         continue;
       }
-      const next = readUnsigned(view!, at + header.next!.offset, header.next!.size, le);
+      const next = readUnsigned(view, at + header.next!.offset, header.next!.size, le);
       this.context.structs++;
-      this.visit(header.struct.name, this.shiftedView(header.reader, block, view!, at), here, -1);
+      this.visit(header.struct.name, this.shiftedView(header.reader, block!, view, at), here, -1);
       this.context.record(here, pa, pa as number, headerSize + n * entrySize, plan.shape, n);
-      this.visitEntries(this.visitor!, plan, block, at + headerSize, n, 0, here);
+      this.visitEntries(this.visitor!, plan, block!, at + headerSize, n, 0, here);
       count += n;
       pa = next;
     }
