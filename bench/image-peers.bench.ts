@@ -118,9 +118,8 @@ function checkImage(peer: string, want: CheckedImage, got: CheckedImage): void {
 // Hand-written: what a careful person writes for this one image. Every pointer is checked against the
 // memory image before it is read, every count against its block, every string for its NUL and (when
 // not ASCII) its UTF-8, and a chain that comes back to a block it has been through is a loop, not a
-// hang. u64 as bigint.
-
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+// hang. Addresses and counts are read as numbers (exact below 2^53, which is checked), the values
+// the state keeps as bigints.
 
 interface HandFile {
   compatible: string;
@@ -136,10 +135,13 @@ interface HandImage {
   sessions: HandSession[];
 }
 
+/** The high 32 bits of a u64 below 2^53 are below this. */
+const EXACT_HIGH = 0x20_0000;
+
 /**
  * Checked reads from the memory image; offsets are into `bytes`, addresses physical. One DataView
- * over the image, made once; addresses compared and offset as
- * numbers (exact below 2^53, which is checked), so that no read allocates but the values it returns.
+ * over the image, made once; addresses read, compared and offset as numbers, so that no read
+ * allocates but the values it returns.
  */
 class HandMemory {
   private readonly view: DataView;
@@ -150,14 +152,14 @@ class HandMemory {
     base: bigint,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (base + BigInt(bytes.length) > MAX_EXACT) throw new Error('the memory image must lie below 2^53');
+    if (base + BigInt(bytes.length) > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('the memory image must lie below 2^53');
     this.baseNumber = Number(base);
   }
 
   /** Where `length` bytes at physical address `pa` start in the image; a throw unless all are in it. */
-  at(pa: bigint, length: number, what: string): number {
-    const offset = Number(pa) - this.baseNumber;
-    if (pa > MAX_EXACT || offset < 0 || offset + length > this.bytes.length) {
+  at(pa: number, length: number, what: string): number {
+    const offset = pa - this.baseNumber;
+    if (offset < 0 || offset + length > this.bytes.length) {
       throw new Error(`${what}: ${length} bytes at 0x${pa.toString(16)} are outside the memory image`);
     }
     return offset;
@@ -167,11 +169,18 @@ class HandMemory {
     return this.view.getBigUint64(offset, true);
   }
 
+  /** A u64 address or count as a number; one past 2^53 is in no image. */
+  number(offset: number, what: string): number {
+    const high = this.view.getUint32(offset + 4, true);
+    if (high >= EXACT_HIGH) throw new Error(`${what}: ${this.u64(offset)} is past 2^53`);
+    return high * 0x1_0000_0000 + this.view.getUint32(offset, true);
+  }
+
   /** A count read as a u64, no more than `max` (what fits in its block). */
   count(offset: number, max: number, what: string): number {
-    const count = this.view.getBigUint64(offset, true);
+    const count = this.number(offset, what);
     if (count > max) throw new Error(`${what}: count ${count} does not fit its block (at most ${max})`);
-    return Number(count);
+    return count;
   }
 
   /** A char[length]: UTF-8 up to its NUL, which must be there (./hand-chars.ts, with its ASCII fast path). */
@@ -180,21 +189,21 @@ class HandMemory {
   }
 
   /** The session blocks of the chain at `pa`, in order: where each one's entries start and how many. */
-  *sessionBlocks(pa: bigint): Generator<{ entries: number; count: number }> {
+  *sessionBlocks(pa: number): Generator<{ entries: number; count: number }> {
     const seen = new Set<number>();
-    while (pa !== 0n) {
+    while (pa !== 0) {
       const header = this.at(pa, BLOCK_HEADER, 'luo_block_header_ser');
       if (seen.has(header)) throw new Error(`the chain of session blocks comes back to 0x${pa.toString(16)}`);
       seen.add(header);
       const count = this.count(header + 8, SESSIONS_PER_BLOCK, 'luo_block_header_ser');
       this.at(pa, BLOCK_HEADER + count * SESSION, 'session block');
       yield { entries: header + BLOCK_HEADER, count };
-      pa = this.u64(header);
+      pa = this.number(header, 'luo_block_header_ser.next');
     }
   }
 
   /** Where the `count` files of a file set start (0 for none). */
-  files(pa: bigint, count: number): number {
+  files(pa: number, count: number): number {
     if (count === 0) return 0;
     return this.at(pa, count * FILE, 'luo_file_set_ser.files');
   }
@@ -202,14 +211,14 @@ class HandMemory {
 
 function handDecodeImage(bytes: Uint8Array, base: bigint, luoSerPa: bigint): HandImage {
   const memory = new HandMemory(bytes, base);
-  const root = memory.at(luoSerPa, LUO_SER, 'luo_ser');
+  const root = memory.at(Number(luoSerPa), LUO_SER, 'luo_ser');
   const sessions: HandSession[] = [];
-  for (const block of memory.sessionBlocks(memory.u64(root + 8))) {
+  for (const block of memory.sessionBlocks(memory.number(root + 8, 'luo_ser.sessions_pa'))) {
     for (let i = 0, entry = block.entries; i < block.count; i++, entry += SESSION) {
       const name = memory.chars(entry, NAME, 'luo_session_ser.name');
       const count = memory.count(entry + NAME + 8, FILES_PER_BLOCK, 'luo_file_set_ser');
       const files: HandFile[] = new Array(count);
-      for (let j = 0, at = memory.files(memory.u64(entry + NAME), count); j < count; j++, at += FILE) {
+      for (let j = 0, at = memory.files(memory.number(entry + NAME, 'luo_file_set_ser.files'), count); j < count; j++, at += FILE) {
         files[j] = { compatible: memory.chars(at, COMPAT, 'luo_file_ser.compatible'), data: memory.u64(at + 48), token: memory.u64(at + 56) };
       }
       sessions.push({ name, files });
@@ -218,22 +227,26 @@ function handDecodeImage(bytes: Uint8Array, base: bigint, luoSerPa: bigint): Han
   return { liveupdateNum: memory.u64(root), sessions };
 }
 
-/** The streaming form: every session and file decoded, handed to the visitor and dropped. */
+/**
+ * The streaming form: every session and file checked as the decoder checks it, and handed to the
+ * visitor with what it reads of it (as walkImage's visitor here reads a session's name and a file's
+ * compatible string and data), then dropped.
+ */
 interface HandVisitor {
-  session(session: { name: string; files: bigint; count: number }): void;
-  file(file: HandFile): void;
+  session(name: string, files: number, count: number): void;
+  file(compatible: string, data: bigint): void;
 }
 
 function handWalkImage(bytes: Uint8Array, base: bigint, luoSerPa: bigint, visitor: HandVisitor): void {
   const memory = new HandMemory(bytes, base);
-  const root = memory.at(luoSerPa, LUO_SER, 'luo_ser');
-  for (const block of memory.sessionBlocks(memory.u64(root + 8))) {
+  const root = memory.at(Number(luoSerPa), LUO_SER, 'luo_ser');
+  for (const block of memory.sessionBlocks(memory.number(root + 8, 'luo_ser.sessions_pa'))) {
     for (let i = 0, entry = block.entries; i < block.count; i++, entry += SESSION) {
-      const filesPa = memory.u64(entry + NAME);
+      const filesPa = memory.number(entry + NAME, 'luo_file_set_ser.files');
       const count = memory.count(entry + NAME + 8, FILES_PER_BLOCK, 'luo_file_set_ser');
-      visitor.session({ name: memory.chars(entry, NAME, 'luo_session_ser.name'), files: filesPa, count });
+      visitor.session(memory.chars(entry, NAME, 'luo_session_ser.name'), filesPa, count);
       for (let j = 0, at = memory.files(filesPa, count); j < count; j++, at += FILE) {
-        visitor.file({ compatible: memory.chars(at, COMPAT, 'luo_file_ser.compatible'), data: memory.u64(at + 48), token: memory.u64(at + 56) });
+        visitor.file(memory.chars(at, COMPAT, 'luo_file_ser.compatible'), memory.u64(at + 48));
       }
     }
   }
@@ -654,21 +667,21 @@ export default async function run(): Promise<void> {
     },
     {
       name: 'hand-written DataView',
-      note: 'the checks of the hand-written decoder above; sessions and files handed to the visitor',
+      note: 'the checks of the hand-written decoder above; each session handed to the visitor with its name, each file with its compatible string and data, what the visitor reads',
       run: () => {
         let sessions = 0;
         let files = 0;
         let chars = 0;
         let lastData: unknown;
         handWalkImage(bytes, BASE, luoSerPa, {
-          session(session) {
+          session(name) {
             sessions++;
-            chars += session.name.length;
+            chars += name.length;
           },
-          file(file) {
+          file(compatible, data) {
             files++;
-            chars += file.compatible.length;
-            lastData = file.data;
+            chars += compatible.length;
+            lastData = data;
           },
         });
         return `${sessions} sessions, ${files} files, ${chars} characters, last data ${String(lastData)}`;
