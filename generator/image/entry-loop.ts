@@ -3,8 +3,9 @@
  * and its pointers followed. It is compiled per struct (with `new Function`, as the codecs are), so
  * that each struct's loop has call sites of its own: its view's `shift` and its steps are then one
  * target each, which the JIT inlines, where one loop for every struct would see them all. The
- * pointers are unrolled, each a call of the walker's method for its kind. What the walker checks
- * is the walker's; the loop only repeats it per entry.
+ * pointers are unrolled: a handler string is compared with its memo here, and anything else is a
+ * call of the walker's method for its kind. What the walker checks is the walker's; the loop only
+ * repeats it per entry.
  */
 import { dataView } from '../codec/runtime.ts';
 import type { StructModel } from '../model/index.ts';
@@ -16,7 +17,7 @@ import type { ImageVisitor } from './walk.ts';
 /** How the walker follows a pointer out of an entry. */
 export type StepKind = 'selected' | 'follow' | 'value';
 
-/** What a loop reads of a step: for a selected address, where its string is from the entry's start, and the memo of the last one. */
+/** What a loop reads of a step: for a selected address, where its string is from the entry's start, and the memo of the last few. */
 export interface LoopStep {
   readonly base: number;
   readonly step: { readonly selector?: { readonly offset: number } };
