@@ -719,7 +719,8 @@ describe('codecs compiled at run time from the LUO model (generator/codec/compil
               expect(materialise(version, struct, shifted)).toStrictEqual(codec.decode(bytes, 0, options));
               expect((shifted as { $bytes: Uint8Array }).$bytes).toBe(other);
             }),
-            { numRuns: 20 },
+            // A move and a shift are the same whatever the record; a dozen records per struct and byte order.
+            { numRuns: 12 },
           );
         }
         const bytes = new Uint8Array(struct.size + 3);
