@@ -7,9 +7,10 @@
  * places; the memo says two strings are the same exactly when their bytes are, through the NUL.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ImageError, PhysicalMemory, decodeImage, encodeImage, walkImage, type ImageState, type StructValue } from '../generator/image/index.ts';
 import { SelectorMemo } from '../generator/image/selector-memo.ts';
+import { Walker } from '../generator/image/decode.ts';
 import { allVersions } from '../generator/model/index.ts';
 import { expectedState, model, version } from './image-fixtures.ts';
 
@@ -174,6 +175,28 @@ describe('the visiting walk\'s fast paths', () => {
       ),
       { numRuns: 250 },
     );
+  });
+
+  it('read a well-formed chain\'s blocks in their compiled loop, in either byte order, the general code only for a bad one', () => {
+    // White-box: the general reading gives the same answers, only slower, so only a count of its calls tells them apart.
+    const general = vi.spyOn(Walker.prototype, 'chainBlock');
+    try {
+      for (const littleEndian of [true, false]) {
+        const image = encodeImage(version('luo-v4'), mixedState(120, (i) => (i % 3 === 0 ? 140 : 2)), { base: BASE, family, littleEndian, packing: 'packed' });
+        general.mockClear();
+        expect(walkVisits(image.fdt!, image.memory, { transientViews: true, notes: false, littleEndian }).error).toBeUndefined();
+        expect(general).not.toHaveBeenCalled();
+        // A count one more than a block holds: that block alone goes to the general code, which refuses it.
+        const memory = image.memory.slice();
+        const header = walkVisits(image.fdt!, image.memory, { transientViews: true, notes: false, littleEndian }).visits.filter((v) => v.startsWith('luo_block_header_ser '))[5]!;
+        new DataView(memory.buffer).setBigUint64(Number(header.split(' ')[1]!.slice(1)) + 8, 128n, littleEndian);
+        general.mockClear();
+        expect(walkVisits(image.fdt!, memory, { transientViews: true, notes: false, littleEndian }).error).toBe(decodeError(image.fdt!, memory, littleEndian));
+        expect(general).toHaveBeenCalledTimes(1);
+      }
+    } finally {
+      general.mockRestore();
+    }
   });
 
   it('give decodeImage\'s error for every chain link pointed back at a block read before, or at its own', () => {

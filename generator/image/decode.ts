@@ -19,7 +19,7 @@ import { FdtError, readFdt, type FdtNodeData } from '../fdt/index.ts';
 import { checkedCharsLength, dataView, readChars } from '../codec/runtime.ts';
 import { imageCodecsFor, isCodecError, moveView, type StructCodec } from './codecs.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
-import { entryLoop, type EntryLoop, type LoopWalker, type StepKind } from './entry-loop.ts';
+import { chainLoop, entryLoop, type ChainLoop, type ChainWalker, type EntryLoop, type StepKind } from './entry-loop.ts';
 import { SelectorMemo } from './selector-memo.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
@@ -246,10 +246,15 @@ interface VisitStep {
   chain?: ChainPlan;
 }
 
-/** A chain's plan, and the entries a block of it holds when its size is fixed (-1 when a header field gives it). */
+/**
+ * A chain followed out of an entry: its target and plan, the entries a block of it holds when its
+ * size is fixed (-1 when a header field gives it), and its loop (./entry-loop.ts).
+ */
 interface ChainPlan {
+  readonly target: ChainTarget;
   readonly plan: TargetPlan;
   readonly capacity: number;
+  readonly loop: ChainLoop;
 }
 
 /**
@@ -451,14 +456,14 @@ export class WalkContext {
  * Places are passed as Sites (`anchor -> entry N -> field`) so that following a pointer out of each of
  * a million entries makes no Place; one is made when an error needs its text.
  */
-export class Walker implements LoopWalker<VisitStep> {
+export class Walker implements ChainWalker<VisitStep> {
   private readonly layout: VersionLayout;
   private readonly visitor: ImageVisitor | undefined;
   private readonly transientViews: boolean;
-  private readonly memory: PhysicalMemory;
+  readonly memory: PhysicalMemory;
 
   constructor(
-    private readonly context: WalkContext,
+    readonly context: WalkContext,
     readonly version: VersionModel,
   ) {
     this.layout = new VersionLayout(version, imageCodecsFor(version), context.pageSize);
@@ -754,8 +759,10 @@ export class Walker implements LoopWalker<VisitStep> {
   followStep(step: VisitStep, bytes: Uint8Array, view: DataView, entryAt: number, site: Site, index: number): void {
     const pointer = step.step.field.type as PointerModel;
     const pa = readUnsigned(view, entryAt + step.at, 8, this.context.littleEndian);
-    if (pointer.target.shape === 'chain' && pa !== 0) {
-      this.visitChain(step, pointer.target, pa, bytes, entryAt + step.base, site, index);
+    // A chain with a total beside it but no count field to read it from is the general code's to refuse.
+    if (pointer.target.shape === 'chain' && typeof pa === 'number' && pa !== 0 && (pointer.target.total === undefined || step.step.count)) {
+      const chain = (step.chain ??= this.chainPlan(pointer.target, step.step));
+      chain.loop(this, this.visitor!, step, pa, bytes, entryAt + step.base, site, index);
     } else {
       this.follow(pointer, pa, this.entrySite(site, index, step.step.path), step.step, bytes, entryAt + step.base);
     }
@@ -796,10 +803,19 @@ export class Walker implements LoopWalker<VisitStep> {
     return entries;
   }
 
-  private chainPlan(target: ChainTarget): ChainPlan {
+  private chainPlan(target: ChainTarget, step: PointerStep): ChainPlan {
     const plan = this.plan(target);
-    const room = target.block.kind === 'pages' ? this.layout.blockBytes(target.block, {}) - plan.header!.struct.size : -1;
-    return { plan, capacity: room < 0 ? -1 : Math.floor(room / plan.struct.size) };
+    const header = plan.header!;
+    const room = target.block.kind === 'pages' ? this.layout.blockBytes(target.block, {}) - header.struct.size : -1;
+    const loop = chainLoop({
+      header: header.struct,
+      count: header.count,
+      next: header.next!,
+      entrySize: plan.struct.size,
+      total: target.total === undefined ? undefined : step.count,
+      littleEndian: this.context.littleEndian,
+    });
+    return { target, plan, capacity: room < 0 ? -1 : Math.floor(room / plan.struct.size), loop };
   }
 
   /** The entries a chain holds, `count`, against the total beside its pointer (`step`'s, in its struct at `bytes[base..]`, found at `site`). */
@@ -808,53 +824,24 @@ export class Walker implements LoopWalker<VisitStep> {
     if (total !== count) throw site.error(`the chain holds ${count} entries but the count beside the pointer says ${total}`);
   }
 
-  /**
-   * A chain followed out of entry `index` of the block found at `site`, in a visiting walk: chain()
-   * with the least work per block (one Site, no slice objects). A block not plainly well-formed here
-   * (its address past 2^53 or outside the bytes the last read was in, a count that is not a number or
-   * more than the block holds, a block size taken from its header) is read by block(), which reads
-   * it the same way and says what is wrong, so that the errors are chain()'s.
-   */
-  private visitChain(step: VisitStep, target: ChainTarget, first: Address, bytes: Uint8Array, ownerAt: number, site: Site, index: number): void {
-    const { plan, capacity } = (step.chain ??= this.chainPlan(target));
-    const header = plan.header!;
-    const path = step.step.path;
-    const anchor = this.blockPlace(site);
-    const memory = this.memory;
-    const le = this.context.littleEndian;
-    const headerSize = header.struct.size;
-    const entrySize = plan.struct.size;
-    let count = 0;
-    let seen: Map<Address, number> | undefined;
-    for (let k = 0, pa = first; pa !== 0; k++) {
-      const here = new Site(anchor, index, path, k);
-      if (k === 1) seen = new Map([[first, 0]]);
-      const earlier = seen?.get(pa);
-      if (earlier !== undefined) throw chainLoops(here, pa, earlier);
-      seen?.set(pa, k);
-      const at = typeof pa === 'number' && capacity >= 0 ? memory.offsetInLast(pa, headerSize) : -1;
-      const block = at < 0 ? undefined : memory.lastBytes;
-      const view = block && dataView(block);
-      const n = view ? readUnsigned(view, at + header.count.offset, header.count.size, le) : -1;
-      if (!view || typeof n !== 'number' || n < 0 || n > capacity || memory.offsetInLast(pa as number, headerSize + n * entrySize) < 0) {
-        const read = this.block(plan, target, pa, here);
-        count += Number(read.count);
-        pa = read.next!;
-        continue;
-      }
-      const next = readUnsigned(view, at + header.next!.offset, header.next!.size, le);
-      this.context.structs++;
-      this.visit(header.struct.name, this.shiftedView(header.reader, block!, view, at), here, -1);
-      this.context.record(here, pa, pa as number, headerSize + n * entrySize, plan.shape, n);
-      this.visitEntries(this.visitor!, plan, block!, at + headerSize, n, 0, here);
-      count += n;
-      pa = next;
-    }
-    const total = step.step.count;
-    // Read here, the Site made only for the error.
-    if (target.total !== undefined && (!total || readUnsigned(dataView(bytes), ownerAt + total.offset, total.size, le) !== count)) {
-      this.checkChainTotal(count, step.step, bytes, ownerAt, new Site(anchor, index, path, -1));
-    }
+  // What a chain's compiled loop (./entry-loop.ts) calls back.
+
+  chainBlock(step: VisitStep, pa: Address, here: Site): { readonly count: Address; readonly next: Address | undefined } {
+    const { plan, target } = step.chain!;
+    return this.block(plan, target, pa, here);
+  }
+
+  visitHeader(step: VisitStep, bytes: Uint8Array, view: DataView, at: number, here: Site): void {
+    const header = step.chain!.plan.header!;
+    this.visit(header.struct.name, this.shiftedView(header.reader, bytes, view, at), here, -1);
+  }
+
+  chainLoops(here: Site, pa: Address, earlier: number): ImageError {
+    return chainLoops(here, pa, earlier);
+  }
+
+  chainTotalError(count: number, step: VisitStep, bytes: Uint8Array, ownerAt: number, site: Site): void {
+    this.checkChainTotal(count, step.step, bytes, ownerAt, site);
   }
 
   private nextAddress(value: unknown, site: Site): bigint {
@@ -1178,7 +1165,7 @@ export class Walker implements LoopWalker<VisitStep> {
   }
 
   /** The place of the block found at `site`, made once for all its entries. */
-  private blockPlace(site: Site): Place {
+  blockPlace(site: Site): Place {
     if (site !== this.lastBlockSite) {
       this.lastBlockSite = site;
       this.lastBlockPlace = site.place();
@@ -1223,7 +1210,7 @@ export class Walker implements LoopWalker<VisitStep> {
         shape: this.context.table.shapeId(shape),
         pointers: steps,
         visitSteps: visiting,
-        loop: this.visitor ? entryLoop(struct, (visiting ?? []).map((s) => s.kind), this.transientViews) : undefined,
+        loop: this.visitor ? entryLoop(struct, (visiting ?? []).map((s) => s.kind), this.transientViews, this.context.littleEndian) : undefined,
         ...(header && (target.shape === 'header-array' || target.shape === 'chain')
           ? {
               header: {

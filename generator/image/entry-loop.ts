@@ -1,24 +1,76 @@
 /**
- * The loop a visiting walk spends its time in: the entries of one block, each handed to the visitor
- * and its pointers followed. It is compiled per struct (with `new Function`, as the codecs are), so
- * that each struct's loop has call sites of its own: its view's `shift` and its steps are then one
- * target each, which the JIT inlines, where one loop for every struct would see them all. The
- * pointers are unrolled: a handler string is compared with its memo here, and anything else is a
- * call of the walker's method for its kind. What the walker checks is the walker's; the loop only
- * repeats it per entry.
+ * The loops a visiting walk spends its time in, compiled (with `new Function`, as the codecs are):
+ * - the entries of one block, each handed to the visitor and its pointers followed, one loop per
+ *   struct, so that each has call sites of its own: its view's `shift` and its steps are then one
+ *   target each, which the JIT inlines, where one loop for every struct would see them all. The
+ *   pointers are unrolled: a handler string is compared with its memo here, and anything else is a
+ *   call of the walker's method for its kind;
+ * - the blocks of a chain followed out of an entry, one loop per chain shape (its header's fields,
+ *   its entries' size, the total beside its pointer, the byte order as constants), whose call of its
+ *   entries' loop sees one target.
+ * What the walker checks is the walker's; the loops only repeat it per entry and per block, and hand
+ * a block that is not plainly well-formed to the walker's general reading, which says what is wrong.
  */
 import { dataView } from '../codec/runtime.ts';
 import type { StructModel } from '../model/index.ts';
 import type { StructCodec } from './codecs.ts';
-import type { Site } from './errors.ts';
+import { Site, type Place } from './errors.ts';
 import type { SelectorMemo } from './selector-memo.ts';
 import type { ImageVisitor } from './walk.ts';
 
 /** How the walker follows a pointer out of an entry. */
 export type StepKind = 'selected' | 'follow' | 'value';
 
+/** An unsigned integer field: bytes from its struct's start, and its size. */
+export interface FieldAt {
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** What a chain's loop is compiled for. */
+export interface ChainShape {
+  readonly header: StructModel;
+  /** The header's count of entries and link to the next block. */
+  readonly count: FieldAt;
+  readonly next: FieldAt;
+  readonly entrySize: number;
+  /** The count beside the pointer, in the struct that holds it; undefined where the chain has none. */
+  readonly total: FieldAt | undefined;
+  readonly littleEndian: boolean;
+}
+
+/** What a chain's loop reads of the step it follows: the chain's plan, and the block capacity (-1: the header gives the block's size). */
+export interface ChainStep<Step extends LoopStep> {
+  readonly step: { readonly path: string };
+  readonly chain?: { readonly plan: LoopPlan<Step> & { readonly shape: number; readonly loop: EntryLoop | undefined }; readonly capacity: number };
+}
+
+/** What a chain's loop calls back: the memory's last bytes, the walk's counts and block table, and the general reading. */
+export interface ChainWalker<Step extends LoopStep & ChainStep<Step>> extends LoopWalker<Step> {
+  readonly memory: { offsetInLast(pa: number, length: number): number; readonly lastBytes: Uint8Array | undefined };
+  readonly context: { structs: number; record(site: Site, pa: number | bigint, address: number, size: number, shape: number, entries: number): void };
+  /** The place of the block found at `site`, made once for all its entries. */
+  blockPlace(site: Site): Place;
+  /** Block `here` of the chain at `pa`, read by the walker's general code (it throws for a bad one). */
+  chainBlock(step: Step, pa: number | bigint, here: Site): { readonly count: number | bigint; readonly next: number | bigint | undefined };
+  /** The chain's header at `bytes[at..]`, handed to the visitor. */
+  visitHeader(step: Step, bytes: Uint8Array, view: DataView, at: number, here: Site): void;
+  /** The error of a chain that `loops` back to block `earlier`. */
+  chainLoops(here: Site, pa: number | bigint, earlier: number): Error;
+  /** Throws the error of a chain of `count` entries whose total beside its pointer says otherwise. */
+  chainTotalError(count: number, step: Step, bytes: Uint8Array, ownerAt: number, site: Site): void;
+}
+
+/**
+ * The blocks of a chain from `first`, followed out of entry `index` of the block found at `site`;
+ * its pointer's struct is at `bytes[ownerAt..]`.
+ */
+export type ChainLoop = <Step extends LoopStep & ChainStep<Step>>(walker: ChainWalker<Step>, visitor: ImageVisitor, step: Step, first: number, bytes: Uint8Array, ownerAt: number, site: Site, index: number) => void;
+
 /** What a loop reads of a step: for a selected address, where its string is from the entry's start, and the memo of the last few. */
 export interface LoopStep {
+  /** Where the pointer is, and where the struct holding it starts, from the entry's start. */
+  readonly at: number;
   readonly base: number;
   readonly step: { readonly selector?: { readonly offset: number } };
   readonly memo?: SelectorMemo<unknown>;
@@ -51,24 +103,42 @@ export interface LoopWalker<Step extends LoopStep> {
  */
 export type EntryLoop = <Step extends LoopStep>(walker: LoopWalker<Step>, visitor: ImageVisitor, plan: LoopPlan<Step>, bytes: Uint8Array, at: number, n: number, first: number, site: Site) => void;
 
+/** The high 32 bits of a u64 below 2^53 are below this. */
+const EXACT_HIGH = 0x20_0000;
+
 const compiled = new WeakMap<StructModel, Map<string, EntryLoop>>();
 
-/** The loop of `struct`'s entries whose pointers are of `kinds`, with transient views or views of their own; compiled once per struct model. */
-export function entryLoop(struct: StructModel, kinds: readonly StepKind[], transientViews: boolean): EntryLoop {
+/**
+ * The loop of `struct`'s entries whose pointers are of `kinds`, with transient views or views of
+ * their own, in a byte order; compiled once per struct model.
+ */
+export function entryLoop(struct: StructModel, kinds: readonly StepKind[], transientViews: boolean, littleEndian: boolean): EntryLoop {
   let loops = compiled.get(struct);
   if (!loops) compiled.set(struct, (loops = new Map()));
-  const key = `${transientViews ? 'moving' : 'own'}:${kinds.join(',')}`;
+  const key = `${transientViews ? 'moving' : 'own'}:${littleEndian ? 'le' : 'be'}:${kinds.join(',')}`;
   let loop = loops.get(key);
-  if (!loop) loops.set(key, (loop = compile(struct, kinds, transientViews)));
+  if (!loop) loops.set(key, (loop = compile(struct, kinds, transientViews, littleEndian)));
   return loop;
 }
 
-function compile(struct: StructModel, kinds: readonly StepKind[], transientViews: boolean): EntryLoop {
+function compile(struct: StructModel, kinds: readonly StepKind[], transientViews: boolean, littleEndian: boolean): EntryLoop {
   const index = 'first + i';
-  // A selected address's string is compared with its memo here; the walker is called only for another string.
+  const le = String(littleEndian);
+  // A selected address's string is compared with its memo here; the walker is called only for another
+  // string. A chain the walker has followed once from this step (its loop on the step) is followed
+  // from here: the address read as a number, below 2^53 and not 0, and the chain's loop called.
   const calls = kinds.map((kind, k) => {
     if (kind === 'value') return `walker.valueStep(step${k}, plan, bytes, at, site, ${index});`;
-    if (kind === 'follow') return `walker.followStep(step${k}, bytes, dv, at, site, ${index});`;
+    const follow = `walker.followStep(step${k}, bytes, dv, at, site, ${index});`;
+    if (kind === 'follow') {
+      return [
+        `const chain${k} = step${k}.chain;`,
+        `const high${k} = chain${k} === undefined ? ${EXACT_HIGH} : dv.getUint32(at + high${k}At, ${le});`,
+        `const pa${k} = high${k} >= ${EXACT_HIGH} ? 0 : high${k} * 0x100000000 + dv.getUint32(at + low${k}At, ${le});`,
+        `if (pa${k} !== 0) chain${k}.loop(walker, visitor, step${k}, pa${k}, bytes, at + step${k}.base, site, ${index});`,
+        `else ${follow}`,
+      ].join('\n');
+    }
     return [
       `const slot${k} = notes ? -1 : memo${k}.find(dv, bytes, at + name${k});`,
       `if (slot${k} < 0) walker.selectedStep(step${k}, bytes, dv, at, site, ${index});`,
@@ -76,6 +146,9 @@ function compile(struct: StructModel, kinds: readonly StepKind[], transientViews
     ].join('\n');
   });
   const selected = kinds.flatMap((kind, k) => (kind === 'selected' ? [`const memo${k} = step${k}.memo;`, `const name${k} = step${k}.base + step${k}.step.selector.offset;`] : []));
+  const followed = kinds.flatMap((kind, k) =>
+    kind === 'follow' ? [`const high${k}At = step${k}.at + ${littleEndian ? 4 : 0};`, `const low${k}At = step${k}.at + ${littleEndian ? 0 : 4};`] : [],
+  );
   const view = transientViews
     ? [
         'let view = reader.moving;',
@@ -91,6 +164,7 @@ function compile(struct: StructModel, kinds: readonly StepKind[], transientViews
     'const shift = codec.shift;',
     ...kinds.map((_, k) => `const step${k} = plan.visitSteps[${k}];`),
     ...selected,
+    ...followed,
     'const notes = walker.takesNotes;',
     'const dv = dataView(bytes);',
     'let i = 0;',
@@ -107,4 +181,91 @@ function compile(struct: StructModel, kinds: readonly StepKind[], transientViews
   ].join('\n');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiled per struct, as the codecs are
   return new Function('dataView', body)(dataView) as EntryLoop;
+}
+
+const chains = new WeakMap<StructModel, Map<string, ChainLoop>>();
+
+/** The loop of a chain of `shape`, compiled once per header struct model and shape. */
+export function chainLoop(shape: ChainShape): ChainLoop {
+  let loops = chains.get(shape.header);
+  if (!loops) chains.set(shape.header, (loops = new Map()));
+  const field = (f: FieldAt | undefined) => (f ? `${f.offset}/${f.size}` : '-');
+  const key = [field(shape.count), field(shape.next), shape.entrySize, field(shape.total), shape.littleEndian].join(':');
+  let loop = loops.get(key);
+  if (!loop) loops.set(key, (loop = compileChain(shape)));
+  return loop;
+}
+
+/**
+ * The body of a function `(view, at)` reading `field` at `at + offset`: a number; one past 2^53 is
+ * `wide` (-1 for a count, which no count equals; the bigint for an address).
+ */
+function readSource(field: FieldAt, littleEndian: boolean, wide: 'minus-one' | 'bigint'): string {
+  const le = String(littleEndian);
+  switch (field.size) {
+    case 1:
+      return `return view.getUint8(at + ${field.offset});`;
+    case 2:
+      return `return view.getUint16(at + ${field.offset}, ${le});`;
+    case 4:
+      return `return view.getUint32(at + ${field.offset}, ${le});`;
+    default: {
+      const [high, low] = littleEndian ? [field.offset + 4, field.offset] : [field.offset, field.offset + 4];
+      const past = wide === 'bigint' ? `view.getBigUint64(at + ${field.offset}, ${le})` : '-1';
+      return [`const high = view.getUint32(at + ${high}, ${le});`, `return high >= ${EXACT_HIGH} ? ${past} : high * 0x100000000 + view.getUint32(at + ${low}, ${le});`].join('\n');
+    }
+  }
+}
+
+function compileChain(shape: ChainShape): ChainLoop {
+  const headerSize = shape.header.size;
+  const body = [
+    "'use strict';",
+    `function readCount(view, at) {\n${readSource(shape.count, shape.littleEndian, 'minus-one')}\n}`,
+    `function readNext(view, at) {\n${readSource(shape.next, shape.littleEndian, 'bigint')}\n}`,
+    ...(shape.total ? [`function readTotal(view, at) {\n${readSource(shape.total, shape.littleEndian, 'minus-one')}\n}`] : []),
+    `return function chain_${shape.header.name}(walker, visitor, step, first, bytes, ownerAt, site, index) {`,
+    'const chain = step.chain;',
+    'const plan = chain.plan;',
+    'const capacity = chain.capacity;',
+    'const memory = walker.memory;',
+    'const context = walker.context;',
+    'const path = step.step.path;',
+    'const anchor = walker.blockPlace(site);',
+    'let count = 0;',
+    'let seen;',
+    'for (let k = 0, pa = first; pa !== 0; k++) {',
+    'const here = new Site(anchor, index, path, k);',
+    // The blocks a chain has been through, kept from its second block (a session's files are one).
+    'if (k === 1) seen = new Map([[first, 0]]);',
+    'if (seen !== undefined) {',
+    'const earlier = seen.get(pa);',
+    'if (earlier !== undefined) throw walker.chainLoops(here, pa, earlier);',
+    'seen.set(pa, k);',
+    '}',
+    `const at = typeof pa === 'number' && capacity >= 0 ? memory.offsetInLast(pa, ${headerSize}) : -1;`,
+    'const block = at < 0 ? undefined : memory.lastBytes;',
+    'const view = block === undefined ? undefined : dataView(block);',
+    'const n = view === undefined ? -1 : readCount(view, at);',
+    `if (n < 0 || n > capacity || memory.offsetInLast(pa, ${headerSize} + n * ${shape.entrySize}) < 0) {`,
+    'const read = walker.chainBlock(step, pa, here);',
+    'count += Number(read.count);',
+    'pa = read.next;',
+    'continue;',
+    '}',
+    'const next = readNext(view, at);',
+    'context.structs++;',
+    'walker.visitHeader(step, block, view, at, here);',
+    `context.record(here, pa, pa, ${headerSize} + n * ${shape.entrySize}, plan.shape, n);`,
+    'context.structs += n;',
+    `plan.loop(walker, visitor, plan, block, at + ${headerSize}, n, 0, here);`,
+    'count += n;',
+    'pa = next;',
+    '}',
+    // The total read here, the Site made only for the error.
+    ...(shape.total ? ['if (readTotal(dataView(bytes), ownerAt) !== count) walker.chainTotalError(count, step, bytes, ownerAt, new Site(anchor, index, path, -1));'] : []),
+    '};',
+  ].join('\n');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiled per chain shape, as the entry loops are
+  return new Function('dataView', 'Site', body)(dataView, Site) as ChainLoop;
 }
