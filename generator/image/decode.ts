@@ -242,7 +242,7 @@ interface VisitStep {
   readonly base: number;
   /** For a selected address: the last string beside it, and the handler it named. */
   readonly memo?: SelectorMemo<Handler>;
-  /** For a chain followed: what visitChain needs of it, found at the first entry. */
+  /** For a chain followed: its plan and compiled loop, made at the first entry. */
   chain?: ChainPlan;
 }
 
@@ -755,7 +755,7 @@ export class Walker implements ChainWalker<VisitStep> {
     this.handlerState(handler.version, entryAt + step.at, bytes, site, index, handler.via);
   }
 
-  /** Any other address of the entry at `bytes[entryAt..]`, followed; a chain by visitChain. */
+  /** Any other address of the entry at `bytes[entryAt..]`, followed; a chain by its compiled loop. */
   followStep(step: VisitStep, bytes: Uint8Array, view: DataView, entryAt: number, site: Site, index: number): void {
     const pointer = step.step.field.type as PointerModel;
     const pa = readUnsigned(view, entryAt + step.at, 8, this.context.littleEndian);
