@@ -62,4 +62,15 @@ describe('disjointBlocks, which tells the overlap check whether to look for a pa
       { numRuns: 3000 },
     );
   });
+
+  it('takes blocks read in falling address order, each a run of its own, by the hundred thousand', () => {
+    // As a chain written from the top of memory down gives them: every pass merges half as many runs.
+    const n = 300_000;
+    const starts = Float64Array.from({ length: n }, (_, k) => 0x1_0000_0000 - k * 0x1000);
+    const ends = starts.map((pa) => pa + 0x1000);
+    expect(disjointBlocks(starts, ends)).toBe(true);
+    // One block a byte longer runs into the one above it.
+    ends[n / 2] = ends[n / 2]! + 1;
+    expect(disjointBlocks(starts, ends)).toBe(false);
+  });
 });

@@ -201,7 +201,7 @@ export class BlockTable {
     const size = (i: number) => this.get(i, SIZE);
     // Real physical addresses are below 2^52: then the check runs on numbers, and blocks read in
     // address order (as images are laid out) take one pass over the rows. Out of order (a whole
-    // handover: its clients' and handlers' state lies apart from LUO's), two native sorts tell
+    // handover: its clients' and handlers' state lies apart from LUO's), disjointBlocks tells
     // whether any two overlap, and the pair is looked for only when they do: sorting the rows
     // through closures took a tenth of a handover's walk.
     const inOrder = this.wide.size === 0 ? this.overlapInOrder() : undefined;
@@ -317,17 +317,15 @@ function firstOverlap<T extends number | bigint>(
 export function disjointBlocks(starts: Float64Array, ends: Float64Array): boolean {
   const n = starts.length;
   // Where each run starts, then the end.
-  const runs: number[] = [0];
+  let runs: number[] = [0];
   for (let k = 1; k < n; k++) if (starts[k]! < starts[k - 1]!) runs.push(k);
   runs.push(n);
   // Runs merged two by two until one is left, each pass into the other of two pairs of arrays (the
-  // blocks given are left as they are).
-  const pairs: [Float64Array, Float64Array][] = [
-    [new Float64Array(n), new Float64Array(n)],
-    [new Float64Array(n), new Float64Array(n)],
-  ];
+  // blocks given are left as they are), made only when there is more than one run.
+  const pairs: [Float64Array, Float64Array][] = [];
   let [fromStarts, fromEnds]: [Float64Array, Float64Array] = [starts, ends];
   for (let pass = 0; runs.length > 2; pass++) {
+    if (pairs.length < 2) pairs.push([new Float64Array(n), new Float64Array(n)]);
     const [intoStarts, intoEnds] = pairs[pass % 2]!;
     const merged: number[] = [0];
     for (let r = 0; r + 1 < runs.length; r += 2) {
@@ -341,7 +339,7 @@ export function disjointBlocks(starts: Float64Array, ends: Float64Array): boolea
       merged.push(b);
     }
     [fromStarts, fromEnds] = [intoStarts, intoEnds];
-    runs.splice(0, runs.length, ...merged);
+    runs = merged;
   }
   for (let k = 1; k < n; k++) if (fromStarts[k]! < fromEnds[k - 1]!) return false;
   return true;
