@@ -4,6 +4,7 @@
  * address as a bigint) was a fifth of that state's heap and of its garbage-collection time. A block's
  * BlockInfo is made only when someone reads it; the overlap check works on the columns.
  */
+import { MAX_EXACT } from './address.ts';
 import { Place, placeOf, hex, ImageError, type Site } from './errors.ts';
 import type { PreservedSet } from './preserved.ts';
 import type { BlockInfo } from './state.ts';
@@ -17,7 +18,6 @@ export interface BlockShape {
   readonly unpreserved?: boolean;
 }
 
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 const CHUNK_BITS = 12;
 const CHUNK_ROWS = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK_ROWS - 1;

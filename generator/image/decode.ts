@@ -18,6 +18,7 @@ import { typeLayout, type AreaModel, type NodeModel, type PointerModel, type Pro
 import { FdtError, readFdt, type FdtNodeData } from '../fdt/index.ts';
 import { checkedCharsLength, dataView, readChars } from '../codec/runtime.ts';
 import { imageCodecsFor, isCodecError, moveView, type StructCodec } from './codecs.ts';
+import { address, readUnsigned, type Address, type UnsignedAt } from './address.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
 import { chainLoop, entryLoop, type ChainLoop, type ChainWalker, type EntryLoop, type StepKind } from './entry-loop.ts';
 import { SelectorMemo } from './selector-memo.ts';
@@ -186,16 +187,6 @@ function pickOfHeader(header: string | undefined, pick: () => VersionModel, pick
 
 type FieldType = StructModel['fields'][number]['type'];
 
-/**
- * An unsigned integer field (an address, a count) where the walker reads it: `offset` bytes into its
- * struct, `size` bytes wide. The walker reads these straight from the bytes (readUnsigned), not
- * through the struct's decoded value or view, so that following a pointer makes no bigint.
- */
-interface UnsignedAt {
-  readonly offset: number;
-  readonly size: number;
-}
-
 /** One field of a struct that is, or holds, a pointer: its path text and the offsets it needs, worked out once. */
 interface PointerStep {
   readonly field: StructModel['fields'][number];
@@ -289,39 +280,6 @@ interface TargetPlan {
   readonly loop: EntryLoop | undefined;
   /** A header-array's or a chain's header: where its count is, and a chain's next address. */
   readonly header?: { readonly struct: StructModel; readonly reader: StructReader; readonly count: UnsignedAt; readonly next: UnsignedAt | undefined };
-}
-
-/** A physical address as the walker carries it: a number when exact (below 2^53, as every real one is), else a bigint. */
-type Address = number | bigint;
-
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
-/** The high 32 bits of a u64 below 2^53 are below this. */
-const EXACT_HIGH = 0x20_0000;
-
-/** `pa` as the walker carries it. */
-function address(pa: bigint): Address {
-  return pa <= MAX_EXACT ? Number(pa) : pa;
-}
-
-/**
- * The unsigned integer of `size` bytes at `at` (an address or a count): a number, exact below 2^53,
- * beyond which (a u64 only) a bigint. Real images' addresses and counts all come out numbers, read
- * with no allocation; a hostile value past 2^53 keeps every digit for its error message.
- */
-function readUnsigned(view: DataView, at: number, size: number, le: boolean): Address {
-  switch (size) {
-    case 1:
-      return view.getUint8(at);
-    case 2:
-      return view.getUint16(at, le);
-    case 4:
-      return view.getUint32(at, le);
-    default: {
-      const high = view.getUint32(le ? at + 4 : at, le);
-      if (high >= EXACT_HIGH) return view.getBigUint64(at, le);
-      return high * 0x1_0000_0000 + view.getUint32(le ? at : at + 4, le);
-    }
-  }
 }
 
 /**

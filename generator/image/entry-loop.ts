@@ -12,6 +12,7 @@
  * a block that is not plainly well-formed to the walker's general reading, which says what is wrong.
  */
 import { dataView } from '../codec/runtime.ts';
+import { readUnsignedSource, type UnsignedAt } from './address.ts';
 import type { StructModel } from '../model/index.ts';
 import type { StructCodec } from './codecs.ts';
 import { Site, type Place } from './errors.ts';
@@ -21,21 +22,15 @@ import type { ImageVisitor } from './walk.ts';
 /** How the walker follows a pointer out of an entry. */
 export type StepKind = 'selected' | 'follow' | 'value';
 
-/** An unsigned integer field: bytes from its struct's start, and its size. */
-export interface FieldAt {
-  readonly offset: number;
-  readonly size: number;
-}
-
 /** What a chain's loop is compiled for. */
 export interface ChainShape {
   readonly header: StructModel;
   /** The header's count of entries and link to the next block. */
-  readonly count: FieldAt;
-  readonly next: FieldAt;
+  readonly count: UnsignedAt;
+  readonly next: UnsignedAt;
   readonly entrySize: number;
   /** The count beside the pointer, in the struct that holds it; undefined where the chain has none. */
-  readonly total: FieldAt | undefined;
+  readonly total: UnsignedAt | undefined;
   readonly littleEndian: boolean;
 }
 
@@ -103,39 +98,39 @@ export interface LoopWalker<Step extends LoopStep> {
  */
 export type EntryLoop = <Step extends LoopStep>(walker: LoopWalker<Step>, visitor: ImageVisitor, plan: LoopPlan<Step>, bytes: Uint8Array, at: number, n: number, first: number, site: Site) => void;
 
-/** The high 32 bits of a u64 below 2^53 are below this. */
-const EXACT_HIGH = 0x20_0000;
+/** Loops already compiled, by the struct model they are for and a key of what else they were compiled for. */
+function compiledOnce<T>(cache: WeakMap<StructModel, Map<string, T>>, struct: StructModel, key: string, compile: () => T): T {
+  let loops = cache.get(struct);
+  if (!loops) cache.set(struct, (loops = new Map()));
+  let loop = loops.get(key);
+  if (!loop) loops.set(key, (loop = compile()));
+  return loop;
+}
 
-const compiled = new WeakMap<StructModel, Map<string, EntryLoop>>();
+const compiledEntryLoops = new WeakMap<StructModel, Map<string, EntryLoop>>();
 
 /**
  * The loop of `struct`'s entries whose pointers are of `kinds`, with transient views or views of
  * their own, in a byte order; compiled once per struct model.
  */
 export function entryLoop(struct: StructModel, kinds: readonly StepKind[], transientViews: boolean, littleEndian: boolean): EntryLoop {
-  let loops = compiled.get(struct);
-  if (!loops) compiled.set(struct, (loops = new Map()));
   const key = `${transientViews ? 'moving' : 'own'}:${littleEndian ? 'le' : 'be'}:${kinds.join(',')}`;
-  let loop = loops.get(key);
-  if (!loop) loops.set(key, (loop = compile(struct, kinds, transientViews, littleEndian)));
-  return loop;
+  return compiledOnce(compiledEntryLoops, struct, key, () => compile(struct, kinds, transientViews, littleEndian));
 }
 
 function compile(struct: StructModel, kinds: readonly StepKind[], transientViews: boolean, littleEndian: boolean): EntryLoop {
   const index = 'first + i';
-  const le = String(littleEndian);
   // A selected address's string is compared with its memo here; the walker is called only for another
   // string. A chain the walker has followed once from this step (its loop on the step) is followed
-  // from here: the address read as a number, below 2^53 and not 0, and the chain's loop called.
+  // from here: the address read (a number, not 0, below 2^53) and the chain's loop called.
   const calls = kinds.map((kind, k) => {
     if (kind === 'value') return `walker.valueStep(step${k}, plan, bytes, at, site, ${index});`;
     const follow = `walker.followStep(step${k}, bytes, dv, at, site, ${index});`;
     if (kind === 'follow') {
       return [
         `const chain${k} = step${k}.chain;`,
-        `const high${k} = chain${k} === undefined ? ${EXACT_HIGH} : dv.getUint32(at + high${k}At, ${le});`,
-        `const pa${k} = high${k} >= ${EXACT_HIGH} ? 0 : high${k} * 0x100000000 + dv.getUint32(at + low${k}At, ${le});`,
-        `if (pa${k} !== 0) chain${k}.loop(walker, visitor, step${k}, pa${k}, bytes, at + step${k}.base, site, ${index});`,
+        `const pa${k} = chain${k} === undefined ? -1 : readAddress(dv, at + step${k}.at);`,
+        `if (pa${k} > 0) chain${k}.loop(walker, visitor, step${k}, pa${k}, bytes, at + step${k}.base, site, ${index});`,
         `else ${follow}`,
       ].join('\n');
     }
@@ -146,9 +141,6 @@ function compile(struct: StructModel, kinds: readonly StepKind[], transientViews
     ].join('\n');
   });
   const selected = kinds.flatMap((kind, k) => (kind === 'selected' ? [`const memo${k} = step${k}.memo;`, `const name${k} = step${k}.base + step${k}.step.selector.offset;`] : []));
-  const followed = kinds.flatMap((kind, k) =>
-    kind === 'follow' ? [`const high${k}At = step${k}.at + ${littleEndian ? 4 : 0};`, `const low${k}At = step${k}.at + ${littleEndian ? 0 : 4};`] : [],
-  );
   const view = transientViews
     ? [
         'let view = reader.moving;',
@@ -158,13 +150,14 @@ function compile(struct: StructModel, kinds: readonly StepKind[], transientViews
     : ['const view = codec.view(bytes, at, walker.codecOptions);'];
   const body = [
     "'use strict';",
+    // A pointer's address; one past 2^53 reads -1, and is the walker's to follow (and refuse).
+    `function readAddress(view, at) {\n${readUnsignedSource({ offset: 0, size: 8 }, littleEndian, 'minus-one')}\n}`,
     `return function visit_${struct.name}(walker, visitor, plan, bytes, at, n, first, site) {`,
     'const reader = plan.reader;',
     'const codec = reader.codec;',
     'const shift = codec.shift;',
     ...kinds.map((_, k) => `const step${k} = plan.visitSteps[${k}];`),
     ...selected,
-    ...followed,
     'const notes = walker.takesNotes;',
     'const dv = dataView(bytes);',
     'let i = 0;',
@@ -183,47 +176,22 @@ function compile(struct: StructModel, kinds: readonly StepKind[], transientViews
   return new Function('dataView', body)(dataView) as EntryLoop;
 }
 
-const chains = new WeakMap<StructModel, Map<string, ChainLoop>>();
+const compiledChainLoops = new WeakMap<StructModel, Map<string, ChainLoop>>();
 
 /** The loop of a chain of `shape`, compiled once per header struct model and shape. */
 export function chainLoop(shape: ChainShape): ChainLoop {
-  let loops = chains.get(shape.header);
-  if (!loops) chains.set(shape.header, (loops = new Map()));
-  const field = (f: FieldAt | undefined) => (f ? `${f.offset}/${f.size}` : '-');
+  const field = (f: UnsignedAt | undefined) => (f ? `${f.offset}/${f.size}` : '-');
   const key = [field(shape.count), field(shape.next), shape.entrySize, field(shape.total), shape.littleEndian].join(':');
-  let loop = loops.get(key);
-  if (!loop) loops.set(key, (loop = compileChain(shape)));
-  return loop;
-}
-
-/**
- * The body of a function `(view, at)` reading `field` at `at + offset`: a number; one past 2^53 is
- * `wide` (-1 for a count, which no count equals; the bigint for an address).
- */
-function readSource(field: FieldAt, littleEndian: boolean, wide: 'minus-one' | 'bigint'): string {
-  const le = String(littleEndian);
-  switch (field.size) {
-    case 1:
-      return `return view.getUint8(at + ${field.offset});`;
-    case 2:
-      return `return view.getUint16(at + ${field.offset}, ${le});`;
-    case 4:
-      return `return view.getUint32(at + ${field.offset}, ${le});`;
-    default: {
-      const [high, low] = littleEndian ? [field.offset + 4, field.offset] : [field.offset, field.offset + 4];
-      const past = wide === 'bigint' ? `view.getBigUint64(at + ${field.offset}, ${le})` : '-1';
-      return [`const high = view.getUint32(at + ${high}, ${le});`, `return high >= ${EXACT_HIGH} ? ${past} : high * 0x100000000 + view.getUint32(at + ${low}, ${le});`].join('\n');
-    }
-  }
+  return compiledOnce(compiledChainLoops, shape.header, key, () => compileChain(shape));
 }
 
 function compileChain(shape: ChainShape): ChainLoop {
   const headerSize = shape.header.size;
   const body = [
     "'use strict';",
-    `function readCount(view, at) {\n${readSource(shape.count, shape.littleEndian, 'minus-one')}\n}`,
-    `function readNext(view, at) {\n${readSource(shape.next, shape.littleEndian, 'bigint')}\n}`,
-    ...(shape.total ? [`function readTotal(view, at) {\n${readSource(shape.total, shape.littleEndian, 'minus-one')}\n}`] : []),
+    `function readCount(view, at) {\n${readUnsignedSource(shape.count, shape.littleEndian, 'minus-one')}\n}`,
+    `function readNext(view, at) {\n${readUnsignedSource(shape.next, shape.littleEndian, 'bigint')}\n}`,
+    ...(shape.total ? [`function readTotal(view, at) {\n${readUnsignedSource(shape.total, shape.littleEndian, 'minus-one')}\n}`] : []),
     `return function chain_${shape.header.name}(walker, visitor, step, first, bytes, ownerAt, site, index) {`,
     'const chain = step.chain;',
     'const plan = chain.plan;',

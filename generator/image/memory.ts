@@ -10,6 +10,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import { readCoreMemory } from '../elf/core.ts';
+import { MAX_EXACT } from './address.ts';
 import { ImageError, hex } from './errors.ts';
 import { openInputFile, type InputBytes } from './io.ts';
 
@@ -56,7 +57,6 @@ interface Region {
 }
 
 const PA_LIMIT = 1n << 64n;
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 /** Reads from a file take whole pages of this size: the smallest PAGE_SIZE, which blocks are laid out in. */
 const PAGE = 4096;
 /** The most a read from a file takes past what it needs, when the walk goes forward through a file. */
