@@ -68,7 +68,7 @@ export function isSchema(value: unknown): value is AbiSchema {
 
 /** Load and build, laid out for a page size; a SchemaError (a mistake in the schema) propagates to the CLI, which exits 2. */
 export async function loadModel(path?: string, pageShift?: PageShift): Promise<Model> {
-  return modelOf(await loadSchema(path), pageShift ?? DEFAULT_PAGE_SHIFT);
+  return modelOf(await loadSchema(path), pageShift);
 }
 
 /**

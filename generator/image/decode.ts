@@ -311,13 +311,6 @@ function handlerNamed(handlers: readonly Handler[], bytes: Uint8Array, at: numbe
   return undefined;
 }
 
-/** The field `name` of `struct` as an UnsignedAt (the model has checked it is an unsigned integer). */
-function unsignedAt(struct: StructModel, name: string): UnsignedAt {
-  const field = struct.fields.find((f) => f.name === name);
-  if (!field) throw new Error(`struct ${struct.name} has no field ${name}`);
-  return { offset: field.offset, size: field.size };
-}
-
 const UTF8 = new TextEncoder();
 
 /** In a streaming walk, the entries of a block are visited, not kept: every block gives this one array. */
@@ -852,7 +845,7 @@ export class Walker implements ChainWalker<VisitStep> {
     for (let index = 0, pa = first; pa !== 0n; index++) {
       const here = site.inBlock(index);
       const earlier = seen.get(pa);
-      if (earlier !== undefined) throw here.error(`${hex(pa)} is block ${earlier} again: the chain loops`);
+      if (earlier !== undefined) throw chainLoops(here, pa, earlier);
       seen.set(pa, index);
       const top = this.memory.slice(pa, header.size, here);
       // Views of their own (no moving one): the header is read again after its entries.
@@ -960,7 +953,7 @@ export class Walker implements ChainWalker<VisitStep> {
     return groups;
   }
 
-  /** Where the unsigned field at `path` (through nested structs) sits in `struct`. */
+  /** Where the unsigned field at `path` (through nested structs) sits in `struct` (the model has checked it is one). */
   private unsignedAtPath(struct: StructModel, path: readonly string[]): UnsignedAt {
     let fields = struct.fields;
     let offset = 0;
@@ -1161,7 +1154,8 @@ export class Walker implements ChainWalker<VisitStep> {
           : { ...(target.shape === 'array' ? {} : { header: target.header }), entry: { struct: struct.name, offset: this.layout.headerSize(target) } };
       const header = target.shape === 'header-array' || target.shape === 'chain' ? this.layout.struct(target.header) : undefined;
       const steps = this.pointerSteps(struct, struct.name);
-      const visiting = steps && visitSteps(steps, 0);
+      // Only a visiting walk follows them so (each selected address with a memo of its own).
+      const visiting = this.visitor && steps ? visitSteps(steps, 0) : undefined;
       plan = {
         struct,
         reader: this.reader(struct.name),
@@ -1174,8 +1168,8 @@ export class Walker implements ChainWalker<VisitStep> {
               header: {
                 struct: header,
                 reader: this.reader(header.name),
-                count: unsignedAt(header, target.count),
-                next: target.shape === 'chain' ? unsignedAt(header, target.next) : undefined,
+                count: this.unsignedAtPath(header, [target.count]),
+                next: target.shape === 'chain' ? this.unsignedAtPath(header, [target.next]) : undefined,
               },
             }
           : {}),
@@ -1204,13 +1198,13 @@ export class Walker implements ChainWalker<VisitStep> {
 
   /** What the walk reads beside `field` of `struct` (read at `path`): the count of its entries, the string naming its handler. */
   private besidePointer(struct: StructModel, field: StructModel['fields'][number], path: string): Pick<PointerStep, 'count' | 'selector' | 'handlers'> {
-    if (field.holds) return { count: unsignedAt(struct, field.holds.count) };
+    if (field.holds) return { count: this.unsignedAtPath(struct, [field.holds.count]) };
     let type = field.type;
     while (type.kind === 'array') type = type.element;
     if (type.kind !== 'pointer') return {};
     const target = type.target;
-    if (target.shape === 'array') return { count: unsignedAt(struct, target.count) };
-    if (target.shape === 'chain' && target.total !== undefined) return { count: unsignedAt(struct, target.total) };
+    if (target.shape === 'array') return { count: this.unsignedAtPath(struct, [target.count]) };
+    if (target.shape === 'chain' && target.total !== undefined) return { count: this.unsignedAtPath(struct, [target.total]) };
     if (target.shape !== 'selected') return {};
     const selector = struct.fields.find((f) => f.name === target.selector)!;
     const length = selector.type.kind === 'chars' ? selector.type.length : 0;

@@ -129,11 +129,10 @@ export class PhysicalMemory {
     // The walk reads block after block from one region: that region, in numbers, first. Addresses
     // up to 2^53 are exact as numbers (the walker carries them so), and the comparisons then
     // allocate no bigint.
-    const last = this.lastRegion;
-    if (last && typeof length === 'number' && (typeof at === 'number' || at <= MAX_EXACT)) {
+    if (typeof length === 'number' && (typeof at === 'number' || at <= MAX_EXACT)) {
       const address = Number(at);
-      const offset = address - last.base;
-      if (offset >= 0 && offset + length <= last.bytes.length) return { bytes: last.bytes, offset, address };
+      const offset = this.offsetInLast(address, length);
+      if (offset >= 0) return { bytes: this.lastRegion!.bytes, offset, address };
     }
     const pa = BigInt(at);
     const size = BigInt(length);

@@ -39,7 +39,6 @@ import {
 } from './constants.ts';
 import { flbBlock, khoBlockSessions, luo_file_ser, luo_flb_header_ser, luo_flb_ser } from './structs.ts';
 
-
 export const luo_feature_hdr = struct('luo_feature_hdr', {
   packed: true,
   summary: 'Feature negotiation header.',

@@ -34,7 +34,6 @@ import {
 } from './constants.ts';
 import { flbBlock, khoBlockSessions, luo_file_ser, luo_flb_header_ser, luo_flb_ser } from './structs.ts';
 
-
 const DOC_TITLE = 'Live Update Orchestrator ABI';
 const INTRO =
   'The Live Update Orchestrator (LUO) hands state from one kernel to the next across kexec through Kexec HandOver (KHO). LUO registers one raw KHO entry, LUO_KHO_ENTRY_NAME, holding struct luo_ser; the next kernel compares its compatible string before it reads anything else, and the physical addresses in it lead to everything else.';
