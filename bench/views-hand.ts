@@ -53,11 +53,15 @@ export function handWalkViews(bytes: Uint8Array, base: number, luoSerPa: number,
     if (high >= 0x20_0000) throw new Error(`u64 at ${at} is past 2^53`);
     return high * 0x1_0000_0000 + view.getUint32(at, true);
   };
+  // Offsets into `bytes` are 32-bit integers (`| 0`): the JIT then computes every field's offset from
+  // them with integer adds, where an offset left a double (an address minus the base, both past
+  // 2^31) is converted and checked at each read.
+  if (length > 0x7fff_ffff) throw new Error('this hand walker keeps offsets below 2^31');
   /** Where the block of `size` bytes at `pa` is in `bytes`. */
   const offsetOf = (pa: number, size: number): number => {
     const offset = pa - base;
     if (offset < 0 || offset + size > length) throw new Error(`${size} bytes at 0x${pa.toString(16)} are not in memory`);
-    return offset;
+    return offset | 0;
   };
   // Blocks read, as (address, size) pairs: grown by doubling.
   let blocks = new Float64Array(1024);

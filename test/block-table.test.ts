@@ -10,7 +10,7 @@ import { ImageError, Place, Site } from '../generator/image/errors.ts';
 const block = fc.record({ pa: fc.integer({ min: 0x1000, max: 0x1400 }), size: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 64 })) });
 
 function tableOf(blocks: readonly { pa: number; size: number }[]): BlockTable {
-  const table = new BlockTable();
+  const table = new BlockTable(1 << 30);
   const shape = table.shapeId({ struct: 'thing' });
   blocks.forEach(({ pa, size }, k) => table.add(Site.at(Place.at(`block ${k}`)), pa, pa, size, shape, -1));
   return table;
@@ -26,7 +26,7 @@ describe('the block table\'s overlap check', () => {
         const expected = order.some((a, i) => order.some((b, j) => i < j && overlapping(a, b)));
         let error: unknown;
         try {
-          tableOf(order).checkOverlaps(1 << 30);
+          tableOf(order).checkOverlaps();
         } catch (thrown) {
           error = thrown;
         }
@@ -72,5 +72,31 @@ describe('disjointBlocks, which tells the overlap check whether to look for a pa
     // One block a byte longer runs into the one above it.
     ends[n / 2] = ends[n / 2]! + 1;
     expect(disjointBlocks(starts, ends)).toBe(false);
+  });
+});
+
+describe('the block table\'s rows', () => {
+  it('give back every block as it was added: addresses up to 2^64, sizes, counts and indexes past 32 bits, in chunks', () => {
+    const number = fc.oneof(fc.integer({ min: -1, max: 100 }), fc.constantFrom(0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 2 ** 32, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER));
+    const address = fc.oneof(fc.bigInt({ min: 0n, max: 1n << 20n }), fc.constantFrom(0xffff_ffffn, 1n << 32n, (1n << 53n) - 1n, 1n << 53n, (1n << 64n) - 1n), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }));
+    const row = fc.record({ pa: address, size: number.filter((n) => n >= 0), entries: number, entry: number, block: number, field: fc.constantFrom(undefined, 'a', 'b[2]') });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 20 }), fc.nat(5000), (rows, filler) => {
+        const table = new BlockTable(Number.MAX_VALUE);
+        const shape = table.shapeId({ header: 'head', entry: { struct: 'thing', offset: 16 } });
+        const anchor = Place.at('anchor');
+        // Enough rows before them to fill the first chunk, grow it, and start others.
+        for (let k = 0; k < filler; k++) table.add(Site.at(anchor), k, k, 1, shape, 0);
+        const added = rows.map((r) => ({ ...r, site: new Site(anchor, r.entry, r.field, r.block) }));
+        for (const r of added) table.add(r.site, r.pa <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(r.pa) : r.pa, Number(r.pa), r.size, shape, r.entries);
+        added.forEach((r, k) => {
+          const info = table.info(filler + k);
+          expect(info).toMatchObject({ pa: r.pa, size: r.size, entries: r.entries, what: `head + thing[${r.entries}]` });
+          expect(info.place.toString()).toBe(r.site.toString());
+        });
+        if (filler > 0) expect(table.info(filler - 1)).toMatchObject({ pa: BigInt(filler - 1), size: 1, entries: 0 });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

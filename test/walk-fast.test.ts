@@ -177,6 +177,36 @@ describe('the visiting walk\'s fast paths', () => {
     );
   });
 
+  it('read a chain lying past the first 2^31 bytes of its region with the general code, seeing what a small region shows', () => {
+    // The compiled loop keeps its offsets 32-bit integers; a block further into a region than that is
+    // the general code's. A region of 2 GiB and more costs only the pages written (the rest is never touched).
+    const image = encodeImage(version('luo-v4'), mixedState(12, (i) => (i % 4) + 1), { base: BASE, family, packing: 'packed' });
+    const far = 2 ** 31 + 4096;
+    const big = new Uint8Array(far + image.memory.length);
+    big.set(image.memory, far);
+    const walk = (memory: PhysicalMemory, shift: number) => {
+      const visits: string[] = [];
+      const summary = walkImage(family, image.fdt!, memory, {
+        transientViews: true,
+        struct(name, value, block, index) {
+          visits.push(`${name} @${(value as unknown as { $offset: number }).$offset - shift} ${block.toString()} #${index}`);
+        },
+      });
+      return { visits, blocks: Array.from({ length: summary.blocks }, (_, i) => summary.block(i)) };
+    };
+    const general = vi.spyOn(Walker.prototype, 'chainBlock');
+    try {
+      const near = walk(new PhysicalMemory([{ base: BASE, bytes: image.memory }]), 0);
+      expect(general).not.toHaveBeenCalled();
+      const seen = walk(new PhysicalMemory([{ base: BASE - BigInt(far), bytes: big }]), far);
+      expect(seen).toEqual(near);
+      // The sessions' one block and each session's block of files.
+      expect(general).toHaveBeenCalledTimes(1 + 12);
+    } finally {
+      general.mockRestore();
+    }
+  });
+
   it('read a well-formed chain\'s blocks in their compiled loop, in either byte order, the general code only for a bad one', () => {
     // White-box: the general reading gives the same answers, only slower, so only a count of its calls tells them apart.
     const general = vi.spyOn(Walker.prototype, 'chainBlock');

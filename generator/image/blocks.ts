@@ -23,21 +23,27 @@ const CHUNK_ROWS = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK_ROWS - 1;
 const FIRST_ROWS = 64;
 
-// A block's numbers, in one row of `rows`: one array written per block rather than one per column.
-const SIZE = 0;
+// A block's numbers, in one row of 32-bit integers: a row is written per block while the walk reads
+// the image, and a row of doubles, twice the bytes, measured a tenth slower in a views walk.
+/** The start address, in two halves (exact below 2^53; the table keeps the bigint beyond). */
+const PA_LOW = 0;
+const PA_HIGH = 1;
+const SIZE = 2;
 /** Entries in the block, -1 for a struct pointed at. */
-const ENTRIES = 1;
-const SHAPE = 2;
+const ENTRIES = 3;
+const SHAPE = 4;
 // Where the block was found: a Site's parts, its anchor and field by their index in `anchors` and
 // `fields`, which hold each distinct one once (a session block is the anchor of its sessions' file
 // arrays). A reference per block in a growing array cost more than the rest of the row together.
-const ANCHOR = 3;
-const ENTRY = 4;
-const FIELD = 5;
-const BLOCK = 6;
-/** The start address as a number: exact up to 2^53, beyond which the table keeps the bigint too. */
-const PA = 7;
-const STRIDE = 8;
+const ANCHOR = 5;
+const ENTRY = 6;
+const FIELD = 7;
+const BLOCK = 8;
+const STRIDE = 9;
+/** The largest size, entry count or index a row holds; a block with a larger one is kept whole beside the rows. */
+const ROW_MAX = 0x7fff_ffff;
+const HALF = 0x1_0000_0000;
+const INVERSE_HALF = 1 / HALF;
 
 /** Each distinct value once, by index; a run of the same value costs one comparison. */
 class Interned<T> {
@@ -90,9 +96,14 @@ export class BlockTable {
    * allocating and copying than on the rows (60-160 ns a block against 12). The first chunk starts
    * small and doubles up to full size, so that a small image keeps a small table.
    */
-  private readonly chunks: Float64Array[] = [new Float64Array(FIRST_ROWS * STRIDE)];
+  private readonly chunks: Int32Array[] = [new Int32Array(FIRST_ROWS * STRIDE)];
+  /** The chunk being filled, and where its next row starts. */
+  private rows = this.chunks[0]!;
+  private cursor = 0;
   /** Addresses past 2^53, where a number would not be exact, by block. */
   private readonly wide = new Map<number, bigint>();
+  /** Blocks with a number past ROW_MAX (a size, a count of entries, an index), their numbers kept here whole. */
+  private readonly large = new Map<number, readonly number[]>();
   private readonly anchors = new InternedPlaces();
   private readonly fields = new Interned<string | undefined>();
 
@@ -102,42 +113,78 @@ export class BlockTable {
   /** Bytes of all blocks, added up: more than memory holds means two of them overlap. */
   bytes = 0;
 
+  /** A table of the blocks read from `memoryBytes` of memory: blocks adding up to more overlap. */
+  constructor(private readonly memoryBytes: number) {}
+
   /** A new shape of block; its id is for add(). Callers keep the ids of the shapes they have made. */
   shapeId(shape: BlockShape): number {
     return this.shapes.push(shape) - 1;
   }
 
-  /** A block at `pa`, which is `address` as a number (exact up to 2^53; the bigint is kept beyond). */
-  add(site: Site, pa: bigint | number, address: number, size: number, shape: number, entries: number): void {
-    const i = this.length++;
-    const rows = this.chunkFor(i);
-    const at = (i & CHUNK_MASK) * STRIDE;
-    rows[at + PA] = address;
-    rows[at + SIZE] = size;
-    rows[at + ENTRIES] = entries;
-    rows[at + SHAPE] = shape;
-    rows[at + ANCHOR] = this.anchors.id(site.anchor);
-    rows[at + ENTRY] = site.entry;
-    rows[at + FIELD] = this.fields.id(site.field);
-    rows[at + BLOCK] = site.block;
-    if (typeof pa === 'bigint' && pa > MAX_EXACT) this.wide.set(i, pa);
-    this.bytes += size;
+  /** The id addRow takes for a site's anchor. */
+  anchorId(anchor: Place): number {
+    return this.anchors.id(anchor);
   }
 
-  private chunkFor(i: number): Float64Array {
-    const index = i >>> CHUNK_BITS;
+  /** The id addRow takes for a site's field. */
+  fieldId(field: string | undefined): number {
+    return this.fields.id(field);
+  }
+
+  /**
+   * A block at `pa`, which is `address` as a number (exact up to 2^53; the bigint is kept beyond),
+   * found at `site`. Throws when the blocks read add up to more bytes than memory holds: two of
+   * them overlap, found now rather than after walking a million aliased entries.
+   */
+  add(site: Site, pa: bigint | number, address: number, size: number, shape: number, entries: number): void {
+    if (typeof pa === 'bigint' && pa > MAX_EXACT) this.wide.set(this.length, pa);
+    this.addRow(address, size, entries, shape, this.anchors.id(site.anchor), site.entry, this.fields.id(site.field), site.block);
+  }
+
+  /**
+   * add() with the site in numbers (its anchor's and field's ids made once for many blocks) and the
+   * address below 2^53: what a compiled chain loop calls per block, with nothing to allocate.
+   */
+  addRow(address: number, size: number, entries: number, shape: number, anchor: number, entry: number, field: number, block: number): void {
+    let rows = this.rows;
+    let at = this.cursor;
+    if (at === rows.length) {
+      rows = this.grow();
+      at = this.cursor;
+    }
+    this.cursor = at + STRIDE;
+    // The halves of an integer below 2^53: ToUint32 takes it modulo 2^32, and the rest times a power of two is exact.
+    const low = address >>> 0;
+    rows[at + PA_LOW] = low;
+    rows[at + PA_HIGH] = (address - low) * INVERSE_HALF;
+    rows[at + SHAPE] = shape;
+    rows[at + ANCHOR] = anchor;
+    rows[at + FIELD] = field;
+    if (size > ROW_MAX || entries > ROW_MAX || entry > ROW_MAX || block > ROW_MAX) this.large.set(this.length, [size, entries, entry, block]);
+    else {
+      rows[at + SIZE] = size;
+      rows[at + ENTRIES] = entries;
+      rows[at + ENTRY] = entry;
+      rows[at + BLOCK] = block;
+    }
+    this.length++;
+    if ((this.bytes += size) > this.memoryBytes) this.checkOverlaps();
+  }
+
+  /** Room for the next row, the chunk being filled being full: the first chunk twice as big (up to CHUNK_ROWS), else a new chunk. */
+  private grow(): Int32Array {
     const chunks = this.chunks;
-    if (index < chunks.length) {
-      const chunk = chunks[index]!;
-      if (index > 0 || (i & CHUNK_MASK) * STRIDE < chunk.length) return chunk;
-      // The first chunk, full: twice as big, up to CHUNK_ROWS.
-      const bigger = new Float64Array(chunk.length * 2);
-      bigger.set(chunk);
-      chunks[0] = bigger;
+    const first = chunks[0]!;
+    if (chunks.length === 1 && first.length < CHUNK_ROWS * STRIDE) {
+      const bigger = new Int32Array(first.length * 2);
+      bigger.set(first);
+      chunks[0] = this.rows = bigger;
       return bigger;
     }
-    const chunk = new Float64Array(CHUNK_ROWS * STRIDE);
+    const chunk = new Int32Array(CHUNK_ROWS * STRIDE);
     chunks.push(chunk);
+    this.rows = chunk;
+    this.cursor = 0;
     return chunk;
   }
 
@@ -145,9 +192,27 @@ export class BlockTable {
     return this.chunks[i >>> CHUNK_BITS]![(i & CHUNK_MASK) * STRIDE + column]!;
   }
 
+  /** A size, count of entries or index of block `i`: from the row, or from `large` when one did not fit it. */
+  private number(i: number, column: typeof SIZE | typeof ENTRIES | typeof ENTRY | typeof BLOCK): number {
+    const large = this.large.size === 0 ? undefined : this.large.get(i);
+    if (large === undefined) return this.get(i, column);
+    return large[column === SIZE ? 0 : column === ENTRIES ? 1 : column === ENTRY ? 2 : 3]!;
+  }
+
+  /** The block's address as a number: exact below 2^53. */
+  private address(i: number): number {
+    const at = (i & CHUNK_MASK) * STRIDE;
+    const rows = this.chunks[i >>> CHUNK_BITS]!;
+    return rows[at + PA_HIGH]! * HALF + (rows[at + PA_LOW]! >>> 0);
+  }
+
+  private size(i: number): number {
+    return this.number(i, SIZE);
+  }
+
   /** The block's address, exact. */
   pa(i: number): bigint {
-    return this.wide.get(i) ?? BigInt(this.get(i, PA));
+    return this.wide.get(i) ?? BigInt(this.address(i));
   }
 
   private shape(i: number): BlockShape {
@@ -155,20 +220,20 @@ export class BlockTable {
   }
 
   place(i: number): Place {
-    return placeOf(this.anchors.at(this.get(i, ANCHOR)), this.get(i, ENTRY), this.fields.at(this.get(i, FIELD)), this.get(i, BLOCK));
+    return placeOf(this.anchors.at(this.get(i, ANCHOR)), this.number(i, ENTRY), this.fields.at(this.get(i, FIELD)), this.number(i, BLOCK));
   }
 
   what(i: number): string {
     const shape = this.shape(i);
     if (!shape.entry) return shape.struct!;
-    const array = `${shape.entry.struct}[${this.get(i, ENTRIES)}]`;
+    const array = `${shape.entry.struct}[${this.number(i, ENTRIES)}]`;
     return shape.header === undefined ? array : `${shape.header} + ${array}`;
   }
 
   info(i: number): BlockInfo {
     const shape = this.shape(i);
-    const base = { place: this.place(i), what: this.what(i), pa: this.pa(i), size: this.get(i, SIZE) };
-    return shape.entry ? { ...base, entries: this.get(i, ENTRIES), entry: shape.entry } : base;
+    const base = { place: this.place(i), what: this.what(i), pa: this.pa(i), size: this.size(i) };
+    return shape.entry ? { ...base, entries: this.number(i, ENTRIES), entry: shape.entry } : base;
   }
 
   infos(): BlockInfo[] {
@@ -184,8 +249,8 @@ export class BlockTable {
     let total = 0;
     for (let i = 0; i < this.length; i++) {
       if (this.shape(i).unpreserved) continue;
-      const pa = this.wide.get(i) ?? this.get(i, PA);
-      if (preserved.covers(pa, this.get(i, SIZE))) continue;
+      const pa = this.wide.get(i) ?? this.address(i);
+      if (preserved.covers(pa, this.size(i))) continue;
       total++;
       if (blocks.length < limit) blocks.push(this.info(i));
     }
@@ -194,11 +259,11 @@ export class BlockTable {
 
   /**
    * Throws if two blocks overlap (the later one in address order is named, with the one it runs into),
-   * or if the blocks add up to more bytes than `memoryBytes`. Images are usually laid out in the order
+   * or if the blocks add up to more bytes than memory holds. Images are usually laid out in the order
    * they are walked, and then nothing is sorted.
    */
-  checkOverlaps(memoryBytes: number): void {
-    const size = (i: number) => this.get(i, SIZE);
+  checkOverlaps(): void {
+    const size = (i: number) => this.size(i);
     // Real physical addresses are below 2^52: then the check runs on numbers, and blocks read in
     // address order (as images are laid out) take one pass over the rows. Out of order (a whole
     // handover: its clients' and handlers' state lies apart from LUO's), disjointBlocks tells
@@ -211,7 +276,7 @@ export class BlockTable {
         : this.wide.size === 0
           ? this.disjoint()
             ? undefined
-            : firstOverlap(this.length, (i) => this.get(i, PA), (pa, bytes) => pa + bytes, size)
+            : firstOverlap(this.length, (i) => this.address(i), (pa, bytes) => pa + bytes, size)
           : firstOverlap(this.length, (i) => this.pa(i), (pa, bytes) => pa + BigInt(bytes), size);
     if (overlap) {
       const [later, earlier] = overlap;
@@ -221,12 +286,8 @@ export class BlockTable {
         `${this.what(later)} at ${range(later)} overlaps ${this.what(earlier)} at ${range(earlier)} read by ${this.place(earlier)}`,
       );
     }
-    this.checkTotal(memoryBytes);
-  }
-
-  private checkTotal(memoryBytes: number): void {
-    if (this.bytes > memoryBytes) {
-      throw new ImageError('memory', `the blocks read add up to ${this.bytes} bytes, more than the ${memoryBytes} in memory`);
+    if (this.bytes > this.memoryBytes) {
+      throw new ImageError('memory', `the blocks read add up to ${this.bytes} bytes, more than the ${this.memoryBytes} in memory`);
     }
   }
 
@@ -236,11 +297,9 @@ export class BlockTable {
     const ends = new Float64Array(this.length);
     let n = 0;
     for (let i = 0; i < this.length; i++) {
-      const rows = this.chunks[i >>> CHUNK_BITS]!;
-      const at = (i & CHUNK_MASK) * STRIDE;
-      const size = rows[at + SIZE]!;
+      const size = this.size(i);
       if (size === 0) continue;
-      starts[n] = rows[at + PA]!;
+      starts[n] = this.address(i);
       ends[n] = starts[n]! + size;
       n++;
     }
@@ -257,12 +316,10 @@ export class BlockTable {
     let widest = -1;
     let widestEnd = -Infinity;
     for (let i = 0; i < this.length; i++) {
-      const rows = this.chunks[i >>> CHUNK_BITS]!;
-      const at = (i & CHUNK_MASK) * STRIDE;
-      const pa = rows[at + PA]!;
+      const pa = this.address(i);
       if (pa < previous) return undefined;
       previous = pa;
-      const size = rows[at + SIZE]!;
+      const size = this.size(i);
       if (size === 0) continue;
       if (widestEnd > pa) return [i, widest];
       if (pa + size > widestEnd) {

@@ -20,7 +20,7 @@ import { checkedCharsLength, dataView, readChars } from '../codec/runtime.ts';
 import { imageCodecsFor, isCodecError, moveView, type StructCodec } from './codecs.ts';
 import { address, readUnsigned, type Address, type UnsignedAt } from './address.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
-import { chainLoop, entryLoop, type ChainLoop, type ChainWalker, type EntryLoop, type StepKind } from './entry-loop.ts';
+import { chainLoop, entryLoop, type ChainLoop, type ChainWalker, type EntriesKind, type EntryLoop, type StepKind } from './entry-loop.ts';
 import { SelectorMemo } from './selector-memo.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
@@ -321,7 +321,7 @@ const NOT_KEPT: StructValue[] = [];
  * the family's versions (a client's or a handler's state is another version's), the preserved ranges.
  */
 export class WalkContext {
-  readonly table = new BlockTable();
+  readonly table: BlockTable;
   /** Structs read. */
   structs = 0;
   readonly codecOptions: { readonly littleEndian: boolean };
@@ -338,6 +338,7 @@ export class WalkContext {
     readonly pageSize: number,
     readonly visitor?: ImageVisitor,
   ) {
+    this.table = new BlockTable(memory.totalBytes);
     this.codecOptions = { littleEndian };
     this.takesNotes = visitor?.note !== undefined;
   }
@@ -366,9 +367,6 @@ export class WalkContext {
 
   record(site: Site, pa: Address, address: number, size: number, shape: number, entries: number): void {
     this.table.add(site, pa, address, size, shape, entries);
-    // Blocks that do not overlap fit in memory; more bytes than that means an overlap, found now
-    // rather than after walking a million aliased entries.
-    if (this.table.bytes > this.memory.totalBytes) this.checkOverlaps();
   }
 
   /** `length` bytes at `pa`, recorded as a block of `shape`. */
@@ -386,13 +384,9 @@ export class WalkContext {
     this.visitor?.note?.(note);
   }
 
-  checkOverlaps(): void {
-    this.table.checkOverlaps(this.memory.totalBytes);
-  }
-
   /** The checks made once the walk is over: overlaps, then the blocks outside the preserved memory. */
   finish(): PreservedCheck | undefined {
-    this.checkOverlaps();
+    this.table.checkOverlaps();
     if (!this.ranges) return undefined;
     const { blocks, total } = this.table.uncovered(new PreservedSet(this.ranges), MAX_WARNINGS);
     return { warnings: blocks.map((b) => ({ place: b.place, what: b.what, pa: b.pa, size: b.size })), total };
@@ -765,7 +759,7 @@ export class Walker implements ChainWalker<VisitStep> {
       entrySize: plan.struct.size,
       total: target.total === undefined ? undefined : step.count,
       littleEndian: this.context.littleEndian,
-    });
+    }, this.entriesKind(plan.struct, plan.visitSteps));
     return { target, plan, capacity: room < 0 ? -1 : Math.floor(room / plan.struct.size), loop };
   }
 
@@ -780,11 +774,6 @@ export class Walker implements ChainWalker<VisitStep> {
   chainBlock(step: VisitStep, pa: Address, here: Site): { readonly count: Address; readonly next: Address | undefined } {
     const { plan, target } = step.chain!;
     return this.block(plan, target, pa, here);
-  }
-
-  visitHeader(step: VisitStep, bytes: Uint8Array, view: DataView, at: number, here: Site): void {
-    const header = step.chain!.plan.header!;
-    this.visit(header.struct.name, this.shiftedView(header.reader, bytes, view, at), here, -1);
   }
 
   chainLoops(here: Site, pa: Address, earlier: number): ImageError {
@@ -1044,14 +1033,6 @@ export class Walker implements ChainWalker<VisitStep> {
     return moving;
   }
 
-  /** view() of a struct whose bytes the caller has checked are in `bytes` (`view` is dataView(bytes)): a moving view is shifted, not moved. */
-  private shiftedView(reader: StructReader, bytes: Uint8Array, view: DataView, offset: number): RawStruct {
-    const moving = reader.moving;
-    if (!this.transientViews || moving === undefined) return this.view(reader, bytes, offset);
-    reader.codec.shift(moving, bytes, view, offset);
-    return moving;
-  }
-
   /** Hands a struct to the visitor; a field it reads that the codec refuses is reported where the struct is. */
   private visit(name: string, value: RawStruct, site: Site, index: number): void {
     if (!this.visitor) return;
@@ -1142,6 +1123,11 @@ export class Walker implements ChainWalker<VisitStep> {
   }
   private readonly steps = new Map<string, readonly PointerStep[] | undefined>();
 
+  /** What the loops over entries of `struct` with these steps are compiled for. */
+  private entriesKind(struct: StructModel, steps: readonly VisitStep[] | undefined): EntriesKind {
+    return { struct, kinds: (steps ?? []).map((s) => s.kind), transientViews: this.transientViews, littleEndian: this.context.littleEndian };
+  }
+
   private plan(target: PlannedTarget): TargetPlan {
     // A struct target made here (an area's entry) is planned by name, the model's by identity.
     const key = target.shape === 'struct' ? target.struct : target;
@@ -1162,7 +1148,7 @@ export class Walker implements ChainWalker<VisitStep> {
         shape: this.context.table.shapeId(shape),
         pointers: steps,
         visitSteps: visiting,
-        loop: this.visitor ? entryLoop(struct, (visiting ?? []).map((s) => s.kind), this.transientViews, this.context.littleEndian) : undefined,
+        loop: this.visitor ? entryLoop(this.entriesKind(struct, visiting)) : undefined,
         ...(header && (target.shape === 'header-array' || target.shape === 'chain')
           ? {
               header: {

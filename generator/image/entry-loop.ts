@@ -6,8 +6,9 @@
  *   pointers are unrolled: a handler string is compared with its memo here, and anything else is a
  *   call of the walker's method for its kind;
  * - the blocks of a chain followed out of an entry, one loop per chain shape (its header's fields,
- *   its entries' size, the total beside its pointer, the byte order as constants), whose call of its
- *   entries' loop sees one target.
+ *   the total beside its pointer, the byte order as constants) and entries, the entries' loop written
+ *   into it: the JIT's inlining budget then goes to the small calls left, which a call of the
+ *   entries' loop used up.
  * What the walker checks is the walker's; the loops only repeat it per entry and per block, and hand
  * a block that is not plainly well-formed to the walker's general reading, which says what is wrong.
  */
@@ -37,19 +38,24 @@ export interface ChainShape {
 /** What a chain's loop reads of the step it follows: the chain's plan, and the block capacity (-1: the header gives the block's size). */
 export interface ChainStep<Step extends LoopStep> {
   readonly step: { readonly path: string };
-  readonly chain?: { readonly plan: LoopPlan<Step> & { readonly shape: number; readonly loop: EntryLoop | undefined }; readonly capacity: number };
+  readonly chain?: { readonly plan: LoopPlan<Step> & { readonly shape: number; readonly header?: { readonly reader: LoopPlan<Step>['reader'] } }; readonly capacity: number };
 }
 
 /** What a chain's loop calls back: the memory's last bytes, the walk's counts and block table, and the general reading. */
 export interface ChainWalker<Step extends LoopStep & ChainStep<Step>> extends LoopWalker<Step> {
-  readonly memory: { offsetInLast(pa: number, length: number): number; readonly lastBytes: Uint8Array | undefined };
-  readonly context: { structs: number; record(site: Site, pa: number | bigint, address: number, size: number, shape: number, entries: number): void };
+  readonly memory: { readonly last: { readonly base: number; readonly bytes: Uint8Array } | undefined };
+  readonly context: {
+    structs: number;
+    readonly table: {
+      anchorId(anchor: Place): number;
+      fieldId(field: string | undefined): number;
+      addRow(address: number, size: number, entries: number, shape: number, anchor: number, entry: number, field: number, block: number): void;
+    };
+  };
   /** The place of the block found at `site`, made once for all its entries. */
   blockPlace(site: Site): Place;
   /** Block `here` of the chain at `pa`, read by the walker's general code (it throws for a bad one). */
   chainBlock(step: Step, pa: number | bigint, here: Site): { readonly count: number | bigint; readonly next: number | bigint | undefined };
-  /** The chain's header at `bytes[at..]`, handed to the visitor. */
-  visitHeader(step: Step, bytes: Uint8Array, view: DataView, at: number, here: Site): void;
   /** The error of a chain that `loops` back to block `earlier`. */
   chainLoops(here: Site, pa: number | bigint, earlier: number): Error;
   /** Throws the error of a chain of `count` entries whose total beside its pointer says otherwise. */
@@ -113,12 +119,29 @@ const compiledEntryLoops = new WeakMap<StructModel, Map<string, EntryLoop>>();
  * The loop of `struct`'s entries whose pointers are of `kinds`, with transient views or views of
  * their own, in a byte order; compiled once per struct model.
  */
-export function entryLoop(struct: StructModel, kinds: readonly StepKind[], transientViews: boolean, littleEndian: boolean): EntryLoop {
-  const key = `${transientViews ? 'moving' : 'own'}:${littleEndian ? 'le' : 'be'}:${kinds.join(',')}`;
-  return compiledOnce(compiledEntryLoops, struct, key, () => compile(struct, kinds, transientViews, littleEndian));
+export function entryLoop(entries: EntriesKind): EntryLoop {
+  return compiledOnce(compiledEntryLoops, entries.struct, entriesKey(entries), () => compile(entries));
 }
 
-function compile(struct: StructModel, kinds: readonly StepKind[], transientViews: boolean, littleEndian: boolean): EntryLoop {
+/** What an entry loop is compiled for (and a chain's loop, for its entries): the entries' struct, its pointers' kinds, and how views are made. */
+export interface EntriesKind {
+  readonly struct: StructModel;
+  readonly kinds: readonly StepKind[];
+  readonly transientViews: boolean;
+  readonly littleEndian: boolean;
+}
+
+function entriesKey(entries: EntriesKind): string {
+  return `${entries.transientViews ? 'moving' : 'own'}:${entries.littleEndian ? 'le' : 'be'}:${entries.kinds.join(',')}`;
+}
+
+/**
+ * The text of a loop over entries, for a function whose scope has `walker`, `visitor` and `plan`:
+ * `constants`, read from the plan once per call, and `loop`, over `n` entries at `bytes[at..]` (`dv`
+ * is dataView(bytes)), numbered from `first`, of the block found at `site`; `helpers` are the
+ * functions it calls, declared beside the function.
+ */
+function entriesSource({ struct, kinds, transientViews, littleEndian }: EntriesKind): { helpers: string[]; constants: string[]; loop: string[] } {
   const index = 'first + i';
   // A selected address's string is compared with its memo here; the walker is called only for another
   // string. A chain the walker has followed once from this step (its loop on the step) is followed
@@ -141,35 +164,58 @@ function compile(struct: StructModel, kinds: readonly StepKind[], transientViews
     ].join('\n');
   });
   const selected = kinds.flatMap((kind, k) => (kind === 'selected' ? [`const memo${k} = step${k}.memo;`, `const name${k} = step${k}.base + step${k}.step.selector.offset;`] : []));
-  const view = transientViews
+  return {
+    // A pointer's address; one past 2^53 reads -1, and is the walker's to follow (and refuse).
+    helpers: kinds.includes('follow') ? [`function readAddress(view, at) {\n${readUnsignedSource({ offset: 0, size: 8 }, littleEndian, 'minus-one')}\n}`] : [],
+    constants: [
+      ...readerConstants('entry', 'plan.reader'),
+      ...kinds.map((_, k) => `const step${k} = plan.visitSteps[${k}];`),
+      ...selected,
+      'const notes = walker.takesNotes;',
+    ],
+    loop: [
+      'let i = 0;',
+      'try {',
+      `for (; i < n; i++, at += ${struct.size}) {`,
+      ...viewAt('entry', 'view', 'bytes', 'dv', 'at', transientViews),
+      `visitor.struct(${JSON.stringify(struct.name)}, view, site, ${index});`,
+      ...calls,
+      '}',
+      '} catch (error) {',
+      `throw walker.codecErrorAt(error, site, ${index});`,
+      '}',
+    ],
+  };
+}
+
+/** The constants a struct's views are made with: `<prefix>Reader`, its codec and the codec's shift. */
+function readerConstants(prefix: string, reader: string): string[] {
+  return [`const ${prefix}Reader = ${reader};`, `const ${prefix}Codec = ${prefix}Reader.codec;`, `const ${prefix}Shift = ${prefix}Codec.shift;`];
+}
+
+/**
+ * `view`, the struct `<prefix>Reader` reads at `bytes[at..]` (checked to be there): the reader's
+ * moving view shifted there (made at the first), or a view of its own.
+ */
+function viewAt(prefix: string, view: string, bytes: string, dv: string, at: string, transientViews: boolean): string[] {
+  return transientViews
     ? [
-        'let view = reader.moving;',
-        'if (view === undefined) view = reader.moving = codec.view(bytes, at, walker.codecOptions);',
-        'else shift(view, bytes, dv, at);',
+        `let ${view} = ${prefix}Reader.moving;`,
+        `if (${view} === undefined) ${view} = ${prefix}Reader.moving = ${prefix}Codec.view(${bytes}, ${at}, walker.codecOptions);`,
+        `else ${prefix}Shift(${view}, ${bytes}, ${dv}, ${at});`,
       ]
-    : ['const view = codec.view(bytes, at, walker.codecOptions);'];
+    : [`const ${view} = ${prefix}Codec.view(${bytes}, ${at}, walker.codecOptions);`];
+}
+
+function compile(entries: EntriesKind): EntryLoop {
+  const source = entriesSource(entries);
   const body = [
     "'use strict';",
-    // A pointer's address; one past 2^53 reads -1, and is the walker's to follow (and refuse).
-    `function readAddress(view, at) {\n${readUnsignedSource({ offset: 0, size: 8 }, littleEndian, 'minus-one')}\n}`,
-    `return function visit_${struct.name}(walker, visitor, plan, bytes, at, n, first, site) {`,
-    'const reader = plan.reader;',
-    'const codec = reader.codec;',
-    'const shift = codec.shift;',
-    ...kinds.map((_, k) => `const step${k} = plan.visitSteps[${k}];`),
-    ...selected,
-    'const notes = walker.takesNotes;',
+    ...source.helpers,
+    `return function visit_${entries.struct.name}(walker, visitor, plan, bytes, at, n, first, site) {`,
+    ...source.constants,
     'const dv = dataView(bytes);',
-    'let i = 0;',
-    'try {',
-    `for (; i < n; i++, at += ${struct.size}) {`,
-    ...view,
-    `visitor.struct(${JSON.stringify(struct.name)}, view, site, ${index});`,
-    ...calls,
-    '}',
-    '} catch (error) {',
-    `throw walker.codecErrorAt(error, site, ${index});`,
-    '}',
+    ...source.loop,
     '};',
   ].join('\n');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiled per struct, as the codecs are
@@ -178,60 +224,94 @@ function compile(struct: StructModel, kinds: readonly StepKind[], transientViews
 
 const compiledChainLoops = new WeakMap<StructModel, Map<string, ChainLoop>>();
 
-/** The loop of a chain of `shape`, compiled once per header struct model and shape. */
-export function chainLoop(shape: ChainShape): ChainLoop {
+/** The loop of a chain of `shape` whose entries are `entries`, compiled once per header struct model, shape and entries. */
+export function chainLoop(shape: ChainShape, entries: EntriesKind): ChainLoop {
   const field = (f: UnsignedAt | undefined) => (f ? `${f.offset}/${f.size}` : '-');
-  const key = [field(shape.count), field(shape.next), shape.entrySize, field(shape.total), shape.littleEndian].join(':');
-  return compiledOnce(compiledChainLoops, shape.header, key, () => compileChain(shape));
+  const key = [field(shape.count), field(shape.next), field(shape.total), shape.littleEndian, entries.struct.name, entries.struct.size, entriesKey(entries)].join(':');
+  return compiledOnce(compiledChainLoops, shape.header, key, () => compileChain(shape, entries));
 }
 
-function compileChain(shape: ChainShape): ChainLoop {
+/**
+ * One function for the chain's blocks and their entries (the entries' loop written into it, not
+ * called): a chain block of a handful of entries is visited in one call, and the JIT's inlining
+ * budget, which a call of the entries' loop and its callees used up, goes to the small calls left.
+ */
+function compileChain(shape: ChainShape, entries: EntriesKind): ChainLoop {
   const headerSize = shape.header.size;
+  const entrySize = entries.struct.size;
+  const source = entriesSource(entries);
   const body = [
     "'use strict';",
     `function readCount(view, at) {\n${readUnsignedSource(shape.count, shape.littleEndian, 'minus-one')}\n}`,
     `function readNext(view, at) {\n${readUnsignedSource(shape.next, shape.littleEndian, 'bigint')}\n}`,
     ...(shape.total ? [`function readTotal(view, at) {\n${readUnsignedSource(shape.total, shape.littleEndian, 'minus-one')}\n}`] : []),
-    `return function chain_${shape.header.name}(walker, visitor, step, first, bytes, ownerAt, site, index) {`,
+    ...source.helpers,
+    `return function chain_${shape.header.name}_${entries.struct.name}(walker, visitor, step, firstBlock, ownerBytes, ownerAt, ownerSite, ownerIndex) {`,
     'const chain = step.chain;',
     'const plan = chain.plan;',
     'const capacity = chain.capacity;',
     'const memory = walker.memory;',
     'const context = walker.context;',
     'const path = step.step.path;',
-    'const anchor = walker.blockPlace(site);',
-    'let count = 0;',
+    'const anchor = walker.blockPlace(ownerSite);',
+    // The block table's numbers for where the blocks are found, made once for all of them.
+    'const table = context.table;',
+    'const anchorId = table.anchorId(anchor);',
+    'const fieldId = table.fieldId(path);',
+    ...readerConstants('header', 'plan.header.reader'),
+    ...source.constants,
+    // The bytes the last read was in: each block is looked for there, and a block found elsewhere
+    // (or anything the entries followed) may have changed them.
+    'let region = memory.last;',
+    'let total = 0;',
     'let seen;',
-    'for (let k = 0, pa = first; pa !== 0; k++) {',
-    'const here = new Site(anchor, index, path, k);',
+    'for (let k = 0, pa = firstBlock; pa !== 0; k++) {',
+    'const here = new Site(anchor, ownerIndex, path, k);',
     // The blocks a chain has been through, kept from its second block (a session's files are one).
-    'if (k === 1) seen = new Map([[first, 0]]);',
+    'if (k === 1) seen = new Map([[firstBlock, 0]]);',
     'if (seen !== undefined) {',
     'const earlier = seen.get(pa);',
     'if (earlier !== undefined) throw walker.chainLoops(here, pa, earlier);',
     'seen.set(pa, k);',
     '}',
-    `const at = typeof pa === 'number' && capacity >= 0 ? memory.offsetInLast(pa, ${headerSize}) : -1;`,
-    'const block = at < 0 ? undefined : memory.lastBytes;',
-    'const view = block === undefined ? undefined : dataView(block);',
-    'const n = view === undefined ? -1 : readCount(view, at);',
-    `if (n < 0 || n > capacity || memory.offsetInLast(pa, ${headerSize} + n * ${shape.entrySize}) < 0) {`,
+    `const offset = typeof pa === 'number' && capacity >= 0 && region !== undefined ? pa - region.base : -1;`,
+    // An offset kept below 2^31 with its whole block is a 32-bit integer: the entries' offsets
+    // computed from it are then integer adds, where a double's would be converted and checked at
+    // every read (a third of the loop's time).
+    `const top = offset >= 0 && offset <= ${0x7fffffff} - ${headerSize} - capacity * ${entrySize} ? offset | 0 : -1;`,
+    'const bytes = top < 0 ? undefined : region.bytes;',
+    `const dv = bytes === undefined || top + ${headerSize} > bytes.length ? undefined : dataView(bytes);`,
+    'const n = dv === undefined ? -1 : readCount(dv, top);',
+    `if (n < 0 || n > capacity || top + ${headerSize} + n * ${entrySize} > bytes.length) {`,
     'const read = walker.chainBlock(step, pa, here);',
-    'count += Number(read.count);',
+    'total += Number(read.count);',
     'pa = read.next;',
+    'region = memory.last;',
     'continue;',
     '}',
-    'const next = readNext(view, at);',
-    'context.structs++;',
-    'walker.visitHeader(step, block, view, at, here);',
-    `context.record(here, pa, pa, ${headerSize} + n * ${shape.entrySize}, plan.shape, n);`,
-    'context.structs += n;',
-    `plan.loop(walker, visitor, plan, block, at + ${headerSize}, n, 0, here);`,
-    'count += n;',
+    'const next = readNext(dv, top);',
+    'context.structs += 1 + n;',
+    ...viewAt('header', 'header', 'bytes', 'dv', 'top', entries.transientViews),
+    'try {',
+    `visitor.struct(${JSON.stringify(shape.header.name)}, header, here, -1);`,
+    '} catch (error) {',
+    'throw walker.codecErrorAt(error, here, -1);',
+    '}',
+    `table.addRow(pa, ${headerSize} + n * ${entrySize}, n, plan.shape, anchorId, ownerIndex, fieldId, k);`,
+    '{',
+    `let at = top + ${headerSize};`,
+    'const first = 0;',
+    'const site = here;',
+    ...source.loop,
+    '}',
+    'region = memory.last;',
+    'total += n;',
     'pa = next;',
     '}',
     // The total read here, the Site made only for the error.
-    ...(shape.total ? ['if (readTotal(dataView(bytes), ownerAt) !== count) walker.chainTotalError(count, step, bytes, ownerAt, new Site(anchor, index, path, -1));'] : []),
+    ...(shape.total
+      ? ['if (readTotal(dataView(ownerBytes), ownerAt) !== total) walker.chainTotalError(total, step, ownerBytes, ownerAt, new Site(anchor, ownerIndex, path, -1));']
+      : []),
     '};',
   ].join('\n');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiled per chain shape, as the entry loops are

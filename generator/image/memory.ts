@@ -107,18 +107,19 @@ export class PhysicalMemory {
   }
 
   /**
-   * Where `[pa, pa + length)` is in `lastBytes` (the bytes the last slice was found in), or -1 when
-   * it is not there whole: slice's first test, for a walk's fast path, with no object made.
+   * The bytes the last slice was found in and their base address, for a loop that checks its reads
+   * against them itself (the compiled chain loops): any read not wholly in them is slice()'s.
    */
-  offsetInLast(pa: number, length: number): number {
+  get last(): { readonly base: number; readonly bytes: Uint8Array } | undefined {
+    return this.lastRegion;
+  }
+
+  /** Where `[pa, pa + length)` is in the last bytes a slice was found in, or -1 when it is not there whole. */
+  private offsetInLast(pa: number, length: number): number {
     const last = this.lastRegion;
     if (last === undefined) return -1;
     const offset = pa - last.base;
     return offset >= 0 && offset + length <= last.bytes.length ? offset : -1;
-  }
-
-  get lastBytes(): Uint8Array | undefined {
-    return this.lastRegion?.bytes;
   }
 
   /**
