@@ -97,9 +97,9 @@ export class BlockTable {
    * small and doubles up to full size, so that a small image keeps a small table.
    */
   private readonly chunks: Int32Array[] = [new Int32Array(FIRST_ROWS * STRIDE)];
-  /** The chunk being filled, and where its next row starts. */
-  private rows = this.chunks[0]!;
-  private cursor = 0;
+  /** The chunk being filled, and where its next row starts (read and written by appendRowSource's text). */
+  rows = this.chunks[0]!;
+  cursor = 0;
   /** Addresses past 2^53, where a number would not be exact, by block. */
   private readonly wide = new Map<number, bigint>();
   /** Blocks with a number past ROW_MAX (a size, a count of entries, an index), their numbers kept here whole. */
@@ -109,12 +109,17 @@ export class BlockTable {
 
   private readonly shapes: BlockShape[] = [];
 
-  length = 0;
   /** Bytes of all blocks, added up: more than memory holds means two of them overlap. */
   bytes = 0;
 
   /** A table of the blocks read from `memoryBytes` of memory: blocks adding up to more overlap. */
-  constructor(private readonly memoryBytes: number) {}
+  constructor(readonly memoryBytes: number) {}
+
+  /** Blocks in the table: the full chunks' rows and the rows of the one being filled (not counted apart, one store less per block). */
+  get length(): number {
+    const full = this.chunks.length - 1;
+    return full * CHUNK_ROWS + this.cursor / STRIDE;
+  }
 
   /** A new shape of block; its id is for add(). Callers keep the ids of the shapes they have made. */
   shapeId(shape: BlockShape): number {
@@ -143,36 +148,20 @@ export class BlockTable {
 
   /**
    * add() with the site in numbers (its anchor's and field's ids made once for many blocks) and the
-   * address below 2^53: what a compiled chain loop calls per block, with nothing to allocate.
+   * address a number below 2^53: what a compiled chain loop does per block, written into the loop
+   * (appendRowSource), with nothing to allocate.
    */
-  addRow(address: number, size: number, entries: number, shape: number, anchor: number, entry: number, field: number, block: number): void {
-    let rows = this.rows;
-    let at = this.cursor;
-    if (at === rows.length) {
-      rows = this.grow();
-      at = this.cursor;
-    }
-    this.cursor = at + STRIDE;
-    // The halves of an integer below 2^53: ToUint32 takes it modulo 2^32, and the rest times a power of two is exact.
-    const low = address >>> 0;
-    rows[at + PA_LOW] = low;
-    rows[at + PA_HIGH] = (address - low) * INVERSE_HALF;
-    rows[at + SHAPE] = shape;
-    rows[at + ANCHOR] = anchor;
-    rows[at + FIELD] = field;
-    if (size > ROW_MAX || entries > ROW_MAX || entry > ROW_MAX || block > ROW_MAX) this.large.set(this.length, [size, entries, entry, block]);
-    else {
-      rows[at + SIZE] = size;
-      rows[at + ENTRIES] = entries;
-      rows[at + ENTRY] = entry;
-      rows[at + BLOCK] = block;
-    }
-    this.length++;
+  declare addRow: (address: number, size: number, entries: number, shape: number, anchor: number, entry: number, field: number, block: number) => void;
+
+  /** The rest of addRow for a block with a number past ROW_MAX: its row, those numbers kept whole beside it. */
+  addLarge(address: number, size: number, entries: number, shape: number, anchor: number, entry: number, field: number, block: number): void {
+    this.large.set(this.length, [size, entries, entry, block]);
+    this.addRow(address, 0, 0, shape, anchor, 0, field, 0);
     if ((this.bytes += size) > this.memoryBytes) this.checkOverlaps();
   }
 
   /** Room for the next row, the chunk being filled being full: the first chunk twice as big (up to CHUNK_ROWS), else a new chunk. */
-  private grow(): Int32Array {
+  grow(): Int32Array {
     const chunks = this.chunks;
     const first = chunks[0]!;
     if (chunks.length === 1 && first.length < CHUNK_ROWS * STRIDE) {
@@ -247,7 +236,7 @@ export class BlockTable {
   uncovered(preserved: PreservedSet, limit: number): { blocks: BlockInfo[]; total: number } {
     const blocks: BlockInfo[] = [];
     let total = 0;
-    for (let i = 0; i < this.length; i++) {
+    for (let i = 0, length = this.length; i < length; i++) {
       if (this.shape(i).unpreserved) continue;
       const pa = this.wide.get(i) ?? this.address(i);
       if (preserved.covers(pa, this.size(i))) continue;
@@ -293,10 +282,11 @@ export class BlockTable {
 
   /** Whether no two blocks (addresses as numbers) overlap, in any order: disjointBlocks over the rows. */
   private disjoint(): boolean {
-    const starts = new Float64Array(this.length);
-    const ends = new Float64Array(this.length);
+    const length = this.length;
+    const starts = new Float64Array(length);
+    const ends = new Float64Array(length);
     let n = 0;
-    for (let i = 0; i < this.length; i++) {
+    for (let i = 0; i < length; i++) {
       const size = this.size(i);
       if (size === 0) continue;
       starts[n] = this.address(i);
@@ -315,7 +305,7 @@ export class BlockTable {
     let previous = -Infinity;
     let widest = -1;
     let widestEnd = -Infinity;
-    for (let i = 0; i < this.length; i++) {
+    for (let i = 0, length = this.length; i < length; i++) {
       const pa = this.address(i);
       if (pa < previous) return undefined;
       previous = pa;
@@ -330,6 +320,54 @@ export class BlockTable {
     return null;
   }
 }
+
+/** addRow's arguments, as the names (or constants) of a compiled loop's values. */
+export interface RowArguments {
+  readonly address: string;
+  readonly size: string;
+  readonly entries: string;
+  readonly shape: string;
+  readonly anchor: string;
+  readonly entry: string;
+  readonly field: string;
+  readonly block: string;
+}
+
+/**
+ * The text of BlockTable.addRow on `table`, its arguments names or constants (each is read more than
+ * once): what a compiled loop writes per block, and the method's own body, so that the two are one
+ * piece of code.
+ */
+export function appendRowSource(table: string, { address, size, entries, shape, anchor, entry, field, block }: RowArguments): string {
+  return [
+    `if (${size} > ${ROW_MAX} || ${entries} > ${ROW_MAX} || ${entry} > ${ROW_MAX} || ${block} > ${ROW_MAX}) ${table}.addLarge(${address}, ${size}, ${entries}, ${shape}, ${anchor}, ${entry}, ${field}, ${block});`,
+    'else {',
+    `let rows$ = ${table}.rows;`,
+    `let at$ = ${table}.cursor;`,
+    `if (at$ === rows$.length) {`,
+    `rows$ = ${table}.grow();`,
+    `at$ = ${table}.cursor;`,
+    '}',
+    `${table}.cursor = at$ + ${STRIDE};`,
+    // The halves of an integer below 2^53: ToUint32 takes it modulo 2^32, and the rest times a power of two is exact.
+    `const low$ = ${address} >>> 0;`,
+    `rows$[at$ + ${PA_LOW}] = low$;`,
+    `rows$[at$ + ${PA_HIGH}] = (${address} - low$) * ${INVERSE_HALF};`,
+    `rows$[at$ + ${SIZE}] = ${size};`,
+    `rows$[at$ + ${ENTRIES}] = ${entries};`,
+    `rows$[at$ + ${SHAPE}] = ${shape};`,
+    `rows$[at$ + ${ANCHOR}] = ${anchor};`,
+    `rows$[at$ + ${ENTRY}] = ${entry};`,
+    `rows$[at$ + ${FIELD}] = ${field};`,
+    `rows$[at$ + ${BLOCK}] = ${block};`,
+    `if ((${table}.bytes += ${size}) > ${table}.memoryBytes) ${table}.checkOverlaps();`,
+    '}',
+  ].join('\n');
+}
+
+const ROW_ARGUMENTS: RowArguments = { address: 'address', size: 'size', entries: 'entries', shape: 'shape', anchor: 'anchor', entry: 'entry', field: 'field', block: 'block' };
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- one text with the compiled loops' (above)
+BlockTable.prototype.addRow = new Function(...Object.values(ROW_ARGUMENTS), `'use strict';\n${appendRowSource('this', ROW_ARGUMENTS)}`) as BlockTable['addRow'];
 
 /**
  * The first block (in address order; walk order among equal addresses) that starts before an earlier

@@ -14,6 +14,7 @@
  */
 import { dataView } from '../codec/runtime.ts';
 import { readUnsignedSource, type UnsignedAt } from './address.ts';
+import { appendRowSource } from './blocks.ts';
 import type { StructModel } from '../model/index.ts';
 import type { StructCodec } from './codecs.ts';
 import { Site, type Place } from './errors.ts';
@@ -46,11 +47,8 @@ export interface ChainWalker<Step extends LoopStep & ChainStep<Step>> extends Lo
   readonly memory: { readonly last: { readonly base: number; readonly bytes: Uint8Array } | undefined };
   readonly context: {
     structs: number;
-    readonly table: {
-      anchorId(anchor: Place): number;
-      fieldId(field: string | undefined): number;
-      addRow(address: number, size: number, entries: number, shape: number, anchor: number, entry: number, field: number, block: number): void;
-    };
+    /** A BlockTable: its rows are appended by appendRowSource's text. */
+    readonly table: { anchorId(anchor: Place): number; fieldId(field: string | undefined): number };
   };
   /** The place of the block found at `site`, made once for all its entries. */
   blockPlace(site: Site): Place;
@@ -297,7 +295,8 @@ function compileChain(shape: ChainShape, entries: EntriesKind): ChainLoop {
     '} catch (error) {',
     'throw walker.codecErrorAt(error, here, -1);',
     '}',
-    `table.addRow(pa, ${headerSize} + n * ${entrySize}, n, plan.shape, anchorId, ownerIndex, fieldId, k);`,
+    `const blockSize = ${headerSize} + n * ${entrySize};`,
+    appendRowSource('table', { address: 'pa', size: 'blockSize', entries: 'n', shape: 'plan.shape', anchor: 'anchorId', entry: 'ownerIndex', field: 'fieldId', block: 'k' }),
     '{',
     `let at = top + ${headerSize};`,
     'const first = 0;',
