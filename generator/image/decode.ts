@@ -1098,7 +1098,9 @@ export class Walker implements ChainWalker<VisitStep> {
 
   /** The place of the block found at `site`, made once for all its entries. */
   blockPlace(site: Site): Place {
-    if (site !== this.lastBlockSite) {
+    // Compared by parts: the compiled loops make a Site for each call that needs one (entry-loop.ts).
+    const last = this.lastBlockSite;
+    if (last === undefined || site.anchor !== last.anchor || site.entry !== last.entry || site.field !== last.field || site.block !== last.block) {
       this.lastBlockSite = site;
       this.lastBlockPlace = site.place();
     }
