@@ -704,13 +704,17 @@ export class Walker implements ChainWalker<VisitStep> {
   followStep(step: VisitStep, bytes: Uint8Array, view: DataView, entryAt: number, site: Site, index: number): void {
     const pointer = step.step.field.type as PointerModel;
     const pa = readUnsigned(view, entryAt + step.at, 8, this.context.littleEndian);
-    // A chain with a total beside it but no count field to read it from is the general code's to refuse.
-    if (pointer.target.shape === 'chain' && typeof pa === 'number' && pa !== 0 && (pointer.target.total === undefined || step.step.count)) {
-      const chain = (step.chain ??= this.chainPlan(pointer.target, step.step));
+    if (typeof pa === 'number' && pa !== 0 && this.followsAsChain(pointer, step.step)) {
+      const chain = (step.chain ??= this.chainPlan(pointer.target as ChainTarget, step.step));
       chain.loop(this, this.visitor!, step, pa, bytes, entryAt + step.base, site, index);
     } else {
       this.follow(pointer, pa, this.entrySite(site, index, step.step.path), step.step, bytes, entryAt + step.base);
     }
+  }
+
+  /** Whether a pointer's chain is followed by its compiled loop: one with a total beside it and no count field to read it from is the general code's to refuse. */
+  private followsAsChain(pointer: PointerModel, step: PointerStep): boolean {
+    return pointer.target.shape === 'chain' && (pointer.target.total === undefined || step.count !== undefined);
   }
 
   /** A field of the entry at `bytes[entryAt..]` that the walk reads as a value: from a view of its own, not the moving one (following the fields before may have moved that). */
@@ -1163,6 +1167,13 @@ export class Walker implements ChainWalker<VisitStep> {
           : {}),
       };
       this.plans.set(key, plan);
+      // The chains its entries lead to, planned now (the plan is in the map: a chain of its own
+      // entries finds it), so that an entry loop never meets a step with its chain not yet planned:
+      // a path taken once per walk, which the JIT would compile as a way out of its code.
+      for (const step of visiting ?? []) {
+        const type = step.step.field.type;
+        if (step.kind === 'follow' && type.kind === 'pointer' && this.followsAsChain(type, step.step)) step.chain ??= this.chainPlan(type.target as ChainTarget, step.step);
+      }
     }
     return plan;
   }
