@@ -20,6 +20,7 @@ import { checkedCharsLength, dataView, readChars } from '../codec/runtime.ts';
 import { imageCodecsFor, isCodecError, moveView, type StructCodec } from './codecs.ts';
 import { address, readUnsigned, type Address, type UnsignedAt } from './address.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
+import { LoopCheck } from './loop-check.ts';
 import { chainLoop, entryLoop, type ChainLoop, type ChainWalker, type EntriesKind, type EntryLoop, type StepKind } from './entry-loop.ts';
 import { SelectorMemo } from './selector-memo.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
@@ -733,16 +734,14 @@ export class Walker implements ChainWalker<VisitStep> {
     const entries: StructValue[] = this.visitor ? NOT_KEPT : [];
     // A number: each block's count is checked against what the block holds before it is added.
     let count = 0;
-    // Blocks seen, by address: made at the second block, so that the one-block chains of an image
-    // (a session's few files) make no Map.
-    let seen: Map<Address, number> | undefined;
+    // Made at the second block, so that the one-block chains of an image (a session's few files) make none.
+    let loop: LoopCheck | undefined;
     let pa = first;
     for (let index = 0; pa !== 0; index++) {
       const here = site.inBlock(index);
-      if (index === 1) seen = new Map([[first, 0]]);
-      const earlier = seen?.get(pa);
-      if (earlier !== undefined) throw chainLoops(here, pa, earlier);
-      seen?.set(pa, index);
+      if (index === 1) loop = new LoopCheck(first);
+      const earlier = loop?.again(pa, index) ?? -1;
+      if (earlier >= 0) throw chainLoops(here, pa, earlier);
       const block = this.block(plan, target, pa, here);
       count += Number(block.count);
       if (!this.visitor) for (const entry of block.entries) entries.push(entry);
@@ -834,12 +833,11 @@ export class Walker implements ChainWalker<VisitStep> {
     const chunkShape = context.shapeOf(`${header.name} + ${entry.name}[]`, true);
     const bitsShape = context.shapeOf(bits.name, true);
     const runs = new RangeRuns(pageShift);
-    const seen = new Map<bigint, number>();
+    const loop = new LoopCheck(first);
     for (let index = 0, pa = first; pa !== 0n; index++) {
       const here = site.inBlock(index);
-      const earlier = seen.get(pa);
-      if (earlier !== undefined) throw chainLoops(here, pa, earlier);
-      seen.set(pa, index);
+      const earlier = index === 0 ? -1 : loop.again(pa, index);
+      if (earlier >= 0) throw chainLoops(here, pa, earlier);
       const top = this.memory.slice(pa, header.size, here);
       // Views of their own (no moving one): the header is read again after its entries.
       const values = this.decode({ codec: this.layout.codec(header.name) }, top.bytes, top.offset, here, -1);
@@ -926,12 +924,11 @@ export class Walker implements ChainWalker<VisitStep> {
     const groupsAllowed = totalPages / groupPages;
     const maxGroups = groupsAllowed > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(groupsAllowed);
     const groups: Address[] = [];
-    const seen = new Map<bigint, number>();
+    const loop = new LoopCheck(first);
     for (let index = 0, pa = first; pa !== 0n; index++) {
       const here = place.then(`chunk ${index}`);
-      const earlier = seen.get(pa);
-      if (earlier !== undefined) throw here.error(`${hex(pa)} is chunk ${earlier} again: the chunk list loops`);
-      seen.set(pa, index);
+      const earlier = index === 0 ? -1 : loop.again(pa, index);
+      if (earlier >= 0) throw here.error(`${hex(pa)} is chunk ${earlier} again: the chunk list loops`);
       const site = Site.at(here);
       const slice = this.context.read(pa, chunk.size, shape, site);
       const view = dataView(slice.bytes);

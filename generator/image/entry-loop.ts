@@ -18,6 +18,7 @@ import { appendRowSource } from './blocks.ts';
 import type { StructModel } from '../model/index.ts';
 import type { StructCodec } from './codecs.ts';
 import { Site, type Place } from './errors.ts';
+import { LoopCheck } from './loop-check.ts';
 import type { SelectorMemo } from './selector-memo.ts';
 import type { ImageVisitor } from './walk.ts';
 
@@ -268,14 +269,13 @@ function compileChain(shape: ChainShape, entries: EntriesKind): ChainLoop {
     // (or anything the entries followed) may have changed them.
     'let region = memory.last;',
     'let total = 0;',
-    'let seen;',
+    'let loop;',
     'for (let k = 0, pa = firstBlock; pa !== 0; k++) {',
-    // The blocks a chain has been through, kept from its second block (a session's files are one).
-    'if (k === 1) seen = new Map([[firstBlock, 0]]);',
-    'if (seen !== undefined) {',
-    'const earlier = seen.get(pa);',
-    `if (earlier !== undefined) throw walker.chainLoops(${coldSite}, pa, earlier);`,
-    'seen.set(pa, k);',
+    // Whether the chain comes back to a block, checked from its second block (a session's files are one).
+    'if (k === 1) loop = new LoopCheck(firstBlock);',
+    'if (loop !== undefined) {',
+    'const earlier = loop.again(pa, k);',
+    `if (earlier >= 0) throw walker.chainLoops(${coldSite}, pa, earlier);`,
     '}',
     `const offset = typeof pa === 'number' && capacity >= 0 && region !== undefined ? pa - region.base : -1;`,
     // An offset kept below 2^31 with its whole block is a 32-bit integer: the entries' offsets
@@ -320,5 +320,5 @@ function compileChain(shape: ChainShape, entries: EntriesKind): ChainLoop {
     '};',
   ].join('\n');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiled per chain shape, as the entry loops are
-  return new Function('dataView', 'Site', body)(dataView, Site) as ChainLoop;
+  return new Function('dataView', 'Site', 'LoopCheck', body)(dataView, Site, LoopCheck) as ChainLoop;
 }
