@@ -24,6 +24,14 @@ export interface Measuring {
   readonly warmUp: number;
   /** Timed runs of each peer; the median is its rate. */
   readonly runs: number;
+  /**
+   * False (default true): each peer's runs one after another rather than taking turns, from one
+   * collection and a run to warm up, with no collection between them: a run pays for no garbage but
+   * its peer's own. In Node 20 a collection also throws away the optimized code the runs before had
+   * warmed up (V8 marks it "weak objects"), so that each run after one starts partly cold: this is
+   * the steady state of a process that walks again and again.
+   */
+  readonly collect?: boolean;
 }
 
 /** A full collection, before each timed run, so that no run pays for the garbage of the one before it. */
@@ -38,17 +46,29 @@ export const collectGarbage = runInNewContext('gc') as () => void;
  * happens to run next pays for collecting it (the codecs bench's collected tables' ratios swung by a
  * third from one run to the next).
  */
-export function rates(peers: readonly Peer[], { records, warmUp, runs }: Measuring): (number | undefined)[] {
+export function rates(peers: readonly Peer[], { records, warmUp, runs, collect = true }: Measuring): (number | undefined)[] {
   const timed = peers.filter((p) => p.run);
   for (const p of timed) p.check?.(p.run!());
   for (let i = 1; i < warmUp; i++) for (const p of timed) p.run!();
   const times = new Map<Peer, number[]>(timed.map((p) => [p, []]));
-  for (let i = 0; i < runs; i++) {
+  const time = (p: Peer) => {
+    const start = process.hrtime.bigint();
+    p.run!();
+    times.get(p)!.push(Number(process.hrtime.bigint() - start) / 1e9);
+  };
+  if (collect) {
+    for (let i = 0; i < runs; i++) {
+      for (const p of timed) {
+        collectGarbage();
+        time(p);
+      }
+    }
+  } else {
     for (const p of timed) {
+      // The garbage of the peers before it collected, then a run to warm again what that threw away.
       collectGarbage();
-      const start = process.hrtime.bigint();
       p.run!();
-      times.get(p)!.push(Number(process.hrtime.bigint() - start) / 1e9);
+      for (let i = 0; i < runs; i++) time(p);
     }
   }
   return peers.map((p) => {

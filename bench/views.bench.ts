@@ -14,10 +14,15 @@
  * by hand, carefully, for this one layout (./views-hand.ts), handing over transient views too. And, to tell the
  * walker's own cost from the views', the same structs made views with no walker around them: their
  * integer fields read, and nothing read (each view made and handed to a function).
- * Medians of several runs after a warm-up, the peers taking turns (bench/measure.ts).
+ * Medians of several runs after a warm-up, the peers taking turns, each run after a full collection
+ * (bench/measure.ts). A second table times the counting walk, the hand walker and the two readings
+ * again warm: each peer's runs in a row after one collection and a run to warm up, with no
+ * collection between them. In Node 20 the collection
+ * also throws away the optimized code the runs before had warmed up, and the walk, with more code to
+ * warm again than the hand walker or the readings, measured 10-25% slower after one.
  */
 import { BASE, FILES, luoImage, model } from './luo-v3-image.ts';
-import { table, type Measuring } from './measure.ts';
+import { table, type Measuring, type Peer } from './measure.ts';
 import { codecsFor, walkImage, type StructValue } from '../generator/image/index.ts';
 import { handWalkViews, LAYOUT } from './views-hand.ts';
 import { allVersions, findStruct, findVersion, type StructModel } from '../generator/model/index.ts';
@@ -105,93 +110,99 @@ export default async function run(): Promise<void> {
   };
 
   console.log(`${VERSION}, ${SESSIONS.toLocaleString('en')} sessions x ${FILES} files, packed: a memory image of ${(bytes.length / 2 ** 20).toFixed(0)} MB at 0x${BASE.toString(16)}.\n`);
+  const walkCounting: Peer = {
+    name: 'walkImage, transient views, visitor counts',
+    note: 'every pointer, count, chain, handler string and overlap checked; each struct handed over as a view, one per struct type moved from struct to struct (transientViews); fields read only by the walker (addresses, counts, handler strings)',
+    run: () => countingWalk(true),
+    check: countsAll,
+  };
+  const walkOwn: Peer = {
+    name: 'walkImage, views of their own, visitor counts',
+    note: 'the same, each struct a view of its own (the visitor may keep it)',
+    run: () => countingWalk(false),
+    check: countsAll,
+  };
+  const walkReadAll: Peer = {
+    name: 'walkImage, transient views, visitor reads every field',
+    note: 'the first, and the visitor reads every field of every struct: each string found and checked (NUL, UTF-8), each u64 made',
+    run: () => {
+      let read = 0;
+      walkImage(allVersions(model), built.fdt, built.memory, {
+        transientViews: true,
+        struct(name, value) {
+          read += readAll(structsOf.get(name)!, value);
+        },
+      });
+      return read;
+    },
+  };
+  const hand: Peer = {
+    name: 'hand-written walker for this layout, transient views, visitor counts',
+    note: 'the floor of a walk with these checks: a careful walker for luo-v4 alone (./views-hand.ts), the same checks, each block\'s bounds checked once and its views shifted within it, the last handler string remembered; luo_ser\'s address given',
+    run: () => {
+      let structs = 0;
+      handWalkViews(bytes, Number(BASE), luoSerPa, handCodecs, handlers, () => {
+        structs++;
+      });
+      return structs;
+    },
+    check: countsAll,
+  };
+  const viewsAlone: Peer = {
+    name: 'views alone, no walker',
+    note: 'the same structs at the same offsets (found by a walk beforehand), each made a view and its integer fields read (pointers, counts): what views cost without the walker',
+    run: () => {
+      let read = 0;
+      for (let i = 0; i < offsets.length; i++) {
+        const k = kinds[i]!;
+        read += readers[k]!(codecs[k]!.view(bytes, offsets[i]!) as StructValue);
+      }
+      return read;
+    },
+  };
+  const viewsHanded: Peer = {
+    name: 'views alone, made and handed over, nothing read',
+    note: 'the same structs, each made a view and passed to a function that counts it: the least a walk that hands every struct over as a view can cost',
+    run: () => {
+      let structs = 0;
+      // Kept until the next one, as a visitor may: the view escapes, so the JIT cannot leave it unmade.
+      let last: StructValue | undefined;
+      const visit = (value: StructValue) => {
+        last = value;
+        structs++;
+      };
+      for (let i = 0; i < offsets.length; i++) visit(codecs[kinds[i]!]!.view(bytes, offsets[i]!) as StructValue);
+      return last === undefined ? -1 : structs;
+    },
+  };
+  const jsLoop: Peer = {
+    name: 'read the bytes once: JS loop',
+    note: 'the image summed as 64-bit words (Float64Array), each byte loaded once',
+    run: () => {
+      let sum = 0;
+      for (let i = 0; i < words.length; i++) sum += words[i]!;
+      return sum;
+    },
+  };
+  const nativeScan: Peer = {
+    name: 'read the bytes once: native scan',
+    note: `BigUint64Array.prototype.indexOf of a value the image does not hold (0x${absent.toString(16)}), in C++`,
+    run: () => longs.indexOf(absent),
+    check: (found) => {
+      if (found !== -1) throw new Error('the scan found the value it looks for');
+    },
+  };
+
   table(
     `Walking the image with views against reading its bytes once (rates in sessions/s)`,
-    [
-      {
-        name: 'walkImage, transient views, visitor counts',
-        note: 'every pointer, count, chain, handler string and overlap checked; each struct handed over as a view, one per struct type moved from struct to struct (transientViews); fields read only by the walker (addresses, counts, handler strings)',
-        run: () => countingWalk(true),
-        check: countsAll,
-      },
-      {
-        name: 'walkImage, views of their own, visitor counts',
-        note: 'the same, each struct a view of its own (the visitor may keep it)',
-        run: () => countingWalk(false),
-        check: countsAll,
-      },
-      {
-        name: 'walkImage, transient views, visitor reads every field',
-        note: 'the first, and the visitor reads every field of every struct: each string found and checked (NUL, UTF-8), each u64 made',
-        run: () => {
-          let read = 0;
-          walkImage(allVersions(model), built.fdt, built.memory, {
-            transientViews: true,
-            struct(name, value) {
-              read += readAll(structsOf.get(name)!, value);
-            },
-          });
-          return read;
-        },
-      },
-      {
-        name: 'hand-written walker for this layout, transient views, visitor counts',
-        note: 'the floor of a walk with these checks: a careful walker for luo-v4 alone (./views-hand.ts), the same checks, each block\'s bounds checked once and its views shifted within it, the last handler string remembered; luo_ser\'s address given',
-        run: () => {
-          let structs = 0;
-          handWalkViews(bytes, Number(BASE), luoSerPa, handCodecs, handlers, () => {
-            structs++;
-          });
-          return structs;
-        },
-        check: countsAll,
-      },
-      {
-        name: 'views alone, no walker',
-        note: 'the same structs at the same offsets (found by a walk beforehand), each made a view and its integer fields read (pointers, counts): what views cost without the walker',
-        run: () => {
-          let read = 0;
-          for (let i = 0; i < offsets.length; i++) {
-            const k = kinds[i]!;
-            read += readers[k]!(codecs[k]!.view(bytes, offsets[i]!) as StructValue);
-          }
-          return read;
-        },
-      },
-      {
-        name: 'views alone, made and handed over, nothing read',
-        note: 'the same structs, each made a view and passed to a function that counts it: the least a walk that hands every struct over as a view can cost',
-        run: () => {
-          let structs = 0;
-          // Kept until the next one, as a visitor may: the view escapes, so the JIT cannot leave it unmade.
-          let last: StructValue | undefined;
-          const visit = (value: StructValue) => {
-            last = value;
-            structs++;
-          };
-          for (let i = 0; i < offsets.length; i++) visit(codecs[kinds[i]!]!.view(bytes, offsets[i]!) as StructValue);
-          return last === undefined ? -1 : structs;
-        },
-      },
-      {
-        name: 'read the bytes once: JS loop',
-        note: 'the image summed as 64-bit words (Float64Array), each byte loaded once',
-        run: () => {
-          let sum = 0;
-          for (let i = 0; i < words.length; i++) sum += words[i]!;
-          return sum;
-        },
-      },
-      {
-        name: 'read the bytes once: native scan',
-        note: `BigUint64Array.prototype.indexOf of a value the image does not hold (0x${absent.toString(16)}), in C++`,
-        run: () => longs.indexOf(absent),
-        check: (found) => {
-          if (found !== -1) throw new Error('the scan found the value it looks for');
-        },
-      },
-    ],
+    [walkCounting, walkOwn, walkReadAll, hand, viewsAlone, viewsHanded, jsLoop, nativeScan],
     { peer: 'what', ratio: 'walk (first row) vs this' },
     measuring,
+  );
+  table(
+    'The same walks, warm: a peer\'s runs one after another, from one collection and a warm-up run, with no collection between them',
+    [walkCounting, hand, jsLoop, nativeScan],
+    { peer: 'what', ratio: 'walk (first row) vs this' },
+    { ...measuring, collect: false },
   );
 }

@@ -759,7 +759,6 @@ export class Walker implements ChainWalker<VisitStep> {
       header: header.struct,
       count: header.count,
       next: header.next!,
-      entrySize: plan.struct.size,
       total: target.total === undefined ? undefined : step.count,
       littleEndian: this.context.littleEndian,
     }, this.entriesKind(plan.struct, plan.visitSteps));

@@ -31,7 +31,6 @@ export interface ChainShape {
   /** The header's count of entries and link to the next block. */
   readonly count: UnsignedAt;
   readonly next: UnsignedAt;
-  readonly entrySize: number;
   /** The count beside the pointer, in the struct that holds it; undefined where the chain has none. */
   readonly total: UnsignedAt | undefined;
   readonly littleEndian: boolean;
