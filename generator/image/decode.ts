@@ -285,11 +285,12 @@ interface TargetPlan {
 
 /**
  * The selector string at `bytes[at..]`, which names no handler, checked as the view's getter checks
- * it (NUL, UTF-8): a bad one is the decoder's error for the struct, entry `index` of the block at `site`.
+ * it (NUL, UTF-8): a bad one is the decoder's error for the struct, entry `index` of the block at
+ * `site`. Its length, to the NUL.
  */
-function checkSelector(bytes: Uint8Array, at: number, selector: Selector, site: Site, index: number): void {
+function checkSelector(bytes: Uint8Array, at: number, selector: Selector, site: Site, index: number): number {
   try {
-    checkedCharsLength(bytes, at, selector.length, selector.path);
+    return checkedCharsLength(bytes, at, selector.length, selector.path);
   } catch (error) {
     throw codecErrorAt(error, site, index);
   }
@@ -527,18 +528,25 @@ export class Walker implements ChainWalker<VisitStep> {
    * holds it.
    */
   private selected(step: PointerStep, at: number, value: unknown, bytes: Uint8Array, base: number, site: Site, index: number, path: string): HandlerState | unknown {
-    const selector = step.selector!;
-    const name = base + selector.offset;
-    // The bytes are compared with the handlers' names and their NUL: no string is made. One that
-    // names no handler is checked as the view's getter checks it (NUL, UTF-8; a bad one is the
-    // decoder's error for the struct); one that does is a string already.
-    const handler = handlerNamed(step.handlers!, bytes, name);
-    if (!handler) checkSelector(bytes, name, selector, site, index);
-    if (this.context.takesNotes) this.noteHandler(handler?.version, bytes, name, selector, site, index, path);
+    const { handler } = this.selectedHandler(step, bytes, base + step.selector!.offset, site, index, path);
     // Decoding, the struct keeps the address it holds; visiting, nothing is kept.
     if (!handler) return value;
     // An element of an array of addresses has its index in its path: its text made here.
     return this.handlerState(handler.version, at, bytes, site, index, path === step.path ? handler.via : `${path} -> ${handler.version.name}`);
+  }
+
+  /**
+   * The handler the selector string at `bytes[name..]` names, if any, and the string's length to its
+   * NUL. The bytes are compared with the handlers' names and their NUL: no string is made. One that
+   * names no handler is checked as the view's getter checks it (NUL, UTF-8; a bad one is the
+   * decoder's error for the struct); one that does is a string already.
+   */
+  private selectedHandler(step: PointerStep, bytes: Uint8Array, name: number, site: Site, index: number, path: string): { handler: Handler | undefined; length: number } {
+    const selector = step.selector!;
+    const handler = handlerNamed(step.handlers!, bytes, name);
+    const length = handler ? handler.name.length : checkSelector(bytes, name, selector, site, index);
+    if (this.context.takesNotes) this.noteHandler(handler?.version, bytes, name, selector, site, index, path);
+    return { handler, length };
   }
 
   /** A note of which string selected a handler's state (`handler`, undefined for none), and where: made only for a visitor that takes notes. */
@@ -669,30 +677,28 @@ export class Walker implements ChainWalker<VisitStep> {
   private visitPointers(steps: readonly VisitStep[], plan: TargetPlan, bytes: Uint8Array, base: number, site: Site, index: number): void {
     const view = dataView(bytes);
     for (const step of steps) {
-      if (step.kind === 'selected') this.selectedStep(step, bytes, view, base, site, index);
-      else if (step.kind === 'follow') this.followStep(step, bytes, view, base, site, index);
+      if (step.kind === 'selected') {
+        // As the compiled entry loops do: the memo first, the walker's selectedStep for another string.
+        const memo = step.memo!;
+        const slot = this.takesNotes ? -1 : memo.find(view, bytes, base + step.base + step.step.selector!.offset);
+        if (slot < 0) this.selectedStep(step, bytes, view, base, site, index);
+        else if (memo.named[slot] !== undefined) this.namedStep(step, slot, bytes, base, site, index);
+      } else if (step.kind === 'follow') this.followStep(step, bytes, view, base, site, index);
       else this.valueStep(step, plan, bytes, base, site, index);
     }
   }
 
   /**
-   * A selected address of the entry at `bytes[entryAt..]`. A string equal to one of the last few
-   * beside it names the same handler and passes the same checks: it is only compared (SelectorMemo).
-   * A walk that takes notes reads every string, and goes the whole way each time.
+   * A selected address of the entry at `bytes[entryAt..]` whose string is not one of the last few
+   * beside it (SelectorMemo; a walk that takes notes asks for every string): the handler it names
+   * found, the string checked, the handler's state walked, and the string remembered with its handler.
    */
   selectedStep(step: VisitStep, bytes: Uint8Array, view: DataView, entryAt: number, site: Site, index: number): void {
-    const memo = step.memo!;
-    const selector = step.step.selector!;
-    const name = entryAt + step.base + selector.offset;
-    const slot = this.takesNotes ? -1 : memo.find(view, bytes, name);
-    if (slot >= 0) {
-      if (memo.named[slot]) this.namedStep(step, slot, bytes, entryAt, site, index);
-      return;
-    }
-    this.selected(step.step, entryAt + step.at, undefined, bytes, entryAt + step.base, site, index, step.step.path);
+    const name = entryAt + step.base + step.step.selector!.offset;
+    const { handler, length } = this.selectedHandler(step.step, bytes, name, site, index, step.step.path);
+    if (handler) this.handlerState(handler.version, entryAt + step.at, bytes, site, index, handler.via);
     // Checked by now (a bad one has thrown): remembered with what it named.
-    const handler = handlerNamed(step.step.handlers!, bytes, name);
-    memo.remember(view, bytes, name, handler ? handler.name.length : checkedCharsLength(bytes, name, selector.length, selector.path), handler);
+    step.memo!.remember(view, bytes, name, length, handler);
   }
 
   /** A selected address whose string is in its memo's `slot`, which named a handler: that handler's state. */
