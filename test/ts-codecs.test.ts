@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { codecsFor, moveView } from '../generator/codec/compile.ts';
+import { codecsFor } from '../generator/codec/compile.ts';
 import { CodecError as RuntimeCodecError } from '../generator/codec/runtime.ts';
 import { renderTsCodecs, tsModules } from '../generator/emit/ts/index.ts';
 import { allVersions, buildModel, findStruct, typeSize, type FieldModel, type Model, type StructModel, type TypeInfo, type VersionModel } from '../generator/model/index.ts';
@@ -689,7 +689,7 @@ describe('codecs compiled at run time from the LUO model (generator/codec/compil
     expect(codecsFor(v4)).toBe(codecsFor(v4));
   });
 
-  it('move a view (moveView) or shift it to read another struct as a view made there reads it, bounds checked by a move as making one checks them', () => {
+  it('move a view (codec.move) or shift it to read another struct as a view made there reads it, bounds checked by a move as making one checks them', () => {
     for (const version of allVersions(luoModel)) {
       for (const struct of version.structs) {
         const codec = codecsFor(version)[struct.name]!;
@@ -701,11 +701,11 @@ describe('codecs compiled at run time from the LUO model (generator/codec/compil
               codec.encode(first as Record<string, unknown>, bytes, 0, options);
               codec.encode(second as Record<string, unknown>, bytes, struct.size + gap, options);
               const moving = codec.view(bytes, 0, options);
-              moveView(codec, moving, bytes, struct.size + gap);
+              codec.move(moving, bytes, struct.size + gap);
               expect(materialise(version, struct, moving)).toStrictEqual(codec.decode(bytes, struct.size + gap, options));
               // Into another buffer, too: the view reads that one's bytes.
               const other = bytes.slice(0, struct.size);
-              moveView(codec, moving, other, 0);
+              codec.move(moving, other, 0);
               expect(materialise(version, struct, moving)).toStrictEqual(codec.decode(bytes, 0, options));
               // Shifted (no check of its own, the caller has made it) within a buffer and into another.
               const shifted = codec.view(other, 0, options);
@@ -727,8 +727,8 @@ describe('codecs compiled at run time from the LUO model (generator/codec/compil
         const moving = codec.view(bytes);
         const refused = `${struct.name}: needs ${struct.size} bytes at offset 4, but the buffer holds ${struct.size + 3}`;
         expect(() => codec.view(bytes, 4)).toThrow(refused);
-        expect(() => moveView(codec, moving, bytes, 4)).toThrow(refused);
-        expect(() => moveView(codec, moving, bytes, 4)).toThrow(RuntimeCodecError);
+        expect(() => codec.move(moving, bytes, 4)).toThrow(refused);
+        expect(() => codec.move(moving, bytes, 4)).toThrow(RuntimeCodecError);
       }
     }
   });

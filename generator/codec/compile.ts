@@ -9,9 +9,12 @@ import * as runtime from './runtime.ts';
 import { VIEW_STATE, structSource, viewClassName, type StructSource } from './source.ts';
 
 /**
- * A struct's codec; its values are plain objects keyed by field name. `move` is moveView's for this
- * struct's views; `shift` is the same move without the bounds check, for a reader that has checked
- * the whole block the view moves within (`dataView` is dataView(bytes)).
+ * A struct's codec; its values are plain objects keyed by field name. `move` points a view it made at
+ * the struct at `bytes[offset..]` instead, checking the bounds as making a view does: for a reader
+ * that hands one view object of each struct over again and again (a walk with transient views)
+ * rather than allocating one per struct read; its byte order stays. `shift` is the same move
+ * without the bounds check, for a reader that has checked the whole block the view moves within
+ * (`dataView` is dataView(bytes)).
  */
 export type StructCodec = runtime.StructCodec<Record<string, unknown>> & {
   readonly move: (view: object, bytes: Uint8Array, offset: number) => void;
@@ -101,15 +104,6 @@ function moveSource(struct: StructModel, checked: boolean): string {
   // its moves in them.
   const buffer = VIEW_STATE.filter((name) => name !== '$offset');
   return ['if (view.$view !== dataView) {', ...store(buffer), '}', ...store(['$offset'])].join('\n');
-}
-
-/**
- * Points `view`, made by `codec`, at the struct at `bytes[offset..]` instead, checking the bounds
- * as making a view does: for a reader that hands one view object of each struct over again and
- * again (a walk with transient views) rather than allocating one per struct read. Its byte order stays.
- */
-export function moveView(codec: StructCodec, view: object, bytes: Uint8Array, offset: number): void {
-  codec.move(view, bytes, offset);
 }
 
 export { CodecError } from './runtime.ts';

@@ -40,6 +40,8 @@ const ENTRY = 6;
 const FIELD = 7;
 const BLOCK = 8;
 const STRIDE = 9;
+/** The columns whose numbers may not fit a row. */
+type LargeColumn = typeof SIZE | typeof ENTRIES | typeof ENTRY | typeof BLOCK;
 /** The largest size, entry count or index a row holds; a block with a larger one is kept whole beside the rows. */
 const ROW_MAX = 0x7fff_ffff;
 const HALF = 0x1_0000_0000;
@@ -103,7 +105,7 @@ export class BlockTable {
   /** Addresses past 2^53, where a number would not be exact, by block. */
   private readonly wide = new Map<number, bigint>();
   /** Blocks with a number past ROW_MAX (a size, a count of entries, an index), their numbers kept here whole. */
-  private readonly large = new Map<number, readonly number[]>();
+  private readonly large = new Map<number, Readonly<Record<LargeColumn, number>>>();
   private readonly anchors = new InternedPlaces();
   private readonly fields = new Interned<string | undefined>();
 
@@ -155,7 +157,7 @@ export class BlockTable {
 
   /** The rest of addRow for a block with a number past ROW_MAX: its row, those numbers kept whole beside it. */
   addLarge(address: number, size: number, entries: number, shape: number, anchor: number, entry: number, field: number, block: number): void {
-    this.large.set(this.length, [size, entries, entry, block]);
+    this.large.set(this.length, { [SIZE]: size, [ENTRIES]: entries, [ENTRY]: entry, [BLOCK]: block });
     this.addRow(address, 0, 0, shape, anchor, 0, field, 0);
     if ((this.bytes += size) > this.memoryBytes) this.checkOverlaps();
   }
@@ -182,10 +184,9 @@ export class BlockTable {
   }
 
   /** A size, count of entries or index of block `i`: from the row, or from `large` when one did not fit it. */
-  private number(i: number, column: typeof SIZE | typeof ENTRIES | typeof ENTRY | typeof BLOCK): number {
+  private number(i: number, column: LargeColumn): number {
     const large = this.large.size === 0 ? undefined : this.large.get(i);
-    if (large === undefined) return this.get(i, column);
-    return large[column === SIZE ? 0 : column === ENTRIES ? 1 : column === ENTRY ? 2 : 3]!;
+    return large === undefined ? this.get(i, column) : large[column];
   }
 
   /** The block's address as a number: exact below 2^53. */

@@ -8,7 +8,7 @@ import { codecsFor, type CodecTable } from '../codec/compile.ts';
 import type { VersionModel } from '../model/index.ts';
 
 export type { CodecOptions } from '../codec/runtime.ts';
-export { codecsFor, moveView, type CodecTable, type StructCodec } from '../codec/compile.ts';
+export { codecsFor, type CodecTable, type StructCodec } from '../codec/compile.ts';
 
 const withLocal = new WeakMap<VersionModel, VersionModel>();
 

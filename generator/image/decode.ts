@@ -17,7 +17,7 @@
 import { typeLayout, type AreaModel, type NodeModel, type PointerModel, type PropertyModel, type StructModel, type TargetModel, type VersionModel } from '../model/index.ts';
 import { FdtError, readFdt, type FdtNodeData } from '../fdt/index.ts';
 import { checkedCharsLength, dataView, readChars } from '../codec/runtime.ts';
-import { imageCodecsFor, isCodecError, moveView, type StructCodec } from './codecs.ts';
+import { imageCodecsFor, isCodecError, type StructCodec } from './codecs.ts';
 import { address, readUnsigned, type Address, type UnsignedAt } from './address.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
 import { LoopCheck } from './loop-check.ts';
@@ -234,7 +234,7 @@ interface VisitStep {
   readonly base: number;
   /** For a selected address: the last string beside it, and the handler it named. */
   readonly memo?: SelectorMemo<Handler>;
-  /** For a chain followed: its plan and compiled loop, made at the first entry. */
+  /** For a chain followed by a compiled loop (followsAsChain): its plan and loop, made with the plan of the entries it is in. */
   chain?: ChainPlan;
 }
 
@@ -711,8 +711,9 @@ export class Walker implements ChainWalker<VisitStep> {
   followStep(step: VisitStep, bytes: Uint8Array, view: DataView, entryAt: number, site: Site, index: number): void {
     const pointer = step.step.field.type as PointerModel;
     const pa = readUnsigned(view, entryAt + step.at, 8, this.context.littleEndian);
-    if (typeof pa === 'number' && pa !== 0 && this.followsAsChain(pointer, step.step)) {
-      const chain = (step.chain ??= this.chainPlan(pointer.target as ChainTarget, step.step));
+    // step.chain is there exactly when followsAsChain holds (plan()).
+    const chain = step.chain;
+    if (chain !== undefined && typeof pa === 'number' && pa !== 0) {
       chain.loop(this, this.visitor!, step, pa, bytes, entryAt + step.base, site, index);
     } else {
       this.follow(pointer, pa, this.entrySite(site, index, step.step.path), step.step, bytes, entryAt + step.base);
@@ -766,7 +767,6 @@ export class Walker implements ChainWalker<VisitStep> {
       count: header.count,
       next: header.next!,
       total: target.total === undefined ? undefined : step.count,
-      littleEndian: this.context.littleEndian,
     }, this.entriesKind(plan.struct, plan.visitSteps));
     return { target, plan, capacity: room < 0 ? -1 : Math.floor(room / plan.struct.size), loop };
   }
@@ -1035,7 +1035,7 @@ export class Walker implements ChainWalker<VisitStep> {
     if (!this.transientViews) return reader.codec.view(bytes, offset, this.context.codecOptions);
     const moving = reader.moving;
     if (moving === undefined) return (reader.moving = reader.codec.view(bytes, offset, this.context.codecOptions));
-    moveView(reader.codec, moving, bytes, offset);
+    reader.codec.move(moving, bytes, offset);
     return moving;
   }
 
@@ -1174,7 +1174,7 @@ export class Walker implements ChainWalker<VisitStep> {
       // a path taken once per walk, which the JIT would compile as a way out of its code.
       for (const step of visiting ?? []) {
         const type = step.step.field.type;
-        if (step.kind === 'follow' && type.kind === 'pointer' && this.followsAsChain(type, step.step)) step.chain ??= this.chainPlan(type.target as ChainTarget, step.step);
+        if (step.kind === 'follow' && type.kind === 'pointer' && this.followsAsChain(type, step.step)) step.chain = this.chainPlan(type.target as ChainTarget, step.step);
       }
     }
     return plan;

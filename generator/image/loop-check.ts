@@ -2,8 +2,9 @@
  * Whether a walk along links (a chain's blocks, a list's chunks) has come back to an address it has
  * been at, with nothing kept per step (Brent's cycle detection): the address at step 2^m - 1 is kept,
  * and each later one compared with it. A walk that loops is told so by the time it has gone twice
- * round its loop past where the loop starts; one back to its first address (the usual loop), at once. A Map of every address seen, as before, stopped at 2^24
- * of them (V8's limit, a RangeError, exit 70), which a chain of 16-byte blocks reaches in 256 MiB.
+ * round its loop past where the loop starts; one back to its first address (the usual loop), at
+ * once. A Map of every address seen stops at 2^24 of them (V8's limit, a RangeError, exit 70), which
+ * a chain of 16-byte blocks reaches in 256 MiB.
  */
 import type { Address } from './address.ts';
 
