@@ -48,23 +48,27 @@ export function readUnsigned(view: DataView, at: number, size: number, le: boole
 }
 
 /**
- * readUnsigned for one field and byte order, as the body of a function `(view, at)` reading it at
- * `at + offset`: a number; one past 2^53 is `wide` (-1 where only a number will do, as no count or
- * address equals it; the bigint for an address a walk may yet report).
+ * readUnsigned for one field and byte order, as statements declaring `name`, read from DataView
+ * `view` at `at + offset`: a number; one past 2^53 is `wide` (-1 where only a number will do, as no
+ * count or address equals it; the bigint for an address a walk may yet report). Text, not a call of
+ * a helper: the JIT's inlining budget for the loop they are written into goes to the calls left.
  */
-export function readUnsignedSource(field: UnsignedAt, littleEndian: boolean, wide: 'minus-one' | 'bigint'): string {
+export function readUnsignedSource(field: UnsignedAt, littleEndian: boolean, wide: 'minus-one' | 'bigint', name: string, view: string, at: string): string {
   const le = String(littleEndian);
   switch (field.size) {
     case 1:
-      return `return view.getUint8(at + ${field.offset});`;
+      return `const ${name} = ${view}.getUint8(${at} + ${field.offset});`;
     case 2:
-      return `return view.getUint16(at + ${field.offset}, ${le});`;
+      return `const ${name} = ${view}.getUint16(${at} + ${field.offset}, ${le});`;
     case 4:
-      return `return view.getUint32(at + ${field.offset}, ${le});`;
+      return `const ${name} = ${view}.getUint32(${at} + ${field.offset}, ${le});`;
     default: {
       const [high, low] = littleEndian ? [field.offset + 4, field.offset] : [field.offset, field.offset + 4];
-      const past = wide === 'bigint' ? `view.getBigUint64(at + ${field.offset}, ${le})` : '-1';
-      return [`const high = view.getUint32(at + ${high}, ${le});`, `return high >= ${EXACT_HIGH} ? ${past} : high * 0x100000000 + view.getUint32(at + ${low}, ${le});`].join('\n');
+      const past = wide === 'bigint' ? `${view}.getBigUint64(${at} + ${field.offset}, ${le})` : '-1';
+      return [
+        `const ${name}High = ${view}.getUint32(${at} + ${high}, ${le});`,
+        `const ${name} = ${name}High >= ${EXACT_HIGH} ? ${past} : ${name}High * 0x100000000 + ${view}.getUint32(${at} + ${low}, ${le});`,
+      ].join('\n');
     }
   }
 }

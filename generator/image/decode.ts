@@ -21,7 +21,7 @@ import { imageCodecsFor, isCodecError, type StructCodec } from './codecs.ts';
 import { address, readUnsigned, type Address, type UnsignedAt } from './address.ts';
 import { BlockTable, type BlockShape } from './blocks.ts';
 import { LoopCheck } from './loop-check.ts';
-import { chainLoop, entryLoop, type ChainLoop, type ChainWalker, type EntriesKind, type EntryLoop, type StepKind } from './entry-loop.ts';
+import { chainDepth, chainLoop, entryLoop, NESTED_CHAINS, type ChainKind, type ChainLoop, type ChainWalker, type EntriesKind, type EntryLoop, type StepKind } from './entry-loop.ts';
 import { SelectorMemo } from './selector-memo.ts';
 import { ImageError, Place, Site, hex } from './errors.ts';
 import { nodePath, readRawU64, readString, requireProperty } from './fdt-values.ts';
@@ -246,6 +246,8 @@ interface ChainPlan {
   readonly target: ChainTarget;
   readonly plan: TargetPlan;
   readonly capacity: number;
+  /** What its loop is compiled for: a loop over the entries that lead to it may write it in. */
+  readonly kind: ChainKind;
   readonly loop: ChainLoop;
 }
 
@@ -762,13 +764,11 @@ export class Walker implements ChainWalker<VisitStep> {
     const plan = this.plan(target);
     const header = plan.header!;
     const room = target.block.kind === 'pages' ? this.layout.blockBytes(target.block, {}) - header.struct.size : -1;
-    const loop = chainLoop({
-      header: header.struct,
-      count: header.count,
-      next: header.next!,
-      total: target.total === undefined ? undefined : step.count,
-    }, this.entriesKind(plan.struct, plan.visitSteps));
-    return { target, plan, capacity: room < 0 ? -1 : Math.floor(room / plan.struct.size), loop };
+    const kind: ChainKind = {
+      shape: { header: header.struct, count: header.count, next: header.next!, total: target.total === undefined ? undefined : step.count },
+      entries: this.entriesKind(plan.struct, plan.visitSteps),
+    };
+    return { target, plan, capacity: room < 0 ? -1 : Math.floor(room / plan.struct.size), kind, loop: chainLoop(kind) };
   }
 
   /** The entries a chain holds, `count`, against the total beside its pointer (`step`'s, in its struct at `bytes[base..]`, found at `site`). */
@@ -1132,8 +1132,20 @@ export class Walker implements ChainWalker<VisitStep> {
   private readonly steps = new Map<string, readonly PointerStep[] | undefined>();
 
   /** What the loops over entries of `struct` with these steps are compiled for. */
+  /**
+   * What the loop of `struct`'s entries is compiled for. The chains its steps lead to that are
+   * planned by now (not one still being planned: a chain of its own entries) are written into it,
+   * up to NESTED_CHAINS deep.
+   */
   private entriesKind(struct: StructModel, steps: readonly VisitStep[] | undefined): EntriesKind {
-    return { struct, kinds: (steps ?? []).map((s) => s.kind), transientViews: this.transientViews, littleEndian: this.context.littleEndian };
+    const chains = (steps ?? []).map((step) => (step.chain && chainDepth(step.chain.kind.entries) < NESTED_CHAINS ? step.chain.kind : undefined));
+    return {
+      struct,
+      kinds: (steps ?? []).map((s) => s.kind),
+      transientViews: this.transientViews,
+      littleEndian: this.context.littleEndian,
+      ...(chains.some((chain) => chain !== undefined) ? { chains } : {}),
+    };
   }
 
   private plan(target: PlannedTarget): TargetPlan {

@@ -7,8 +7,12 @@
  *   call of the walker's method for its kind;
  * - the blocks of a chain followed out of an entry, one loop per chain shape (its header's fields,
  *   the total beside its pointer, the byte order as constants) and entries, the entries' loop written
- *   into it: the JIT's inlining budget then goes to the small calls left, which a call of the
- *   entries' loop used up.
+ *   into it, and the loop of a chain those entries lead to written into that (NESTED_CHAINS).
+ * Written in, not called, and the fields read as text, not through helpers: V8 inlines calls into a
+ * function only up to a budget of their bytecode, and the calls of the entries' loop, of a session's
+ * files' chain and of the readers used it up, so that the small calls left (a view's shift, the
+ * visitor, the memo) stayed calls (`--trace-turbo-inlining`). The views bench's walk of 1M sessions
+ * went from 3.4x to 2.8x the time to read the image's bytes once.
  * What the walker checks is the walker's; the loops only repeat it per entry and per block, and hand
  * a block that is not plainly well-formed to the walker's general reading, which says what is wrong.
  */
@@ -126,32 +130,76 @@ export interface EntriesKind {
   readonly kinds: readonly StepKind[];
   readonly transientViews: boolean;
   readonly littleEndian: boolean;
+  /**
+   * For a `follow` step, the chain it leads to where the loop is to be written in (its shape and
+   * entries), not called: by step, undefined for the others.
+   */
+  readonly chains?: readonly (ChainKind | undefined)[];
+}
+
+/** A chain's loop as it is compiled: the chain's shape and its entries. */
+export interface ChainKind {
+  readonly shape: ChainShape;
+  readonly entries: EntriesKind;
+}
+
+/**
+ * How many chains deep a loop writes the loops of the chains its entries lead to into itself. One:
+ * the family's chains nest no deeper (a session's files, within the sessions' chain), and the
+ * text, and the JIT's work on it, would grow with each level.
+ */
+export const NESTED_CHAINS = 1;
+
+/** How deep `entries` has chains written into its loop. */
+export function chainDepth(entries: EntriesKind): number {
+  return Math.max(0, ...(entries.chains ?? []).map((chain) => (chain ? 1 + chainDepth(chain.entries) : 0)));
 }
 
 function entriesKey(entries: EntriesKind): string {
-  return `${entries.transientViews ? 'moving' : 'own'}:${entries.littleEndian ? 'le' : 'be'}:${entries.kinds.join(',')}`;
+  const kinds = entries.kinds.map((kind, k) => {
+    const chain = entries.chains?.[k];
+    return chain ? `${kind}(${chainKey(chain)})` : kind;
+  });
+  return `${entries.transientViews ? 'moving' : 'own'}:${entries.littleEndian ? 'le' : 'be'}:${kinds.join(',')}`;
+}
+
+function chainKey({ shape, entries }: ChainKind): string {
+  const field = (f: UnsignedAt | undefined) => (f ? `${f.offset}/${f.size}` : '-');
+  return [shape.header.name, shape.header.size, field(shape.count), field(shape.next), field(shape.total), entries.struct.name, entries.struct.size, entriesKey(entries)].join(':');
 }
 
 /**
  * The text of a loop over entries, for a function whose scope has `walker`, `visitor` and `plan`:
  * `constants`, read from the plan once per call, and `loop`, over `n` entries at `bytes[at..]` (`dv`
- * is dataView(bytes)), numbered from `first`, of the block found at `site`; `helpers` are the
- * functions it calls, declared beside the function. Where a selected address's string is not its
- * memo's, or an error is thrown, the site handed on is `coldSite` (an expression).
+ * is dataView(bytes)), numbered from `first`, of the block found at `site`. Where a selected
+ * address's string is not its memo's, or an error is thrown, the site handed on is `coldSite` (an
+ * expression).
  */
-function entriesSource({ struct, kinds, transientViews, littleEndian }: EntriesKind, coldSite = 'site'): { helpers: string[]; constants: string[]; loop: string[] } {
+function entriesSource({ struct, kinds, transientViews, littleEndian, chains }: EntriesKind, coldSite = 'site'): { constants: string[]; loop: string[] } {
   const index = 'first + i';
   // A selected address's string is compared with its memo here; the walker is called only for another
   // string. A chain followed by a compiled loop (planned with the entries' plan, its loop on the step)
-  // is followed from here: the address read (a number, not 0, below 2^53) and the chain's loop called.
+  // is followed from here: the address read (a number, not 0, below 2^53; one past it reads -1, and
+  // is the walker's to refuse), and the chain's loop called, or written in.
   const calls = kinds.map((kind, k) => {
     if (kind === 'value') return `walker.valueStep(step${k}, plan, bytes, at, site, ${index});`;
     const follow = `walker.followStep(step${k}, bytes, dv, at, site, ${index});`;
     if (kind === 'follow') {
+      const read = [`const chain${k} = step${k}.chain;`, readUnsignedSource({ offset: 0, size: 8 }, littleEndian, 'minus-one', `address${k}`, 'dv', `at + step${k}.at`), `const pa${k} = chain${k} === undefined ? -1 : address${k};`];
+      const chain = chains?.[k];
+      if (!chain) return [...read, `if (pa${k} > 0) chain${k}.loop(walker, visitor, step${k}, pa${k}, bytes, at + step${k}.base, site, ${index});`, `else ${follow}`].join('\n');
+      // The chain's loop written in: its arguments bound in a block, then under the names its text
+      // reads in a block within, where its own names shadow this loop's.
       return [
-        `const chain${k} = step${k}.chain;`,
-        `const pa${k} = chain${k} === undefined ? -1 : readAddress(dv, at + step${k}.at);`,
-        `if (pa${k} > 0) chain${k}.loop(walker, visitor, step${k}, pa${k}, bytes, at + step${k}.base, site, ${index});`,
+        ...read,
+        `if (pa${k} > 0) {`,
+        `const outerStep = step${k}, outerFirst = pa${k}, outerAt = at + step${k}.base, outerIndex = ${index}, outerFieldId = fieldId${k};`,
+        '{',
+        'const step = outerStep, firstBlock = outerFirst, ownerBytes = bytes, ownerView = dv, ownerAt = outerAt, ownerSite = site, ownerIndex = outerIndex;',
+        'const anchor = siteAnchor, anchorId = siteAnchorId, fieldId = outerFieldId;',
+        ...chainSource(chain.shape, chain.entries),
+        '}',
+        '}',
         `else ${follow}`,
       ].join('\n');
     }
@@ -162,16 +210,20 @@ function entriesSource({ struct, kinds, transientViews, littleEndian }: EntriesK
     ].join('\n');
   });
   const selected = kinds.flatMap((kind, k) => (kind === 'selected' ? [`const memo${k} = step${k}.memo;`, `const name${k} = step${k}.base + step${k}.step.selector.offset;`] : []));
+  // What the chains written in take of the block table: their field's id once per call, and the
+  // place of the block their entries are in (the anchor of the blocks they read) once per block.
+  const nested = chains?.some((chain) => chain !== undefined) ?? false;
+  const fieldIds = (chains ?? []).flatMap((chain, k) => (chain ? [`const fieldId${k} = walker.context.table.fieldId(step${k}.step.path);`] : []));
   return {
-    // A pointer's address; one past 2^53 reads -1, and is the walker's to follow (and refuse).
-    helpers: kinds.includes('follow') ? [`function readAddress(view, at) {\n${readUnsignedSource({ offset: 0, size: 8 }, littleEndian, 'minus-one')}\n}`] : [],
     constants: [
       ...readerConstants('entry', 'plan.reader'),
       ...kinds.map((_, k) => `const step${k} = plan.visitSteps[${k}];`),
       ...selected,
+      ...fieldIds,
       'const notes = walker.takesNotes;',
     ],
     loop: [
+      ...(nested ? ['const siteAnchor = walker.blockPlace(site);', 'const siteAnchorId = walker.context.table.anchorId(siteAnchor);'] : []),
       'let i = 0;',
       'try {',
       `for (; i < n; i++, at += ${struct.size}) {`,
@@ -209,7 +261,6 @@ function compile(entries: EntriesKind): EntryLoop {
   const source = entriesSource(entries);
   const body = [
     "'use strict';",
-    ...source.helpers,
     `return function visit_${entries.struct.name}(walker, visitor, plan, bytes, at, n, first, site) {`,
     ...source.constants,
     'const dv = dataView(bytes);',
@@ -223,10 +274,8 @@ function compile(entries: EntriesKind): EntryLoop {
 const compiledChainLoops = new WeakMap<StructModel, Map<string, ChainLoop>>();
 
 /** The loop of a chain of `shape` whose entries are `entries`, compiled once per header struct model, shape and entries. */
-export function chainLoop(shape: ChainShape, entries: EntriesKind): ChainLoop {
-  const field = (f: UnsignedAt | undefined) => (f ? `${f.offset}/${f.size}` : '-');
-  const key = [field(shape.count), field(shape.next), field(shape.total), entries.struct.name, entries.struct.size, entriesKey(entries)].join(':');
-  return compiledOnce(compiledChainLoops, shape.header, key, () => compileChain(shape, entries));
+export function chainLoop(chain: ChainKind): ChainLoop {
+  return compiledOnce(compiledChainLoops, chain.shape.header, chainKey(chain), () => compileChain(chain));
 }
 
 /**
@@ -234,7 +283,29 @@ export function chainLoop(shape: ChainShape, entries: EntriesKind): ChainLoop {
  * called): a chain block of a handful of entries is visited in one call, and the JIT's inlining
  * budget, which a call of the entries' loop and its callees used up, goes to the small calls left.
  */
-function compileChain(shape: ChainShape, entries: EntriesKind): ChainLoop {
+function compileChain(chain: ChainKind): ChainLoop {
+  const body = [
+    "'use strict';",
+    `return function chain_${chain.shape.header.name}_${chain.entries.struct.name}(walker, visitor, step, firstBlock, ownerBytes, ownerAt, ownerSite, ownerIndex) {`,
+    'const ownerView = dataView(ownerBytes);',
+    'const anchor = walker.blockPlace(ownerSite);',
+    'const anchorId = walker.context.table.anchorId(anchor);',
+    'const fieldId = walker.context.table.fieldId(step.step.path);',
+    ...chainSource(chain.shape, chain.entries),
+    '};',
+  ].join('\n');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiled per chain shape, as the entry loops are
+  return new Function('dataView', 'Site', 'LoopCheck', body)(dataView, Site, LoopCheck) as ChainLoop;
+}
+
+/**
+ * The text of a chain's loop, for a function (or a block within a loop over entries) whose scope has
+ * `walker`, `visitor` and the loop's arguments: `step`, `firstBlock`, and its pointer's struct at
+ * `ownerBytes[ownerAt..]` (`ownerView` is dataView(ownerBytes)), entry `ownerIndex` of the block
+ * found at `ownerSite`; and that block's place `anchor`, with its and the pointer's ids in the
+ * block table (`anchorId`, `fieldId`). A chain its entries lead to may be written into it in turn.
+ */
+function chainSource(shape: ChainShape, entries: EntriesKind): string[] {
   const headerSize = shape.header.size;
   const entrySize = entries.struct.size;
   const littleEndian = entries.littleEndian;
@@ -244,24 +315,14 @@ function compileChain(shape: ChainShape, entries: EntriesKind): ChainLoop {
   // forced collection) 5% faster; no change measured once warm.
   const coldSite = 'new Site(anchor, ownerIndex, path, k)';
   const source = entriesSource(entries, coldSite);
-  const body = [
-    "'use strict';",
-    `function readCount(view, at) {\n${readUnsignedSource(shape.count, littleEndian, 'minus-one')}\n}`,
-    `function readNext(view, at) {\n${readUnsignedSource(shape.next, littleEndian, 'bigint')}\n}`,
-    ...(shape.total ? [`function readTotal(view, at) {\n${readUnsignedSource(shape.total, littleEndian, 'minus-one')}\n}`] : []),
-    ...source.helpers,
-    `return function chain_${shape.header.name}_${entries.struct.name}(walker, visitor, step, firstBlock, ownerBytes, ownerAt, ownerSite, ownerIndex) {`,
+  return [
     'const chain = step.chain;',
     'const plan = chain.plan;',
     'const capacity = chain.capacity;',
     'const memory = walker.memory;',
     'const context = walker.context;',
     'const path = step.step.path;',
-    'const anchor = walker.blockPlace(ownerSite);',
-    // The block table's numbers for where the blocks are found, made once for all of them.
     'const table = context.table;',
-    'const anchorId = table.anchorId(anchor);',
-    'const fieldId = table.fieldId(path);',
     ...readerConstants('header', 'plan.header.reader'),
     ...source.constants,
     // The bytes the last read was in: each block is looked for there, and a block found elsewhere
@@ -283,7 +344,12 @@ function compileChain(shape: ChainShape, entries: EntriesKind): ChainLoop {
     `const top = offset >= 0 && offset <= ${0x7fffffff} - ${headerSize} - capacity * ${entrySize} ? offset | 0 : -1;`,
     'const bytes = top < 0 ? undefined : region.bytes;',
     `const dv = bytes === undefined || top + ${headerSize} > bytes.length ? undefined : dataView(bytes);`,
-    'const n = dv === undefined ? -1 : readCount(dv, top);',
+    // The count read where the header is in memory, and -1 where it is not (as for a count past 2^53).
+    'let n = -1;',
+    'if (dv !== undefined) {',
+    readUnsignedSource(shape.count, littleEndian, 'minus-one', 'count', 'dv', 'top'),
+    'n = count;',
+    '}',
     `if (n < 0 || n > capacity || top + ${headerSize} + n * ${entrySize} > bytes.length) {`,
     `const read = walker.chainBlock(step, pa, ${coldSite});`,
     'total += Number(read.count);',
@@ -291,7 +357,7 @@ function compileChain(shape: ChainShape, entries: EntriesKind): ChainLoop {
     'region = memory.last;',
     'continue;',
     '}',
-    'const next = readNext(dv, top);',
+    readUnsignedSource(shape.next, littleEndian, 'bigint', 'next', 'dv', 'top'),
     'const here = new Site(anchor, ownerIndex, path, k);',
     'context.structs += 1 + n;',
     ...viewAt('header', 'header', 'bytes', 'dv', 'top', entries.transientViews),
@@ -314,10 +380,8 @@ function compileChain(shape: ChainShape, entries: EntriesKind): ChainLoop {
     '}',
     // The total read here, the Site made only for the error.
     ...(shape.total
-      ? ['if (readTotal(dataView(ownerBytes), ownerAt) !== total) walker.chainTotalError(total, step, ownerBytes, ownerAt, new Site(anchor, ownerIndex, path, -1));']
+      ? [readUnsignedSource(shape.total, littleEndian, 'minus-one', 'ownerTotal', 'ownerView', 'ownerAt'), 'if (ownerTotal !== total) walker.chainTotalError(total, step, ownerBytes, ownerAt, new Site(anchor, ownerIndex, path, -1));']
       : []),
-    '};',
-  ].join('\n');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiled per chain shape, as the entry loops are
-  return new Function('dataView', 'Site', 'LoopCheck', body)(dataView, Site, LoopCheck) as ChainLoop;
+  ];
 }
+
