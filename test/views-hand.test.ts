@@ -54,7 +54,7 @@ describe("the views bench's hand-written walker", () => {
 
   // Each a corruption of the image, where it is found (by walkImage's visits), and the hand walker's
   // error for it: walkImage refuses it too, and the hand walker by the check written for it.
-  const corruptions: [string, RegExp, (image: ReturnType<typeof image>) => void][] = [
+  const corruptions: [string, RegExp, (built: ReturnType<typeof image>) => void][] = [
     ['a block count past what the block holds', /more than a block holds/, ({ view, nth }) => view.setUint32(nth('luo_block_header_ser', 3) + 8, 1000, true)],
     ['a chain of files whose next block is itself', /the chain loops/, ({ view, nth }) => view.setBigUint64(nth('luo_block_header_ser', 5), BASE + BigInt(nth('luo_block_header_ser', 5)), true)],
     ['a files pointer outside memory', /not in memory/, ({ view, nth }) => view.setBigUint64(nth('luo_session_ser', 7) + 64, 0x10n, true)],
