@@ -298,9 +298,38 @@ describe('the memo of the last handler strings', () => {
           const equal = kept.filter(([text]) => text === throughNul(asked)).map(([, k]) => k);
           if (equal.length === 0) expect(slot).toBe(-1);
           else expect(equal).toContain(memo.named[slot]);
+          // Asked again, it is the slot found last (compared first, in the text the walk's loops have): the same answer.
+          expect(memo.find(view, bytes, at)).toBe(slot);
         },
       ),
       { numRuns: 3000 },
     );
+  });
+
+  it('compares a string with the one found or remembered last in its own text, and looks through the others only for another', () => {
+    // White-box: both ways give the same answer (above), so only a count of the calls tells them apart.
+    const bytes = new Uint8Array(64);
+    const view = new DataView(bytes.buffer);
+    const memo = new SelectorMemo<string>(48);
+    const put = (text: string) => {
+      bytes.fill(0);
+      new TextEncoder().encodeInto(text, bytes);
+    };
+    const any = vi.spyOn(memo, 'findAny');
+    for (const text of ['memfd-v2', 'opaque-file-v1']) {
+      put(text);
+      memo.remember(view, bytes, 0, text.length, text);
+    }
+    // The last one remembered, again and again.
+    for (let k = 0; k < 5; k++) expect(memo.named[memo.find(view, bytes, 0)]).toBe('opaque-file-v1');
+    expect(any).not.toHaveBeenCalled();
+    // The other one: looked for once, then it is the one compared first.
+    put('memfd-v2');
+    for (let k = 0; k < 5; k++) expect(memo.named[memo.find(view, bytes, 0)]).toBe('memfd-v2');
+    expect(any).toHaveBeenCalledTimes(1);
+    // Neither.
+    put('memfd-v3');
+    expect(memo.find(view, bytes, 0)).toBe(-1);
+    expect(any).toHaveBeenCalledTimes(2);
   });
 });

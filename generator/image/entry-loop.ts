@@ -23,7 +23,7 @@ import type { StructModel } from '../model/index.ts';
 import type { StructCodec } from './codecs.ts';
 import { Site, type Place } from './errors.ts';
 import { LoopCheck } from './loop-check.ts';
-import type { SelectorMemo } from './selector-memo.ts';
+import { findSource, type SelectorMemo } from './selector-memo.ts';
 import type { ImageVisitor } from './walk.ts';
 
 /** How the walker follows a pointer out of an entry. */
@@ -204,7 +204,8 @@ function entriesSource({ struct, kinds, transientViews, littleEndian, chains }: 
       ].join('\n');
     }
     return [
-      `const slot${k} = notes ? -1 : memo${k}.find(dv, bytes, at + name${k});`,
+      `let slot${k} = -1;`,
+      `if (!notes) {\n${findSource(`memo${k}`, 'dv', 'bytes', `at + name${k}`, `found${k}`)}\nslot${k} = found${k};\n}`,
       `if (slot${k} < 0) walker.selectedStep(step${k}, bytes, dv, at, ${coldSite}, ${index});`,
       `else if (memo${k}.named[slot${k}] !== undefined) walker.namedStep(step${k}, slot${k}, bytes, at, ${coldSite}, ${index});`,
     ].join('\n');
