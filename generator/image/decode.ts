@@ -1131,7 +1131,6 @@ export class Walker implements ChainWalker<VisitStep> {
   }
   private readonly steps = new Map<string, readonly PointerStep[] | undefined>();
 
-  /** What the loops over entries of `struct` with these steps are compiled for. */
   /**
    * What the loop of `struct`'s entries is compiled for. The chains its steps lead to that are
    * planned by now (not one still being planned: a chain of its own entries) are written into it,
