@@ -288,7 +288,8 @@ function compileChain(chain: ChainKind): ChainLoop {
   const body = [
     "'use strict';",
     `return function chain_${chain.shape.header.name}_${chain.entries.struct.name}(walker, visitor, step, firstBlock, ownerBytes, ownerAt, ownerSite, ownerIndex) {`,
-    'const ownerView = dataView(ownerBytes);',
+    // Read only for the total beside the pointer.
+    ...(chain.shape.total ? ['const ownerView = dataView(ownerBytes);'] : []),
     'const anchor = walker.blockPlace(ownerSite);',
     'const anchorId = walker.context.table.anchorId(anchor);',
     'const fieldId = walker.context.table.fieldId(step.step.path);',
@@ -302,9 +303,10 @@ function compileChain(chain: ChainKind): ChainLoop {
 /**
  * The text of a chain's loop, for a function (or a block within a loop over entries) whose scope has
  * `walker`, `visitor` and the loop's arguments: `step`, `firstBlock`, and its pointer's struct at
- * `ownerBytes[ownerAt..]` (`ownerView` is dataView(ownerBytes)), entry `ownerIndex` of the block
- * found at `ownerSite`; and that block's place `anchor`, with its and the pointer's ids in the
- * block table (`anchorId`, `fieldId`). A chain its entries lead to may be written into it in turn.
+ * `ownerBytes[ownerAt..]` (`ownerView` is dataView(ownerBytes), where the chain has a total beside
+ * its pointer), entry `ownerIndex` of the block found at `ownerSite`; and that block's place
+ * `anchor`, with its and the pointer's ids in the block table (`anchorId`, `fieldId`). A chain its
+ * entries lead to may be written into it in turn.
  */
 function chainSource(shape: ChainShape, entries: EntriesKind): string[] {
   const headerSize = shape.header.size;

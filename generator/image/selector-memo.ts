@@ -99,9 +99,10 @@ export class SelectorMemo<T> {
 function wordsEqualSource(words: string, first: string, whole: string, mask: string, view: string, at: string, equal: string): string {
   return [
     '{',
-    'let k = 0;',
-    `while (k < ${whole} && ${view}.getInt32(${at} + 4 * k, true) === ${words}[${first} + k]) k++;`,
-    `${equal} = k === ${whole} && (${view}.getInt32(${at} + 4 * k, true) & ${mask}) === ${words}[${first} + k];`,
+    // Named so as not to shadow the names of the loops it is written into (a chain's block index is `k`).
+    'let word = 0;',
+    `while (word < ${whole} && ${view}.getInt32(${at} + 4 * word, true) === ${words}[${first} + word]) word++;`,
+    `${equal} = word === ${whole} && (${view}.getInt32(${at} + 4 * word, true) & ${mask}) === ${words}[${first} + word];`,
     '}',
   ].join('\n');
 }
